@@ -1,2 +1,74 @@
-def main():
-    pass
+"""The ``faceaudit`` command line: a thin layer over the Python API.
+
+Each sub-command lives in ``faceaudit.commands.<name>`` and exposes ``register(app)``; this module
+only assembles them and turns :class:`~faceaudit.errors.InputError` into one clear message and exit
+status 2 (never a traceback), and Ctrl-C into exit status 130.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+import typer
+
+from faceaudit import __version__
+from faceaudit.errors import InputError
+
+COMMAND_MODULES = [
+    "faceaudit.commands.errors",
+    "faceaudit.commands.demo",
+]
+
+app = typer.Typer(
+    name="faceaudit",
+    help=(
+        "Measure how often a face-recognition match is wrong: FMR/FNMR (ISO/IEC 19795-1), "
+        "FPIR/FNIR (NIST FRTE 1:N), with confidence intervals, in a self-contained report."
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"faceaudit {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
+    ),
+) -> None:
+    """faceaudit: audits of face-recognition error rates."""
+
+
+for _name in COMMAND_MODULES:
+    importlib.import_module(_name).register(app)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: run the app, mapping input errors to exit status 2."""
+    try:
+        app(args=argv, standalone_mode=False)
+    except InputError as exc:
+        typer.secho(f"error: {exc}", err=True, fg=typer.colors.RED)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        typer.echo("interrupted.", err=True)
+        sys.exit(130)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        sys.exit(1)
+    except Exception as exc:  # click usage errors arrive here in non-standalone mode
+        import click
+
+        if isinstance(exc, click.exceptions.ClickException):
+            exc.show()
+            sys.exit(2)
+        raise
