@@ -1,0 +1,174 @@
+"""Exact score samples: the data plus its mergeable summary, with exact counts at any threshold.
+
+:class:`ScoreSet` keeps a reference to the scores (an in-memory or memory-mapped 1-D array, never
+copied whole), their bootstrap unit (subject code) if known, and a lazily built
+:class:`~faceaudit.stats.distribution.ScoreDistribution`. Counts at a threshold come from the summary's
+cells plus one exact look inside the single cell that holds the threshold; those looks are batched
+(:meth:`ScoreSet.prefetch`) so that all operating points of an analysis cost one extra pass at most,
+and none when the exact tails already hold the cell.
+
+Convention (ISO/IEC 19795-1): higher score = more similar; a comparison matches when
+``score >= threshold``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import numpy as np
+
+from faceaudit.stats.distribution import (
+    DEFAULT_CHUNK,
+    DEFAULT_TAIL,
+    ScoreDistribution,
+    summarize,
+)
+from faceaudit.stats.grid import N_CELLS, cell_of, cells_of
+
+
+class ScoreSet:
+    """A multiset of scores with exact threshold queries.
+
+    Parameters
+    ----------
+    scores : 1-D array of float
+        Finite scores (±inf allowed), similarity-oriented. May be a ``numpy.memmap``.
+    units : 1-D int array, optional
+        The bootstrap unit (subject code) of each score, same length as ``scores``.
+    distribution : ScoreDistribution, optional
+        A summary already computed for exactly these scores.
+    """
+
+    def __init__(
+        self,
+        scores: np.ndarray,
+        *,
+        units: np.ndarray | None = None,
+        distribution: ScoreDistribution | None = None,
+        tail: int = DEFAULT_TAIL,
+        chunk_size: int = DEFAULT_CHUNK,
+    ) -> None:
+        scores = np.asarray(scores) if not isinstance(scores, np.ndarray) else scores
+        if scores.ndim != 1:
+            raise ValueError("scores must be a 1-D array")
+        if units is not None and len(units) != len(scores):
+            raise ValueError("units must have one entry per score")
+        self.scores = scores
+        self.units = units
+        self.tail = tail
+        self.chunk_size = chunk_size
+        self._distribution = distribution
+        self._cells: dict[int, np.ndarray] = {}
+
+    @classmethod
+    def from_values(cls, values: Iterable[float], **kw) -> ScoreSet:
+        return cls(np.asarray(list(values), dtype=np.float64), **kw)
+
+    def __len__(self) -> int:
+        return len(self.scores)
+
+    @property
+    def n(self) -> int:
+        return len(self.scores)
+
+    @property
+    def distribution(self) -> ScoreDistribution:
+        """The mergeable summary (computed on first use, in one chunked pass)."""
+        if self._distribution is None:
+            self._distribution = summarize(self.scores, tail=self.tail, chunk_size=self.chunk_size)
+        return self._distribution
+
+    def chunks(self) -> Iterable[tuple[int, np.ndarray]]:
+        """``(start, float64 chunk)`` pairs over the scores."""
+        for start in range(0, self.n, self.chunk_size):
+            yield start, np.asarray(self.scores[start : start + self.chunk_size], dtype=np.float64)
+
+    # -- exact looks inside cells -------------------------------------------------------------
+    def prefetch(self, cells: Iterable[int]) -> None:
+        """Make the exact values of ``cells`` available, in at most one pass over the scores."""
+        dist = self.distribution
+        wanted = []
+        for c in {int(c) for c in cells}:
+            if c in self._cells:
+                continue
+            vals = dist.exact_cell_values(c)
+            if vals is None:
+                wanted.append(c)
+            else:
+                self._cells[c] = vals
+        if not wanted:
+            return
+        need = np.zeros(N_CELLS, dtype=bool)
+        need[wanted] = True
+        found_vals, found_cells = [], []
+        for _, x in self.chunks():
+            cx = cells_of(x)
+            hit = need[cx]
+            if hit.any():
+                found_vals.append(x[hit])
+                found_cells.append(cx[hit])
+        vals = np.concatenate(found_vals) if found_vals else np.empty(0)
+        cx = np.concatenate(found_cells) if found_cells else np.empty(0, dtype=np.intp)
+        for c in wanted:
+            self._cells[c] = np.sort(vals[cx == c])
+
+    def cell_values(self, cell: int) -> np.ndarray:
+        """Sorted exact scores in ``cell``."""
+        if cell not in self._cells:
+            self.prefetch([cell])
+        return self._cells[cell]
+
+    # -- exact queries ------------------------------------------------------------------------
+    def count_ge(self, threshold: float) -> int:
+        """Number of scores ``>= threshold`` (exact)."""
+        if np.isnan(threshold):
+            raise ValueError("threshold is NaN")
+        c = cell_of(threshold)
+        dist = self.distribution
+        above = dist.count_in_cells_ge(c + 1) if c + 1 < N_CELLS else 0
+        if dist.cell_count(c) == 0:
+            return above
+        vals = self.cell_values(c)
+        return above + int(vals.size - np.searchsorted(vals, threshold, side="left"))
+
+    def count_lt(self, threshold: float) -> int:
+        """Number of scores ``< threshold`` (exact)."""
+        return self.n - self.count_ge(threshold)
+
+    def kth_largest(self, k: int) -> float:
+        """The ``k``-th largest score (``k = 1`` is the maximum), exact."""
+        if not 1 <= k <= self.n:
+            raise ValueError(f"k must be in [1, {self.n}]")
+        dist = self.distribution
+        if k <= dist.high.size:
+            return float(dist.high[-k])
+        from_top = np.cumsum(dist.counts[::-1])
+        j = int(np.searchsorted(from_top, k))  # first index (from the top) reaching k
+        cell = int(dist.cells[::-1][j])
+        above = int(from_top[j - 1]) if j > 0 else 0
+        vals = self.cell_values(cell)
+        return float(vals[vals.size - (k - above)])
+
+    def cell_of_kth_largest(self, k: int) -> int:
+        dist = self.distribution
+        from_top = np.cumsum(dist.counts[::-1])
+        return int(dist.cells[::-1][int(np.searchsorted(from_top, k))])
+
+    def smallest_above(self, value: float) -> float | None:
+        """Smallest score strictly greater than ``value``, or ``None``."""
+        dist = self.distribution
+        c = cell_of(value)
+        if dist.cell_count(c):
+            vals = self.cell_values(c)
+            i = np.searchsorted(vals, value, side="right")
+            if i < vals.size:
+                return float(vals[i])
+        j = np.searchsorted(dist.cells, c, side="right")
+        if j >= dist.cells.size:
+            return None
+        return float(self.cell_values(int(dist.cells[j]))[0])
+
+    def next_cell_above(self, value: float) -> int | None:
+        dist = self.distribution
+        j = np.searchsorted(dist.cells, cell_of(value), side="right")
+        return None if j >= dist.cells.size else int(dist.cells[j])
