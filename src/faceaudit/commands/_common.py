@@ -1,0 +1,72 @@
+"""Shared pieces of the sub-commands: stage progress on stderr, option parsing helpers."""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Iterator
+
+from rich.console import Console
+
+from faceaudit.errors import InputError
+
+err_console = Console(stderr=True)
+
+
+class Log:
+    """Stage timings shown on stderr (spinner while a stage runs) and kept for ``faceaudit.log``."""
+
+    def __init__(self, quiet: bool = False) -> None:
+        self.quiet = quiet
+        self.lines: list[str] = []
+
+    @contextlib.contextmanager
+    def stage(self, text: str) -> Iterator[None]:
+        t0 = time.perf_counter()
+        if self.quiet:
+            yield
+        else:
+            with err_console.status(text + " ..."):
+                yield
+        dt = time.perf_counter() - t0
+        self.lines.append(f"{text}: {dt:.2f} s")
+        if not self.quiet:
+            err_console.print(f"[green]✓[/green] {text} [dim]({dt:.2f} s)[/dim]")
+
+    def note(self, text: str) -> None:
+        self.lines.append(text)
+        if not self.quiet:
+            err_console.print(text)
+
+    def text(self) -> str:
+        return "\n".join(self.lines) + "\n"
+
+
+def parse_floats(values: list[str] | None, option: str) -> list[float]:
+    """Floats from repeated or comma-separated option values (e.g. ``--fmr-target 1e-3,1e-4``)."""
+    out: list[float] = []
+    for v in values or []:
+        for part in str(v).split(","):
+            part = part.strip()
+            if not part:
+                continue
+            try:
+                out.append(float(part))
+            except ValueError:
+                raise InputError(f"{option} takes numbers; {part!r} is not one.") from None
+    return out
+
+
+def check_targets(targets: list[float], option: str) -> None:
+    for t in targets:
+        if not 0.0 < t <= 1.0:
+            raise InputError(f"{option} {t!r} is not a rate in (0, 1].")
+
+
+def check_bootstrap(bootstrap: int, confidence: float) -> None:
+    if bootstrap < 0:
+        raise InputError("--bootstrap must be 0 (no intervals) or a positive number of replicates.")
+    if 0 < bootstrap < 100:
+        raise InputError("--bootstrap below 100 replicates gives unstable intervals; use >= 100.")
+    if not 0.5 <= confidence < 1.0:
+        raise InputError("--confidence must be in [0.5, 1), e.g. 0.95.")

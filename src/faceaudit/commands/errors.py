@@ -1,0 +1,109 @@
+"""``faceaudit errors``: the 1:1 audit of exported comparison scores."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from faceaudit.commands._common import Log, check_bootstrap, check_targets, parse_floats
+from faceaudit.errors import InputError
+
+
+def register(app: typer.Typer) -> None:
+    app.command("errors")(errors)
+
+
+def errors(
+    scores: Path | None = typer.Option(
+        None, "--scores", help="CSV/TSV/Parquet table: score, mated (+ probe/reference subjects)."
+    ),
+    genuine: Path | None = typer.Option(
+        None, "--genuine", help="Genuine (mated) scores: pyeer text file (one per line) or .npy."
+    ),
+    impostor: Path | None = typer.Option(
+        None, "--impostor", help="Impostor (non-mated) scores: pyeer text file or .npy."
+    ),
+    bob: Path | None = typer.Option(None, "--bob", help="bob.measure 4- or 5-column score file."),
+    similarity: bool = typer.Option(
+        True, "--similarity/--distance", help="Which way scores point (distance: lower = closer)."
+    ),
+    score_column: str = typer.Option("score", help="Score column name in --scores."),
+    mated_column: str = typer.Option("mated", help="Mated column name (bool or 0/1)."),
+    probe_subject_column: str = typer.Option("probe_subject", help="Probe subject column name."),
+    reference_subject_column: str = typer.Option(
+        "reference_subject", help="Reference subject column name."
+    ),
+    fmr_target: list[str] | None = typer.Option(
+        None, "--fmr-target", help="FMR targets (repeat or comma-separate). Default 1e-1 ... 1e-6."
+    ),
+    threshold: list[str] | None = typer.Option(
+        None, "--threshold", help="Also report FMR/FNMR at these thresholds (file's own units)."
+    ),
+    bootstrap: int = typer.Option(1000, help="Bootstrap replicates for intervals (0: none)."),
+    confidence: float = typer.Option(0.95, help="Confidence level of the intervals."),
+    seed: int = typer.Option(0, help="Seed of the bootstrap."),
+    out: Path | None = typer.Option(None, "--out", help="Output folder (results.json, report)."),
+    json_out: str | None = typer.Option(
+        None, "--json", help="Also write results.json here; '-' prints it on stdout."
+    ),
+    force: bool = typer.Option(False, "--force", help="Replace an existing output."),
+    title: str = typer.Option("1:1 verification audit", help="Report title."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress on stderr."),
+) -> None:
+    """1:1 audit: FMR, FNMR, DET, EER and FNMR at FMR targets, with confidence intervals."""
+    from faceaudit.analyses.verification import DEFAULT_FMR_TARGETS, verify
+    from faceaudit.io.scores import ColumnNames, load_scores
+    from faceaudit.results import emit_json, new_results, write_output
+
+    if out is None and json_out is None:
+        raise InputError("say where results go: --out DIR (report and results.json) or --json -.")
+    targets = parse_floats(fmr_target, "--fmr-target") or list(DEFAULT_FMR_TARGETS)
+    check_targets(targets, "--fmr-target")
+    extra = parse_floats(threshold, "--threshold")
+    check_bootstrap(bootstrap, confidence)
+    if out is not None and out.exists() and not force:
+        raise InputError("the output folder already exists; pass --force to replace it.", path=out)
+
+    log = Log(quiet=quiet or json_out == "-" and out is None)
+    orientation = "similarity" if similarity else "distance"
+    columns = ColumnNames(
+        score=score_column,
+        mated=mated_column,
+        probe_subject=probe_subject_column,
+        reference_subject=reference_subject_column,
+    )
+    with log.stage("reading scores"):
+        data = load_scores(
+            table=scores, genuine=genuine, impostor=impostor, bob=bob, columns=columns,
+            orientation=orientation,
+        )
+    with log.stage(
+        f"computing rates ({len(data.genuine):,} genuine, {len(data.impostor):,} impostor"
+        + (f", {bootstrap} bootstrap replicates)" if bootstrap else ")")
+    ):
+        result = verify(
+            data, fmr_targets=targets, thresholds=extra, bootstrap=bootstrap,
+            confidence=confidence, seed=seed,
+        )
+    results = new_results(
+        title=title,
+        inputs=data.inputs,
+        settings={
+            "orientation": orientation,
+            "fmr_targets": targets,
+            "bootstrap": bootstrap,
+            "confidence": confidence,
+            "seed": seed,
+            "bootstrap_unit": result.bootstrap.unit,
+            "n_bootstrap_units": result.bootstrap.n_units,
+        },
+        warnings=result.warnings,
+    )
+    results["verification"] = result.to_json()
+    if out is not None:
+        with log.stage("writing report"):
+            write_output(results, out, force=force, log=log.text())
+        log.note(f"report: {out / 'report.html'}")
+    if json_out is not None:
+        emit_json(results, json_out, force=force)
