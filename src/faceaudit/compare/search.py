@@ -1,0 +1,401 @@
+"""1:N search of probe embeddings against an enrolled gallery (faiss), as top-L candidate lists.
+
+Scores are inner products of L2-normalised float32 vectors (cosine similarity, higher = more
+similar). The exact search is brute force (``faiss.knn`` with ``METRIC_INNER_PRODUCT``, BLAS
+blocks) over the gallery array as given — no copy of the gallery is made — with the probes taken
+``chunk_size`` at a time, so memory is the gallery plus ``O(chunk_size * (d + L))``.
+
+An approximate index (``"ivf"``: IndexIVFFlat; ``"hnsw"``: IndexHNSWFlat) may be used instead; its
+recall against the exact search is then measured on a sample of probes and must be reported beside
+any result that used it (:class:`ApproximateSearch`).
+
+Gallery
+-------
+NIST FRTE enrols one sample per subject; so does :func:`search_gallery` by default (the first
+sample of each subject in file order). ``enrol="all"`` enrols every sample, and candidate lists
+stay subject-level: a subject's best-scoring sample stands for it. Or name the enrolled samples.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+import numpy as np
+
+from faceaudit.io.candidates import CandidateLists, ProbeTruth
+from faceaudit.io.embeddings import EmbeddingSet
+
+__all__ = [
+    "ApproximateSearch",
+    "GallerySearch",
+    "Enrolment",
+    "enrol_gallery",
+    "search_topk",
+    "search_gallery",
+    "split_enrolment",
+]
+
+Progress = Callable[[int, int], None]
+INDEXES = ("flat", "ivf", "hnsw")
+
+
+@dataclass(frozen=True)
+class ApproximateSearch:
+    """How an approximate index compared with exact search on the same probes.
+
+    ``recall_at_l``: mean over checked probes of |approximate list ∩ exact list| / |exact list|
+    (subject level, list length ``list_length``); ``rank1_agreement``: share of checked probes
+    whose rank-1 candidate is the same.
+    """
+
+    index: str
+    params: dict
+    list_length: int
+    n_probes_checked: int
+    recall_at_l: float
+    rank1_agreement: float
+
+    def to_json(self) -> dict:
+        return {
+            "index": self.index,
+            "params": dict(self.params),
+            "list_length": self.list_length,
+            "n_probes_checked": self.n_probes_checked,
+            "recall_at_l": self.recall_at_l,
+            "rank1_agreement": self.rank1_agreement,
+        }
+
+
+@dataclass(frozen=True)
+class Enrolment:
+    """The enrolled gallery: templates (rows of ``embeddings``) and their subjects."""
+
+    embeddings: np.ndarray
+    template_subject: np.ndarray  # int64 code into ``subjects`` per template
+    subjects: np.ndarray  # str, enrolled subject ids (sorted)
+    samples: np.ndarray  # str, sample id per template
+    n_unused: int  # gallery-file samples not enrolled
+
+    @property
+    def gallery_size(self) -> int:
+        return int(len(self.subjects))
+
+    @property
+    def max_templates(self) -> int:
+        return int(np.bincount(self.template_subject).max()) if len(self.template_subject) else 0
+
+
+@dataclass(frozen=True)
+class GallerySearch:
+    """Result of :func:`search_gallery`: candidate lists plus everything the metrics need."""
+
+    lists: CandidateLists
+    truth: ProbeTruth
+    gallery_size: int
+    gallery_subjects: np.ndarray
+    n_templates: int
+    n_unused_gallery_samples: int
+    approximate: ApproximateSearch | None
+
+
+def enrol_gallery(
+    gallery: EmbeddingSet, enrol: str | Iterable[str] = "first", *, path=None
+) -> Enrolment:
+    """Choose the enrolled templates of a gallery file.
+
+    Parameters
+    ----------
+    gallery : EmbeddingSet
+        L2-normalised embeddings.
+    enrol : "first", "all", or an iterable of sample ids
+        ``"first"`` (default, as NIST): the first sample of each subject in file order;
+        ``"all"``: every sample; otherwise exactly the named samples.
+    """
+    from faceaudit.errors import InputError
+
+    if isinstance(enrol, str) and enrol == "first":
+        _, first = np.unique(gallery.subjects, return_index=True)
+        idx = np.sort(first)
+    elif isinstance(enrol, str) and enrol == "all":
+        idx = np.arange(gallery.n)
+    elif isinstance(enrol, str):
+        raise ValueError(f"enrol must be 'first', 'all' or sample ids, got {enrol!r}.")
+    else:
+        wanted = np.asarray(list(enrol), dtype=str)
+        pos = {s: i for i, s in enumerate(gallery.samples.tolist())}
+        missing = [s for s in wanted.tolist() if s not in pos]
+        if missing:
+            raise InputError(
+                f"sample {missing[0]!r} named for enrolment is not in the gallery file"
+                + (f" ({len(missing)} samples are missing)" if len(missing) > 1 else "")
+                + ".",
+                path=path or gallery.path,
+            )
+        idx = np.unique(np.array([pos[s] for s in wanted.tolist()], dtype=np.int64))
+        if len(idx) == 0:
+            raise InputError("no sample was named for enrolment.", path=path or gallery.path)
+    if len(idx) == gallery.n:
+        emb = gallery.embeddings  # no copy
+    else:
+        emb = np.ascontiguousarray(gallery.embeddings[idx])
+    subj = gallery.subjects[idx]
+    names, code = np.unique(subj, return_inverse=True)
+    return Enrolment(emb, code.astype(np.int64), names, gallery.samples[idx], gallery.n - len(idx))
+
+
+def _build_index(gallery: np.ndarray, index: str, params: dict, seed: int):
+    import faiss
+
+    n, d = gallery.shape
+    if index == "ivf":
+        nlist = int(params.get("nlist") or max(1, min(n // 39, int(4 * math.sqrt(n)))))
+        quantizer = faiss.IndexFlatIP(d)
+        idx = faiss.IndexIVFFlat(quantizer, d, nlist, faiss.METRIC_INNER_PRODUCT)
+        rng = np.random.default_rng(seed)
+        n_train = min(n, max(nlist * 64, 10_000))
+        train = gallery[np.sort(rng.choice(n, n_train, replace=False))] if n_train < n else gallery
+        idx.train(train)
+        idx.add(gallery)
+        idx.nprobe = int(params.get("nprobe") or min(nlist, 16))
+        params.update(nlist=nlist, nprobe=idx.nprobe)
+        return idx
+    if index == "hnsw":
+        m = int(params.get("m") or 32)
+        idx = faiss.IndexHNSWFlat(d, m, faiss.METRIC_INNER_PRODUCT)
+        idx.hnsw.efConstruction = int(params.get("ef_construction") or 80)
+        idx.add(gallery)
+        idx.hnsw.efSearch = int(params.get("ef_search") or 128)
+        params.update(m=m, ef_construction=idx.hnsw.efConstruction, ef_search=idx.hnsw.efSearch)
+        return idx
+    raise ValueError(f"index must be one of {INDEXES}, got {index!r}.")
+
+
+def search_topk(
+    gallery: np.ndarray,
+    probes: np.ndarray,
+    k: int,
+    *,
+    chunk_size: int = 4096,
+    index: str = "flat",
+    index_params: dict | None = None,
+    progress: Progress | None = None,
+    seed: int = 0,
+    _built=None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Top-``k`` gallery rows per probe by inner product.
+
+    Parameters
+    ----------
+    gallery, probes : ndarray, float32, shape (n, d) / (m, d)
+        L2-normalised rows (not checked here; :func:`faceaudit.io.embeddings.read_embeddings`
+        normalises).
+    k : int
+        Candidates per probe (clipped to the gallery size).
+    chunk_size : int
+        Probes searched per call (bounds memory and sets the progress granularity).
+    index : {"flat", "ivf", "hnsw"}
+        ``"flat"`` is exact.
+    index_params : dict, optional
+        ``nlist``, ``nprobe`` (ivf); ``m``, ``ef_construction``, ``ef_search`` (hnsw). Filled in
+        with the values used.
+    progress : callable(done, total), optional
+
+    Returns
+    -------
+    scores : ndarray, float32, shape (m, k)
+        Non-increasing along rows; ``-inf`` where fewer than ``k`` candidates were found.
+    indices : ndarray, int64, shape (m, k)
+        Gallery row of each candidate; ``-1`` where none.
+    """
+    import faiss
+
+    gallery = np.ascontiguousarray(gallery, dtype=np.float32)
+    probes = np.ascontiguousarray(probes, dtype=np.float32)
+    if gallery.ndim != 2 or probes.ndim != 2 or gallery.shape[1] != probes.shape[1]:
+        raise ValueError(
+            f"gallery {gallery.shape} and probes {probes.shape} must be 2-d with one dimension."
+        )
+    n, m = gallery.shape[0], probes.shape[0]
+    k_eff = max(0, min(int(k), n))
+    scores = np.full((m, k), -np.inf, dtype=np.float32)
+    indices = np.full((m, k), -1, dtype=np.int64)
+    if k_eff == 0 or m == 0:
+        return scores, indices
+    params = index_params if index_params is not None else {}
+    idx = None
+    if index != "flat":
+        idx = _built if _built is not None else _build_index(gallery, index, params, seed)
+    done = 0
+    if progress:
+        progress(0, m)
+    for start in range(0, m, chunk_size):
+        stop = min(m, start + chunk_size)
+        if idx is None:
+            d_, i_ = faiss.knn(
+                probes[start:stop], gallery, k_eff, metric=faiss.METRIC_INNER_PRODUCT
+            )
+        else:
+            d_, i_ = idx.search(probes[start:stop], k_eff)
+        bad = i_ < 0
+        if bad.any():
+            d_ = np.where(bad, -np.inf, d_)
+        scores[start:stop, :k_eff] = d_
+        indices[start:stop, :k_eff] = i_
+        done = stop
+        if progress:
+            progress(done, m)
+    return scores, indices
+
+
+def _subject_lists(
+    scores: np.ndarray, indices: np.ndarray, template_subject: np.ndarray, L: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Collapse template-level top-k to subject-level top-L (best template per subject)."""
+    m, k = indices.shape
+    valid = indices >= 0
+    codes = np.where(valid, template_subject[np.where(valid, indices, 0)], -1)
+    # first occurrence of each subject along each row (rows are sorted by score)
+    order = np.argsort(codes, axis=1, kind="stable")
+    sc = np.take_along_axis(codes, order, axis=1)
+    first_sorted = np.ones_like(sc, dtype=bool)
+    first_sorted[:, 1:] = sc[:, 1:] != sc[:, :-1]
+    first = np.zeros_like(first_sorted)
+    np.put_along_axis(first, order, first_sorted, axis=1)
+    first &= valid
+    pos = np.cumsum(first, axis=1) - 1
+    keep = first & (pos < L)
+    rows, cols = np.nonzero(keep)
+    out_c = np.full((m, L), -1, dtype=np.int64)
+    out_s = np.full((m, L), -np.inf)
+    out_c[rows, pos[rows, cols]] = codes[rows, cols]
+    out_s[rows, pos[rows, cols]] = scores[rows, cols]
+    return out_c, out_s
+
+
+def search_gallery(
+    gallery: EmbeddingSet | Enrolment,
+    probes: EmbeddingSet,
+    *,
+    list_length: int = 50,
+    enrol: str | Iterable[str] = "first",
+    chunk_size: int = 4096,
+    index: str = "flat",
+    index_params: dict | None = None,
+    recall_probes: int = 1000,
+    progress: Progress | None = None,
+    seed: int = 0,
+) -> GallerySearch:
+    """Search every probe against the enrolled gallery; subject-level top-L candidate lists.
+
+    A probe whose subject is enrolled is a mated search; any other probe is non-mated (NIST FRTE).
+
+    Parameters
+    ----------
+    gallery : EmbeddingSet or Enrolment
+        The gallery file (``enrol`` picks its templates) or an :class:`Enrolment`.
+    probes : EmbeddingSet
+    list_length : int
+        L, candidates returned per search.
+    enrol : "first", "all" or sample ids
+        See :func:`enrol_gallery`.
+    chunk_size, index, index_params, progress, seed
+        See :func:`search_topk`.
+    recall_probes : int
+        With an approximate index, how many probes (random, seeded) are also searched exactly to
+        measure its recall.
+
+    Returns
+    -------
+    GallerySearch
+    """
+    if not isinstance(gallery, Enrolment):
+        gallery = enrol_gallery(gallery, enrol)
+    if gallery.embeddings.shape[1] != probes.dim:
+        from faceaudit.errors import InputError
+
+        raise InputError(
+            f"the probe embeddings have {probes.dim} dimensions but the gallery's have "
+            f"{gallery.embeddings.shape[1]}; both must come from the same model.",
+            path=probes.path,
+        )
+    L = int(list_length)
+    if L < 1:
+        raise ValueError("list_length must be >= 1.")
+    multi = gallery.max_templates
+    k = min(len(gallery.template_subject), L * max(multi, 1))
+    params = dict(index_params or {})
+    built = None
+    if index != "flat":
+        built = _build_index(gallery.embeddings, index, params, seed)
+    scores, indices = search_topk(
+        gallery.embeddings,
+        probes.embeddings,
+        k,
+        chunk_size=chunk_size,
+        index=index,
+        index_params=params,
+        progress=progress,
+        seed=seed,
+        _built=built,
+    )
+    codes, sc = _subject_lists(scores, indices, gallery.template_subject, L)
+    approx = None
+    if index != "flat":
+        rng = np.random.default_rng(seed)
+        n_check = min(probes.n, int(recall_probes))
+        pick = np.sort(rng.choice(probes.n, n_check, replace=False))
+        es, ei = search_topk(gallery.embeddings, probes.embeddings[pick], k, chunk_size=chunk_size)
+        ec, _ = _subject_lists(es, ei, gallery.template_subject, L)
+        ac = codes[pick]
+        inter = np.array(
+            [
+                len(set(a[a >= 0].tolist()) & set(e[e >= 0].tolist()))
+                for a, e in zip(ac, ec, strict=True)
+            ]
+        )
+        denom = np.maximum((ec >= 0).sum(axis=1), 1)
+        approx = ApproximateSearch(
+            index,
+            params,
+            L,
+            int(n_check),
+            float(np.mean(inter / denom)) if n_check else float("nan"),
+            float(np.mean(ac[:, 0] == ec[:, 0])) if n_check else float("nan"),
+        )
+    lists = CandidateLists(probes.samples.astype(str), codes, sc, gallery.subjects)
+    truth = ProbeTruth(probes.samples.astype(str), probes.subjects, probes.groups)
+    return GallerySearch(
+        lists,
+        truth,
+        gallery.gallery_size,
+        gallery.subjects,
+        int(len(gallery.template_subject)),
+        gallery.n_unused,
+        approx,
+    )
+
+
+def split_enrolment(
+    data: EmbeddingSet, *, held_out: float | int = 0.2, seed: int = 0
+) -> tuple[EmbeddingSet, EmbeddingSet]:
+    """Split one embeddings file into a gallery and probes (single-file mode).
+
+    ``held_out`` subjects (a share < 1 or a count), chosen at random with ``seed``, are not
+    enrolled: their samples are non-mated probes. Each other subject enrols its first sample; its
+    remaining samples are mated probes.
+    """
+    uniq, first = np.unique(data.subjects, return_index=True)
+    n_out = held_out
+    if isinstance(n_out, float) and 0 < n_out < 1:
+        n_out = int(round(n_out * len(uniq)))
+    n_out = int(n_out)
+    if not 0 <= n_out <= len(uniq):
+        raise ValueError(f"held_out must be between 0 and {len(uniq)} subjects.")
+    rng = np.random.default_rng(seed)
+    held = np.zeros(len(uniq), dtype=bool)
+    held[rng.choice(len(uniq), n_out, replace=False)] = True
+    enrol = np.zeros(data.n, dtype=bool)
+    enrol[first[~held]] = True
+    return data.subset(np.nonzero(enrol)[0]), data.subset(np.nonzero(~enrol)[0])

@@ -1,0 +1,296 @@
+"""Open-set 1:N identification rates (NIST FRTE) on the 1:1 engine.
+
+Each search is reduced once to a few numbers (:class:`SearchOutcomes`): for a **mated** search
+(its subject is enrolled) the mate's rank and score and the rank-1 score when rank 1 is someone
+else; for a **non-mated** search (subject not enrolled) its top score. These per-search arrays merge
+by concatenation. Every rate is then a count on a :class:`~faceaudit.stats.ScoreSet`, so the exact
+threshold engine of the 1:1 audit serves 1:N unchanged:
+
+* ``FPIR(N, T)`` = non-mated searches whose top candidate scores ``>= T`` / non-mated searches
+  = the "FMR" of the non-mated top scores;
+* ``FNIR(N, R, T)`` = mated searches whose mate is not among the top ``R`` with score ``>= T`` /
+  mated searches = the "FNMR" of the mate scores, a mate outside the top ``R`` (or absent) scoring
+  ``-inf``;
+* wrong-person-at-rank-1 rate ``(T)`` = mated searches whose rank-1 candidate is not the mate and
+  scores ``>= T`` / mated searches (what a field app that shows its top candidate gets wrong);
+* ``CMC(r)`` = mated searches with the mate at rank ``<= r`` / mated searches
+  (``= 1 - FNIR(N, r, T = -inf)``: investigation mode, rank-based).
+
+``N`` is the gallery size (enrolled subjects) of the searched gallery. Thresholds are in the
+system's own score units (higher = more similar; a candidate counts when ``score >= T``). NIST's
+"investigation mode" (T = 0) means "every returned candidate counts"; as scores here may be
+negative, it is ``T = -inf``.
+
+References
+----------
+P. Grother, M. Ngan, K. Hanaoka, *Face Recognition Vendor Test (FRVT) Part 2: Identification*,
+NIST IR 8271 (2019-), section 3 (FPIR, FNIR, investigation and identification modes).
+ISO/IEC 19795-1:2021, 3.21-3.22 (FPIR(N, R, T), FNIR(N, R, T)).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from faceaudit.io.candidates import CandidateLists, ProbeTruth
+from faceaudit.stats.scoreset import ScoreSet
+
+__all__ = [
+    "SearchOutcomes",
+    "search_outcomes",
+    "fpir_count",
+    "fnir_count",
+    "wrong_top1_count",
+    "cmc_counts",
+    "ThresholdCurves",
+    "threshold_curves",
+]
+
+
+@dataclass(frozen=True, eq=False)
+class SearchOutcomes:
+    """Per-search summary of a set of 1:N searches (all a metric needs).
+
+    Attributes
+    ----------
+    gallery_size : int
+        N, enrolled subjects.
+    list_length : int
+        L, the longest candidate list (ranks ``1..L`` are observable).
+    mate_rank : ndarray of int64, shape (n_mated,)
+        Rank of the mate in the list, 0 when absent.
+    mate_score : ndarray of float64, shape (n_mated,)
+        The mate's score, ``-inf`` when absent.
+    wrong_top1_score : ndarray of float64, shape (n_mated,)
+        The rank-1 score when rank 1 is not the mate, else ``-inf`` (also ``-inf`` for an
+        empty list).
+    nonmated_top : ndarray of float64, shape (n_nonmated,)
+        Top (rank-1) score of each non-mated search, ``-inf`` for an empty list.
+    mated_unit, nonmated_unit : ndarray of int64
+        Bootstrap unit (subject code into ``units``) of each search.
+    units : ndarray of str
+        Unit names: the probe's subject, or the probe id for a non-mated search without one.
+    mated_probes, nonmated_probes : ndarray of str
+        Probe ids, for traceability.
+    """
+
+    gallery_size: int
+    list_length: int
+    mate_rank: np.ndarray
+    mate_score: np.ndarray
+    wrong_top1_score: np.ndarray
+    nonmated_top: np.ndarray
+    mated_unit: np.ndarray
+    nonmated_unit: np.ndarray
+    units: np.ndarray
+    mated_probes: np.ndarray
+    nonmated_probes: np.ndarray
+
+    @property
+    def n_mated(self) -> int:
+        return int(self.mate_rank.size)
+
+    @property
+    def n_nonmated(self) -> int:
+        return int(self.nonmated_top.size)
+
+    @property
+    def n_units(self) -> int:
+        return int(self.units.size)
+
+    def rank_limit(self, rank: int | None) -> int:
+        """The rank criterion R: ``rank`` clipped to ``[1, L]``; None means L."""
+        L = max(self.list_length, 1)
+        return L if rank is None else int(min(max(1, rank), L))
+
+    # --- the score sets the engine works on -------------------------------------------------
+    def nonmated_scores(self) -> ScoreSet:
+        """Top score per non-mated search: FPIR(T) = count_ge(T) / n."""
+        return ScoreSet(self.nonmated_top, units=self.nonmated_unit)
+
+    def mate_scores(self, rank: int | None = None) -> ScoreSet:
+        """Mate score per mated search, ``-inf`` if the mate is not within the top ``rank``:
+        FNIR(R, T) = count_lt(T) / n."""
+        R = self.rank_limit(rank)
+        s = np.where((self.mate_rank >= 1) & (self.mate_rank <= R), self.mate_score, -np.inf)
+        return ScoreSet(s, units=self.mated_unit)
+
+    def wrong_top1_scores(self) -> ScoreSet:
+        """Rank-1 non-mate score per mated search: wrong-top1 rate(T) = count_ge(T) / n."""
+        return ScoreSet(self.wrong_top1_score, units=self.mated_unit)
+
+    def neg_mate_ranks(self) -> ScoreSet:
+        """``-rank`` of the mate (``-inf`` if absent): CMC(r) = count_ge(-r) / n."""
+        r = np.where(self.mate_rank >= 1, -self.mate_rank.astype(np.float64), -np.inf)
+        return ScoreSet(r, units=self.mated_unit)
+
+    def merge(self, other: SearchOutcomes) -> SearchOutcomes:
+        """Outcomes of two disjoint sets of searches of one gallery (concatenation)."""
+        if other.gallery_size != self.gallery_size:
+            raise ValueError("outcomes of different gallery sizes do not merge")
+        units, inv = np.unique(np.concatenate([self.units, other.units]), return_inverse=True)
+        a, b = inv[: self.units.size], inv[self.units.size :]
+        return SearchOutcomes(
+            self.gallery_size,
+            max(self.list_length, other.list_length),
+            np.concatenate([self.mate_rank, other.mate_rank]),
+            np.concatenate([self.mate_score, other.mate_score]),
+            np.concatenate([self.wrong_top1_score, other.wrong_top1_score]),
+            np.concatenate([self.nonmated_top, other.nonmated_top]),
+            np.concatenate([a[self.mated_unit], b[other.mated_unit]]),
+            np.concatenate([a[self.nonmated_unit], b[other.nonmated_unit]]),
+            units,
+            np.concatenate([self.mated_probes, other.mated_probes]),
+            np.concatenate([self.nonmated_probes, other.nonmated_probes]),
+        )
+
+
+def search_outcomes(
+    lists: CandidateLists,
+    truth: ProbeTruth,
+    *,
+    gallery_size: int,
+    gallery_subjects: np.ndarray | None = None,
+) -> SearchOutcomes:
+    """Reduce candidate lists (rows aligned with ``truth.probes``) to :class:`SearchOutcomes`.
+
+    A search is mated when its truth subject is non-empty and, if ``gallery_subjects`` is given,
+    enrolled; otherwise it is non-mated.
+    """
+    if lists.n != truth.probes.size:
+        raise ValueError("lists and truth must have one row per probe, in the same order")
+    subj = np.asarray(truth.subjects).astype(str)
+    has_subject = np.char.str_len(subj) > 0
+    if gallery_subjects is not None:
+        mated = has_subject & np.isin(subj, np.asarray(gallery_subjects).astype(str))
+    else:
+        mated = has_subject
+    # bootstrap units: subject, or the probe id for a non-mated search of unknown subject
+    unit_name = np.where(has_subject, np.char.add("s:", subj), np.char.add("p:", truth.probes))
+    units, unit_code = np.unique(unit_name, return_inverse=True)
+    units = np.array([u[2:] for u in units.tolist()], dtype=str)
+
+    cand = lists.candidates
+    scores = lists.scores
+    L = lists.list_length
+    # candidate codes -> subject names -> compare with the probe's subject
+    table = np.append(lists.subjects.astype(str), "\x00none")
+    mi = np.nonzero(mated)[0]
+    names = table[cand[mi]] if L else np.empty((mi.size, 0), dtype=str)
+    is_mate = names == subj[mi][:, None] if L else np.zeros((mi.size, 0), dtype=bool)
+    found = is_mate.any(axis=1)
+    pos = np.argmax(is_mate, axis=1) if L else np.zeros(mi.size, dtype=np.int64)
+    mate_rank = np.where(found, pos + 1, 0).astype(np.int64)
+    mate_score = np.where(found, scores[mi, pos] if L else -np.inf, -np.inf).astype(np.float64)
+    if L:
+        top = scores[mi, 0].astype(np.float64)
+        top_is_mate = is_mate[:, 0]
+        wrong = np.where(~top_is_mate & (cand[mi, 0] >= 0), top, -np.inf)
+    else:
+        wrong = np.full(mi.size, -np.inf)
+    ni = np.nonzero(~mated)[0]
+    nonmated_top = (
+        np.where(cand[ni, 0] >= 0, scores[ni, 0], -np.inf).astype(np.float64)
+        if L
+        else np.full(ni.size, -np.inf)
+    )
+    return SearchOutcomes(
+        gallery_size=int(gallery_size),
+        list_length=int(L),
+        mate_rank=mate_rank,
+        mate_score=mate_score,
+        wrong_top1_score=wrong.astype(np.float64),
+        nonmated_top=nonmated_top,
+        mated_unit=unit_code[mi].astype(np.int64),
+        nonmated_unit=unit_code[ni].astype(np.int64),
+        units=units,
+        mated_probes=np.asarray(truth.probes)[mi].astype(str),
+        nonmated_probes=np.asarray(truth.probes)[ni].astype(str),
+    )
+
+
+def fpir_count(outcomes: SearchOutcomes, threshold: float) -> int:
+    """Non-mated searches with a candidate scoring ``>= threshold`` (FPIR numerator)."""
+    return int(np.count_nonzero(outcomes.nonmated_top >= threshold))
+
+
+def fnir_count(outcomes: SearchOutcomes, threshold: float, rank: int | None = None) -> int:
+    """Mated searches whose mate is not within the top ``rank`` at ``>= threshold``."""
+    R = outcomes.rank_limit(rank)
+    hit = (outcomes.mate_rank >= 1) & (outcomes.mate_rank <= R)
+    hit &= outcomes.mate_score >= threshold
+    return int(outcomes.n_mated - np.count_nonzero(hit))
+
+
+def wrong_top1_count(outcomes: SearchOutcomes, threshold: float) -> int:
+    """Mated searches whose rank-1 candidate is someone else, scoring ``>= threshold``."""
+    return int(np.count_nonzero(outcomes.wrong_top1_score >= threshold))
+
+
+def cmc_counts(outcomes: SearchOutcomes, max_rank: int | None = None) -> np.ndarray:
+    """Mated searches with the mate at rank ``<= r`` for ``r = 1..max_rank`` (default L)."""
+    R = outcomes.rank_limit(max_rank)
+    hist = np.bincount(outcomes.mate_rank[outcomes.mate_rank >= 1], minlength=R + 1)[1 : R + 1]
+    return np.cumsum(hist)
+
+
+@dataclass(frozen=True)
+class ThresholdCurves:
+    """FPIR, FNIR(R) and wrong-top1 rate at increasing thresholds (exact point estimates)."""
+
+    threshold: np.ndarray
+    fpir: np.ndarray
+    fnir: np.ndarray
+    wrong_top1: np.ndarray
+    rank: int
+
+    def to_json(self) -> dict:
+        def fl(a):
+            return [float(v) for v in a]
+
+        return {
+            "rank": self.rank,
+            "threshold": fl(self.threshold),
+            "fpir": fl(self.fpir),
+            "fnir": fl(self.fnir),
+            "wrong_top1": fl(self.wrong_top1),
+        }
+
+
+def threshold_curves(
+    outcomes: SearchOutcomes, *, rank: int | None = None, max_points: int = 1000
+) -> ThresholdCurves:
+    """Rates at every distinct finite observed score, thinned to ``max_points`` (ends kept).
+
+    Thinning spreads half the points evenly along the curve in (log FPIR, log FNIR), so both
+    the low-FPIR end and the low-FNIR end keep their detail, and half evenly in threshold order.
+    """
+    R = outcomes.rank_limit(rank)
+    nm = np.sort(outcomes.nonmated_top)
+    ms = np.sort(outcomes.mate_scores(R).scores)
+    wt = np.sort(outcomes.wrong_top1_score)
+    t = np.unique(np.concatenate([nm, ms, wt]))
+    t = t[np.isfinite(t)]
+    if t.size == 0:
+        e = np.empty(0)
+        return ThresholdCurves(e, e, e, e, R)
+    n_nm, n_m = max(nm.size, 1), max(ms.size, 1)
+    fpir = (nm.size - np.searchsorted(nm, t, side="left")) / n_nm
+    fnir = np.searchsorted(ms, t, side="left") / n_m
+    wrong = (wt.size - np.searchsorted(wt, t, side="left")) / n_m
+    if t.size > max_points:
+        eps = 1e-9
+        step = np.abs(np.diff(np.log10(fpir + eps))) + np.abs(np.diff(np.log10(fnir + eps)))
+        # half the points evenly along the curve in log space, half evenly in threshold order
+        arc = np.concatenate([[0.0], np.cumsum(step)])
+        pos = 0.5 * arc / max(arc[-1], 1e-300) + 0.5 * np.arange(t.size) / (t.size - 1)
+        want = np.linspace(0.0, 1.0, max_points)
+        idx = np.unique(np.searchsorted(pos, want).clip(0, t.size - 1))
+        idx = np.unique(np.concatenate([[0, t.size - 1], idx]))
+        if idx.size > max_points:
+            keep = np.linspace(0, idx.size - 1, max_points).round().astype(int)
+            idx = idx[np.unique(keep)]
+        t, fpir, fnir, wrong = t[idx], fpir[idx], fnir[idx], wrong[idx]
+    return ThresholdCurves(t, fpir, fnir, wrong, R)
