@@ -13,6 +13,8 @@ exact look at the one cell that holds ``t``.
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -138,22 +140,43 @@ class ScoreDistribution:
 
 
 def summarize(
-    scores: np.ndarray, *, tail: int = DEFAULT_TAIL, chunk_size: int = DEFAULT_CHUNK
+    scores: np.ndarray,
+    *,
+    tail: int = DEFAULT_TAIL,
+    chunk_size: int = DEFAULT_CHUNK,
+    workers: int | None = None,
 ) -> ScoreDistribution:
     """Summarise a 1-D array of finite (or ±inf) scores in chunks of ``chunk_size``.
 
-    Works on memory-mapped arrays without loading them whole; extra memory is O(chunk + grid).
+    Works on memory-mapped arrays without loading them whole; extra memory is
+    O(workers x chunk + grid). Chunks are binned on ``workers`` threads (numpy releases the GIL;
+    default: up to 2 cores); the result does not depend on the number of workers.
     """
     n = len(scores)
     hist = np.zeros(N_CELLS, dtype=np.int64)
-    low, high = _EMPTY_F, _EMPTY_F
-    for start in range(0, n, chunk_size):
+    state = {"low": _EMPTY_F, "high": _EMPTY_F}
+
+    def work(start: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         x = np.asarray(scores[start : start + chunk_size], dtype=np.float64)
-        hist += np.bincount(cells_of(x), minlength=N_CELLS)
-        cand = x if high.size < tail else x[x > high[0]]
-        if cand.size:
-            high = _top(np.concatenate([high, cand]), tail)
-        cand = x if low.size < tail else x[x < low[-1]]
-        if cand.size:
-            low = _bottom(np.concatenate([low, cand]), tail)
-    return ScoreDistribution.from_dense(hist, low, high, tail)
+        counts = np.bincount(cells_of(x), minlength=N_CELLS)
+        high, low = state["high"], state["low"]  # possibly stale: still a valid pre-filter
+        hi = x if high.size < tail else x[x > high[0]]
+        lo = x if low.size < tail else x[x < low[-1]]
+        return counts, _top(hi, tail), _bottom(lo, tail)
+
+    starts = range(0, n, chunk_size)
+    workers = workers or min(2, os.cpu_count() or 1)
+    if workers > 1 and len(starts) > 1 and chunk_size >= 1 << 16:
+        pool = ThreadPoolExecutor(workers)
+        results = pool.map(work, starts)
+    else:
+        pool, results = None, map(work, starts)
+    try:
+        for counts, hi, lo in results:
+            hist += counts
+            state["high"] = _top(np.concatenate([state["high"], hi]), tail)
+            state["low"] = _bottom(np.concatenate([state["low"], lo]), tail)
+    finally:
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
+    return ScoreDistribution.from_dense(hist, state["low"], state["high"], tail)

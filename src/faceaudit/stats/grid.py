@@ -22,14 +22,20 @@ _SIGN = np.int64(-(2**63))
 
 def order_keys(values: np.ndarray) -> np.ndarray:
     """Order-preserving uint64 keys of ``values`` (converted to float64; ``-0.0`` becomes ``0.0``)."""
-    x = np.asarray(values, dtype=np.float64) + 0.0  # + 0.0 folds -0.0 into +0.0 (IEEE-754)
+    x = np.array(values, dtype=np.float64, copy=True)
+    x += 0.0  # folds -0.0 into +0.0 (IEEE-754)
     bits = x.view(np.int64)
-    return (bits ^ ((bits >> 63) | _SIGN)).view(np.uint64)
+    key = bits >> 63  # -1 for negative scores, 0 otherwise
+    key |= _SIGN
+    key ^= bits  # negative: all bits inverted; non-negative: sign bit set
+    return key.view(np.uint64)
 
 
 def cells_of(values: np.ndarray) -> np.ndarray:
     """Cell index (intp, in ``[0, N_CELLS)``) of each value."""
-    return (order_keys(values) >> _SHIFT).astype(np.intp)
+    key = order_keys(values)
+    key >>= _SHIFT
+    return key.view(np.intp)
 
 
 def cell_of(value: float) -> int:
