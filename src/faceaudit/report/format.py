@@ -1,0 +1,221 @@
+"""Plain-text formatting of numbers, rates and intervals for the report.
+
+Every function returns plain ``str`` (never markup): the templates escape it. A *rate* is the
+``results.json`` form ``{"value", "ci": [lo, hi] | None, "count", "n", "upper_bound"}``; any key may
+be missing and the functions say so in words rather than fail.
+
+Conventions
+-----------
+- Rates at or above 0.001 print as decimals with 3 significant digits (``0.0231``), smaller ones in
+  scientific notation with a Unicode exponent (``3.20×10⁻⁶``), so a column reads the same way
+  whatever its magnitude and no rate prints as ``0.000``.
+- Counts get thousands separators (``1,000,000``).
+- ``"1 in X"`` phrases round X to 2 significant digits (``1 in 310,000``): they are for readers,
+  the tables keep the precise figure.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+_SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def is_number(x: Any) -> bool:
+    """True for a finite int/float (bools excluded)."""
+    return isinstance(x, int | float) and not isinstance(x, bool) and math.isfinite(x)
+
+
+def fmt_sci(x: float, digits: int = 3) -> str:
+    """``3.20×10⁻⁶`` for ``3.2e-6`` (``digits`` significant digits)."""
+    if x == 0:
+        return "0"
+    mantissa, exponent = f"{x:.{digits - 1}e}".split("e")
+    return f"{mantissa}×10{str(int(exponent)).translate(_SUPERSCRIPT)}"
+
+
+def fmt_num(x: Any, digits: int = 3) -> str:
+    """A number with ``digits`` significant digits, scientific below 0.001 or from 10^6 up.
+
+    Integers print exactly with thousands separators; ``None`` prints as an em dash.
+    """
+    if x is None:
+        return "—"
+    if isinstance(x, bool):
+        return "yes" if x else "no"
+    if isinstance(x, int):
+        return f"{x:,}"
+    if not isinstance(x, float):
+        return str(x)
+    if math.isnan(x):
+        return "n/a"
+    if math.isinf(x):
+        return "∞" if x > 0 else "−∞"
+    if x == 0:
+        return "0"
+    ax = abs(x)
+    if ax < 1e-3 or ax >= 1e6:
+        return fmt_sci(x, digits)
+    text = f"{x:.{digits}g}"
+    if "e" in text:  # e.g. 1e+03 from .3g
+        text = f"{x:,.0f}"
+    return text
+
+
+def fmt_count(x: Any) -> str:
+    """An integer count with thousands separators (``—`` when missing)."""
+    if x is None:
+        return "—"
+    try:
+        return f"{int(x):,}"
+    except (TypeError, ValueError):
+        return str(x)
+
+
+def fmt_threshold(x: Any) -> str:
+    """A threshold in the user's units: up to 6 significant digits, no rounding surprises."""
+    if x is None:
+        return "—"
+    if isinstance(x, int) and not isinstance(x, bool):
+        return str(x)
+    if is_number(x):
+        return f"{x:.6g}"
+    return str(x)
+
+
+def fmt_confidence(confidence: Any) -> str:
+    """``95%`` for 0.95."""
+    if not is_number(confidence):
+        return "95%"
+    return f"{confidence * 100:g}%"
+
+
+def one_in(x: Any) -> str:
+    """``1 in 310,000`` for ``3.2e-6`` (X rounded to 2 significant digits)."""
+    if not is_number(x) or x <= 0:
+        return "none"
+    inv = 1.0 / x
+    if inv < 10:
+        return f"1 in {inv:.2g}"
+    exp = max(math.floor(math.log10(inv)) - 1, 0)
+    rounded = round(inv / 10**exp) * 10**exp
+    return f"1 in {int(rounded):,}"
+
+
+def share(x: Any) -> str:
+    """How often, in words: ``1 in 310,000`` for small rates, ``87%`` from 0.2 up."""
+    if not is_number(x):
+        return "—"
+    if x >= 0.2:
+        return f"{x * 100:.0f}%"
+    return one_in(x)
+
+
+def _ci(rate: Mapping[str, Any]) -> tuple[float, float] | None:
+    ci = rate.get("ci")
+    if isinstance(ci, list | tuple) and len(ci) == 2 and all(is_number(v) for v in ci):
+        return float(ci[0]), float(ci[1])
+    return None
+
+
+def fmt_ci(rate: Mapping[str, Any] | None, confidence: Any = 0.95) -> str:
+    """``95% CI 0.0101–0.0149`` or ``no CI`` (no bootstrap asked for / not computable)."""
+    if not isinstance(rate, Mapping):
+        return "no CI"
+    ci = _ci(rate)
+    if ci is None:
+        return "no CI"
+    return f"{fmt_confidence(confidence)} CI {fmt_num(ci[0])}–{fmt_num(ci[1])}"
+
+
+def fmt_n(rate: Mapping[str, Any] | None) -> str:
+    """``123 of 10,000`` (``n = 10,000`` when the count is missing)."""
+    if not isinstance(rate, Mapping):
+        return ""
+    count, n = rate.get("count"), rate.get("n")
+    if n is None:
+        return ""
+    if count is None:
+        return f"n = {fmt_count(n)}"
+    return f"{fmt_count(count)} of {fmt_count(n)}"
+
+
+def rate_value(rate: Any) -> float | None:
+    """The rate's value as a float, or None."""
+    if isinstance(rate, Mapping):
+        v = rate.get("value")
+        return float(v) if is_number(v) else None
+    return float(rate) if is_number(rate) else None
+
+
+def fmt_rate_value(rate: Any) -> str:
+    """Just the figure: ``0.0123``, ``≤ 3.00×10⁻⁴`` for a rule-of-3 bound, ``no data`` for n = 0."""
+    if not isinstance(rate, Mapping):
+        return fmt_num(rate) if is_number(rate) else "—"
+    if rate.get("upper_bound"):
+        ci = _ci(rate)
+        return f"≤ {fmt_num(ci[1])}" if ci else "0"
+    v = rate_value(rate)
+    if v is None:
+        return "no data" if rate.get("n") == 0 else "—"
+    return fmt_num(v)
+
+
+def fmt_rate(rate: Any, confidence: Any = 0.95) -> str:
+    """A rate in full: value, interval and sample, in one line of plain text.
+
+    - ``0.0123 (95% CI 0.0101–0.0149; 123 of 10,000)``
+    - ``≤ 3.00×10⁻⁴ (rule of 3, no errors observed; 0 of 10,000)`` when ``upper_bound``
+    - ``no data (n = 0)`` when there is nothing to count.
+    """
+    if not isinstance(rate, Mapping):
+        return fmt_num(rate) if is_number(rate) else "—"
+    n = rate.get("n")
+    if rate.get("upper_bound"):
+        return f"{fmt_rate_value(rate)} (rule of 3, no errors observed; {fmt_n(rate)})"
+    v = rate_value(rate)
+    if v is None:
+        return "no data (n = 0)" if n == 0 else "—"
+    parts = [fmt_ci(rate, confidence)]
+    sample = fmt_n(rate)
+    if sample:
+        parts.append(sample)
+    return f"{fmt_num(v)} ({'; '.join(parts)})"
+
+
+def fmt_unsupported(rate: Any, per_target: str = "target") -> str:
+    """The text shown instead of a figure the data cannot support."""
+    n = rate.get("n") if isinstance(rate, Mapping) else None
+    have = f"have {fmt_count(n)}" if n is not None else "have too few"
+    return f"not supported by the data (needs ≥ 3/{per_target} impostors; {have})"
+
+
+def fmt_value(x: Any, confidence: Any = 0.95) -> str:
+    """Any summary value: a rate-like mapping, a number, a string, a list or a nested mapping."""
+    if isinstance(x, Mapping):
+        if "value" in x:
+            if "n" in x or "upper_bound" in x:
+                return fmt_rate(x, confidence)
+            v = fmt_num(x.get("value"))
+            ci = _ci(x)
+            if ci is None:
+                return v
+            return f"{v} ({fmt_confidence(confidence)} CI {fmt_num(ci[0])}–{fmt_num(ci[1])})"
+        return "; ".join(f"{k}: {fmt_value(v, confidence)}" for k, v in x.items())
+    if isinstance(x, list | tuple):
+        return ", ".join(fmt_value(v, confidence) for v in x)
+    if isinstance(x, str):
+        return x
+    return fmt_num(x)
+
+
+def humanize_key(key: Any) -> str:
+    """``fmr_max_over_geomean`` -> ``FMR max over geomean``."""
+    acronyms = {"fmr", "fnmr", "fpir", "fnir", "fta", "eer", "ppv", "ci", "gpd", "auc", "id", "cmc"}
+    words = str(key).replace("_", " ").split()
+    out = [w.upper() if w.lower() in acronyms else w for w in words]
+    if out and out[0] == words[0]:
+        out[0] = out[0][:1].upper() + out[0][1:]
+    return " ".join(out)

@@ -1,0 +1,323 @@
+"""A synthetic results dict with every report section, for the report tests (hand-made numbers).
+
+Shapes follow the results.json contract; values are chosen so formatted output can be checked by
+hand (e.g. FMR 3.2e-6 prints as ``3.20×10⁻⁶``, a rule-of-3 bound over 1,000,000 impostors prints
+as ``≤ 3.00×10⁻⁶``).
+"""
+
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+
+
+def rate(count: int, n: int, ci: tuple[float, float] | None = None, bound: bool = False) -> dict:
+    if count == 0 and bound:
+        ci = (0.0, 3.0 / n)
+    return {
+        "value": count / n if n else None,
+        "ci": None if ci is None else [float(ci[0]), float(ci[1])],
+        "count": count,
+        "n": n,
+        "upper_bound": bound,
+    }
+
+
+def _det(n_points: int = 400, fmr_min: float = 1e-8) -> dict:
+    t = np.linspace(0.0, 1.0, n_points)
+    fmr = np.logspace(0, np.log10(fmr_min), n_points)
+    fnmr = np.clip(0.01 * fmr**-0.25, 0, 1)
+    fnmr[0] = 0.0  # lowest threshold: no misses (cannot be drawn on a log axis)
+    return {"threshold": t.tolist(), "fmr": fmr.tolist(), "fnmr": fnmr.tolist()}
+
+
+def _histogram() -> dict:
+    edges = np.linspace(-1.0, 1.0, 101)
+    centers = (edges[:-1] + edges[1:]) / 2
+    gen = np.round(1e5 * np.exp(-0.5 * ((centers - 0.6) / 0.1) ** 2)).astype(int)
+    imp = np.round(1e7 * np.exp(-0.5 * ((centers - 0.0) / 0.12) ** 2)).astype(int)
+    return {"edges": edges.tolist(), "genuine": gen.tolist(), "impostor": imp.tolist()}
+
+
+def verification() -> dict:
+    n_imp, n_gen = 1_000_000, 10_000
+    return {
+        "n_genuine": n_gen,
+        "n_impostor": n_imp,
+        "genuine_fta": 12,
+        "impostor_fta": 340,
+        "threshold_units": "cosine similarity",
+        "eer": {
+            "value": 0.0123,
+            "ci": [0.0101, 0.0149],
+            "threshold": 0.41235,
+            "fmr": 0.0122,
+            "fnmr": 0.0124,
+        },
+        "auc": 0.998765,
+        "operating_points": [
+            {
+                "fmr_target": 1e-1,
+                "threshold": 0.1234,
+                "supported": True,
+                "fmr": rate(99_000, n_imp, (0.097, 0.101)),
+                "fnmr": rate(20, n_gen, (0.0013, 0.0029)),
+                "generalized_fmr": rate(99_100, n_imp, (0.0972, 0.1012)),
+                "generalized_fnmr": rate(32, n_gen, (0.0024, 0.0041)),
+            },
+            {
+                "fmr_target": 1e-4,
+                "threshold": 0.5,
+                "supported": True,
+                "fmr": rate(95, n_imp, (7.8e-5, 1.1e-4)),
+                "fnmr": rate(231, n_gen, (0.0201, 0.0262)),
+            },
+            {
+                "fmr_target": 1e-5,
+                "threshold": 0.61,
+                "supported": True,
+                "fmr": rate(0, n_imp, bound=True),
+                "fnmr": rate(1200, n_gen, (0.11, 0.13)),
+            },
+            {
+                "fmr_target": 1e-6,
+                "threshold": None,
+                "supported": False,
+                "fmr": rate(0, n_imp, bound=True),
+                "fnmr": None,
+            },
+        ],
+        "det": _det(),
+        "histogram": _histogram(),
+    }
+
+
+def identification() -> dict:
+    n_mated, n_non = 4000, 3000
+    return {
+        "gallery_size": 100_000,
+        "n_mated": n_mated,
+        "n_nonmated": n_non,
+        "operating_points": [
+            {
+                "fpir_target": 0.1,
+                "threshold": 0.55,
+                "supported": True,
+                "fpir": rate(290, n_non, (0.086, 0.108)),
+                "fnir": rate(80, n_mated, (0.015, 0.025)),
+                "wrong_top1": rate(12, n_mated, (0.0015, 0.0048)),
+            },
+            {
+                "fpir_target": 0.001,
+                "threshold": 0.7,
+                "supported": True,
+                "fpir": rate(0, n_non, bound=True),
+                "fnir": rate(400, n_mated, (0.09, 0.11)),
+                "wrong_top1": rate(0, n_mated, bound=True),
+            },
+            {
+                "fpir_target": 0.0003,
+                "threshold": None,
+                "supported": False,
+                "fpir": rate(0, n_non, bound=True),
+                "fnir": None,
+                "wrong_top1": None,
+            },
+        ],
+        "cmc": [{"rank": r, "rate": 0.9 + 0.09 * (1 - 1 / r)} for r in range(1, 21)],
+        "curve": {
+            "threshold": np.linspace(0.3, 0.9, 50).tolist(),
+            "fpir": np.logspace(0, -4, 50).tolist(),
+            "fnir": np.logspace(-3, 0, 50).tolist(),
+        },
+        "index": {"kind": "hnsw", "recall": 0.987},
+    }
+
+
+def scale() -> dict:
+    pts = []
+    for n in (100, 1000, 10_000):
+        v = 1 - (1 - 2e-6) ** n
+        pts.append(
+            {"gallery_size": n, "fpir": {"value": v, "ci": [v * 0.7, v * 1.4]}, "measured": True}
+        )
+    for n in (10_000, 1_000_000, 270_000_000):
+        v = 1 - (1 - 2e-6) ** n
+        pts.append(
+            {
+                "gallery_size": n,
+                "fpir": {"value": v, "ci": [v * 0.5, min(1.0, v * 2)]},
+                "measured": False,
+            }
+        )
+    x = np.linspace(0.6, 0.9, 30)
+    emp = np.exp(-30 * (x - 0.6)) * 1e-3
+    return {
+        "threshold": 0.6,
+        "points": pts,
+        "tail_fit": {
+            "quantile": 0.999,
+            "threshold_u": 0.6,
+            "shape": -0.12,
+            "scale": 0.034,
+            "n_exceed": 1234,
+            "diagnostic": {
+                "score": x.tolist(),
+                "empirical": emp.tolist(),
+                "fitted": (emp * 1.05).tolist(),
+            },
+        },
+        "threshold_needed": [
+            {
+                "gallery_size": 270_000_000,
+                "fpir_target": 0.01,
+                "threshold": 0.8123,
+                "ci": [0.79, 0.83],
+            }
+        ],
+    }
+
+
+def acquisition() -> dict:
+    return {
+        "n_images": 400,
+        "n_failed": 3,
+        "fta": rate(3, 400, (0.0, 0.018)),
+        "failures": [
+            {"image": "s01/1.pgm", "reason": "no_face"},
+            {"image": "s02/7.pgm", "reason": "no_face"},
+            {"image": "s09/3.pgm", "reason": "decode_error"},
+        ],
+    }
+
+
+def demographics() -> dict:
+    groups = [
+        {
+            "group": "female",
+            "n_subjects": 120,
+            "supported": True,
+            "fmr": rate(83, 100_000, (6.5e-4, 1.0e-3)),
+            "fnmr": rate(45, 3000, (0.011, 0.02)),
+            "fmr_ratio": {"value": 8.3, "ci": [5.1, 12.0]},
+        },
+        {
+            "group": "male",
+            "n_subjects": 130,
+            "supported": True,
+            "fmr": rate(10, 100_000, (5e-5, 1.6e-4)),
+            "fnmr": rate(30, 3000, (0.007, 0.014)),
+            "fmr_ratio": {"value": 1.0, "ci": [1.0, 1.0]},
+        },
+        {
+            "group": "unknown",
+            "n_subjects": 4,
+            "supported": False,
+            "fmr": rate(0, 60, bound=True),
+            "fnmr": rate(1, 20, (0.0, 0.15)),
+        },
+    ]
+    cross = []
+    vals = {
+        ("female", "female"): 83,
+        ("female", "male"): 5,
+        ("male", "female"): 4,
+        ("male", "male"): 10,
+    }
+    for (p, r), c in vals.items():
+        cross.append(
+            {
+                "probe_group": p,
+                "reference_group": r,
+                "fmr": rate(c, 100_000, (c / 1.5e5, c / 0.7e5)),
+            }
+        )
+    cross.append(
+        {"probe_group": "female", "reference_group": "unknown", "fmr": rate(0, 500, bound=True)}
+    )
+    return {
+        "attribute": "sex",
+        "threshold": 0.5,
+        "threshold_source": "whole data set, FMR 1e-4",
+        "groups": groups,
+        "cross_fmr": cross,
+        "summary": {
+            "fmr_max_over_geomean": {"value": 2.9, "ci": [2.1, 3.8]},
+            "fnmr_max_over_geomean": 1.22,
+            "fmr_max_over_min": 8.3,
+        },
+        "sentences": [
+            "At this threshold, impostors in group female are falsely matched 8.3× (95% CI "
+            "5.1–12.0) as often as those in group male.",
+            "The data cannot tell groups female and male apart on FNMR.",
+        ],
+    }
+
+
+def impact() -> dict:
+    prev = np.logspace(-4, 0, 40)
+    ppv = prev * 0.98 / (prev * 0.98 + (1 - prev) * 0.01)
+    return {
+        "encounters_per_day": 1000,
+        "prevalence": 0.001,
+        "expected_wrong_hits_per_day": {"value": 9.99, "ci": [8.1, 12.2]},
+        "sentences": ["Of 1,000 daily searches, about 10 hits would be the wrong person."],
+        "curve": {"prevalence": prev.tolist(), "ppv": ppv.tolist()},
+    }
+
+
+def full_results(**overrides) -> dict:
+    """Every section present; ``overrides`` replace top-level keys (None deletes one)."""
+    res = {
+        "faceaudit_version": "0.1.0",
+        "created": "2026-11-29T00:00:00+00:00",
+        "title": "Audit of system X (synthetic)",
+        "synthetic": True,
+        "inputs": [
+            {"path": "/data/scores.csv", "sha256": "ab" * 32, "records": 1_010_000},
+        ],
+        "settings": {
+            "orientation": "similarity",
+            "bootstrap": 1000,
+            "confidence": 0.95,
+            "bootstrap_unit": "subject",
+            "seed": 42,
+        },
+        "warnings": ["Bootstrap by comparison for the impostor set: no subject ids."],
+        "verification": verification(),
+        "identification": identification(),
+        "scale": scale(),
+        "acquisition": acquisition(),
+        "model": {"id": "dlib-resnet", "version": "19.24", "weights_sha256": "cd" * 32, "dim": 128},
+        "demographics": demographics(),
+        "impact": impact(),
+    }
+    for k, v in overrides.items():
+        if v is None:
+            res.pop(k, None)
+        else:
+            res[k] = v
+    return copy.deepcopy(res)
+
+
+def verification_only(**overrides) -> dict:
+    res = full_results()
+    for k in ("identification", "scale", "acquisition", "model", "demographics", "impact"):
+        res.pop(k)
+    res.update(overrides)
+    return res
+
+
+def test_fixture_is_plain_json():
+    import json
+
+    res = full_results()
+    assert json.loads(json.dumps(res, allow_nan=False)) == res
+
+
+def test_fixture_overrides_delete_and_replace():
+    res = full_results(scale=None, title="t")
+    assert "scale" not in res and res["title"] == "t"
+    assert set(verification_only()) >= {"verification", "inputs", "settings"}
+    assert "demographics" not in verification_only()
