@@ -25,6 +25,7 @@ from faceaudit.stats.rates import (
     DetCurve,
     area_under_roc,
     det_curve,
+    eer_cells,
     equal_error_rate,
     histogram,
     operating_threshold,
@@ -226,7 +227,12 @@ def verify(
     warnings: list[str] = []
 
     chosen = [target_supported(t, ni) for t in fmr_targets]
-    prefetch_for_targets(impostor, genuine, [t for t, c in zip(fmr_targets, chosen) if c])
+    prefetch_for_targets(
+        impostor,
+        genuine,
+        [t for t, c in zip(fmr_targets, chosen, strict=True) if c],
+        also=eer_cells(genuine, impostor),
+    )
     ops_thr = []
     for target, ok in zip(fmr_targets, chosen, strict=True):
         ops_thr.append((target, operating_threshold(impostor, genuine, target) if ok else None))

@@ -15,11 +15,15 @@ from __future__ import annotations
 
 import os
 from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import TypeVar
 
 import numpy as np
 
 from faceaudit.stats.grid import N_CELLS, cells_of
+
+T = TypeVar("T")
 
 DEFAULT_TAIL = 4096
 DEFAULT_CHUNK = 1 << 22
@@ -139,6 +143,38 @@ class ScoreDistribution:
         return out
 
 
+def map_chunks(
+    scores: np.ndarray,
+    fn: Callable[[int, np.ndarray], T],
+    *,
+    chunk_size: int = DEFAULT_CHUNK,
+    workers: int | None = None,
+) -> Iterator[T]:
+    """``fn(start, float64 chunk)`` over the chunks of ``scores``, in order, on up to 2 threads.
+
+    numpy releases the GIL in its element-wise loops, so the chunks' binning overlaps; results come
+    back in chunk order, so anything computed from them does not depend on ``workers``.
+    """
+    n = len(scores)
+
+    def call(start: int) -> T:
+        return fn(start, np.asarray(scores[start : start + chunk_size], dtype=np.float64))
+
+    starts = range(0, n, chunk_size)
+    workers = workers or min(2, os.cpu_count() or 1)
+    if workers < 2 or len(starts) < 2 or chunk_size < 1 << 16:
+        yield from map(call, starts)
+        return
+    with ThreadPoolExecutor(workers) as pool:
+        futures = [pool.submit(call, s) for s in starts[:workers]]
+        for k in range(len(starts)):
+            result = futures[k].result()
+            if k + workers < len(starts):
+                futures.append(pool.submit(call, starts[k + workers]))
+            futures[k] = None  # free the chunk's result once consumed
+            yield result
+
+
 def summarize(
     scores: np.ndarray,
     *,
@@ -149,34 +185,21 @@ def summarize(
     """Summarise a 1-D array of finite (or ±inf) scores in chunks of ``chunk_size``.
 
     Works on memory-mapped arrays without loading them whole; extra memory is
-    O(workers x chunk + grid). Chunks are binned on ``workers`` threads (numpy releases the GIL;
-    default: up to 2 cores); the result does not depend on the number of workers.
+    O(workers x chunk + grid). The result does not depend on chunking or ``workers``.
     """
-    n = len(scores)
     hist = np.zeros(N_CELLS, dtype=np.int64)
-    state = {"low": _EMPTY_F, "high": _EMPTY_F}
+    low, high = _EMPTY_F, _EMPTY_F
+    shared = {"low": low, "high": high}
 
-    def work(start: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        x = np.asarray(scores[start : start + chunk_size], dtype=np.float64)
+    def work(_: int, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         counts = np.bincount(cells_of(x), minlength=N_CELLS)
-        high, low = state["high"], state["low"]  # possibly stale: still a valid pre-filter
-        hi = x if high.size < tail else x[x > high[0]]
-        lo = x if low.size < tail else x[x < low[-1]]
+        hi_now, lo_now = shared["high"], shared["low"]  # maybe stale: still a valid pre-filter
+        hi = x if hi_now.size < tail else x[x > hi_now[0]]
+        lo = x if lo_now.size < tail else x[x < lo_now[-1]]
         return counts, _top(hi, tail), _bottom(lo, tail)
 
-    starts = range(0, n, chunk_size)
-    workers = workers or min(2, os.cpu_count() or 1)
-    if workers > 1 and len(starts) > 1 and chunk_size >= 1 << 16:
-        pool = ThreadPoolExecutor(workers)
-        results = pool.map(work, starts)
-    else:
-        pool, results = None, map(work, starts)
-    try:
-        for counts, hi, lo in results:
-            hist += counts
-            state["high"] = _top(np.concatenate([state["high"], hi]), tail)
-            state["low"] = _bottom(np.concatenate([state["low"], lo]), tail)
-    finally:
-        if pool is not None:
-            pool.shutdown(cancel_futures=True)
-    return ScoreDistribution.from_dense(hist, state["low"], state["high"], tail)
+    for counts, hi, lo in map_chunks(scores, work, chunk_size=chunk_size, workers=workers):
+        hist += counts
+        shared["high"] = high = _top(np.concatenate([high, hi]), tail)
+        shared["low"] = low = _bottom(np.concatenate([low, lo]), tail)
+    return ScoreDistribution.from_dense(hist, low, high, tail)

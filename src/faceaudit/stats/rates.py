@@ -19,6 +19,7 @@ Conventions
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -109,8 +110,13 @@ def operating_threshold(
     )
 
 
-def prefetch_for_targets(negatives: ScoreSet, positives: ScoreSet, targets) -> None:
-    """Batch the exact cell looks that :func:`operating_threshold` will need for ``targets``."""
+def prefetch_for_targets(
+    negatives: ScoreSet, positives: ScoreSet, targets, *, also: Iterable[int] = ()
+) -> None:
+    """Batch the exact cell looks that :func:`operating_threshold` will need for ``targets``.
+
+    ``also`` adds further cells (e.g. :func:`eer_cells`) to the same single pass.
+    """
     n = negatives.n
     cells = set()
     for target in targets:
@@ -124,8 +130,8 @@ def prefetch_for_targets(negatives: ScoreSet, positives: ScoreSet, targets) -> N
             j = np.searchsorted(d.cells, c, side="right")
             if j < d.cells.size:
                 extra.add(int(d.cells[j]))
-    negatives.prefetch(cells | extra)
-    positives.prefetch(cells | extra)
+    negatives.prefetch(cells | extra | set(also))
+    positives.prefetch(cells | extra | set(also))
 
 
 @dataclass(frozen=True)
@@ -160,25 +166,35 @@ def _edge_counts(genuine: ScoreSet, impostor: ScoreSet):
     return cells, gen_lt, imp_ge
 
 
-def equal_error_rate(genuine: ScoreSet, impostor: ScoreSet) -> EqualErrorRate:
-    """Exact EER (see :class:`EqualErrorRate` for the convention)."""
+def eer_cells(genuine: ScoreSet, impostor: ScoreSet) -> list[int]:
+    """The (at most two) grid cells that hold the EER crossing.
+
+    ``f = FMR - FNMR`` at each non-empty cell's lower edge is non-increasing; the crossing lies in
+    the last cell whose edge has ``f >= 0`` or at the first observed score of the next one.
+    """
     ng, ni = genuine.n, impostor.n
-    if ng == 0 or ni == 0:
-        raise ValueError("EER needs genuine and impostor scores")
     cells, gen_lt, imp_ge = _edge_counts(genuine, impostor)
-    # f(edge) = FMR - FNMR at each cell's lower edge; non-increasing across cells.
     f = imp_ge / ni - gen_lt / ng
     last_nonneg = int(np.flatnonzero(f >= 0)[-1]) if np.any(f >= 0) else 0
     look = [int(cells[last_nonneg])]
     if last_nonneg + 1 < cells.size:
         look.append(int(cells[last_nonneg + 1]))
+    return look
+
+
+def equal_error_rate(genuine: ScoreSet, impostor: ScoreSet) -> EqualErrorRate:
+    """Exact EER (see :class:`EqualErrorRate` for the convention)."""
+    ng, ni = genuine.n, impostor.n
+    if ng == 0 or ni == 0:
+        raise ValueError("EER needs genuine and impostor scores")
+    look = eer_cells(genuine, impostor)
     genuine.prefetch(look)
     impostor.prefetch(look)
     cand = np.unique(np.concatenate([s.cell_values(c) for c in look for s in (genuine, impostor)]))
     top = float(max(genuine.distribution.high[-1], impostor.distribution.high[-1]))
     cand = np.append(cand, np.nextafter(top, np.inf)) if cand[-1] >= top else cand
-    fmr = np.array([impostor.count_ge(t) for t in cand])
-    fnmr = np.array([genuine.count_lt(t) for t in cand])
+    fmr = impostor.counts_ge(cand)
+    fnmr = genuine.n - genuine.counts_ge(cand)
     gap = np.abs(fmr / ni - fnmr / ng)
     j = int(np.argmin(gap))
     return EqualErrorRate(
@@ -271,6 +287,7 @@ __all__ = [
     "area_under_roc",
     "cells_of",
     "det_curve",
+    "eer_cells",
     "equal_error_rate",
     "histogram",
     "max_false_positives",

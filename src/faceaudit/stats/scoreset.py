@@ -21,6 +21,7 @@ from faceaudit.stats.distribution import (
     DEFAULT_CHUNK,
     DEFAULT_TAIL,
     ScoreDistribution,
+    map_chunks,
     summarize,
 )
 from faceaudit.stats.grid import N_CELLS, cell_of, cells_of
@@ -59,6 +60,7 @@ class ScoreSet:
         self.chunk_size = chunk_size
         self._distribution = distribution
         self._cells: dict[int, np.ndarray] = {}
+        self._suffix: np.ndarray | None = None
 
     @classmethod
     def from_values(cls, values: Iterable[float], **kw) -> ScoreSet:
@@ -100,13 +102,16 @@ class ScoreSet:
             return
         need = np.zeros(N_CELLS, dtype=bool)
         need[wanted] = True
-        found_vals, found_cells = [], []
-        for _, x in self.chunks():
+
+        def look(_: int, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
             cx = cells_of(x)
             hit = need[cx]
-            if hit.any():
-                found_vals.append(x[hit])
-                found_cells.append(cx[hit])
+            return x[hit], cx[hit]
+
+        found_vals, found_cells = [], []
+        for v, c in map_chunks(self.scores, look, chunk_size=self.chunk_size):
+            found_vals.append(v)
+            found_cells.append(c)
         vals = np.concatenate(found_vals) if found_vals else np.empty(0)
         cx = np.concatenate(found_cells) if found_cells else np.empty(0, dtype=np.intp)
         for c in wanted:
@@ -119,17 +124,28 @@ class ScoreSet:
         return self._cells[cell]
 
     # -- exact queries ------------------------------------------------------------------------
+    def counts_ge(self, thresholds: np.ndarray) -> np.ndarray:
+        """Number of scores ``>= t`` for each ``t`` in ``thresholds`` (exact, vectorised)."""
+        t = np.asarray(thresholds, dtype=np.float64)
+        if np.isnan(t).any():
+            raise ValueError("threshold is NaN")
+        dist = self.distribution
+        if self._suffix is None:
+            self._suffix = np.concatenate([np.cumsum(dist.counts[::-1])[::-1], [0]])
+        c = cells_of(t)
+        out = self._suffix[np.searchsorted(dist.cells, c, side="right")].copy()
+        j = np.searchsorted(dist.cells, c).clip(0, max(dist.cells.size - 1, 0))
+        inside = (dist.cells.size > 0) & (dist.cells[j] == c) if dist.cells.size else c < 0
+        cells = np.unique(c[inside])
+        self.prefetch(cells)
+        for cell in cells:
+            vals, m = self._cells[int(cell)], c == cell
+            out[m] += vals.size - np.searchsorted(vals, t[m], side="left")
+        return out
+
     def count_ge(self, threshold: float) -> int:
         """Number of scores ``>= threshold`` (exact)."""
-        if np.isnan(threshold):
-            raise ValueError("threshold is NaN")
-        c = cell_of(threshold)
-        dist = self.distribution
-        above = dist.count_in_cells_ge(c + 1) if c + 1 < N_CELLS else 0
-        if dist.cell_count(c) == 0:
-            return above
-        vals = self.cell_values(c)
-        return above + int(vals.size - np.searchsorted(vals, threshold, side="left"))
+        return int(self.counts_ge(np.array([threshold]))[0])
 
     def count_lt(self, threshold: float) -> int:
         """Number of scores ``< threshold`` (exact)."""

@@ -1,0 +1,265 @@
+"""Impostor-score tails by extreme-value theory, and 1:N error rates at gallery sizes no data reach.
+
+Peaks over threshold (Pickands-Balkema-de Haan): above a high threshold ``u`` the excesses
+``y = s - u`` of impostor scores follow approximately a generalised Pareto distribution (GPD)
+with shape ``xi`` and scale ``sigma``; so for ``t >= u``
+
+    FMR(t) = zeta_u * GPD.sf(t - u; xi, sigma),   zeta_u = #{s > u} / n
+
+(``scipy.stats.genpareto`` with ``c = xi``). Cosine scores are bounded above, so ``xi < 0`` is
+typical: the fitted tail has a finite end ``u - sigma / xi``.
+
+Independence model for a gallery of ``N`` distractors: a non-mated search is a false positive when
+any of its ``N`` comparisons scores ``>= T``; if comparisons are independent,
+
+    FPIR(N, T) = 1 - (1 - FMR(T))^N,
+
+computed as ``-expm1(N * log1p(-FMR))`` (accurate for FMR ~ 1e-12). Inverting gives the FMR, and so
+the threshold, that holds FPIR at a target for a given N. The model ignores per-probe variation of
+the impostor distribution (some faces look like many others), which makes real FPIR grow more
+slowly with N than predicted: validate against measurement wherever both exist.
+
+The GPD is fitted by maximum likelihood with optional weights (for the bootstrap), via the
+profile likelihood in ``theta = xi / sigma`` (Grimshaw 1993): for fixed ``theta`` the MLE is
+``xi = mean(log(1 + theta y))``, ``sigma = xi / theta``, leaving a one-dimensional search. ``xi`` is
+kept >= -1 (beyond it the likelihood is unbounded).
+
+References
+----------
+S. Coles, *An Introduction to Statistical Modeling of Extreme Values*, Springer 2001, ch. 4
+(threshold choice: mean-excess plot, parameter stability).
+S. D. Grimshaw, "Computing maximum likelihood estimates for the generalized Pareto distribution",
+Technometrics 35(2), 1993.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import optimize
+from scipy.stats import genpareto
+
+__all__ = [
+    "TailFit",
+    "fit_gpd",
+    "fit_tail",
+    "fpir_from_fmr",
+    "fmr_for_fpir",
+    "default_tail_count",
+    "mean_excess",
+    "qq_points",
+]
+
+
+def fpir_from_fmr(fmr, gallery_size):
+    """FPIR of a gallery of ``gallery_size`` independent distractors: ``1 - (1 - fmr)^N``."""
+    fmr = np.clip(np.asarray(fmr, dtype=np.float64), 0.0, 1.0)
+    with np.errstate(divide="ignore"):
+        return -np.expm1(np.asarray(gallery_size, dtype=np.float64) * np.log1p(-fmr))
+
+
+def fmr_for_fpir(fpir, gallery_size):
+    """The per-comparison FMR that gives ``fpir`` at ``gallery_size``: ``1 - (1 - fpir)^(1/N)``."""
+    fpir = np.clip(np.asarray(fpir, dtype=np.float64), 0.0, 1.0)
+    with np.errstate(divide="ignore"):
+        return -np.expm1(np.log1p(-fpir) / np.asarray(gallery_size, dtype=np.float64))
+
+
+def default_tail_count(n_total: int) -> int:
+    """Exceedances used by default: 0.1% of the comparisons, within [500, 20000] and <= 5%."""
+    return int(max(1, min(max(round(1e-3 * n_total), 500), 20_000, n_total // 20)))
+
+
+def _profile_loglik(theta: float, y: np.ndarray, w: np.ndarray, W: float) -> tuple[float, float]:
+    """Profile log-likelihood and xi at ``theta`` (y scaled to mean 1)."""
+    if abs(theta) < 1e-12:
+        sigma = float(np.dot(w, y) / W)
+        return -W * (math.log(sigma) + 1.0), 0.0
+    z = 1.0 + theta * y
+    if z.min() <= 0:
+        return -np.inf, np.nan
+    xi = float(np.dot(w, np.log(z)) / W)
+    sigma = xi / theta
+    if sigma <= 0:
+        return -np.inf, xi
+    return -W * (math.log(sigma) + xi + 1.0), xi
+
+
+def fit_gpd(y: np.ndarray, weights: np.ndarray | None = None) -> tuple[float, float, float]:
+    """Maximum-likelihood GPD fit to excesses ``y > 0`` (location 0), optionally weighted.
+
+    Returns
+    -------
+    xi, sigma, loglik : float
+        Shape, scale and the maximised (weighted) log-likelihood.
+    """
+    y = np.asarray(y, dtype=np.float64)
+    w = np.ones_like(y) if weights is None else np.asarray(weights, dtype=np.float64)
+    keep = w > 0
+    y, w = y[keep], w[keep]
+    if y.size < 2:
+        raise ValueError("a GPD fit needs at least two excesses")
+    if (y < 0).any():
+        raise ValueError("excesses must be >= 0")
+    W = float(w.sum())
+    scale = float(np.dot(w, y) / W)
+    if scale <= 0:
+        raise ValueError("all excesses are zero")
+    ys = y / scale
+    ymax = float(ys.max())
+
+    def neg(theta):
+        return -_profile_loglik(theta, ys, w, W)[0]
+
+    def xi_at(theta):
+        return _profile_loglik(theta, ys, w, W)[1]
+
+    # lower end of theta: where xi reaches -1 (xi increases with theta)
+    lo_edge = -1.0 / ymax
+    a = lo_edge * (1 - 1e-12)
+    if xi_at(a) < -1.0:
+        theta_min = optimize.brentq(lambda t: xi_at(t) + 1.0, a, -1e-12 if a < -1e-12 else 0.0)
+    else:
+        theta_min = a
+    grid = np.concatenate(
+        [
+            theta_min * (1.0 - np.linspace(0.0, 1.0, 80, endpoint=False)),
+            [0.0],
+            np.geomspace(1e-4, 1e4, 80),
+        ]
+    )
+    vals = np.array([neg(t) for t in grid])
+    j = int(np.nanargmin(vals))
+    lo = grid[max(j - 1, 0)]
+    hi = grid[min(j + 1, grid.size - 1)]
+    best_t, best_v = grid[j], vals[j]
+    if hi > lo:
+        r = optimize.minimize_scalar(
+            neg, bounds=(lo, hi), method="bounded", options={"xatol": 1e-10 * max(1.0, abs(best_t))}
+        )
+        if r.success and r.fun <= best_v:
+            best_t, best_v = float(r.x), float(r.fun)
+    xi = xi_at(best_t)
+    sigma = (xi / best_t if abs(best_t) >= 1e-12 else 1.0) * scale
+    if abs(best_t) < 1e-12:
+        xi, sigma = 0.0, scale  # exponential: sigma = weighted mean excess
+    # log-likelihood in the original units
+    loglik = -best_v - W * math.log(scale)
+    return float(xi), float(sigma), float(loglik)
+
+
+@dataclass(frozen=True)
+class TailFit:
+    """A GPD tail above ``threshold`` fitted to ``n_exceedances`` of ``n_total`` scores.
+
+    ``n_exceedances`` and ``n_total`` may be weighted (bootstrap replicates).
+    """
+
+    threshold: float
+    shape: float
+    scale: float
+    n_exceedances: float
+    n_total: float
+
+    @property
+    def exceedance_rate(self) -> float:
+        """``zeta_u``: share of all scores above the tail threshold."""
+        return self.n_exceedances / self.n_total
+
+    @property
+    def endpoint(self) -> float:
+        """Upper end of the fitted score distribution (``inf`` when ``shape >= 0``)."""
+        return self.threshold - self.scale / self.shape if self.shape < 0 else math.inf
+
+    def fmr(self, t) -> np.ndarray:
+        """Fitted P(score >= t) for ``t >= threshold``; NaN below the tail threshold."""
+        t = np.asarray(t, dtype=np.float64)
+        out = self.exceedance_rate * genpareto.sf(t - self.threshold, self.shape, scale=self.scale)
+        return np.where(t >= self.threshold, out, np.nan)
+
+    def threshold_for_fmr(self, fmr) -> np.ndarray:
+        """Smallest t with fitted FMR(t) <= ``fmr``; NaN when ``fmr`` exceeds ``zeta_u``."""
+        p = np.asarray(fmr, dtype=np.float64)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            q = np.clip(p / self.exceedance_rate, 0.0, 1.0)
+            out = self.threshold + genpareto.isf(q, self.shape, scale=self.scale)
+        return np.where(p <= self.exceedance_rate, out, np.nan)
+
+    def to_json(self) -> dict:
+        return {
+            "threshold": self.threshold,
+            "shape": self.shape,
+            "scale": self.scale,
+            "n_exceedances": self.n_exceedances,
+            "n_total": self.n_total,
+            "exceedance_rate": self.exceedance_rate,
+            "endpoint": None if math.isinf(self.endpoint) else self.endpoint,
+        }
+
+
+def fit_tail(values: np.ndarray, n_total: int, n_exceedances: int) -> TailFit:
+    """Fit a GPD over the ``n_exceedances`` largest of ``n_total`` scores.
+
+    Parameters
+    ----------
+    values : ndarray
+        At least the ``n_exceedances + 1`` largest scores (any order; more is fine).
+    n_total : int
+        How many scores ``values`` were taken from.
+    n_exceedances : int
+        k; the tail threshold ``u`` is the (k+1)-th largest score and the excesses are the scores
+        strictly above it (ties at ``u`` are not excesses).
+    """
+    v = np.asarray(values, dtype=np.float64)
+    k = int(n_exceedances)
+    if not 2 <= k < v.size:
+        raise ValueError(f"need 2 <= n_exceedances < len(values), got {k} and {v.size}")
+    top = np.partition(v, v.size - k - 1)[v.size - k - 1 :]
+    u = float(top.min())
+    exc = top[top > u] - u
+    xi, sigma, _ = fit_gpd(exc)
+    return TailFit(u, xi, sigma, float(exc.size), float(n_total))
+
+
+def mean_excess(
+    values: np.ndarray, n_points: int = 50
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Mean-excess function e(u) = mean(s - u | s > u) at ``n_points`` thresholds over ``values``.
+
+    Thresholds run over the order statistics of ``values`` from the lowest up to the 10th
+    largest, evenly in rank. Returns ``(u, e(u), n_above)``. For a GPD tail e(u) is linear in u
+    with slope ``xi / (1 - xi)``: look for the threshold above which the plot is straight.
+    """
+    v = np.sort(np.asarray(values, dtype=np.float64))[::-1]
+    m = v.size
+    if m < 12:
+        e = np.empty(0)
+        return e, e, e
+    ranks = np.unique(np.geomspace(10, m - 1, n_points).astype(int))
+    csum = np.cumsum(v)
+    u = v[ranks]
+    above = np.array([np.searchsorted(-v, -x, side="left") for x in u])  # strictly greater
+    e = np.where(above > 0, (csum[np.maximum(above - 1, 0)] / np.maximum(above, 1)) - u, np.nan)
+    return u, e, above.astype(float)
+
+
+def qq_points(
+    fit: TailFit, values: np.ndarray, n_points: int = 200
+) -> tuple[np.ndarray, np.ndarray]:
+    """GPD quantile-quantile data: (fitted quantiles, empirical quantiles), in score units.
+
+    Empirical quantiles are the sorted scores above ``fit.threshold``; fitted quantiles are the
+    GPD quantiles at plotting positions ``(i - 0.5) / k``. Points on the diagonal = a good fit.
+    """
+    v = np.asarray(values, dtype=np.float64)
+    exc = np.sort(v[v > fit.threshold])
+    k = exc.size
+    if k == 0:
+        e = np.empty(0)
+        return e, e
+    idx = np.unique(np.linspace(0, k - 1, min(n_points, k)).round().astype(int))
+    p = (idx + 0.5) / k
+    model = fit.threshold + genpareto.ppf(p, fit.shape, scale=fit.scale)
+    return model, exc[idx]
