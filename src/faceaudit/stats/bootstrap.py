@@ -92,18 +92,19 @@ def replicate_rates_ge(
         reps = []
         for w in resampler.weight_batches():
             tot = w @ table
+            counts = tot[:, :1] - tot[:, 1:] if lt else tot[:, 1:]
             with np.errstate(invalid="ignore", divide="ignore"):
-                reps.append(tot[:, 1:] / tot[:, :1])
-        rates = np.concatenate(reps)
+                reps.append(counts / tot[:, :1])
+        return np.concatenate(reps)
     else:
         order = np.argsort(t, kind="stable")
         bins = bin_counts_ge(scores, t)
         rng = np.random.default_rng(resampler.seed + 7919)
         draws = rng.multinomial(scores.n, bins / scores.n, size=resampler.n_boot)
         ge_sorted = np.cumsum(draws[:, ::-1], axis=1)[:, ::-1][:, 1:]
-        rates = np.empty((resampler.n_boot, t.size))
-        rates[:, order] = ge_sorted / scores.n
-    return 1.0 - rates if lt else rates
+        counts = np.empty((resampler.n_boot, t.size), dtype=np.int64)
+        counts[:, order] = scores.n - ge_sorted if lt else ge_sorted
+        return counts / scores.n
 
 
 def unit_cell_histograms(scores: ScoreSet, cells: np.ndarray, n_units: int):
