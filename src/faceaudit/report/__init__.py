@@ -92,7 +92,7 @@ def render_html(
     from faceaudit.report.sections import confidence_of, header_context, summary_sentences
 
     inline = {
-        name: Markup(F.inline_svg(svg, f"fig-{name}", _figure_label(name)))
+        name: Markup(F.inline_svg(svg, f"svg-{name}", _figure_label(name)))
         for name, svg in (figures or {}).items()
     }
     sections = [

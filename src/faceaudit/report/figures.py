@@ -593,14 +593,22 @@ def cross_fmr_figure(
         lo, hi = log_limits(list(pos), upper=None) if pos.size else (1e-6, 1.0)
         cmap = _cmap()
         ax.set_facecolor("#dddddd")
-        im = ax.imshow(
-            values,
+        # Vector cells (pcolormesh), not an embedded raster: crisp, and nothing but text and
+        # paths in the SVG.
+        im = ax.pcolormesh(
+            np.arange(nc + 1) - 0.5,
+            np.arange(nr + 1) - 0.5,
+            np.ma.masked_invalid(values),
             cmap=cmap,
             norm=LogNorm(vmin=lo, vmax=hi),
-            aspect="auto",
-            interpolation="nearest",
+            edgecolors="white",
+            linewidth=0.5,
         )
-        fig.colorbar(im, ax=ax, label="FMR (log scale)")
+        ax.set_xlim(-0.5, nc - 0.5)
+        ax.set_ylim(nr - 0.5, -0.5)
+        cbar = fig.colorbar(im, ax=ax, label="FMR (log scale)")
+        if cbar.solids is not None:
+            cbar.solids.set_rasterized(False)  # vector only: no embedded <image> in the SVG
         if nr * nc <= 144:
             norm = LogNorm(vmin=lo, vmax=hi)
             for i, row in enumerate(matrix):

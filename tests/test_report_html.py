@@ -1,0 +1,394 @@
+"""The HTML report: content, formatting of every rate, missing sections, figure files."""
+
+from __future__ import annotations
+
+import html
+import io
+import json
+import re
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from faceaudit.report import build_figures, render_html, write_report
+from test_report_fixtures import full_results, rate, verification_only
+
+
+def text_of(page: str) -> str:
+    """Visible text of a page: figures and CSS dropped, tags removed, entities decoded, spaces
+    collapsed (so assertions read like what a reader sees)."""
+    page = re.sub(r"<svg\b.*?</svg>", " ", page, flags=re.S)
+    page = re.sub(r"<style>.*?</style>", " ", page, flags=re.S)
+    block = r"td|th|tr|li|p|h\d|br|table|thead|tbody|div|section|ul|dl|dd|dt|fig\w*|nav|header"
+    page = re.sub(rf"</?(?:{block})\b[^>]*>", " ", page)
+    page = re.sub(r"<[^>]+>", "", page)
+    return re.sub(r"\s+", " ", html.unescape(page))
+
+
+@pytest.fixture(scope="module")
+def full_report(tmp_path_factory) -> tuple[Path, str]:
+    out = tmp_path_factory.mktemp("report")
+    path = write_report(full_results(), out)
+    return out, path.read_text(encoding="utf-8")
+
+
+# ---------------------------------------------------------------------------------------------
+# Content of a full report
+
+
+def test_write_report_returns_report_path(full_report):
+    out, page = full_report
+    assert (out / "report.html").is_file()
+    assert page.startswith("<!DOCTYPE html>")
+    assert page.rstrip().endswith("</html>")
+
+
+def test_synthetic_banner(full_report):
+    _, page = full_report
+    assert 'class="banner synthetic"' in page
+    assert "SYNTHETIC DATA" in text_of(page)
+    real = render_html(verification_only(synthetic=False))
+    assert "SYNTHETIC DATA" not in text_of(real)
+    assert 'class="banner synthetic"' not in real
+
+
+def test_plain_language_summary_leads(full_report):
+    _, page = full_report
+    t = text_of(page)
+    # Headline: smallest supported FMR target with observed errors (1e-4): FMR 95 / 10^6.
+    # 1 / 9.5e-5 = 10,526 -> "1 in 11,000"; CI 7.8e-5..1.1e-4 -> 1 in 13,000 (12,821) to 9,100.
+    sentence = (
+        "At threshold 0.5 (chosen for FMR ≤ 10⁻⁴), about 1 in 11,000 impostor comparisons is "
+        "falsely matched (9.50×10⁻⁵; 95% CI 1 in 13,000 to 1 in 9,100), based on n = 1,000,000 "
+        "impostor comparisons; and about 1 in 43 genuine comparisons is wrongly rejected "
+        "(0.0231; 95% CI 1 in 50 to 1 in 38), based on n = 10,000 genuine comparisons."
+    )
+    assert sentence in t
+    # The summary comes before every section.
+    assert t.index("Summary in plain language") < t.index(sentence) < t.index("Operating points")
+
+
+def test_eer_and_verification_facts(full_report):
+    t = text_of(full_report[1])
+    assert "EER 0.0123 (95% CI 0.0101–0.0149) at threshold 0.41235" in t
+    assert "FMR = 0.0122 and FNMR = 0.0124" in t
+    assert "Impostor comparisons (different people) 1,000,000" in t
+    assert "Area under the ROC curve (AUC) 0.998765" in t
+    assert "Threshold units: cosine similarity." in t
+
+
+def test_operating_points_show_ci_and_n(full_report):
+    t = text_of(full_report[1])
+    assert "9.50×10⁻⁵ (95% CI 7.80×10⁻⁵–1.10×10⁻⁴; 95 of 1,000,000)" in t
+    assert "0.0231 (95% CI 0.0201–0.0262; 231 of 10,000)" in t
+    # Generalised rates (FTA counted) get their own columns.
+    assert "Generalised FMR" in t
+    assert "0.0991 (95% CI 0.0972–0.101; 99,100 of 1,000,000)" in t
+
+
+def test_rule_of_three_bound_text(full_report):
+    t = text_of(full_report[1])
+    # 0 of 1,000,000 impostors at FMR target 1e-5: bound 3/n = 3e-6.
+    assert "≤ 3.00×10⁻⁶ (rule of 3, no errors observed; n = 1,000,000)" in t
+    # Identification: 0 of 3,000 non-mated searches -> ≤ 0.001.
+    assert "≤ 0.001 (rule of 3, no errors observed; n = 3,000)" in t
+
+
+def test_unsupported_targets_show_text_not_number(full_report):
+    t = text_of(full_report[1])
+    assert (
+        "10⁻⁶ not supported by the data (needs ≥ 3/target = 3,000,000 impostor comparisons; "
+        "have 1,000,000) no"
+    ) in t
+    assert (
+        "not supported by the data (needs ≥ 3/target = 10,000 non-mated searches; have 3,000)"
+    ) in t
+
+
+def test_identification_section(full_report):
+    t = text_of(full_report[1])
+    assert "Gallery size N (enrolled people) 100,000" in t
+    assert "0.0967 (95% CI 0.086–0.108; 290 of 3,000)" in t
+    assert "≤ 7.50×10⁻⁴ (rule of 3, no errors observed; n = 4,000)" in t  # wrong top-1: 3/4000
+    assert "approximate index (hnsw)" in t and "recall against exact search was 0.987" in t
+    assert "Rank r" in t and "1 0.9" in t
+
+
+def test_scale_section(full_report):
+    t = text_of(full_report[1])
+    assert "270,000,000" in t
+    assert "extrapolated from a fitted score tail, not measured" in t
+    assert "100 2.00×10⁻⁴ (95% CI 1.40×10⁻⁴–2.80×10⁻⁴) measured" in t
+    assert "270,000,000 0.01 0.8123 (95% CI 0.79–0.83)" in t  # threshold needed
+    assert "Shape -0.12" in t
+
+
+def test_acquisition_and_model(full_report):
+    _, page = full_report
+    t = text_of(page)
+    assert "3 of 400 images gave no usable face" in t
+    assert "0.0075 (95% CI 0–0.018; 3 of 400)" in t
+    assert "no_face 2" in t and "decode_error 1" in t
+    # Privacy by default: reasons are counted, file names are not listed.
+    assert "s01/1.pgm" not in page
+    assert "not shown here to protect privacy" in t
+    assert "Model dlib-resnet" in t and "Embedding size 128" in t
+    assert "cdcdcdcdcdcd…" in t and f'title="{"cd" * 32}"' in page
+
+
+def test_failed_images_listed_only_when_asked():
+    res = full_results()
+    res["settings"]["show_identities"] = True
+    page = render_html(res)
+    assert "s01/1.pgm" in page and "s09/3.pgm" in page
+    assert "not shown here to protect privacy" not in page
+
+
+def test_acquisition_reasons_mapping_used_when_given():
+    res = full_results()
+    res["acquisition"] = {"n_images": 10, "n_failed": 5, "reasons": {"too_small": 4, "x": 1}}
+    t = text_of(render_html(res))
+    assert "too_small 4" in t and "x 1" in t
+
+
+def test_demographics_section(full_report):
+    t = text_of(full_report[1])
+    assert "Groups by sex." in t
+    assert "fixed on: whole data set, FMR 1e-4" in t
+    assert "falsely matched 8.3× (95% CI 5.1–12.0) as often" in t
+    assert "The data cannot tell groups female and male apart on FNMR." in t
+    assert "8.30×10⁻⁴ (95% CI 6.50×10⁻⁴–0.001; 83 of 100,000)" in t
+    assert "8.3 (95% CI 5.1–12)" in t  # ratio to best
+    # The small group is shown (never hidden) and flagged.
+    assert "unknown 4" in t
+    assert "⚠ not supported by the data" in t
+    assert "≤ 0.05 (rule of 3, no errors observed; n = 60)" in t
+    assert "fewer than 30 FMR errors (rule of 30)" in t
+    assert "FMR max over geomean 2.9 (95% CI 2.1–3.8)" in t
+    # Cross-group matrix table beside the heatmap.
+    assert "Probe \\ reference female male unknown" in t
+    assert "female 8.30×10⁻⁴ 5.00×10⁻⁵ ≤ 0.006" in t
+
+
+def test_header_inputs_settings_warnings(full_report):
+    _, page = full_report
+    t = text_of(page)
+    assert "Audit of system X (synthetic)" in t
+    assert "faceaudit 0.1.0 · created 2026-11-29T00:00:00+00:00" in t
+    assert "/data/scores.csv abababababab… 1,010,000" in t
+    assert f'title="{"ab" * 32}"' in page
+    assert "Bootstrap resamples (B) 1,000" in t
+    assert "Confidence level 95%" in t
+    assert "Bootstrap unit subject" in t
+    assert "Random seed 42" in t
+    assert "Bootstrap by comparison for the impostor set: no subject ids." in t
+
+
+def test_confidence_level_follows_settings():
+    res = verification_only()
+    res["settings"]["confidence"] = 0.9
+    t = text_of(render_html(res))
+    assert "90% CI 7.80×10⁻⁵–1.10×10⁻⁴" in t
+    assert "95% CI" not in t.replace("95% confidence", "")
+
+
+def test_distance_orientation_is_explained():
+    res = verification_only()
+    res["settings"]["orientation"] = "distance"
+    t = text_of(render_html(res))
+    assert "Scores are distances: lower means more alike" in t
+    assert "distance (lower = more alike; match if distance ≤ threshold)" in t
+
+
+def test_headline_target_can_be_chosen():
+    res = verification_only()
+    res["verification"]["headline_fmr_target"] = 0.1
+    t = text_of(render_html(res))
+    assert "At threshold 0.1234 (chosen for FMR ≤ 0.1), about 1 in 10 impostor" in t
+
+
+def test_summary_when_only_bounds_or_nothing_supported():
+    res = verification_only()
+    ops = res["verification"]["operating_points"]
+    res["verification"]["operating_points"] = [ops[2], ops[3]]  # bound at 1e-5, unsupported 1e-6
+    t = text_of(render_html(res))
+    assert "none of the 1,000,000 impostor comparisons was falsely matched" in t
+    assert "at most about 1 in 330,000 (≤ 3.00×10⁻⁶, rule of 3, no errors observed)" in t
+    res["verification"]["operating_points"] = [ops[3]]
+    t = text_of(render_html(res))
+    assert "No FMR target is supported by this much data" in t
+    assert "EER 0.0123 (95% CI 0.0101–0.0149)" in t
+
+
+def test_results_json_roundtrip_renders_the_same():
+    res = full_results()
+    assert render_html(json.loads(json.dumps(res))) == render_html(res)
+
+
+# ---------------------------------------------------------------------------------------------
+# Missing sections and keys
+
+
+SECTION_TITLES = {
+    "verification": "1:1 verification errors",
+    "identification": "1:N identification errors",
+    "scale": "Gallery size: how false candidates grow with N",
+    "acquisition": "Images and recognition model",
+    "demographics": "Demographic differentials: who bears the errors",
+    "impact": "Impact in the field",
+}
+
+
+@pytest.mark.parametrize("key", sorted(SECTION_TITLES))
+def test_each_section_only_when_present(key):
+    res = full_results(**{key: None})
+    if key == "acquisition":
+        res.pop("model")
+    page = render_html(res)
+    assert f'<section id="{key}">' not in page
+    for other, title in SECTION_TITLES.items():
+        if other != key:
+            assert f'<section id="{other}">' in page, other
+            assert title in page
+
+
+def test_model_alone_gives_the_images_and_model_section():
+    res = verification_only(model={"id": "facenet", "dim": 512})
+    t = text_of(render_html(res))
+    assert "Model facenet" in t and "Embedding size 512" in t
+
+
+def test_minimal_and_empty_results_render():
+    for res in ({}, {"faceaudit_version": "0.1.0"}, {"verification": {}}, {"settings": None}):
+        page = render_html(res)
+        assert "<h1>faceaudit report</h1>" in page
+        assert "No results to summarise." in page
+
+
+def test_verification_with_only_contract_keys():
+    # The minimal contract of issue 2: rates carry only {value, ci}.
+    res = {
+        "faceaudit_version": "0.1.0",
+        "inputs": [{"path": "g.txt", "sha256": "00" * 32, "records": 3}],
+        "verification": {
+            "n_genuine": 3,
+            "n_impostor": 10,
+            "eer": {"value": 0.1, "ci": None, "threshold": 0.5},
+            "operating_points": [
+                {
+                    "fmr_target": 0.1,
+                    "threshold": 0.5,
+                    "supported": True,
+                    "fmr": {"value": 0.1, "ci": [0.0, 0.3]},
+                    "fnmr": {"value": 0.0, "ci": None},
+                },
+                {
+                    "fmr_target": 0.01,
+                    "threshold": None,
+                    "supported": False,
+                    "fmr": {"value": None, "ci": None},
+                    "fnmr": {"value": None, "ci": None},
+                },
+            ],
+        },
+    }
+    figs, notes = build_figures(res)
+    assert figs == {} and notes == []
+    t = text_of(render_html(res))
+    assert "0.1 (95% CI 0–0.3)" in t
+    assert "EER 0.1 (no CI)" in t
+    assert "not supported by the data (needs ≥ 3/target = 300 impostor comparisons; have 10)" in t
+
+
+def test_operating_point_without_fnmr_or_threshold():
+    res = verification_only()
+    op = res["verification"]["operating_points"][1]
+    op["fnmr"] = None
+    op["threshold"] = None
+    t = text_of(render_html(res))
+    assert "10⁻⁴ — 9.50×10⁻⁵" in t
+
+
+def test_bad_figure_data_gives_a_note_not_a_crash(tmp_path):
+    res = verification_only()
+    res["verification"]["histogram"]["edges"] = [0.0, 1.0]  # wrong length for the counts
+    with pytest.warns(UserWarning, match="could not be drawn"):
+        path = write_report(res, tmp_path)
+    page = path.read_text(encoding="utf-8")
+    assert "could not be drawn" in text_of(page)
+    assert "Operating points" in page
+
+
+# ---------------------------------------------------------------------------------------------
+# Figure files
+
+
+EXPECTED_FIGURES = {
+    "det",
+    "score_histogram",
+    "cmc",
+    "fpir_fnir",
+    "fpir_gallery",
+    "tail_fit",
+    "group_rates",
+    "cross_fmr",
+    "ppv",
+}
+
+
+def test_figure_files_exist_and_are_valid(full_report):
+    from PIL import Image
+
+    out, page = full_report
+    names = {p.stem for p in (out / "figures").iterdir()}
+    assert names == EXPECTED_FIGURES
+    for name in EXPECTED_FIGURES:
+        svg = (out / "figures" / f"{name}.svg").read_text(encoding="utf-8")
+        root = ET.fromstring(svg.encode("utf-8"))
+        assert root.tag == "{http://www.w3.org/2000/svg}svg"
+        assert "<metadata" not in svg  # no Dublin Core block (it carries URLs)
+        png = (out / "figures" / f"{name}.png").read_bytes()
+        assert png[:8] == b"\x89PNG\r\n\x1a\n"
+        with Image.open(io.BytesIO(png)) as im:
+            im.verify()
+        with Image.open(io.BytesIO(png)) as im:
+            assert 300 <= im.width <= 1000 and 200 <= im.height <= 800
+        # Each figure is inlined in the page, once.
+        assert page.count(f'id="fig-{name}"') == 1
+
+
+def test_figures_are_inlined_with_unique_ids(full_report):
+    _, page = full_report
+    ids = re.findall(r'\sid="([^"]+)"', page)
+    dupes = {i for i in ids if ids.count(i) > 1}
+    assert not dupes
+    # every local reference points at an id that exists
+    refs = set(re.findall(r'(?:href="#|url\(#)([^")]+)', page))
+    assert refs <= set(ids)
+
+
+def test_verification_only_writes_two_figures(tmp_path):
+    write_report(verification_only(), tmp_path)
+    assert sorted(p.name for p in (tmp_path / "figures").iterdir()) == [
+        "det.png",
+        "det.svg",
+        "score_histogram.png",
+        "score_histogram.svg",
+    ]
+
+
+def test_no_figures_folder_without_figures(tmp_path):
+    write_report({"faceaudit_version": "0.1.0"}, tmp_path)
+    assert (tmp_path / "report.html").is_file()
+    assert not (tmp_path / "figures").exists()
+
+
+def test_rate_fixture_helper_matches_contract():
+    assert rate(0, 1000, bound=True) == {
+        "value": 0.0,
+        "ci": [0.0, 0.003],
+        "count": 0,
+        "n": 1000,
+        "upper_bound": True,
+    }
