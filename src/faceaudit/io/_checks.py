@@ -1,0 +1,241 @@
+"""Private helpers shared by the score readers: file checks, checksums, line numbers, finiteness.
+
+Everything here keeps the error path off the fast path: checks are vectorised, and the slow work
+of turning a record index into the line an editor shows is done only once something is wrong.
+"""
+
+from __future__ import annotations
+
+import bz2
+import gzip
+import hashlib
+import os
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO
+
+import numpy as np
+
+from faceaudit.errors import InputError
+
+ORIENTATIONS = ("similarity", "distance")
+
+#: Bytes read at a time when hashing or scanning a file for line numbers.
+_SCAN_BYTES = 1 << 22
+
+
+def check_orientation(orientation: str) -> str:
+    """Return ``orientation`` if it is ``"similarity"`` or ``"distance"``, else raise InputError."""
+    if orientation not in ORIENTATIONS:
+        raise InputError(
+            f"score orientation {orientation!r} is not known; use 'similarity' (higher = more "
+            "similar) or 'distance' (lower = more similar)."
+        )
+    return orientation
+
+
+def check_file(path: str | os.PathLike[str]) -> Path:
+    """Check that ``path`` is an existing, readable, non-empty regular file; return it as a Path.
+
+    Raises
+    ------
+    InputError
+        Naming the file and what is wrong with it.
+    """
+    p = Path(path)
+    try:
+        st = p.stat()
+    except FileNotFoundError:
+        raise InputError("file not found; check the path and the spelling.", path=path) from None
+    except OSError as exc:
+        raise InputError(
+            f"cannot be accessed ({exc.strerror}); check the path.", path=path
+        ) from None
+    if p.is_dir():
+        raise InputError("is a directory, not a file; give the path of the score file.", path=path)
+    try:
+        with open(p, "rb") as fh:
+            fh.read(1)
+    except OSError as exc:
+        raise InputError(
+            f"cannot be read ({exc.strerror}); check the file's permissions.", path=path
+        ) from None
+    if st.st_size == 0:
+        raise InputError("is empty (0 bytes); give a file that holds scores.", path=path)
+    return p
+
+
+def compression_of(path: Path) -> str | None:
+    """``"gzip"``, ``"bz2"`` or None, from the file name's last suffix."""
+    suffix = path.suffix.lower()
+    return {".gz": "gzip", ".gzip": "gzip", ".bz2": "bz2"}.get(suffix)
+
+
+def open_binary(path: Path) -> IO[bytes]:
+    """Open ``path`` for reading bytes, decompressing ``.gz`` / ``.bz2`` transparently."""
+    kind = compression_of(path)
+    if kind == "gzip":
+        return gzip.open(path, "rb")
+    if kind == "bz2":
+        return bz2.open(path, "rb")
+    return open(path, "rb")
+
+
+# --------------------------------------------------------------------------------------------
+# Checksums, computed in a background thread and resolved when first needed.
+
+
+class PendingDigest:
+    """SHA-256 of a file's bytes, computed in a daemon thread (hashlib releases the GIL).
+
+    ``result()`` blocks until the digest is ready and returns it as a hex string.
+    """
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self._path = Path(path)
+        self._value: str | None = None
+        self._error: BaseException | None = None
+        self._done = threading.Event()
+        thread = threading.Thread(target=self._run, name="faceaudit-sha256", daemon=True)
+        thread.start()
+
+    def _run(self) -> None:
+        try:
+            self._value = sha256_of(self._path)
+        except BaseException as exc:  # pragma: no cover - the file vanished after reading
+            self._error = exc
+        finally:
+            self._done.set()
+
+    def result(self) -> str:
+        self._done.wait()
+        if self._error is not None:
+            raise InputError(
+                f"could not be read again to compute its checksum ({self._error}).",
+                path=self._path,
+            )
+        assert self._value is not None
+        return self._value
+
+
+def sha256_of(path: str | os.PathLike[str]) -> str:
+    """Hex SHA-256 digest of the file's bytes (as stored, i.e. compressed if it is compressed)."""
+    with open(path, "rb") as fh:
+        return hashlib.file_digest(fh, "sha256").hexdigest()
+
+
+# --------------------------------------------------------------------------------------------
+# Line numbers. Readers count records (arrow skips empty lines); an error message needs the
+# physical line. These helpers are only called once something is wrong.
+
+
+def _blocks(path: Path) -> Iterator[bytes]:
+    with open_binary(path) as fh:
+        while True:
+            block = fh.read(_SCAN_BYTES)
+            if not block:
+                return
+            yield block
+
+
+_BOM = b"\xef\xbb\xbf"
+
+
+def locate_nonempty_line(path: Path, k: int) -> tuple[int, int] | None:
+    """Find the ``k``-th (0-based) non-empty line of a text file.
+
+    A line is empty when it holds nothing but its terminator (``\\n`` or ``\\r\\n``); this is
+    how pyarrow's CSV reader counts rows (``ignore_empty_lines``). Returns ``(line, offset)``:
+    the 1-based line number as an editor shows it and the byte offset of the line's start in
+    the (decompressed) stream; None if the file has fewer non-empty lines.
+    """
+    seen = 0  # non-empty lines completed so far
+    lines_done = 0  # physical lines completed so far
+    offset = 0  # bytes consumed before the current block
+    cur_len = 0  # bytes of the current, unfinished line (carried across blocks)
+    cur_start = 0  # offset of the current line's first byte
+    cur_first = -1  # first byte of the current line (to recognise a lone "\r")
+    for block in _blocks(path):
+        buf = np.frombuffer(block, dtype=np.uint8)
+        if offset == 0 and block.startswith(_BOM):  # a UTF-8 byte-order mark is not content
+            buf = buf[len(_BOM) :]
+            offset = cur_start = len(_BOM)
+        nl = np.flatnonzero(buf == 10)
+        if nl.size:
+            starts = np.empty_like(nl)
+            starts[0] = 0
+            starts[1:] = nl[:-1] + 1
+            lengths = nl - starts
+            first = np.where(lengths > 0, buf[np.minimum(starts, buf.size - 1)], -1).astype(
+                np.int64
+            )
+            lengths[0] += cur_len
+            if cur_len > 0:
+                first[0] = cur_first
+            line_starts = starts + offset
+            line_starts[0] = cur_start
+            empty = (lengths == 0) | ((lengths == 1) & (first == 13))
+            cum = seen + np.cumsum(~empty)
+            hit = np.flatnonzero((cum == k + 1) & ~empty)
+            if hit.size:
+                j = int(hit[0])
+                return lines_done + j + 1, int(line_starts[j])
+            seen = int(cum[-1])
+            lines_done += nl.size
+            tail = buf.size - (int(nl[-1]) + 1)
+            cur_len = tail
+            cur_start = offset + int(nl[-1]) + 1
+            cur_first = int(buf[nl[-1] + 1]) if tail else -1
+        else:
+            if cur_len == 0 and buf.size:
+                cur_first = int(buf[0])
+                cur_start = offset
+            cur_len += buf.size
+        offset += buf.size
+    # A last line without a terminator.
+    if cur_len > 0 and not (cur_len == 1 and cur_first == 13) and seen == k:
+        return lines_done + 1, cur_start
+    return None
+
+
+def iter_lines_from(path: Path, line: int, offset: int) -> Iterator[tuple[int, bytes]]:
+    """Yield ``(line_number, raw_line)`` from physical line ``line`` (which starts at ``offset``).
+
+    Raw lines keep their terminator. Uncompressed files are entered by seeking; compressed ones
+    are decompressed from the start.
+    """
+    with open_binary(path) as fh:
+        if compression_of(path) is None:
+            fh.seek(offset)
+            number = line
+            for raw in fh:
+                yield number, raw
+                number += 1
+        else:
+            for number, raw in enumerate(fh, start=1):
+                if number >= line:
+                    yield number, raw
+
+
+# --------------------------------------------------------------------------------------------
+# Finiteness, checked in slices so a memory-mapped array is never copied.
+
+_FINITE_SLICE = 1 << 22
+
+
+def first_nonfinite(values: np.ndarray, *, step: int = _FINITE_SLICE) -> int | None:
+    """Index of the first NaN or infinite element of a 1-D float array, or None if all are finite.
+
+    Works slice by slice (min and max are finite iff every element is: NaN propagates through
+    both), allocating a boolean mask only for a slice that holds a bad value.
+    """
+    n = values.shape[0]
+    for start in range(0, n, step):
+        part = values[start : start + step]
+        if part.size == 0:
+            continue
+        if np.isfinite(part.min()) and np.isfinite(part.max()):
+            continue
+        return start + int(np.flatnonzero(~np.isfinite(part))[0])
+    return None

@@ -1,0 +1,270 @@
+"""Private column converters for the score readers: arrow chunks -> validated numpy arrays.
+
+Each converter works on one chunk (a pyarrow Array), vectorised. When a value is bad it raises
+:class:`BadRecord` with the index *within the chunk* and a message; the reader turns the index
+into a file line (or Parquet row) and raises :class:`~faceaudit.errors.InputError`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+#: Spellings accepted for a ``mated`` value (compared after stripping blanks and lower-casing).
+TRUE_WORDS = frozenset({"true", "1", "yes", "t", "y", "1.0"})
+FALSE_WORDS = frozenset({"false", "0", "no", "f", "n", "0.0"})
+
+
+class BadRecord(Exception):
+    """A bad value at ``index`` (0-based, within the current chunk)."""
+
+    def __init__(self, index: int, message: str) -> None:
+        super().__init__(message)
+        self.index = index
+        self.message = message
+
+
+def as_array(column: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """One contiguous arrow Array from an Array or ChunkedArray."""
+    if isinstance(column, pa.ChunkedArray):
+        return column.combine_chunks() if column.num_chunks != 1 else column.chunk(0)
+    return column
+
+
+def _is_text(t: pa.DataType) -> bool:
+    return pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_string_view(t)
+
+
+def _first_uncastable(arr: pa.Array) -> int:
+    """Index of the first string that pyarrow cannot cast to float64 (binary search on prefixes)."""
+    lo, hi = 0, len(arr)  # invariant: arr[:lo] casts; arr[:hi] fails
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        try:
+            pc.cast(arr.slice(0, mid), pa.float64())
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            hi = mid
+        else:
+            lo = mid
+    return lo
+
+
+def _describe(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def parse_scores(
+    column: pa.Array | pa.ChunkedArray, *, name: str = "score", nan_is_missing: bool = False
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """Convert one chunk of a score column to float64.
+
+    Parameters
+    ----------
+    column
+        Text (parsed as decimal numbers, surrounding blanks allowed) or a numeric type.
+    name
+        The column's name, for messages.
+    nan_is_missing
+        If True (bob's convention), a NaN score is a missing score; otherwise it is an error.
+
+    Returns
+    -------
+    values, missing
+        ``values`` is float64 (missing entries hold NaN); ``missing`` is a boolean mask of the
+        entries with no score (an empty field, or NaN when ``nan_is_missing``), or None if none.
+
+    Raises
+    ------
+    BadRecord
+        For a value that is not a number, or that is NaN (unless ``nan_is_missing``) or infinite.
+    """
+    arr = as_array(column)
+    t = arr.type
+    if pa.types.is_dictionary(t):
+        arr = arr.dictionary_decode()
+        t = arr.type
+    if _is_text(t):
+        try:
+            num = pc.cast(arr, pa.float64())
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            # Slow path: blanks around numbers, or a bad value to locate.
+            arr = pc.utf8_trim_whitespace(arr)
+            arr = pc.if_else(pc.equal(arr, ""), pa.scalar(None, arr.type), arr)
+            try:
+                num = pc.cast(arr, pa.float64())
+            except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+                i = _first_uncastable(arr)
+                raise BadRecord(
+                    i,
+                    f"{name} {_describe(arr[i].as_py())} is not a number; fix the value, or leave "
+                    "the field empty to record a failure to acquire.",
+                ) from None
+    elif pa.types.is_floating(t) or pa.types.is_integer(t) or pa.types.is_decimal(t):
+        num = pc.cast(arr, pa.float64()) if not pa.types.is_float64(t) else arr
+    elif pa.types.is_null(t):
+        num = pa.nulls(len(arr), pa.float64())
+    else:
+        raise BadRecord(
+            0, f"column {name!r} has type {t}, not numbers; store the scores as numbers."
+        )
+    values = num.to_numpy(zero_copy_only=False)
+    missing = None
+    if num.null_count:
+        missing = num.is_null().to_numpy(zero_copy_only=False)
+    if values.size and not (np.isfinite(values.min()) and np.isfinite(values.max())):
+        bad = ~np.isfinite(values)
+        if missing is not None:
+            bad &= ~missing
+        if nan_is_missing:
+            nan = np.isnan(values) & bad
+            if nan.any():
+                missing = nan if missing is None else (missing | nan)
+                bad &= ~nan
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            shown = arr[i].as_py() if _is_text(arr.type) else values[i]
+            what = "NaN" if np.isnan(values[i]) else "infinite"
+            advice = (
+                "fix the value, or leave the field empty to record a failure to acquire."
+                if not nan_is_missing
+                else "fix the value (a failure to acquire is written as nan)."
+            )
+            raise BadRecord(i, f"{name} {_describe(shown)} is {what}; {advice}")
+    return values, missing
+
+
+def parse_mated(column: pa.Array | pa.ChunkedArray, *, name: str = "mated") -> np.ndarray:
+    """Convert one chunk of a mated column to a boolean numpy array.
+
+    Accepts booleans, integers or floats 0/1, and text true/false, 1/0, yes/no (also t/f, y/n),
+    case-insensitive, blanks around allowed.
+
+    Raises
+    ------
+    BadRecord
+        For an empty value or one that is not boolean.
+    """
+    arr = as_array(column)
+    t = arr.type
+    if pa.types.is_boolean(t):
+        if arr.null_count:
+            i = int(np.flatnonzero(arr.is_null().to_numpy(zero_copy_only=False))[0])
+            raise BadRecord(i, f"{name} value is empty; write true or false.")
+        return arr.to_numpy(zero_copy_only=False)
+    if pa.types.is_integer(t) or pa.types.is_floating(t):
+        values = arr.to_numpy(zero_copy_only=False).astype(np.float64, copy=False)
+        bad = ~((values == 0) | (values == 1))
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            if arr[i].is_valid:
+                raise BadRecord(
+                    i, f"{name} value {arr[i].as_py()!r} is not boolean; write 1/0 or true/false."
+                )
+            raise BadRecord(i, f"{name} value is empty; write true or false.")
+        return values == 1
+    if pa.types.is_dictionary(t) or _is_text(t):
+        enc = arr if pa.types.is_dictionary(t) else pc.dictionary_encode(arr)
+        words = enc.dictionary.to_pylist()
+        lut = np.full(len(words) + 1, -1, dtype=np.int8)  # last slot: null index
+        for j, w in enumerate(words):
+            key = str(w).strip().lower()
+            lut[j] = 1 if key in TRUE_WORDS else 0 if key in FALSE_WORDS else -1
+        idx = enc.indices
+        if idx.null_count:
+            idx = pc.fill_null(idx, len(words))
+        flags = lut[idx.to_numpy(zero_copy_only=False)]
+        if (flags < 0).any():
+            i = int(np.flatnonzero(flags < 0)[0])
+            value = enc[i].as_py()
+            if value is None or str(value).strip() == "":
+                raise BadRecord(i, f"{name} value is empty; write true or false.")
+            raise BadRecord(
+                i,
+                f"{name} value {_describe(value)} is not boolean; write true/false, 1/0 or yes/no.",
+            )
+        return flags.astype(bool)
+    raise BadRecord(0, f"column {name!r} has type {t}; store mated as boolean or 0/1.")
+
+
+class SubjectCodes:
+    """One mapping from subject id to int32 code, shared by all chunks and columns of a file.
+
+    Each chunk is dictionary-encoded by pyarrow, and its distinct ids are looked up among the
+    ids seen so far with ``pyarrow.compute.index_in`` (vectorised); only new ids are appended.
+    Codes are assigned in order of first appearance.
+    """
+
+    def __init__(self) -> None:
+        self.names: list[str] = []
+        self._known = pa.array([], pa.string())
+
+    def encode(self, column: pa.Array | pa.ChunkedArray, *, name: str) -> np.ndarray:
+        """int32 codes of one chunk of ids (text or integers, plain or dictionary-encoded).
+
+        Raises
+        ------
+        BadRecord
+            For an empty (missing or blank) id.
+        """
+        arr = as_array(column)
+        if pa.types.is_dictionary(arr.type):
+            enc, own = arr, False
+        elif _is_text(arr.type) or pa.types.is_integer(arr.type):
+            enc, own = pc.dictionary_encode(arr), True
+        else:
+            raise BadRecord(0, f"column {name!r} has type {arr.type}; store subject ids as text.")
+        ids, idx = enc.dictionary, enc.indices
+        if idx.null_count:
+            i = int(np.flatnonzero(idx.is_null().to_numpy(zero_copy_only=False))[0])
+            raise BadRecord(i, f"{name} is empty; every row needs a subject id.")
+        idx = idx.to_numpy(zero_copy_only=False)
+        if not pa.types.is_string(ids.type):
+            if not (_is_text(ids.type) or pa.types.is_integer(ids.type)):
+                raise BadRecord(0, f"column {name!r} holds {ids.type}; store subject ids as text.")
+            ids = pc.cast(ids, pa.string())
+        # Distinct ids actually used by this chunk (a stored dictionary may hold more).
+        used = None if own else np.bincount(idx, minlength=len(ids)) > 0
+        blank = pc.or_kleene(pc.utf8_is_space(ids), pc.equal(ids, ""))
+        blank = pc.fill_null(blank, True).to_numpy(zero_copy_only=False)
+        if used is not None:
+            blank &= used
+        if blank.any():
+            i = int(np.flatnonzero(blank[idx])[0])
+            raise BadRecord(i, f"{name} is empty; every row needs a subject id.")
+        where = pc.index_in(ids, value_set=self._known)
+        new = where.is_null().to_numpy(zero_copy_only=False)
+        if used is not None:
+            new &= used
+        lut = pc.fill_null(where, -1).to_numpy(zero_copy_only=False).astype(np.int32)
+        if new.any():
+            fresh = ids.filter(pa.array(new))
+            # A stored dictionary may repeat a value: give repeats one code.
+            fresh_enc = pc.dictionary_encode(fresh)
+            distinct = fresh_enc.dictionary
+            first = len(self.names)
+            self._known = pa.concat_arrays([self._known, distinct])
+            self.names.extend(distinct.to_pylist())
+            lut[new] = first + fresh_enc.indices.to_numpy(zero_copy_only=False).astype(np.int32)
+        return lut[idx]
+
+    def canonical(self) -> tuple[list[str], np.ndarray]:
+        """Subject ids in sorted order and the map from assigned codes to sorted codes.
+
+        Codes are assigned as ids first appear, which depends on how the file was chunked;
+        renumbering them in sorted order makes the result independent of chunking and format.
+        """
+        order = pc.sort_indices(self._known).to_numpy(zero_copy_only=False)
+        remap = np.empty(len(order), dtype=np.int32)
+        remap[order] = np.arange(len(order), dtype=np.int32)
+        names = self._known.take(pa.array(order)).to_pylist()
+        return names, remap
+
+
+def check_ids(column: pa.Array | pa.ChunkedArray, *, name: str) -> None:
+    """Check an id column (probe, reference): every value present. Raises BadRecord."""
+    arr = as_array(column)
+    if arr.null_count:
+        i = int(np.flatnonzero(arr.is_null().to_numpy(zero_copy_only=False))[0])
+        raise BadRecord(i, f"{name} is empty; every row needs a {name} id.")
