@@ -169,3 +169,26 @@ def test_rates_are_monotone_in_threshold(g, i, ts):
     fm = [I.count_ge(t) for t in ts]
     fnm = [G.count_lt(t) for t in ts]
     assert fm == sorted(fm, reverse=True) and fnm == sorted(fnm)
+
+
+def test_float32_memmap_scores_give_exact_thresholds(tmp_path):
+    """The exact look inside a cell works on float32 files (range test in float32, then exact)."""
+    rng = np.random.default_rng(11)
+    g = rng.normal(0.6, 0.15, 3000).astype(np.float32)
+    i = rng.normal(0.1, 0.15, 200_000).astype(np.float32)
+    np.save(tmp_path / "g.npy", g)
+    np.save(tmp_path / "i.npy", i)
+    G = ScoreSet(np.load(tmp_path / "g.npy", mmap_mode="r"), tail=8, chunk_size=1 << 16)
+    I = ScoreSet(np.load(tmp_path / "i.npy", mmap_mode="r"), tail=8, chunk_size=1 << 16)
+    g64, i64 = np.sort(g.astype(np.float64)), np.sort(i.astype(np.float64))
+    for target in (1e-1, 1e-2, 1e-3, 1e-4):
+        op = operating_threshold(I, G, target)
+        k = max_false_positives(target, i.size)
+        v = i64[i.size - k - 1]  # the (k+1)-th largest impostor
+        both = np.concatenate([g64, i64])
+        assert op.threshold == both[both > v].min()
+        assert op.negatives_ge == int((i64 >= op.threshold).sum()) <= k
+        assert op.positives_lt == int((g64 < op.threshold).sum())
+    e = equal_error_rate(G, I)
+    assert e.impostor_ge == int((i64 >= e.threshold).sum())
+    assert e.genuine_lt == int((g64 < e.threshold).sum())

@@ -13,6 +13,7 @@ exact look at the one cell that holds ``t``.
 
 from __future__ import annotations
 
+import mmap
 import os
 from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Callable, Iterator
@@ -143,14 +144,37 @@ class ScoreDistribution:
         return out
 
 
+def _release_pages(scores: np.ndarray, start: int, stop: int) -> None:
+    """Let the kernel drop a read-only memory-mapped file's pages once a chunk is done.
+
+    The pages stay in the page cache (a later pass re-reads them cheaply); they just stop counting
+    against this process, so streaming a 10^8-score ``.npy`` costs O(chunk) resident memory.
+    """
+    mm = getattr(scores, "_mmap", None)
+    if mm is None or getattr(scores, "mode", "") != "r" or not hasattr(mm, "madvise"):
+        return
+    try:
+        base = np.frombuffer(mm, dtype=np.uint8).ctypes.data
+        lo = scores[start:stop].ctypes.data - base
+        hi = lo + min(stop, len(scores)) * scores.itemsize - start * scores.itemsize
+        lo -= lo % mmap.PAGESIZE
+        if hi > lo:
+            mm.madvise(mmap.MADV_DONTNEED, lo, hi - lo)
+    except (ValueError, OSError, AttributeError):  # not fatal: memory use stays as it was
+        return
+
+
 def map_chunks(
     scores: np.ndarray,
     fn: Callable[[int, np.ndarray], T],
     *,
     chunk_size: int = DEFAULT_CHUNK,
     workers: int | None = None,
+    raw: bool = False,
 ) -> Iterator[T]:
     """``fn(start, float64 chunk)`` over the chunks of ``scores``, in order, on up to 2 threads.
+
+    With ``raw`` the chunk keeps the array's own dtype (no float64 copy).
 
     numpy releases the GIL in its element-wise loops, so the chunks' binning overlaps; results come
     back in chunk order, so anything computed from them does not depend on ``workers``.
@@ -158,7 +182,10 @@ def map_chunks(
     n = len(scores)
 
     def call(start: int) -> T:
-        return fn(start, np.asarray(scores[start : start + chunk_size], dtype=np.float64))
+        chunk = np.asarray(scores[start : start + chunk_size])
+        out = fn(start, chunk if raw else chunk.astype(np.float64, copy=False))
+        _release_pages(scores, start, start + chunk_size)
+        return out
 
     starts = range(0, n, chunk_size)
     workers = workers or min(2, os.cpu_count() or 1)

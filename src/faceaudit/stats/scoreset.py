@@ -24,7 +24,7 @@ from faceaudit.stats.distribution import (
     map_chunks,
     summarize,
 )
-from faceaudit.stats.grid import N_CELLS, cell_of, cells_of
+from faceaudit.stats.grid import N_CELLS, cell_lower_edge, cell_of, cell_upper_edge, cells_of
 
 
 class ScoreSet:
@@ -102,14 +102,26 @@ class ScoreSet:
             return
         need = np.zeros(N_CELLS, dtype=bool)
         need[wanted] = True
+        # A cheap range test in the array's own dtype first (bounds widened to that dtype), then
+        # exact cells for the few scores in range.
+        lo = float(cell_lower_edge(min(wanted)))
+        hi = float(cell_upper_edge(max(wanted)))
+        dtype = self.scores.dtype if self.scores.dtype == np.float32 else np.dtype(np.float64)
+        lo_d, hi_d = dtype.type(lo), dtype.type(hi)
+        if lo_d > lo:
+            lo_d = np.nextafter(lo_d, dtype.type(-np.inf))
+        if hi_d < hi:
+            hi_d = np.nextafter(hi_d, dtype.type(np.inf))
 
         def look(_: int, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-            cx = cells_of(x)
+            x = x.astype(dtype, copy=False)
+            sel = x[(x >= lo_d) & (x <= hi_d)].astype(np.float64)
+            cx = cells_of(sel)
             hit = need[cx]
-            return x[hit], cx[hit]
+            return sel[hit], cx[hit]
 
         found_vals, found_cells = [], []
-        for v, c in map_chunks(self.scores, look, chunk_size=self.chunk_size):
+        for v, c in map_chunks(self.scores, look, chunk_size=self.chunk_size, raw=True):
             found_vals.append(v)
             found_cells.append(c)
         vals = np.concatenate(found_vals) if found_vals else np.empty(0)

@@ -87,8 +87,20 @@ def _profile_loglik(theta: float, y: np.ndarray, w: np.ndarray, W: float) -> tup
     return -W * (math.log(sigma) + xi + 1.0), xi
 
 
-def fit_gpd(y: np.ndarray, weights: np.ndarray | None = None) -> tuple[float, float, float]:
+def fit_gpd(
+    y: np.ndarray, weights: np.ndarray | None = None, *, start: tuple[float, float] | None = None
+) -> tuple[float, float, float]:
     """Maximum-likelihood GPD fit to excesses ``y > 0`` (location 0), optionally weighted.
+
+    Parameters
+    ----------
+    y : ndarray
+        Excesses over the tail threshold.
+    weights : ndarray, optional
+        Non-negative weights (bootstrap multiplicities).
+    start : (xi, sigma), optional
+        A nearby solution (e.g. the unweighted fit when fitting a bootstrap replicate): the search
+        starts in its neighbourhood and widens to the full range only if the optimum is not there.
 
     Returns
     -------
@@ -117,34 +129,55 @@ def fit_gpd(y: np.ndarray, weights: np.ndarray | None = None) -> tuple[float, fl
         return _profile_loglik(theta, ys, w, W)[1]
 
     # lower end of theta: where xi reaches -1 (xi increases with theta)
-    lo_edge = -1.0 / ymax
-    a = lo_edge * (1 - 1e-12)
-    if xi_at(a) < -1.0:
-        theta_min = optimize.brentq(lambda t: xi_at(t) + 1.0, a, -1e-12 if a < -1e-12 else 0.0)
-    else:
-        theta_min = a
-    grid = np.concatenate(
-        [
-            theta_min * (1.0 - np.linspace(0.0, 1.0, 80, endpoint=False)),
-            [0.0],
-            np.geomspace(1e-4, 1e4, 80),
-        ]
-    )
-    vals = np.array([neg(t) for t in grid])
-    j = int(np.nanargmin(vals))
-    lo = grid[max(j - 1, 0)]
-    hi = grid[min(j + 1, grid.size - 1)]
-    best_t, best_v = grid[j], vals[j]
-    if hi > lo:
-        r = optimize.minimize_scalar(
-            neg, bounds=(lo, hi), method="bounded", options={"xatol": 1e-10 * max(1.0, abs(best_t))}
+    a = -1.0 / ymax * (1 - 1e-12)
+
+    def lower_end() -> float:
+        if xi_at(a) < -1.0:
+            return optimize.brentq(lambda t: xi_at(t) + 1.0, a, -1e-12, xtol=1e-9 / ymax)
+        return a
+
+    def search(grid: np.ndarray) -> tuple[float, float, int]:
+        vals = np.array([neg(t) for t in grid])
+        j = int(np.nanargmin(vals))
+        lo, hi = grid[max(j - 1, 0)], grid[min(j + 1, grid.size - 1)]
+        best_t, best_v = float(grid[j]), float(vals[j])
+        if hi > lo:
+            r = optimize.minimize_scalar(
+                neg,
+                bounds=(lo, hi),
+                method="bounded",
+                options={"xatol": 1e-9 * max(1.0, abs(best_t))},
+            )
+            if r.success and r.fun <= best_v:
+                best_t, best_v = float(r.x), float(r.fun)
+        return best_t, best_v, j
+
+    found = None
+    if start is not None and start[1] > 0:
+        t0 = start[0] / (start[1] / scale)  # theta of the start, in scaled units
+        width = 0.5 * abs(t0) + 0.05
+        lo, hi = max(a, t0 - width), t0 + width
+        grid = np.linspace(lo, hi, 9)
+        best_t, best_v, j = search(grid)
+        if 0 < j < grid.size - 1 and xi_at(best_t) >= -1.0:
+            found = best_t, best_v
+    if found is None:
+        theta_min = lower_end()
+        grid = np.concatenate(
+            [
+                theta_min * (1.0 - np.linspace(0.0, 1.0, 24, endpoint=False)),
+                [0.0],
+                np.geomspace(1e-3, 1e3, 18),
+            ]
         )
-        if r.success and r.fun <= best_v:
-            best_t, best_v = float(r.x), float(r.fun)
-    xi = xi_at(best_t)
-    sigma = (xi / best_t if abs(best_t) >= 1e-12 else 1.0) * scale
+        best_t, best_v, _ = search(grid)
+        found = best_t, best_v
+    best_t, best_v = found
     if abs(best_t) < 1e-12:
         xi, sigma = 0.0, scale  # exponential: sigma = weighted mean excess
+    else:
+        xi = xi_at(best_t)
+        sigma = xi / best_t * scale
     # log-likelihood in the original units
     loglik = -best_v - W * math.log(scale)
     return float(xi), float(sigma), float(loglik)
