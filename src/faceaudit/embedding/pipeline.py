@@ -1,0 +1,628 @@
+"""Images in, embeddings out: the parallel, cached, resumable embedding pipeline.
+
+:func:`embed_images` reads a folder ``<subject>/<image>`` or a manifest CSV, and for every image:
+reads its bytes, hashes them (SHA-256), takes the embedding from the cache when present, and
+otherwise sends the bytes to a worker process that decodes safely
+(:func:`~faceaudit.io.images.decode_image`), runs the recognizer and returns the L2-normalised
+embedding or the reason it failed (a failure to acquire, FTA). The parent writes each outcome to
+the cache as it arrives, so a run stopped at any point resumes without recomputing anything stored.
+
+Guarantees
+----------
+- **Deterministic output**: rows come out in discovery order (sorted names for a folder, row order
+  for a manifest) whatever the number of workers or the order they finish in; each worker runs the
+  model single-threaded, so numbers do not depend on the worker count.
+- **One bad file never aborts a run**: every failure becomes a :class:`Failure` with its reason (see
+  :data:`~faceaudit.io.images.FTA_REASONS`). A worker that dies (e.g. a crash inside a native
+  library) is replaced; the images it held are retried one at a time and an image that kills a
+  worker twice is recorded as ``worker_crash``.
+- **Clean interruption**: on Ctrl-C (KeyboardInterrupt) the workers are terminated, every finished
+  outcome is already committed to the cache, and the exception propagates.
+
+Parallelism uses processes (``spawn``), not threads: dlib and OpenCV hold the interpreter lock
+while they compute. A run served entirely from the cache starts no process and loads no model.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import math
+import multiprocessing
+import os
+import signal
+import threading
+import time
+from collections import Counter, deque
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from faceaudit.embedding.cache import CacheEntry, EmbeddingCache, default_cache_dir
+from faceaudit.io.images import (
+    DEFAULT_MAX_PIXELS,
+    AcquisitionError,
+    ImageSet,
+    decode_image,
+    discover_images,
+)
+from faceaudit.recognizers.base import (
+    DEFAULT_MODEL,
+    ModelInfo,
+    Recognizer,
+    describe_model,
+    file_sha256,
+    load_recognizer,
+)
+from faceaudit.stats.estimate import Rate, make_rate
+
+__all__ = [
+    "EmbedProgress",
+    "EmbedStats",
+    "EmbeddingResult",
+    "Failure",
+    "default_workers",
+    "embed_images",
+]
+
+log = logging.getLogger("faceaudit.embedding")
+
+
+# ---------------------------------------------------------------------------------------------
+# Results
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Failure:
+    """One failure to acquire: the image (sample id), its subject, the reason and a detail."""
+
+    image: str
+    subject: str
+    reason: str
+    detail: str
+    metadata: Mapping[str, str] = field(default_factory=dict)
+
+    def to_json(self) -> dict:
+        out = {
+            "image": self.image,
+            "subject": self.subject,
+            "reason": self.reason,
+            "detail": self.detail,
+        }
+        if self.metadata:
+            out["metadata"] = dict(self.metadata)
+        return out
+
+
+@dataclass(frozen=True)
+class EmbedStats:
+    """How a run went: images served from the cache, computed, failed; wall time in seconds."""
+
+    n_images: int
+    n_cached: int
+    n_computed: int
+    n_failed: int
+    seconds: float
+    workers: int
+
+    @property
+    def images_per_second(self) -> float:
+        return self.n_images / self.seconds if self.seconds > 0 else math.inf
+
+    def to_json(self) -> dict:
+        return {
+            "n_images": self.n_images,
+            "n_cached": self.n_cached,
+            "n_computed": self.n_computed,
+            "n_failed": self.n_failed,
+            "seconds": round(self.seconds, 3),
+            "workers": self.workers,
+        }
+
+
+@dataclass(frozen=True)
+class EmbedProgress:
+    """Progress so far, passed to the ``progress`` callback after every image."""
+
+    done: int
+    total: int
+    cached: int
+    computed: int
+    failed: int
+
+
+@dataclass(frozen=True, eq=False)
+class EmbeddingResult:
+    """Embeddings of the images that yielded a face, and the failures of the others.
+
+    Attributes
+    ----------
+    embeddings : ndarray, float32, shape (n_ok, dim)
+        L2-normalised rows, in input order (failed images left out).
+    subjects, samples : ndarray of str, shape (n_ok,)
+        Subject id and sample id (path relative to the source) of each row.
+    metadata : dict of str -> ndarray of str
+        Manifest columns carried through, one value per row.
+    failures : tuple of Failure
+        Every image without an embedding, in input order.
+    model : ModelInfo
+    n_images : int
+        Images attempted (rows + failures).
+    source : str
+        The folder or manifest read.
+    stats : EmbedStats or None
+        How the run went (cache hits, time); not part of the data.
+    """
+
+    embeddings: np.ndarray
+    subjects: np.ndarray
+    samples: np.ndarray
+    metadata: dict[str, np.ndarray]
+    failures: tuple[Failure, ...]
+    model: ModelInfo
+    n_images: int
+    source: str = ""
+    stats: EmbedStats | None = None
+
+    @property
+    def n_failed(self) -> int:
+        return len(self.failures)
+
+    @property
+    def dim(self) -> int:
+        return int(self.model.dim)
+
+    def failure_counts(self) -> dict[str, int]:
+        """Failures by reason, most frequent first."""
+        return dict(Counter(f.reason for f in self.failures).most_common())
+
+    def fta(self, *, confidence: float = 0.95, bootstrap: int = 1000, seed: int = 0) -> Rate:
+        """The failure-to-acquire rate (ISO/IEC 19795-1) with a subject-bootstrap interval.
+
+        Images of one person share acquisition conditions, so subjects (not images) are resampled
+        with replacement, ``bootstrap`` times; the interval is the percentile interval of the
+        resampled rates. With no failure, the rule-of-3 upper bound is reported instead
+        (:func:`~faceaudit.stats.estimate.make_rate`).
+        """
+        n = self.n_images
+        count = self.n_failed
+        ci = None
+        if n and count and bootstrap > 0:
+            subj_all = list(self.subjects) + [f.subject for f in self.failures]
+            _, codes = np.unique(np.asarray(subj_all, dtype=str), return_inverse=True)
+            failed = np.zeros(len(subj_all), dtype=np.int64)
+            failed[len(self.subjects) :] = 1
+            per_n = np.bincount(codes)
+            per_fail = np.bincount(codes, weights=failed)
+            rng = np.random.default_rng(seed)
+            k = len(per_n)
+            draws = rng.integers(0, k, size=(bootstrap, k))
+            rates = per_fail[draws].sum(axis=1) / per_n[draws].sum(axis=1)
+            alpha = (1.0 - confidence) / 2.0
+            ci = (float(np.quantile(rates, alpha)), float(np.quantile(rates, 1.0 - alpha)))
+        return make_rate(count, n, ci, confidence=confidence)
+
+    def acquisition(self, *, confidence: float = 0.95, bootstrap: int = 1000) -> dict:
+        """The ``acquisition`` block of results.json.
+
+        ``{n_images, n_failed, fta: {value, ci, ...}, by_reason, failures: [{image, reason, ...}]}``
+        """
+        return {
+            "n_images": int(self.n_images),
+            "n_failed": int(self.n_failed),
+            "fta": self.fta(confidence=confidence, bootstrap=bootstrap).to_json(),
+            "by_reason": self.failure_counts(),
+            "failures": [f.to_json() for f in self.failures],
+        }
+
+    def to_json(self) -> dict:
+        """Everything but the embeddings: source, model, acquisition (no interval), stats."""
+        return {
+            "source": self.source,
+            "model": self.model.to_json(),
+            "n_embeddings": int(self.embeddings.shape[0]),
+            "metadata_columns": list(self.metadata),
+            "acquisition": {
+                "n_images": int(self.n_images),
+                "n_failed": int(self.n_failed),
+                "by_reason": self.failure_counts(),
+                "failures": [f.to_json() for f in self.failures],
+            },
+            "stats": None if self.stats is None else self.stats.to_json(),
+        }
+
+
+# ---------------------------------------------------------------------------------------------
+# Work on one image (runs in a worker process, or in-process with workers=0)
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    status: str  # "ok" or a failure reason
+    detail: str
+    width: int | None
+    height: int | None
+    embedding: np.ndarray | None
+    face: dict | None
+
+
+def _represent_bytes(rec: Recognizer, data: bytes, max_pixels: int) -> _Outcome:
+    width = height = None
+    try:
+        image = decode_image(data, max_pixels=max_pixels)
+        height, width = image.shape[:2]
+        rep = rec.represent(image)
+    except AcquisitionError as exc:
+        return _Outcome(exc.reason, exc.detail, width, height, None, None)
+    except Exception as exc:  # a bug or a native-library error on this image: never abort the run
+        detail = f"{type(exc).__name__}: {exc}"
+        return _Outcome("embed_error", detail[:500], width, height, None, None)
+    face = rep.face.to_json()
+    face["n_faces"] = rep.n_faces
+    return _Outcome("ok", "", width, height, rep.embedding, face)
+
+
+_WORKER: dict[str, Any] = {}
+
+
+def _init_worker(model: str, options: dict, info: dict, max_pixels: int) -> None:
+    # Ctrl-C goes to the whole process group: the parent handles it and terminates us.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(var, "1")
+    parent = os.getppid()
+
+    def watchdog() -> None:  # exit if the parent dies (e.g. SIGKILL) instead of lingering
+        while True:
+            time.sleep(1.0)
+            if os.getppid() != parent:
+                os._exit(1)
+
+    threading.Thread(target=watchdog, daemon=True).start()
+    _WORKER["rec"] = load_recognizer(model, options, threads=1, info=ModelInfo.from_json(info))
+    _WORKER["max_pixels"] = max_pixels
+
+
+def _work(index: int, data: bytes) -> tuple[int, _Outcome]:
+    return index, _represent_bytes(_WORKER["rec"], data, _WORKER["max_pixels"])
+
+
+# ---------------------------------------------------------------------------------------------
+# The pipeline
+# ---------------------------------------------------------------------------------------------
+
+
+def default_workers() -> int:
+    """The CPUs this process may use."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def _terminate(executor: ProcessPoolExecutor | None) -> None:
+    if executor is None:
+        return
+    procs = list((getattr(executor, "_processes", None) or {}).values())
+    for p in procs:
+        if p.is_alive():
+            p.terminate()
+    executor.shutdown(wait=False, cancel_futures=True)
+    for p in procs:
+        p.join(timeout=10)
+
+
+def embed_images(
+    source: str | os.PathLike[str] | ImageSet,
+    *,
+    model: str = DEFAULT_MODEL,
+    options: Mapping[str, Any] | None = None,
+    workers: int | None = None,
+    cache_dir: str | os.PathLike[str] | None = None,
+    use_cache: bool = True,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
+    progress: Callable[[EmbedProgress], None] | None = None,
+) -> EmbeddingResult:
+    """Embed every image of a folder or manifest with a recognizer, in parallel, with a cache.
+
+    Parameters
+    ----------
+    source : path-like or ImageSet
+        A folder ``<subject>/<image>`` or a manifest CSV (``path``, ``subject`` + metadata
+        columns), see :func:`~faceaudit.io.images.discover_images`; or an ImageSet already found.
+    model : str
+        Registry name (``"dlib-resnet"``, ``"facenet"``, ``"onnx"``) or ``"module:Class"``.
+    options : dict, optional
+        Model options (e.g. ``{"detector": "cnn"}``; for ``onnx``: ``{"path": ..., "spec": ...}``).
+    workers : int, optional
+        Worker processes (default: the CPUs available). 0 runs everything in this process (with
+        the model's default threading), which is handy for debugging.
+    cache_dir : path-like, optional
+        Cache folder (default :func:`~faceaudit.embedding.cache.default_cache_dir`).
+    use_cache : bool
+        False: neither read nor write a cache.
+    max_pixels : int
+        Largest image accepted (width x height), checked before decoding; larger is ``too_large``.
+    progress : callable, optional
+        Called with an :class:`EmbedProgress` once at the start and after every image.
+
+    Returns
+    -------
+    EmbeddingResult
+
+    Raises
+    ------
+    InputError
+        A source, model, option or cache that cannot be used.
+    KeyboardInterrupt
+        After terminating the workers; the cache keeps everything finished.
+
+    Examples
+    --------
+    >>> res = embed_images("lfw/", model="dlib-resnet", workers=2)     # doctest: +SKIP
+    >>> res.embeddings.shape, res.failure_counts()                      # doctest: +SKIP
+    ((13171, 128), {'no_face': 62})
+    """
+    t0 = time.perf_counter()
+    images = source if isinstance(source, ImageSet) else discover_images(source)
+    n_workers = default_workers() if workers is None else int(workers)
+    if n_workers < 0:
+        raise ValueError("workers must be >= 0")
+    options = dict(options or {})
+    cache = EmbeddingCache(cache_dir or default_cache_dir()) if use_cache else None
+    try:
+        info = describe_model(model, options, hash_file=cache.file_sha256 if cache else file_sha256)
+        if cache is not None:
+            cache.register_model(info)
+        runner = _Runner(images, model, options, info, n_workers, cache, max_pixels, progress)
+        runner.run()
+    finally:
+        if cache is not None:
+            cache.close()
+    return _assemble(images, info, runner, n_workers, time.perf_counter() - t0)
+
+
+class _Runner:
+    """The scheduling loop: cache look-ups in order, a bounded window of work in the pool."""
+
+    def __init__(self, images, model, options, info, workers, cache, max_pixels, progress):
+        self.records = images.records
+        self.model, self.options, self.info = model, options, info
+        self.workers, self.cache, self.max_pixels = workers, cache, max_pixels
+        self.progress = progress
+        self.key = info.cache_key
+        n = len(self.records)
+        self.outcomes: list[_Outcome | None] = [None] * n
+        self.cached = np.zeros(n, dtype=bool)
+        self.done = self.n_cached = self.n_computed = self.n_failed = 0
+        self.executor: ProcessPoolExecutor | None = None
+        self.local: Recognizer | None = None
+        self.pool_worked = False  # a worker has returned a result in this run
+
+    # -- bookkeeping ----------------------------------------------------------------------------
+
+    def _report(self) -> None:
+        if self.progress is not None:
+            self.progress(
+                EmbedProgress(
+                    self.done, len(self.records), self.n_cached, self.n_computed, self.n_failed
+                )
+            )
+
+    def _record(self, i: int, outcome: _Outcome, *, cached: bool, sha: str | None) -> None:
+        self.outcomes[i] = outcome
+        self.cached[i] = cached
+        self.done += 1
+        if cached:
+            self.n_cached += 1
+        elif sha is not None:
+            self.n_computed += 1
+            if self.cache is not None:
+                self.cache.put(
+                    sha,
+                    self.key,
+                    CacheEntry(
+                        outcome.status,
+                        outcome.detail,
+                        outcome.width,
+                        outcome.height,
+                        outcome.embedding,
+                        outcome.face,
+                    ),
+                )
+        if outcome.status != "ok":
+            self.n_failed += 1
+            log.info("%s: %s (%s)", self.records[i].sample, outcome.status, outcome.detail)
+        self._report()
+
+    def _lookup(self, i: int) -> tuple[_Outcome | None, str | None, bytes | None]:
+        """Read and hash image ``i``; its cached outcome if any."""
+        path = self.records[i].path
+        try:
+            data = Path(path).read_bytes()
+        except FileNotFoundError:
+            return _Outcome("missing", f"{path} does not exist", None, None, None, None), None, None
+        except OSError as exc:
+            detail = f"{path} could not be read ({exc})"
+            return _Outcome("unreadable", detail, None, None, None, None), None, None
+        sha = hashlib.sha256(data).hexdigest()
+        entry = self.cache.get(sha, self.key) if self.cache is not None else None
+        if entry is None:
+            return None, sha, data
+        w, h = entry.width, entry.height
+        if w is not None and h is not None and w * h > self.max_pixels:
+            detail = f"{w} x {h} = {w * h} pixels exceeds the limit of {self.max_pixels} pixels"
+            return _Outcome("too_large", detail, w, h, None, None), sha, None
+        return (
+            _Outcome(entry.status, entry.detail or "", w, h, entry.embedding, entry.face),
+            sha,
+            None,
+        )
+
+    # -- execution ------------------------------------------------------------------------------
+
+    def _pool(self) -> ProcessPoolExecutor:
+        if self.executor is None:
+            self.executor = ProcessPoolExecutor(
+                max_workers=self.workers,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=_init_worker,
+                initargs=(self.model, self.options, self.info.to_json(), self.max_pixels),
+            )
+        return self.executor
+
+    def run(self) -> None:
+        self._report()
+        try:
+            if self.workers == 0:
+                self._run_local()
+            else:
+                self._run_pool()
+        except BaseException:
+            _terminate(self.executor)
+            self.executor = None
+            raise
+        if self.executor is not None:
+            self.executor.shutdown(wait=True)
+            self.executor = None
+
+    def _run_local(self) -> None:
+        for i in range(len(self.records)):
+            outcome, sha, data = self._lookup(i)
+            if outcome is not None:
+                self._record(i, outcome, cached=sha is not None and data is None, sha=sha)
+                continue
+            if self.local is None:
+                self.local = load_recognizer(self.model, self.options, info=self.info)
+            self._record(
+                i, _represent_bytes(self.local, data, self.max_pixels), cached=False, sha=sha
+            )
+
+    def _run_pool(self) -> None:
+        n = len(self.records)
+        window = 2 * self.workers + 2
+        pending: dict[Future, tuple[int, str, bytes]] = {}
+        suspects: deque[tuple[int, str, bytes]] = deque()
+        next_i = 0
+        while next_i < n or pending or suspects:
+            if suspects and not pending:
+                self._retry_alone(suspects.popleft())
+                continue
+            while not suspects and next_i < n and len(pending) < window:
+                i = next_i
+                next_i += 1
+                outcome, sha, data = self._lookup(i)
+                if outcome is not None:
+                    self._record(i, outcome, cached=sha is not None and data is None, sha=sha)
+                    continue
+                pending[self._pool().submit(_work, i, data)] = (i, sha, data)
+            if not pending:
+                continue
+            finished, _ = wait(list(pending), return_when=FIRST_COMPLETED)
+            for fut in finished:
+                i, sha, data = pending.pop(fut)
+                try:
+                    _, outcome = fut.result()
+                except BrokenProcessPool:
+                    suspects.append((i, sha, data))
+                    continue
+                self.pool_worked = True
+                self._record(i, outcome, cached=False, sha=sha)
+            if suspects:
+                self._check_pool_started()
+                # the pool is broken: every pending task failed with it; retry them one by one
+                for fut, item in list(pending.items()):
+                    try:
+                        _, outcome = fut.result()
+                        self._record(item[0], outcome, cached=False, sha=item[1])
+                    except BrokenProcessPool:
+                        suspects.append(item)
+                pending.clear()
+                _terminate(self.executor)
+                self.executor = None
+                log.warning(
+                    "a worker process died; retrying its %d image(s) one at a time", len(suspects)
+                )
+
+    def _check_pool_started(self) -> None:
+        if not self.pool_worked:
+            _terminate(self.executor)
+            self.executor = None
+            raise RuntimeError(
+                "the worker processes died before finishing any image (see the messages above): "
+                "the model may fail to load, or the calling script starts work at import time. "
+                "Guard a script's code with `if __name__ == '__main__':`, or pass workers=0 to "
+                "run in this process and see the error."
+            )
+
+    def _retry_alone(self, item: tuple[int, str, bytes]) -> None:
+        i, sha, data = item
+        try:
+            _, outcome = self._pool().submit(_work, i, data).result()
+        except BrokenProcessPool:
+            _terminate(self.executor)
+            self.executor = None
+            outcome = _Outcome(
+                "worker_crash",
+                "the worker process died on this image twice",
+                None,
+                None,
+                None,
+                None,
+            )
+            self._record(i, outcome, cached=False, sha=None)
+            return
+        self._record(i, outcome, cached=False, sha=sha)
+
+
+def _assemble(
+    images: ImageSet, info: ModelInfo, runner: _Runner, workers: int, seconds: float
+) -> EmbeddingResult:
+    outcomes: Sequence[_Outcome] = runner.outcomes  # type: ignore[assignment]
+    ok = [i for i, o in enumerate(outcomes) if o.status == "ok"]
+    dim = info.dim
+    emb = np.zeros((len(ok), dim), dtype=np.float32)
+    for row, i in enumerate(ok):
+        emb[row] = outcomes[i].embedding
+    recs = images.records
+    cols = images.metadata_columns
+    metadata = {
+        c: np.array([recs[i].metadata[k] for i in ok], dtype=str) for k, c in enumerate(cols)
+    }
+    failures = tuple(
+        Failure(
+            recs[i].sample,
+            recs[i].subject,
+            o.status,
+            o.detail,
+            dict(zip(cols, recs[i].metadata, strict=True)),
+        )
+        for i, o in enumerate(outcomes)
+        if o.status != "ok"
+    )
+    stats = EmbedStats(
+        n_images=len(recs),
+        n_cached=runner.n_cached,
+        n_computed=runner.n_computed,
+        n_failed=len(failures),
+        seconds=seconds,
+        workers=workers,
+    )
+    return EmbeddingResult(
+        embeddings=emb,
+        subjects=np.array([recs[i].subject for i in ok], dtype=str).reshape(len(ok)),
+        samples=np.array([recs[i].sample for i in ok], dtype=str).reshape(len(ok)),
+        metadata=metadata,
+        failures=failures,
+        model=info,
+        n_images=len(recs),
+        source=str(images.source),
+        stats=stats,
+    )
