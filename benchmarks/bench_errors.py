@@ -390,27 +390,32 @@ def ensure_bob_venv(work: Path, base_python: str) -> tuple[Path | None, str]:
     return py, ""
 
 
+def _value(x):
+    """``{"value": v, "ci": ...}`` -> v; a bare number passes through."""
+    return x.get("value") if isinstance(x, dict) else x
+
+
 def faceaudit_summary(outdir: Path) -> dict:
     """EER and FNMR at the FMR targets from faceaudit's ``results.json`` (documented contract)."""
     try:
         data = json.loads((outdir / "results.json").read_text())
         ver = data["verification"]
+        eer = ver["eer"]
         out = {
             "n_genuine": ver.get("n_genuine"),
             "n_impostor": ver.get("n_impostor"),
-            "eer": ver["eer"]["value"],
-            "eer_threshold": ver["eer"].get("threshold"),
+            "eer": _value(eer),
+            "eer_threshold": eer.get("threshold") if isinstance(eer, dict) else None,
         }
+        if isinstance(eer, dict) and eer.get("ci"):
+            out["eer_ci"] = eer["ci"]
         for target in FMR_TARGETS:
             for op in ver.get("operating_points", []):
                 if math.isclose(float(op["fmr_target"]), target, rel_tol=1e-9):
-                    ok = op.get("supported", True) and op.get("fnmr")
-                    out[f"fnmr@{target:g}"] = op["fnmr"]["value"] if ok else None
-        eer_ci = ver["eer"].get("ci")
-        if eer_ci:
-            out["eer_ci"] = eer_ci
+                    supported = op.get("supported", True)
+                    out[f"fnmr@{target:g}"] = _value(op.get("fnmr")) if supported else None
         return out
-    except (OSError, KeyError, TypeError, ValueError) as exc:
+    except (OSError, KeyError, TypeError, ValueError, AttributeError) as exc:
         return {"error": f"results.json unreadable: {type(exc).__name__}: {exc}"}
 
 
@@ -511,6 +516,12 @@ def fmt(x, spec: str = ".2f", none: str = "–") -> str:
     if isinstance(x, float) and math.isnan(x):
         return none
     return format(x, spec)
+
+
+def fmt_ci(ci) -> str:
+    if not ci or any(v is None for v in ci):
+        return "–"
+    return "[" + ", ".join(format(v, ".4g") for v in ci) + "]"
 
 
 def ratio(a: float | None, b: float | None) -> float | None:
@@ -886,7 +897,7 @@ def write_markdown(
                     fmt(c.rss / MB if c.rss else None, ".0f"),
                     fmt(c.value("eer"), ".6g"),
                     fmt(c.value("fnmr@0.001"), ".6g"),
-                    str(c.value("eer_ci") or "–"),
+                    fmt_ci(c.value("eer_ci")),
                     c.status,
                 ]
             )
