@@ -97,3 +97,25 @@ def test_humanize_key():
     assert fmt.humanize_key("fmr_max_over_geomean") == "FMR max over geomean"
     assert fmt.humanize_key("n_exceed") == "N exceed"
     assert fmt.humanize_key("expected_wrong_hits") == "Expected wrong hits"
+
+
+def test_numpy_scalars_format_like_python_numbers():
+    import numpy as np
+
+    assert fmt.fmt_num(np.int64(1_000_000)) == "1,000,000"
+    assert fmt.fmt_num(np.float32(9.5e-5)) == "9.50×10⁻⁵"
+    assert fmt.fmt_threshold(np.float64(0.5)) == "0.5"
+    assert fmt.is_number(np.float64(1.0)) and not fmt.is_number(np.float64("nan"))
+
+
+def test_importing_the_report_does_not_import_matplotlib():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, faceaudit.report as r; "
+        "r.render_html({'title': 't'}); "
+        "print('matplotlib' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

@@ -44,6 +44,13 @@ def test_write_report_returns_report_path(full_report):
     assert page.rstrip().endswith("</html>")
 
 
+def test_clean_report_has_no_urls_or_scripts(full_report):
+    _, page = full_report
+    assert "http://" not in page and "https://" not in page
+    assert "<script" not in page.lower()
+    assert " src=" not in page and "<link" not in page and "<img" not in page
+
+
 def test_synthetic_banner(full_report):
     _, page = full_report
     assert 'class="banner synthetic"' in page

@@ -168,9 +168,11 @@ def _new_figure(
     import matplotlib
 
     with matplotlib.rc_context(RC):
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
         from matplotlib.figure import Figure
 
         fig = Figure(figsize=(width, height), layout="constrained" if margins is None else None)
+        FigureCanvasAgg(fig)  # the Agg canvas, explicitly: no GUI backend, no pyplot state
         if margins is None:
             fig.get_layout_engine().set(w_pad=0.08, h_pad=0.06)
         axes = fig.subplots(1, ncols, squeeze=False)[0]

@@ -17,6 +17,7 @@ Conventions
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Mapping
 from typing import Any
 
@@ -24,8 +25,8 @@ _SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
 
 
 def is_number(x: Any) -> bool:
-    """True for a finite int/float (bools excluded)."""
-    return isinstance(x, int | float) and not isinstance(x, bool) and math.isfinite(x)
+    """True for a finite real number (bools excluded; numpy scalars included)."""
+    return isinstance(x, numbers.Real) and not isinstance(x, bool) and math.isfinite(x)
 
 
 def fmt_sci(x: float, digits: int = 3) -> str:
@@ -45,10 +46,11 @@ def fmt_num(x: Any, digits: int = 3) -> str:
         return "—"
     if isinstance(x, bool):
         return "yes" if x else "no"
-    if isinstance(x, int):
-        return f"{x:,}"
-    if not isinstance(x, float):
+    if isinstance(x, numbers.Integral):
+        return f"{int(x):,}"
+    if not isinstance(x, numbers.Real):
         return str(x)
+    x = float(x)
     if math.isnan(x):
         return "n/a"
     if math.isinf(x):
@@ -78,10 +80,10 @@ def fmt_threshold(x: Any) -> str:
     """A threshold in the user's units: up to 6 significant digits, no rounding surprises."""
     if x is None:
         return "—"
-    if isinstance(x, int) and not isinstance(x, bool):
-        return str(x)
+    if isinstance(x, numbers.Integral) and not isinstance(x, bool):
+        return str(int(x))
     if is_number(x):
-        return f"{x:.6g}"
+        return f"{float(x):.6g}"
     return str(x)
 
 
