@@ -1,0 +1,202 @@
+"""``faceaudit embed``: images -> embeddings file, in parallel, with a resumable cache."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from faceaudit.errors import InputError
+
+_HELP = "\n\n".join(
+    [
+        "Embed face images with an offline recognizer; write Parquet (or .npz).",
+        "IMAGES is a folder of <subject>/<image> files (the LFW layout) or a manifest CSV with "
+        "columns path (relative to the CSV's folder) and subject, plus any metadata columns "
+        "(carried through).",
+        "Models: dlib-resnet (default; dlib ResNet 128-D, HOG detector), facenet (FaceNet 512-D "
+        "via OpenCV, MTCNN detector), onnx:MODEL.onnx (your model, with a preprocessing spec "
+        "MODEL.onnx.json beside it). Model options with -O key=value, e.g. -O detector=cnn, "
+        "-O face=centre, -O upsample=2.",
+        "Images without a usable face are failures to acquire (no_face, decode_error, too_large, "
+        "too_small, not_an_image, ...): listed in the output's metadata and in OUT.log, never "
+        "fatal.",
+        "Every result is cached by (image bytes SHA-256, model, settings) in --cache (default "
+        "$FACEAUDIT_CACHE, else $XDG_CACHE_HOME/faceaudit, else ~/.cache/faceaudit): a rerun is "
+        "near instant and a killed run resumes where it stopped.",
+    ]
+)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("embed", help=_HELP)(embed)
+
+
+def parse_model(model: str, model_option: list[str] | None) -> tuple[str, dict]:
+    """``--model`` and ``-O key=value`` options as (registry name, options)."""
+    options: dict[str, str] = {}
+    for item in model_option or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise InputError(f"-O/--model-option takes key=value, e.g. detector=cnn; got {item!r}.")
+        options[key.strip()] = value.strip()
+    name = model
+    if model.startswith("onnx:"):
+        name = "onnx"
+        options.setdefault("path", model[len("onnx:") :])
+    return name, options
+
+
+def embed(
+    images: Annotated[Path, typer.Argument(help="Folder <subject>/<image>, or manifest CSV.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output file: .parquet (or .npz).")],
+    model: Annotated[
+        str, typer.Option("--model", "-m", help="dlib-resnet, facenet, or onnx:PATH.onnx.")
+    ] = "dlib-resnet",
+    model_option: Annotated[
+        list[str] | None,
+        typer.Option("--model-option", "-O", help="Model option key=value (repeat)."),
+    ] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            "--workers", "-j", min=0, help="Worker processes (default: CPUs; 0: in-process)."
+        ),
+    ] = None,
+    cache: Annotated[
+        Path | None, typer.Option("--cache", help="Cache folder (default: see above).")
+    ] = None,
+    no_cache: Annotated[
+        bool, typer.Option("--no-cache", help="Neither read nor write a cache.")
+    ] = False,
+    max_pixels: Annotated[
+        int,
+        typer.Option("--max-pixels", min=1, help="Refuse larger images (too_large), pixels."),
+    ] = 80_000_000,
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace an existing output file.")
+    ] = False,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="No progress bar or summary.")
+    ] = False,
+) -> None:
+    from faceaudit.embedding.pipeline import embed_images
+    from faceaudit.embedding.store import save_embeddings
+    from faceaudit.io.images import discover_images
+
+    if out.suffix.lower() not in (".parquet", ".pq", ".npz"):
+        raise InputError("name the output .parquet (or .npz).", path=out)
+    if out.exists() and not force:
+        raise InputError("the output file already exists; pass --force to replace it.", path=out)
+    name, options = parse_model(model, model_option)
+    image_set = discover_images(images)
+    console = _console()
+    progress_cb, bar = (None, None) if quiet else _progress(console, len(image_set), name)
+    try:
+        result = embed_images(
+            image_set,
+            model=name,
+            options=options,
+            workers=workers,
+            cache_dir=cache,
+            use_cache=not no_cache,
+            max_pixels=max_pixels,
+            progress=progress_cb,
+        )
+    finally:
+        if bar is not None:
+            bar.stop()
+    save_embeddings(result, out, force=force)
+    from faceaudit.output import write_atomic
+
+    write_atomic(_log_path(out), _log_text(result, image_set), force=True)
+    if not quiet:
+        _summary(console, result, out)
+
+
+def _log_path(out: Path) -> Path:
+    return out.with_name(out.name + ".log")
+
+
+def _console():
+    from rich.console import Console
+
+    return Console(stderr=True, highlight=False)
+
+
+def _progress(console, total: int, model: str):
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        ProgressColumn,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+    from rich.text import Text
+
+    class RateColumn(ProgressColumn):
+        def render(self, task) -> Text:
+            speed = task.finished_speed or task.speed
+            return Text("  -  img/s" if speed is None else f"{speed:6.1f} img/s", style="cyan")
+
+    bar = Progress(
+        TextColumn("[bold]{task.fields[model]}[/bold]"),
+        BarColumn(bar_width=20),
+        MofNCompleteColumn(),
+        RateColumn(),
+        TextColumn("cached {task.fields[cached]} failed {task.fields[failed]}"),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=console,
+        transient=False,
+    )
+    task = bar.add_task("embed", total=total, model=model, cached=0, failed=0)
+    bar.start()
+
+    def update(p) -> None:
+        bar.update(task, completed=p.done, cached=p.cached, failed=p.failed)
+
+    return update, bar
+
+
+def _log_text(result, image_set) -> str:
+    lines = [
+        f"faceaudit embed: {result.source}",
+        f"model: {result.model.id} ({result.model.version}), dim {result.model.dim}, "
+        f"weights sha256 {result.model.weights_sha256}",
+        f"images: {result.n_images}; embedded: {result.embeddings.shape[0]}; "
+        f"failures to acquire: {result.n_failed}",
+    ]
+    if result.stats is not None:
+        s = result.stats
+        lines.append(
+            f"cache: {s.n_cached} reused, {s.n_computed} computed; {s.seconds:.2f} s with "
+            f"{s.workers} worker(s)"
+        )
+    for f in result.failures:
+        lines.append(f"FTA {f.reason}: {f.image} ({f.detail})")
+    for path, why in image_set.skipped:
+        lines.append(f"skipped: {path} ({why})")
+    return "\n".join(lines) + "\n"
+
+
+def _summary(console, result, out: Path) -> None:
+    s = result.stats
+    counts = ", ".join(f"{k} {v}" for k, v in result.failure_counts().items()) or "none"
+    console.print(
+        f"embedded {result.embeddings.shape[0]} of {result.n_images} images with "
+        f"{result.model.id} (dim {result.model.dim}); failures to acquire: {counts}"
+    )
+    if s is not None:
+        console.print(
+            f"cache: {s.n_cached} reused, {s.n_computed} computed; {s.seconds:.2f} s "
+            f"({s.images_per_second:.1f} images/s, {s.workers} worker(s))"
+        )
+    for f in result.failures[:5]:
+        console.print(f"  FTA {f.reason}: {f.image}", markup=False)
+    if result.n_failed > 5:
+        console.print(f"  ... {result.n_failed - 5} more in {_log_path(out)}", markup=False)
+    console.print(f"wrote {out} and {_log_path(out)}", markup=False)
