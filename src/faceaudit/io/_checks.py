@@ -21,8 +21,9 @@ from faceaudit.errors import InputError
 
 ORIENTATIONS = ("similarity", "distance")
 
-#: Bytes read at a time when hashing or scanning a file for line numbers.
+#: Bytes read at a time when scanning a file for line numbers.
 _SCAN_BYTES = 1 << 22
+_BOM = b"\xef\xbb\xbf"
 
 
 def check_orientation(orientation: str) -> str:
@@ -139,64 +140,123 @@ def _blocks(path: Path) -> Iterator[bytes]:
             yield block
 
 
-_BOM = b"\xef\xbb\xbf"
+def _content_blocks(path: Path) -> Iterator[tuple[int, bytes]]:
+    """``(offset, block)`` of the file's bytes after a leading UTF-8 byte-order mark, if any."""
+    blocks = _blocks(path)
+    head = b""
+    for block in blocks:
+        head += block
+        if len(head) >= len(_BOM):
+            break
+    start = len(_BOM) if head.startswith(_BOM) else 0
+    if len(head) > start:
+        yield start, head[start:]
+    offset = len(head)
+    for block in blocks:
+        yield offset, block
+        offset += len(block)
+
+
+def _line_table(path: Path) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
+    """Per block: ``(first_line_number, line_starts, empty)`` for the lines that end in it.
+
+    ``line_starts`` are byte offsets in the (decompressed) stream; ``empty`` flags lines that
+    hold nothing but their terminator (``\n`` or ``\r\n``). A last line without a terminator
+    comes in a final entry of its own.
+    """
+    lines_done = 0
+    cur_len = 0  # bytes of the current, unfinished line (carried across blocks)
+    cur_start = 0  # offset of the current line's first byte
+    cur_first = -1  # first byte of the current line (to recognise a lone "\r")
+    started = False
+    for offset, block in _content_blocks(path):
+        if not started:
+            cur_start, started = offset, True
+        buf = np.frombuffer(block, dtype=np.uint8)
+        nl = np.flatnonzero(buf == 10)
+        if nl.size == 0:
+            if cur_len == 0:
+                cur_first = int(buf[0])
+                cur_start = offset
+            cur_len += buf.size
+            continue
+        starts = np.empty_like(nl)
+        starts[0] = 0
+        starts[1:] = nl[:-1] + 1
+        lengths = nl - starts
+        first = np.where(lengths > 0, buf[np.minimum(starts, buf.size - 1)], -1).astype(np.int64)
+        if cur_len > 0:
+            lengths[0] += cur_len
+            first[0] = cur_first
+        line_starts = starts + offset
+        line_starts[0] = cur_start
+        empty = (lengths == 0) | ((lengths == 1) & (first == 13))
+        yield lines_done + 1, line_starts, empty
+        lines_done += nl.size
+        tail = buf.size - (int(nl[-1]) + 1)
+        cur_len = tail
+        cur_start = offset + int(nl[-1]) + 1
+        cur_first = int(buf[nl[-1] + 1]) if tail else -1
+    if cur_len > 0:
+        yield (
+            lines_done + 1,
+            np.array([cur_start], dtype=np.int64),
+            np.array([cur_len == 1 and cur_first == 13]),
+        )
 
 
 def locate_nonempty_line(path: Path, k: int) -> tuple[int, int] | None:
     """Find the ``k``-th (0-based) non-empty line of a text file.
 
-    A line is empty when it holds nothing but its terminator (``\\n`` or ``\\r\\n``); this is
-    how pyarrow's CSV reader counts rows (``ignore_empty_lines``). Returns ``(line, offset)``:
-    the 1-based line number as an editor shows it and the byte offset of the line's start in
-    the (decompressed) stream; None if the file has fewer non-empty lines.
+    A line is empty when it holds nothing but its terminator (``\n`` or ``\r\n``); this is
+    how pyarrow's CSV reader counts rows (``ignore_empty_lines``). A leading UTF-8 byte-order
+    mark is not content. Returns ``(line, offset)``: the 1-based line number as an editor shows
+    it and the byte offset of the line's start in the (decompressed) stream; None if the file
+    has fewer non-empty lines.
     """
-    seen = 0  # non-empty lines completed so far
-    lines_done = 0  # physical lines completed so far
-    offset = 0  # bytes consumed before the current block
-    cur_len = 0  # bytes of the current, unfinished line (carried across blocks)
-    cur_start = 0  # offset of the current line's first byte
-    cur_first = -1  # first byte of the current line (to recognise a lone "\r")
-    for block in _blocks(path):
-        buf = np.frombuffer(block, dtype=np.uint8)
-        if offset == 0 and block.startswith(_BOM):  # a UTF-8 byte-order mark is not content
-            buf = buf[len(_BOM) :]
-            offset = cur_start = len(_BOM)
-        nl = np.flatnonzero(buf == 10)
-        if nl.size:
-            starts = np.empty_like(nl)
-            starts[0] = 0
-            starts[1:] = nl[:-1] + 1
-            lengths = nl - starts
-            first = np.where(lengths > 0, buf[np.minimum(starts, buf.size - 1)], -1).astype(
-                np.int64
-            )
-            lengths[0] += cur_len
-            if cur_len > 0:
-                first[0] = cur_first
-            line_starts = starts + offset
-            line_starts[0] = cur_start
-            empty = (lengths == 0) | ((lengths == 1) & (first == 13))
-            cum = seen + np.cumsum(~empty)
-            hit = np.flatnonzero((cum == k + 1) & ~empty)
-            if hit.size:
-                j = int(hit[0])
-                return lines_done + j + 1, int(line_starts[j])
-            seen = int(cum[-1])
-            lines_done += nl.size
-            tail = buf.size - (int(nl[-1]) + 1)
-            cur_len = tail
-            cur_start = offset + int(nl[-1]) + 1
-            cur_first = int(buf[nl[-1] + 1]) if tail else -1
-        else:
-            if cur_len == 0 and buf.size:
-                cur_first = int(buf[0])
-                cur_start = offset
-            cur_len += buf.size
-        offset += buf.size
-    # A last line without a terminator.
-    if cur_len > 0 and not (cur_len == 1 and cur_first == 13) and seen == k:
-        return lines_done + 1, cur_start
+    seen = 0
+    for first_line, starts, empty in _line_table(path):
+        full = ~empty
+        n = int(np.count_nonzero(full))
+        if seen + n > k:
+            j = int(np.flatnonzero(full)[k - seen])
+            return first_line + j, int(starts[j])
+        seen += n
     return None
+
+
+def count_nonempty_lines(path: Path) -> tuple[int, int, bytes]:
+    """Count lines as pyarrow's CSV reader counts rows, and return the file's last line.
+
+    Returns ``(nonempty, lines, last)``: non-empty lines (header included), physical lines, and
+    the last non-empty line's bytes (without terminator; at most the last 1 MiB of it). Counts
+    newlines with ``bytes.count`` (fast); only a file that has an empty line is scanned line by
+    line (vectorised).
+    """
+    newlines = 0
+    head = b""
+    tail = b""  # the file's last bytes, enough to hold its last line (up to 1 MiB)
+    blank = False
+    for _, block in _content_blocks(path):
+        if not head:
+            head = block[:2]
+        newlines += block.count(b"\n")
+        seam = tail[-2:] + block[:2]
+        blank = blank or any(
+            pattern in part for part in (block, seam) for pattern in (b"\n\n", b"\n\r\n")
+        )
+        tail = (tail + block)[-_TAIL_BYTES:] if len(block) < _TAIL_BYTES else block[-_TAIL_BYTES:]
+    lines = newlines + (1 if tail and not tail.endswith(b"\n") else 0)
+    body = tail.rstrip(b"\r\n")
+    last = body[body.rfind(b"\n") + 1 :] if body else b""
+    blank = blank or head.startswith((b"\n", b"\r\n")) or tail == b"\r" or tail.endswith(b"\n\r")
+    if not blank:
+        return lines, lines, last
+    nonempty = sum(int(np.count_nonzero(~empty)) for _, _, empty in _line_table(path))
+    return nonempty, lines, last
+
+
+_TAIL_BYTES = 1 << 20
 
 
 def iter_lines_from(path: Path, line: int, offset: int) -> Iterator[tuple[int, bytes]]:

@@ -124,7 +124,7 @@ def parse_scores(
                 bad &= ~nan
         if bad.any():
             i = int(np.flatnonzero(bad)[0])
-            shown = arr[i].as_py() if _is_text(arr.type) else values[i]
+            shown = arr[i].as_py() if _is_text(arr.type) else float(values[i])
             what = "NaN" if np.isnan(values[i]) else "infinite"
             advice = (
                 "fix the value, or leave the field empty to record a failure to acquire."

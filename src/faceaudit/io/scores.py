@@ -56,6 +56,7 @@ from faceaudit.io._checks import (
     check_file,
     check_orientation,
     compression_of,
+    count_nonempty_lines,
     first_nonfinite,
     iter_lines_from,
     locate_nonempty_line,
@@ -322,6 +323,21 @@ def _split(batch: pa.RecordBatch, start: int, chunk_rows: int):
         yield start + off, batch.slice(off, chunk_rows)
 
 
+class _CsvDialect(csv.Dialect):
+    """pyarrow's default CSV parsing, for the Python csv module on the error path."""
+
+    delimiter = ","
+    quotechar = '"'
+    doublequote = True
+    skipinitialspace = False
+    lineterminator = "\n"
+    quoting = csv.QUOTE_MINIMAL
+
+
+class _TsvDialect(_CsvDialect):
+    delimiter = "\t"
+
+
 class _CsvSource(_TableSource):
     def __init__(self, path: PathLike, p: Path) -> None:
         self.path = path
@@ -357,8 +373,9 @@ class _CsvSource(_TableSource):
             self.delimiter = "\t"
         else:
             self.delimiter = ","
+        self._dialect = _CsvDialect if self.delimiter == "," else _TsvDialect
         try:
-            self.names = next(csv.reader([text.rstrip("\r\n")], delimiter=self.delimiter))
+            self.names = next(csv.reader([text.rstrip("\r\n")], self._dialect))
         except (csv.Error, StopIteration):
             raise InputError(
                 "has a header that is not valid CSV; the first line must name the columns.",
@@ -370,8 +387,11 @@ class _CsvSource(_TableSource):
         return InputError(message, path=self.path, line=self.header_line)
 
     def error_at(self, row: int, message: str) -> InputError:
-        found = locate_nonempty_line(self.p, row + 1)
-        if found is None:  # pragma: no cover - rows always come from lines
+        try:
+            found = locate_nonempty_line(self.p, row + 1)
+        except (OSError, EOFError):  # a compressed file truncated after the bad row
+            found = None
+        if found is None:
             return InputError(message, path=self.path, record=f"data row {row + 1}")
         return InputError(message, path=self.path, line=found[0])
 
@@ -396,21 +416,40 @@ class _CsvSource(_TableSource):
             try:
                 batch = reader.read_next_batch()
             except StopIteration:
-                return
+                break
             except (pa.ArrowInvalid, OSError, EOFError) as exc:
                 raise self._diagnose(rows, exc) from None
             yield from _split(batch, rows, chunk_rows)
             rows += batch.num_rows
-
-    def _diagnose(self, rows_before: int, exc: BaseException) -> InputError:
-        """Find the line pyarrow could not parse, at or after data row ``rows_before``."""
-        ncols = len(self.names)
-        found = locate_nonempty_line(self.p, rows_before + 1)
-        start = found or (self.header_line, 0)
+        # pyarrow lets a quoted field run over line ends: an unclosed quote (a truncated file)
+        # silently swallows the lines after it. One cheap count of lines proves that none did.
+        # The last line is checked on its own: an unclosed quote there swallows nothing.
         try:
+            nonempty, lines, last = count_nonempty_lines(self.p)
+        except (OSError, EOFError) as exc:
+            raise self._diagnose(rows, exc) from None
+        if nonempty != rows + 1:
+            raise self._diagnose(0, None)
+        try:
+            next(csv.reader([last.decode("utf-8", "replace")], self._dialect, strict=True))
+        except csv.Error:
+            found = locate_nonempty_line(self.p, nonempty - 1)
+            raise InputError(
+                _UNCLOSED_QUOTE, path=self.path, line=found[0] if found else lines
+            ) from None
+
+    def _diagnose(self, rows_before: int, exc: BaseException | None) -> InputError:
+        """Find the line pyarrow could not parse (or that spans lines), from data row
+        ``rows_before`` on."""
+        ncols = len(self.names)
+        try:
+            found = locate_nonempty_line(self.p, rows_before + 1) if rows_before else None
+            start = found or (self.header_line, 0)
+            if compression_of(self.p) is None and start == (self.header_line, 0):
+                start = (1, 0)
             for number, raw in iter_lines_from(self.p, *start):
                 body = raw.rstrip(b"\r\n")
-                if not body:
+                if not body or number <= self.header_line:
                     continue
                 try:
                     text = body.decode("utf-8")
@@ -421,11 +460,10 @@ class _CsvSource(_TableSource):
                         line=number,
                     )
                 try:
-                    row = next(csv.reader([text], delimiter=self.delimiter, strict=True))
+                    row = next(csv.reader([text], self._dialect, strict=True))
                 except csv.Error:
                     return InputError(
-                        "has a quoted field that is not closed; the file may be truncated or "
-                        "hold a stray quote character.",
+                        _UNCLOSED_QUOTE,
                         path=self.path,
                         line=number,
                     )
@@ -441,11 +479,21 @@ class _CsvSource(_TableSource):
                 f"could not be read to the end ({err}); the file is truncated or corrupt.",
                 path=self.path,
             )
-        where = f"after line {start[0]}" if found else "near its start"
+        if exc is None:  # pragma: no cover - a line count mismatch we could not explain
+            return InputError(
+                "has a quoted field that spans lines; remove line breaks from values.",
+                path=self.path,
+            )
         return InputError(
-            f"could not be parsed as CSV {where} ({exc}); check the file's format.",
+            f"could not be parsed as CSV after line {start[0]} ({exc}); check the file's format.",
             path=self.path,
         )
+
+
+_UNCLOSED_QUOTE = (
+    "has a quoted field that is not closed on its line; the file may be truncated, or a value "
+    "holds a stray quote or a line break (not supported)."
+)
 
 
 def _first_line(head: bytes) -> tuple[bytes | None, int]:
@@ -742,7 +790,7 @@ def _read_score_lines(path: PathLike, *, kind: str) -> tuple[np.ndarray, int]:
     """Scores of a one-score-per-line text file, validated. Returns (float64 scores, count)."""
     p = check_file(path)
     with open_binary(p) as fh:
-        head = fh.read(4)
+        head = fh.read(6)
     if head.startswith(b"\x93NUMPY"):
         raise InputError(
             "is a NumPy .npy file, not text; name it with the .npy extension.", path=path
@@ -1038,8 +1086,8 @@ def _load_npy(path: PathLike, *, kind: str) -> np.ndarray:
     if bad is not None:
         what = "NaN" if np.isnan(arr[bad]) else "infinite"
         raise InputError(
-            f"score {arr[bad]!r} is {what}; every score in a .npy file must be a finite number "
-            "(drop failures to acquire or give them in a table with an empty score).",
+            f"score {float(arr[bad])!r} is {what}; every score in a .npy file must be a finite "
+            "number (drop failures to acquire, or give them in a table with an empty score).",
             path=path,
             record=f"element {bad} (0-based)",
         )
