@@ -123,7 +123,8 @@ def test_inline_svg_is_html_ready():
     assert svg.startswith("<?xml")
     ET.fromstring(svg.encode())  # the standalone file is valid XML
     inl = F.inline_svg(svg, "svg-cmc", 'CMC <"&>')
-    assert inl.startswith('<svg viewBox="0 0 ')
+    # 5.6 x 3.8 in = 403.2 x 273.6 pt, shown at 1.6 px/pt.
+    assert inl.startswith('<svg width="645" height="438" viewBox="0 0 403.2 273.6"')
     assert "<?xml" not in inl and "DOCTYPE" not in inl and "xmlns" not in inl
     assert 'id="svg-cmc"' in inl and "<title>CMC &lt;&#34;&amp;&gt;</title>" in inl
     assert "#svg-cmc *{" in inl  # matplotlib's global style rule is scoped to the figure

@@ -134,7 +134,10 @@ def test_scale_section(full_report):
 def test_acquisition_and_model(full_report):
     _, page = full_report
     t = text_of(page)
-    assert "3 of 400 images gave no usable face" in t
+    assert (
+        "3 of 400 images gave no usable face: failure to acquire (FTA) 0.0075 (95% CI 0–0.018; "
+        "3 of 400). They are counted as failures, not dropped."
+    ) in t
     assert "0.0075 (95% CI 0–0.018; 3 of 400)" in t
     assert "no_face 2" in t and "decode_error 1" in t
     # Privacy by default: reasons are counted, file names are not listed.

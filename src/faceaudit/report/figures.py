@@ -62,6 +62,7 @@ GREY = "#999999"
 
 MAX_LABEL = 40
 PNG_DPI = 100
+SVG_PX_PER_PT = 1.6
 
 
 class Point(NamedTuple):
@@ -740,7 +741,13 @@ def inline_svg(svg: str, prefix: str, label: str) -> str:
 
     def root(m: re.Match[str]) -> str:
         tag = m.group(0)
-        tag = re.sub(r'\s(xmlns(:xlink)?|width|height|id)="[^"]*"', "", tag)
+        # Every figure is shown at one scale (1.6 CSS px per pt, so 9 pt labels read like body
+        # text), so text is the same size in all of them; CSS lets a wide one shrink to the page.
+        box = re.search(r'viewBox="0 0 ([\d.]+) ([\d.]+)"', tag)
+        tag = re.sub(r'\s(xmlns(:xlink)?|id|width|height)="[^"]*"', "", tag)
+        if box:
+            w, h = (float(v) * SVG_PX_PER_PT for v in box.groups())
+            tag = tag.replace("<svg", f'<svg width="{w:.0f}" height="{h:.0f}"', 1)
         tag = tag[:-1].rstrip("/") + (
             f' id="{prefix}" class="figure" role="img" aria-label="{safe_label}">'
         )

@@ -187,13 +187,6 @@ def fmt_rate(rate: Any, confidence: Any = 0.95) -> str:
     return f"{fmt_num(v)} ({'; '.join(parts)})"
 
 
-def fmt_unsupported(rate: Any, per_target: str = "target") -> str:
-    """The text shown instead of a figure the data cannot support."""
-    n = rate.get("n") if isinstance(rate, Mapping) else None
-    have = f"have {fmt_count(n)}" if n is not None else "have too few"
-    return f"not supported by the data (needs ≥ 3/{per_target} impostors; {have})"
-
-
 def fmt_value(x: Any, confidence: Any = 0.95) -> str:
     """Any summary value: a rate-like mapping, a number, a string, a list or a nested mapping."""
     if isinstance(x, Mapping):

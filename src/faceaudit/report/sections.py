@@ -690,10 +690,10 @@ def acquisition_summary(a: Mapping[str, Any], confidence: float) -> str | None:
     if not a:
         return None
     fta = _as_dict(a.get("fta"))
-    rate = fmt.fmt_rate(fta, confidence) if fta else "—"
+    rate = f": failure to acquire (FTA) {fmt.fmt_rate(fta, confidence)}" if fta else ""
     return (
         f"{fmt.fmt_count(a.get('n_failed'))} of {fmt.fmt_count(a.get('n_images'))} images gave "
-        f"no usable face (failure to acquire, FTA {rate}); they are counted, not dropped."
+        f"no usable face{rate}. They are counted as failures, not dropped."
     )
 
 
