@@ -357,10 +357,11 @@ def synthesize(
         emb[start:stop] = _unit_rows(block)
 
     width = max(7, len(str(n_subjects - 1)))
-    subject_ids = np.array([f"{subject_prefix}{i:0{width}d}" for i in range(n_subjects)])
+    digits = np.strings.zfill(np.arange(n_subjects).astype(np.str_), width)
+    subject_ids = np.strings.add(np.str_(subject_prefix), digits)
     subjects = subject_ids[owner]
     within = np.arange(n) - np.repeat(np.cumsum(per) - per, per)
-    samples = np.char.add(np.char.add(subjects, "/"), within.astype(str))
+    samples = np.strings.add(np.strings.add(subjects, "/"), within.astype(np.str_))
     group_names = None
     if specs:
         group_names = np.array([g.name for g in specs])[group_of[owner]]

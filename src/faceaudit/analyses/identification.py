@@ -132,7 +132,18 @@ class IdentificationResult:
                     {"rank": r, "fnir": rate.to_json()} for r, rate in self.investigation_fnir
                 ],
             },
-            "curves": self.curves.to_json(),
+            "curve": self.curves.to_json(),
+            "index": (
+                {"kind": "flat", "exact": True}
+                if self.source == "embeddings" and self.approximate_search is None
+                else {
+                    "kind": self.approximate_search["index"],
+                    "exact": False,
+                    "recall": self.approximate_search["recall_at_l"],
+                }
+                if self.approximate_search is not None
+                else None
+            ),
             "bootstrap": dict(self.bootstrap),
             "synthetic": self.synthetic,
             "source": self.source,
