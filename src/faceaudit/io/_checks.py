@@ -225,35 +225,26 @@ def locate_nonempty_line(path: Path, k: int) -> tuple[int, int] | None:
     return None
 
 
-def count_nonempty_lines(path: Path) -> tuple[int, int, bytes]:
-    """Count lines as pyarrow's CSV reader counts rows, and return the file's last line.
+def count_lines(path: Path) -> tuple[int, bytes]:
+    """Physical lines of a text file and its last non-empty line (fast: ``bytes.count``).
 
-    Returns ``(nonempty, lines, last)``: non-empty lines (header included), physical lines, and
-    the last non-empty line's bytes (without terminator; at most the last 1 MiB of it). Counts
-    newlines with ``bytes.count`` (fast); only a file that has an empty line is scanned line by
-    line (vectorised).
+    Returns ``(lines, last)``: the number of lines as an editor shows them, and the last line
+    that holds more than its terminator, without the terminator (at most its last 1 MiB;
+    empty if the file ends in more than 1 MiB of blank lines).
     """
     newlines = 0
-    head = b""
     tail = b""  # the file's last bytes, enough to hold its last line (up to 1 MiB)
-    blank = False
     for _, block in _content_blocks(path):
-        if not head:
-            head = block[:2]
         newlines += block.count(b"\n")
-        seam = tail[-2:] + block[:2]
-        blank = blank or any(
-            pattern in part for part in (block, seam) for pattern in (b"\n\n", b"\n\r\n")
-        )
         tail = (tail + block)[-_TAIL_BYTES:] if len(block) < _TAIL_BYTES else block[-_TAIL_BYTES:]
     lines = newlines + (1 if tail and not tail.endswith(b"\n") else 0)
     body = tail.rstrip(b"\r\n")
-    last = body[body.rfind(b"\n") + 1 :] if body else b""
-    blank = blank or head.startswith((b"\n", b"\r\n")) or tail == b"\r" or tail.endswith(b"\n\r")
-    if not blank:
-        return lines, lines, last
-    nonempty = sum(int(np.count_nonzero(~empty)) for _, _, empty in _line_table(path))
-    return nonempty, lines, last
+    return lines, body[body.rfind(b"\n") + 1 :] if body else b""
+
+
+def count_nonempty_lines(path: Path) -> int:
+    """Non-empty lines of a text file (as pyarrow's CSV reader counts rows, header included)."""
+    return sum(int(np.count_nonzero(~empty)) for _, _, empty in _line_table(path))
 
 
 _TAIL_BYTES = 1 << 20

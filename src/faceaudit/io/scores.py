@@ -56,6 +56,7 @@ from faceaudit.io._checks import (
     check_file,
     check_orientation,
     compression_of,
+    count_lines,
     count_nonempty_lines,
     first_nonfinite,
     iter_lines_from,
@@ -425,15 +426,15 @@ class _CsvSource(_TableSource):
         # silently swallows the lines after it. One cheap count of lines proves that none did.
         # The last line is checked on its own: an unclosed quote there swallows nothing.
         try:
-            nonempty, lines, last = count_nonempty_lines(self.p)
+            lines, last = count_lines(self.p)
+            if lines != rows + 1 and count_nonempty_lines(self.p) != rows + 1:
+                raise self._diagnose(0, None)
         except (OSError, EOFError) as exc:
             raise self._diagnose(rows, exc) from None
-        if nonempty != rows + 1:
-            raise self._diagnose(0, None)
         try:
             next(csv.reader([last.decode("utf-8", "replace")], self._dialect, strict=True))
         except csv.Error:
-            found = locate_nonempty_line(self.p, nonempty - 1)
+            found = locate_nonempty_line(self.p, rows)
             raise InputError(
                 _UNCLOSED_QUOTE, path=self.path, line=found[0] if found else lines
             ) from None
