@@ -1,0 +1,281 @@
+"""Error counts split by demographic group at one fixed threshold, in one pass, with a bootstrap.
+
+Central concept: a :class:`GroupCounts` table. One pass over each score set reduces it, at a
+fixed threshold, to per-subject counts ``[comparisons, errors]``; the impostor (negative) table is
+also split by the *reference* subject's group, so one pass yields, for every group at once, the
+within-group FMR, the FNMR and the whole cross-group FMR matrix (probe group x reference group).
+These tables merge by addition (two disjoint blocks of scores give tables that add up), exactly
+like the score summaries of :mod:`faceaudit.stats.distribution`, and a bootstrap replicate is a
+weighted sum of their rows: nothing is re-read.
+
+Conventions
+-----------
+- Higher score = more similar; a comparison matches when ``score >= threshold``. Negatives
+  (impostor comparisons; in 1:N the top score of each non-mated search) err when
+  ``score >= threshold``; positives (genuine comparisons; in 1:N the mate's score) err when
+  ``score < threshold``.
+- A negative belongs to its **probe** subject (the bootstrap unit, as in
+  :mod:`faceaudit.stats.bootstrap`) and, for the cross-group split, carries the group of its
+  reference subject. Within-group FMR of group ``g`` counts the negatives whose probe *and*
+  reference are in ``g`` (NIST IR 8280, ISO/IEC 19795-10).
+- Bootstrap: subjects are resampled with replacement **within their group** (a stratified
+  subject bootstrap): each group keeps its number of subjects, and every group of a replicate
+  uses the same draw, so ratios between groups get joint intervals. Thresholds stay fixed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+
+from faceaudit.stats.distribution import map_chunks
+from faceaudit.stats.scoreset import ScoreSet
+
+__all__ = [
+    "GroupCounts",
+    "StratifiedResampler",
+    "gini",
+    "group_counts",
+    "unit_error_counts",
+]
+
+
+def unit_error_counts(
+    scores: ScoreSet,
+    threshold: float,
+    n_units: int,
+    *,
+    errors_below: bool = False,
+    reference_units: np.ndarray | None = None,
+    group_of_unit: np.ndarray | None = None,
+    n_groups: int = 1,
+) -> np.ndarray:
+    """Per-unit ``[comparisons, errors]`` at ``threshold``, optionally split by reference group.
+
+    Parameters
+    ----------
+    scores : ScoreSet
+        Scores with ``units`` (subject codes in ``[0, n_units)``).
+    threshold : float
+        In the scores' (similarity-oriented) units.
+    n_units : int
+    errors_below : bool
+        False: an error is ``score >= threshold`` (negatives); True: ``score < threshold``
+        (positives).
+    reference_units : int array, optional
+        The reference subject code of each score (same length as ``scores``); with
+        ``group_of_unit`` it splits the counts by the reference's group.
+    group_of_unit : int array, optional
+        Group code of each unit, in ``[0, n_groups)``.
+    n_groups : int
+
+    Returns
+    -------
+    ndarray of int64, shape ``(n_units, R, 2)``
+        ``R = n_groups`` when split by reference group, else 1; ``[..., 0]`` comparisons,
+        ``[..., 1]`` errors. One pass over the scores (chunked, on up to 2 threads).
+    """
+    if scores.units is None:
+        raise ValueError("group counts need the subject (unit) of every score")
+    split = reference_units is not None
+    if split and group_of_unit is None:
+        raise ValueError("reference_units need group_of_unit")
+    R = n_groups if split else 1
+    t = np.float64(threshold)
+    if np.isnan(t):
+        raise ValueError("threshold is NaN")
+    units = scores.units
+    lookup = None if not split else np.asarray(group_of_unit, dtype=np.int64)
+    size = n_units * R * 2
+
+    def work(start: int, x: np.ndarray) -> np.ndarray:
+        u = np.asarray(units[start : start + x.size], dtype=np.int64)
+        err = (x < t) if errors_below else (x >= t)
+        if split:
+            r = lookup[np.asarray(reference_units[start : start + x.size], dtype=np.int64)]
+            key = u * R
+            key += r
+        else:
+            key = u
+        key *= 2
+        key += err
+        return np.bincount(key, minlength=size)
+
+    table = np.zeros(size, dtype=np.int64)
+    for part in map_chunks(scores.scores, work, chunk_size=scores.chunk_size):
+        table += part
+    table = table.reshape(n_units, R, 2)
+    out = np.empty_like(table)
+    out[..., 0] = table.sum(axis=2)
+    out[..., 1] = table[..., 1]
+    return out
+
+
+@dataclass(frozen=True)
+class StratifiedResampler:
+    """Subject bootstrap within strata (groups): same interface as ``bootstrap.Resampler``.
+
+    Each replicate draws, for every stratum, as many of its units as it has, with replacement;
+    ``weight_batches`` yields ``(b, n_units)`` multiplicities. Units with a negative stratum code
+    (no data) get weight 0.
+    """
+
+    strata: np.ndarray
+    n_boot: int
+    seed: int = 0
+    batch: int = 50
+
+    @property
+    def n_units(self) -> int:
+        return int(self.strata.size)
+
+    @property
+    def by_subject(self) -> bool:
+        return True
+
+    def weight_batches(self) -> Iterator[np.ndarray]:
+        rng = np.random.default_rng(self.seed)
+        strata = np.asarray(self.strata)
+        members = [np.flatnonzero(strata == s) for s in np.unique(strata[strata >= 0])]
+        done = 0
+        while done < self.n_boot:
+            b = min(self.batch, self.n_boot - done)
+            w = np.zeros((b, self.n_units), dtype=np.float64)
+            for idx in members:
+                k = idx.size
+                draws = rng.integers(0, k, size=(b, k))
+                draws += np.arange(b)[:, None] * k
+                w[:, idx] = np.bincount(draws.ravel(), minlength=b * k).reshape(b, k)
+            yield w
+            done += b
+
+
+@dataclass(frozen=True, eq=False)
+class GroupCounts:
+    """Per-subject error counts at one threshold, and their sums by group.
+
+    Attributes
+    ----------
+    negatives : ndarray, shape ``(n_units, R, 2)``
+        Per probe subject (and reference group when ``R == n_groups``): ``[comparisons,
+        errors]`` of the negatives (impostor comparisons / non-mated searches).
+    positives : ndarray, shape ``(n_units, 2)``
+        Per subject: ``[comparisons, errors]`` of the positives (genuine comparisons / mated
+        searches).
+    group_of_unit : ndarray of int, shape ``(n_units,)``
+    n_groups : int
+    by_reference : bool
+        Whether the negatives are split by reference group (``R == n_groups``; a cross-group
+        matrix exists) or not (``R == 1``: 1:N, where a search has no single reference).
+    """
+
+    negatives: np.ndarray
+    positives: np.ndarray
+    group_of_unit: np.ndarray
+    n_groups: int
+    by_reference: bool = True
+
+    @property
+    def n_units(self) -> int:
+        return int(self.group_of_unit.size)
+
+    def merge(self, other: GroupCounts) -> GroupCounts:
+        """Counts of two disjoint blocks of scores over the same subjects and groups."""
+        if (
+            other.negatives.shape != self.negatives.shape
+            or other.n_groups != self.n_groups
+            or not np.array_equal(other.group_of_unit, self.group_of_unit)
+        ):
+            raise ValueError("group counts of different shapes do not merge")
+        return GroupCounts(
+            self.negatives + other.negatives,
+            self.positives + other.positives,
+            self.group_of_unit,
+            self.n_groups,
+            self.by_reference,
+        )
+
+    def active_units(self) -> np.ndarray:
+        """Units with at least one comparison (the ones a bootstrap resamples)."""
+        return (self.negatives[..., 0].sum(axis=1) + self.positives[:, 0]) > 0
+
+    def strata(self) -> np.ndarray:
+        """Group of each active unit, -1 for units without comparisons."""
+        return np.where(self.active_units(), self.group_of_unit, -1)
+
+    def _members(self) -> list[np.ndarray]:
+        g = np.asarray(self.group_of_unit)
+        return [np.flatnonzero(g == k) for k in range(self.n_groups)]
+
+    def totals(self) -> tuple[np.ndarray, np.ndarray]:
+        """``(negatives (G, R, 2), positives (G, 2))`` summed over each probe group's subjects."""
+        neg = np.zeros((self.n_groups,) + self.negatives.shape[1:], dtype=np.int64)
+        pos = np.zeros((self.n_groups, 2), dtype=np.int64)
+        np.add.at(neg, self.group_of_unit, self.negatives)
+        np.add.at(pos, self.group_of_unit, self.positives)
+        return neg, pos
+
+    def replicate_totals(self, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Weighted totals for a ``(b, n_units)`` batch: ``(b, G, R, 2)`` and ``(b, G, 2)``."""
+        b = weights.shape[0]
+        R = self.negatives.shape[1]
+        neg = np.zeros((b, self.n_groups, R, 2))
+        pos = np.zeros((b, self.n_groups, 2))
+        neg_flat = self.negatives.reshape(self.n_units, R * 2).astype(np.float64)
+        pos_f = self.positives.astype(np.float64)
+        for k, idx in enumerate(self._members()):
+            if idx.size == 0:
+                continue
+            w = weights[:, idx]
+            neg[:, k] = (w @ neg_flat[idx]).reshape(b, R, 2)
+            pos[:, k] = w @ pos_f[idx]
+        return neg, pos
+
+
+def group_counts(
+    negatives: ScoreSet,
+    positives: ScoreSet,
+    threshold: float,
+    group_of_unit: np.ndarray,
+    n_groups: int,
+    *,
+    negative_reference_units: np.ndarray | None = None,
+) -> GroupCounts:
+    """One pass over each score set: per-subject counts at ``threshold``, split by group.
+
+    ``negatives.units`` / ``positives.units`` are subject codes indexing ``group_of_unit``.
+    With ``negative_reference_units`` (the reference subject of each negative) the negatives are
+    also split by the reference's group, giving within-group and cross-group counts.
+    """
+    group_of_unit = np.asarray(group_of_unit, dtype=np.int64)
+    n_units = group_of_unit.size
+    neg = unit_error_counts(
+        negatives,
+        threshold,
+        n_units,
+        reference_units=negative_reference_units,
+        group_of_unit=group_of_unit if negative_reference_units is not None else None,
+        n_groups=n_groups,
+    )
+    pos = unit_error_counts(positives, threshold, n_units, errors_below=True)[:, 0, :]
+    return GroupCounts(neg, pos, group_of_unit, int(n_groups), negative_reference_units is not None)
+
+
+def gini(values: np.ndarray, axis: int = -1) -> np.ndarray:
+    """Gini coefficient with the small-sample correction ``n / (n - 1)``, along ``axis``.
+
+    ``G = n / (n - 1) * sum_i sum_j |x_i - x_j| / (2 n^2 mean(x))``: 0 when all values are
+    equal, 1 when one holds everything. This is the form Howard et al. (2022) use for GARBE.
+    NaN when ``n < 2`` or the mean is 0.
+    """
+    x = np.moveaxis(np.asarray(values, dtype=np.float64), axis, -1)
+    n = x.shape[-1]
+    if n < 2:
+        return np.full(x.shape[:-1], np.nan)
+    diff = np.abs(x[..., :, None] - x[..., None, :]).sum(axis=(-1, -2))
+    mean = x.mean(axis=-1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        g = n / (n - 1) * diff / (2 * n * n * mean)
+    return np.where(mean > 0, g, np.nan)
