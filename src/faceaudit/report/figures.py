@@ -281,6 +281,7 @@ def score_histogram_figure(
     the errors are. Vertical lines mark ``thresholds`` (value, label).
     """
     import numpy as np
+    from matplotlib.colors import to_rgba
 
     with _rc():
         fig, axes = _new_figure(9.0, 3.6, ncols=2)
@@ -290,21 +291,31 @@ def score_histogram_figure(
         g_share = g / g.sum() if g.sum() > 0 else g
         i_share = i / i.sum() if i.sum() > 0 else i
         for ax, log in zip(axes, (False, True), strict=True):
-            ax.stairs(i_share, e, color=IMPOSTOR, fill=True, alpha=0.35, label="impostor")
-            ax.stairs(i_share, e, color=IMPOSTOR, lw=1.0)
-            ax.stairs(g_share, e, color=GENUINE, fill=True, alpha=0.35, label="genuine")
-            ax.stairs(g_share, e, color=GENUINE, lw=1.0)
+            for share, colour, label in (
+                (i_share, IMPOSTOR, "impostor"),
+                (g_share, GENUINE, "genuine"),
+            ):
+                ax.stairs(
+                    share,
+                    e,
+                    fill=True,
+                    facecolor=to_rgba(colour, 0.35),
+                    edgecolor=colour,
+                    lw=1.0,
+                    label=label,
+                )
             if log:
                 _set_log(ax, "y")
                 pos = _finite_positive(list(g_share) + list(i_share))
                 if pos:
                     top = min(1.5, 10.0 ** math.ceil(math.log10(max(pos) * 3)))
                     ax.set_ylim(10.0 ** math.floor(math.log10(min(pos))), top)
-            for t, label in thresholds:
+            for t, _ in thresholds:
                 ax.axvline(t, color=MARK, lw=0.8, ls="--")
-                if log:
+            if log:
+                for t, label in _merge_close(thresholds, float(e[-1] - e[0]) if e.size else 1.0):
                     ax.annotate(
-                        plain(label),
+                        plain(label, 60),
                         (t, 1),
                         xycoords=("data", "axes fraction"),
                         rotation=90,
@@ -313,12 +324,31 @@ def score_histogram_figure(
                         ha="right",
                         xytext=(-2, -2),
                         textcoords="offset points",
+                        bbox={
+                            "boxstyle": "square,pad=0.1",
+                            "fc": "white",
+                            "ec": "none",
+                            "alpha": 0.85,
+                        },
                     )
             ax.set_xlabel(plain(xlabel, 80))
             ax.set_ylabel("share of class per bin" + (" (log)" if log else ""))
             ax.set_title("tails (log scale)" if log else "score distributions")
         axes[0].legend(loc="best")
     return fig
+
+
+def _merge_close(
+    marks: Sequence[tuple[float, str]], span: float, gap: float = 0.05
+) -> list[tuple[float, str]]:
+    """Threshold labels with neighbours closer than ``gap`` x ``span`` merged (no overlap)."""
+    out: list[tuple[float, str]] = []
+    for t, label in sorted(marks, key=lambda m: m[0]):
+        if out and abs(t - out[-1][0]) < gap * abs(span):
+            out[-1] = (out[-1][0], f"{out[-1][1]}, {label}")
+        else:
+            out.append((t, label))
+    return out
 
 
 def cmc_figure(ranks: Sequence[int], rates: Sequence[float]) -> Figure:

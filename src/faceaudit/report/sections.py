@@ -218,6 +218,8 @@ def header_context(results: Mapping[str, Any]) -> dict[str, Any]:
                     "together)",
                     "comparison": "comparison (no subject ids: intervals may be too narrow)",
                 }.get(str(v), str(v))
+            elif key == "seed":
+                text = str(v)
             else:
                 text = fmt.fmt_value(v)
             rows.append({"label": label, "value": text})
@@ -225,7 +227,16 @@ def header_context(results: Mapping[str, Any]) -> dict[str, Any]:
         if key in labels or key == "show_identities":
             continue
         if isinstance(v, str | int | float | bool) or v is None:
-            rows.append({"label": fmt.humanize_key(key), "value": fmt.fmt_value(v)})
+            text = str(v) if "seed" in key and isinstance(v, int) else fmt.fmt_value(v)
+            rows.append({"label": fmt.humanize_key(key), "value": text})
+    versions = _as_dict(results.get("versions"))
+    if versions:
+        rows.append(
+            {
+                "label": "Software versions",
+                "value": ", ".join(f"{k} {v}" for k, v in versions.items()),
+            }
+        )
     return {
         "title": str(results.get("title") or "faceaudit report"),
         "version": str(results.get("faceaudit_version") or "unknown"),
@@ -326,7 +337,9 @@ def verification_context(v: Mapping[str, Any], results: Mapping[str, Any]) -> di
     for o in _as_list(v.get("operating_points")):
         o = _as_dict(o)
         supported = bool(o.get("supported", True))
-        have = _as_dict(o.get("fmr")).get("n", v.get("n_impostor"))
+        have = _as_dict(o.get("fmr")).get("n")
+        if have is None:
+            have = v.get("n_impostor")
         row = {
             "target": _target_text(o.get("fmr_target")),
             "threshold": fmt.fmt_threshold(o.get("threshold")) if supported else "—",
@@ -410,9 +423,8 @@ def verification_figures(v: Mapping[str, Any], results: Mapping[str, Any]) -> di
     if _as_list(hist.get("edges")) and "genuine" in hist and "impostor" in hist:
         orientation = _as_dict(results.get("settings")).get("orientation", "similarity")
         units = str(v.get("threshold_units") or "")
-        xlabel = ("distance" if orientation == "distance" else "similarity score") + (
-            f" ({units})" if units else ""
-        )
+        kind = "distance" if orientation == "distance" else "similarity score"
+        xlabel = f"{kind} ({units})" if units and units not in kind else kind
         out["score_histogram"] = F.score_histogram_figure(
             hist["edges"], hist["genuine"], hist["impostor"], thresholds=thresholds, xlabel=xlabel
         )
@@ -458,7 +470,9 @@ def identification_context(i: Mapping[str, Any], results: Mapping[str, Any]) -> 
     for o in _as_list(i.get("operating_points")):
         o = _as_dict(o)
         supported = bool(o.get("supported", True))
-        have = _as_dict(o.get("fpir")).get("n", i.get("n_nonmated"))
+        have = _as_dict(o.get("fpir")).get("n")
+        if have is None:
+            have = i.get("n_nonmated")
         rows.append(
             {
                 "target": fmt.fmt_num(o.get("fpir_target")),
