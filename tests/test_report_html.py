@@ -402,3 +402,20 @@ def test_rate_fixture_helper_matches_contract():
         "n": 1000,
         "upper_bound": True,
     }
+
+
+def test_unsupported_point_with_null_rate_uses_the_impostor_count():
+    # As the engine writes it: every field of the rate null.
+    res = verification_only()
+    null = {"value": None, "ci": None, "count": None, "n": None, "upper_bound": False}
+    res["verification"]["operating_points"][3].update(fmr=null, fnmr=dict(null))
+    t = text_of(render_html(res))
+    assert "needs ≥ 3/target = 3,000,000 impostor comparisons; have 1,000,000)" in t
+
+
+def test_versions_and_seeds_in_settings():
+    res = verification_only(versions={"python": "3.11.7", "numpy": "2.4.0"})
+    res["settings"]["data_seed"] = 20261129
+    t = text_of(render_html(res))
+    assert "Software versions python 3.11.7, numpy 2.4.0" in t
+    assert "Random seed 42" in t and "Data seed 20261129" in t
