@@ -373,24 +373,27 @@ def split_gallery_probes(
     *,
     held_out_subjects: int | float = 0.0,
     seed: int = 0,
+    eligible: int | None = None,
 ) -> tuple[SyntheticEmbeddings, SyntheticEmbeddings]:
     """Split into a gallery (first sample of each enrolled subject) and probes (the rest).
 
-    ``held_out_subjects`` (a count, or a share when < 1) subjects, chosen at random with ``seed``,
-    are not enrolled: all their samples become non-mated probes. Enrolled subjects' other samples
-    are mated probes; an enrolled subject with one sample is a distractor (gallery only).
+    ``held_out_subjects`` (a count, or a share when < 1) subjects, chosen at random with ``seed``
+    among the first ``eligible`` subjects (by id; default all), are not enrolled: all their
+    samples become non-mated probes. Enrolled subjects' other samples are mated probes; an
+    enrolled subject with one sample is a distractor (gallery only).
     """
     subjects = data.subjects
     uniq, first = np.unique(subjects, return_index=True)
+    pool = len(uniq) if eligible is None else int(min(eligible, len(uniq)))
     n_out = held_out_subjects
     if isinstance(n_out, float) and 0 < n_out < 1:
-        n_out = int(round(n_out * len(uniq)))
+        n_out = int(round(n_out * pool))
     n_out = int(n_out)
-    if not 0 <= n_out <= len(uniq):
-        raise ValueError(f"held_out_subjects must be between 0 and {len(uniq)}.")
+    if not 0 <= n_out <= pool:
+        raise ValueError(f"held_out_subjects must be between 0 and {pool}.")
     rng = np.random.default_rng(seed)
     held = np.zeros(len(uniq), dtype=bool)
-    held[rng.choice(len(uniq), n_out, replace=False)] = True
+    held[rng.choice(pool, n_out, replace=False)] = True
     enrol = np.zeros(len(subjects), dtype=bool)
     enrol[first[~held]] = True
     enrol_idx = np.sort(np.nonzero(enrol)[0])

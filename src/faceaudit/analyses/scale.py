@@ -23,6 +23,7 @@ probe-subject bootstrap).
 
 from __future__ import annotations
 
+import warnings as warnings_
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -609,7 +610,7 @@ def scale(
     r1_all = _rank1_expected(mate_fmr, r1_sizes, None) if n_m else np.full(len(r1_sizes), np.nan)
     r1_thr = _rank1_expected(mate_fmr, r1_sizes, above) if n_m else np.full(len(r1_sizes), np.nan)
 
-    tail_grid = _tail_grid(data.pool_vals, k)
+    tail_grid = _tail_grid(data.pool_vals, fit.threshold)
     # --- bootstrap band ----------------------------------------------------------------------
     reps = {k_: [] for k_ in ("fmr", "fpir", "thr", "xi", "sigma", "r1", "r1t", "tail")}
     gunits = subj_rank[g_subj]  # gallery unit of each template = its subject's nested rank
@@ -665,7 +666,11 @@ def scale(
                         reps["r1t"].append(_rank1_expected(mf, r1_sizes, above, wm))
 
     def rates(table, reps_list, n):
-        cis = percentile_interval(np.concatenate(reps_list), confidence).T if reps_list else None
+        cis = None
+        if reps_list:
+            with warnings_.catch_warnings():
+                warnings_.simplefilter("ignore", RuntimeWarning)  # all-NaN: no searches drawn
+                cis = percentile_interval(np.concatenate(reps_list), confidence).T
         out = []
         for j, size in enumerate(sizes):
             ci = None if cis is None else (float(cis[j][0]), float(cis[j][1]))
@@ -683,6 +688,8 @@ def scale(
         arr = np.array(reps[key], dtype=float)
         if j is not None:
             arr = arr[:, j]
+        if np.isnan(arr).all():
+            return None
         lo, hi = percentile_interval(arr, confidence)
         return (float(lo), float(hi))
 
@@ -764,12 +771,13 @@ def _floats(a) -> list:
     return [None if not np.isfinite(v) else float(v) for v in np.asarray(a, dtype=np.float64)]
 
 
-def _tail_grid(vals: np.ndarray, k: int, n_points: int = 200) -> np.ndarray:
+def _tail_grid(vals: np.ndarray, u: float, n_points: int = 200) -> np.ndarray:
     """Scores at which the tail diagnostic compares empirical and fitted FMR: ``n_points``
-    quantiles of the pool's values."""
-    if not vals.size:
+    quantiles of the pool's values at or above the tail threshold ``u``."""
+    tail = vals[vals >= u]
+    if not tail.size:
         return np.empty(0)
-    return np.unique(np.quantile(vals, np.linspace(0, 1, n_points)))
+    return np.unique(np.quantile(tail, np.linspace(0, 1, n_points)))
 
 
 def _diagnostic(
