@@ -18,6 +18,9 @@ from faceaudit.errors import InputError
 COMMAND_MODULES = [
     "faceaudit.commands.errors",
     "faceaudit.commands.demo",
+    "faceaudit.commands.synth",
+    "faceaudit.commands.identify",
+    "faceaudit.commands.scale",
 ]
 
 app = typer.Typer(
