@@ -127,7 +127,14 @@ def test_configured_column_names(tmp_path):
 
 @pytest.mark.parametrize(
     "true_word, false_word",
-    [("true", "false"), ("1", "0"), ("yes", "no"), ("TRUE", "False"), (" Yes ", "NO"), ("t", "f")],
+    [
+        ("true", "false"),
+        ("1", "0"),
+        ("yes", "no"),
+        ("TRUE", "False"),
+        (" Yes ", "NO"),
+        ("1.0", "0.0"),
+    ],
 )
 def test_mated_spellings(tmp_path, true_word, false_word):
     text = f"score,mated\n0.9,{true_word}\n0.1,{false_word}\n0.2,{false_word}\n"

@@ -163,6 +163,12 @@ def test_mated_not_boolean(tmp_path):
     assert_names(table_error(path), path, 3, "mated value 'maybe' is not boolean")
 
 
+@pytest.mark.parametrize("word", ["t", "y", "2", "-1", "on", "mated"])
+def test_mated_word_outside_the_accepted_spellings(tmp_path, word):
+    path = write(tmp_path / "s.csv", f"score,mated\n0.5,1\n0.4,0\n0.3,{word}\n")
+    assert_names(table_error(path), path, 4, f"mated value '{word}' is not boolean")
+
+
 def test_mated_number_other_than_0_1(tmp_path):
     path = write(tmp_path / "s.csv", "score,mated\n0.5,1\n0.4,0\n0.3,2\n")
     assert_names(table_error(path), path, 4, "mated value '2' is not boolean")
@@ -325,7 +331,7 @@ def test_parquet_nan_score_names_the_row(tmp_path):
 
 
 def test_parquet_mated_not_boolean(tmp_path):
-    path = parquet(tmp_path, score=[0.5, 0.1, 0.2], mated=["y", "n", "perhaps"])
+    path = parquet(tmp_path, score=[0.5, 0.1, 0.2], mated=["yes", "no", "perhaps"])
     assert str(table_error(path)).startswith(f"{path}, row 3: mated value 'perhaps' is not")
 
 

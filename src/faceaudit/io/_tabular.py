@@ -12,8 +12,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 #: Spellings accepted for a ``mated`` value (compared after stripping blanks and lower-casing).
-TRUE_WORDS = frozenset({"true", "1", "yes", "t", "y", "1.0"})
-FALSE_WORDS = frozenset({"false", "0", "no", "f", "n", "0.0"})
+#: ``1.0``/``0.0`` are what pandas writes for a float column of flags.
+TRUE_WORDS = frozenset({"true", "1", "yes", "1.0"})
+FALSE_WORDS = frozenset({"false", "0", "no", "0.0"})
 
 
 class BadRecord(Exception):
@@ -138,7 +139,7 @@ def parse_scores(
 def parse_mated(column: pa.Array | pa.ChunkedArray, *, name: str = "mated") -> np.ndarray:
     """Convert one chunk of a mated column to a boolean numpy array.
 
-    Accepts booleans, integers or floats 0/1, and text true/false, 1/0, yes/no (also t/f, y/n),
+    Accepts booleans, integers or floats 0/1, and text true/false, 1/0 (or 1.0/0.0), yes/no,
     case-insensitive, blanks around allowed.
 
     Raises

@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import csv
 import io
+import operator
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field, fields
@@ -638,7 +639,8 @@ def read_table_scores(
     those by default).
     """
     orientation = check_orientation(orientation)
-    if not isinstance(chunk_rows, int) or chunk_rows < 1:
+    chunk_rows = operator.index(chunk_rows)
+    if chunk_rows < 1:
         raise ValueError(f"chunk_rows must be a positive integer, got {chunk_rows!r}")
     columns = columns or ColumnNames()
     _check_columns(columns)
