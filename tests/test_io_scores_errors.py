@@ -355,6 +355,16 @@ def test_parquet_missing_column(tmp_path):
     assert_names(table_error(path), path, None, "no column 'score'", "'similarity', 'mated'")
 
 
+def test_parquet_score_column_of_the_wrong_type(tmp_path):
+    path = parquet(tmp_path, score=[True, False], mated=[True, False])
+    assert_names(table_error(path), path, None, "column 'score' has type bool")
+
+
+def test_parquet_subject_column_of_the_wrong_type(tmp_path):
+    path = parquet(tmp_path, score=[0.5, 0.1], probe_subject=[0.5, 1.5], reference_subject=[1, 2])
+    assert_names(table_error(path), path, None, "column 'probe_subject'", "as text")
+
+
 def test_parquet_score_column_of_text_that_is_not_numeric(tmp_path):
     path = parquet(tmp_path, score=["0.5", "high"], mated=[True, False])
     assert str(table_error(path)).startswith(f"{path}, row 2: score 'high' is not a number")

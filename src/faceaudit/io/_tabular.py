@@ -17,6 +17,10 @@ TRUE_WORDS = frozenset({"true", "1", "yes", "1.0"})
 FALSE_WORDS = frozenset({"false", "0", "no", "0.0"})
 
 
+class BadColumn(Exception):
+    """A whole column cannot be used (for instance it has the wrong type)."""
+
+
 class BadRecord(Exception):
     """A bad value at ``index`` (0-based, within the current chunk)."""
 
@@ -57,7 +61,11 @@ def _describe(value: object) -> str:
 
 
 def parse_scores(
-    column: pa.Array | pa.ChunkedArray, *, name: str = "score", nan_is_missing: bool = False
+    column: pa.Array | pa.ChunkedArray,
+    *,
+    name: str = "score",
+    nan_is_missing: bool = False,
+    advice: str = "fix the value, or leave the field empty to record a failure to acquire.",
 ) -> tuple[np.ndarray, np.ndarray | None]:
     """Convert one chunk of a score column to float64.
 
@@ -69,6 +77,8 @@ def parse_scores(
         The column's name, for messages.
     nan_is_missing
         If True (bob's convention), a NaN score is a missing score; otherwise it is an error.
+    advice
+        What to do about a bad value: the end of the error message.
 
     Returns
     -------
@@ -80,6 +90,8 @@ def parse_scores(
     ------
     BadRecord
         For a value that is not a number, or that is NaN (unless ``nan_is_missing``) or infinite.
+    BadColumn
+        For a column that holds neither text nor numbers.
     """
     arr = as_array(column)
     t = arr.type
@@ -98,18 +110,14 @@ def parse_scores(
             except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
                 i = _first_uncastable(arr)
                 raise BadRecord(
-                    i,
-                    f"{name} {_describe(arr[i].as_py())} is not a number; fix the value, or leave "
-                    "the field empty to record a failure to acquire.",
+                    i, f"{name} {_describe(arr[i].as_py())} is not a number; {advice}"
                 ) from None
     elif pa.types.is_floating(t) or pa.types.is_integer(t) or pa.types.is_decimal(t):
         num = pc.cast(arr, pa.float64()) if not pa.types.is_float64(t) else arr
     elif pa.types.is_null(t):
         num = pa.nulls(len(arr), pa.float64())
     else:
-        raise BadRecord(
-            0, f"column {name!r} has type {t}, not numbers; store the scores as numbers."
-        )
+        raise BadColumn(f"column {name!r} has type {t}, not numbers; store the scores as numbers.")
     values = num.to_numpy(zero_copy_only=False)
     missing = None
     if num.null_count:
@@ -127,11 +135,6 @@ def parse_scores(
             i = int(np.flatnonzero(bad)[0])
             shown = arr[i].as_py() if _is_text(arr.type) else float(values[i])
             what = "NaN" if np.isnan(values[i]) else "infinite"
-            advice = (
-                "fix the value, or leave the field empty to record a failure to acquire."
-                if not nan_is_missing
-                else "fix the value (a failure to acquire is written as nan)."
-            )
             raise BadRecord(i, f"{name} {_describe(shown)} is {what}; {advice}")
     return values, missing
 
@@ -186,7 +189,7 @@ def parse_mated(column: pa.Array | pa.ChunkedArray, *, name: str = "mated") -> n
                 f"{name} value {_describe(value)} is not boolean; write true/false, 1/0 or yes/no.",
             )
         return flags.astype(bool)
-    raise BadRecord(0, f"column {name!r} has type {t}; store mated as boolean or 0/1.")
+    raise BadColumn(f"column {name!r} has type {t}; store mated as boolean or 0/1.")
 
 
 class SubjectCodes:
@@ -215,7 +218,7 @@ class SubjectCodes:
         elif _is_text(arr.type) or pa.types.is_integer(arr.type):
             enc, own = pc.dictionary_encode(arr), True
         else:
-            raise BadRecord(0, f"column {name!r} has type {arr.type}; store subject ids as text.")
+            raise BadColumn(f"column {name!r} has type {arr.type}; store subject ids as text.")
         ids, idx = enc.dictionary, enc.indices
         if idx.null_count:
             i = int(np.flatnonzero(idx.is_null().to_numpy(zero_copy_only=False))[0])
@@ -223,7 +226,7 @@ class SubjectCodes:
         idx = idx.to_numpy(zero_copy_only=False)
         if not pa.types.is_string(ids.type):
             if not (_is_text(ids.type) or pa.types.is_integer(ids.type)):
-                raise BadRecord(0, f"column {name!r} holds {ids.type}; store subject ids as text.")
+                raise BadColumn(f"column {name!r} holds {ids.type}; store subject ids as text.")
             ids = pc.cast(ids, pa.string())
         # Distinct ids actually used by this chunk (a stored dictionary may hold more).
         used = None if own else np.bincount(idx, minlength=len(ids)) > 0

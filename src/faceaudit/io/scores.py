@@ -64,7 +64,14 @@ from faceaudit.io._checks import (
     locate_nonempty_line,
     open_binary,
 )
-from faceaudit.io._tabular import BadRecord, SubjectCodes, check_ids, parse_mated, parse_scores
+from faceaudit.io._tabular import (
+    BadColumn,
+    BadRecord,
+    SubjectCodes,
+    check_ids,
+    parse_mated,
+    parse_scores,
+)
 
 __all__ = [
     "ColumnNames",
@@ -691,6 +698,8 @@ def read_table_scores(
             _table_chunk(batch, present, acc)
         except BadRecord as bad:
             raise source.error_at(start + bad.index, bad.message) from None
+        except BadColumn as bad:
+            raise source.header_error(str(bad)) from None
         rows = start + batch.num_rows
     if rows == 0:
         raise source.header_error(
@@ -836,9 +845,9 @@ def _read_score_lines_slow(p: Path, path: PathLike) -> tuple[list[np.ndarray], i
         reader = _text_reader(p, ncols=1, delimiter=_NO_DELIMITER, types=pa.string())
         for batch in _stream(reader):
             try:
-                values, blank = parse_scores(batch.column(0), name="score")
+                values, blank = parse_scores(batch.column(0), name="score", advice=_PYEER_ADVICE)
             except BadRecord as bad:
-                raise _text_error(p, path, rows + bad.index, bad.message + _PYEER_HINT) from None
+                raise _text_error(p, path, rows + bad.index, bad.message) from None
             if blank is not None:
                 values = values[~blank]
             parts.append(values)
@@ -849,7 +858,7 @@ def _read_score_lines_slow(p: Path, path: PathLike) -> tuple[list[np.ndarray], i
     return parts, count
 
 
-_PYEER_HINT = " (A pyeer score file holds one number per line.)"
+_PYEER_ADVICE = "fix or remove the line (a pyeer score file holds one number per line)."
 
 
 def _text_unreadable(p: Path, path: PathLike, rows_before: int, exc: BaseException) -> InputError:
@@ -999,7 +1008,12 @@ def _bob_fast(p: Path, ncols: int, delimiter: str, acc: _Accumulator) -> None:
 
 
 def _bob_chunk(claimed: pa.Array, real: pa.Array, score: pa.Array, acc: _Accumulator) -> None:
-    scores, missing = parse_scores(score, name="score", nan_is_missing=True)
+    scores, missing = parse_scores(
+        score,
+        name="score",
+        nan_is_missing=True,
+        advice="fix the value (bob writes nan for a comparison that could not be made).",
+    )
     real_codes = acc.codes.encode(real, name="real_id")
     claimed_codes = acc.codes.encode(claimed, name="claimed_id")
     acc.add(scores, missing, real_codes == claimed_codes, real_codes, claimed_codes)
