@@ -111,20 +111,25 @@ class Ratio:
     """A group's rate divided by the best group's, with a joint bootstrap interval.
 
     ``upper_bound`` is True when the group had no error: ``value`` is 0 and ``ci`` is
-    ``[0, rule-of-3 bound / best rate]``. ``ci_unbounded`` is True when the interval has no
-    finite upper end (the best group had no error in too many replicates); ``ci`` is then None.
+    ``[0, rule-of-3 bound / best rate]``. When the interval has no finite upper end (the best
+    group had no error in too many replicates) ``ci`` is None and ``ci_low`` holds its lower end:
+    the interval is ``[ci_low, infinity)``.
     """
 
     value: float | None
     ci: tuple[float, float] | None
     reference_group: str
     upper_bound: bool = False
-    ci_unbounded: bool = False
+    ci_low: float | None = None
+
+    @property
+    def ci_unbounded(self) -> bool:
+        return self.ci is None and self.ci_low is not None
 
     def covers_one(self) -> bool | None:
         """Whether the interval includes 1 (the data cannot tell the groups apart)."""
         if self.ci is None:
-            return True if self.ci_unbounded else None
+            return None if self.ci_low is None else self.ci_low <= 1.0
         return self.ci[0] <= 1.0 <= self.ci[1]
 
     def to_json(self) -> dict:
@@ -136,6 +141,7 @@ class Ratio:
         }
         if self.ci_unbounded:
             out["ci_unbounded"] = True
+            out["ci_low"] = _num(self.ci_low)
         return out
 
 
@@ -145,7 +151,11 @@ class SummaryValue:
 
     value: float | None
     ci: tuple[float, float] | None
-    ci_unbounded: bool = False
+    ci_low: float | None = None
+
+    @property
+    def ci_unbounded(self) -> bool:
+        return self.ci is None and self.ci_low is not None
 
     def to_json(self) -> dict:
         out = {
@@ -154,6 +164,7 @@ class SummaryValue:
         }
         if self.ci_unbounded:
             out["ci_unbounded"] = True
+            out["ci_low"] = _num(self.ci_low)
         return out
 
 
@@ -427,15 +438,31 @@ _IDENTIFY = _Vocabulary(
 )
 
 
-def _interval(reps: np.ndarray, confidence: float) -> tuple[tuple[float, float] | None, bool]:
-    """Percentile interval of replicates (NaN ignored); ``(None, True)`` if its top is infinite."""
+def _interval(
+    reps: np.ndarray, confidence: float
+) -> tuple[tuple[float, float] | None, float | None]:
+    """Percentile interval of replicates (NaN ignored): ``(ci, None)``, or ``(None, low)`` when
+    its top is infinite (``[low, inf)``), or ``(None, None)`` when there are no replicates."""
     r = reps[~np.isnan(reps)]
     if r.size == 0:
-        return None, False
+        return None, None
+    inf = np.isinf(r)
+    if inf.all():
+        return None, math.inf
+    if inf.any():
+        # Interpolating between infinities gives NaN: hold them at the largest finite value and
+        # call the interval unbounded when its top reaches them.
+        top = float(r[~inf].max())
+        r = np.where(inf, top, r)
+        lo, hi = (float(v) for v in percentile_interval(r, confidence))
+        upper_index = (1.0 - (1.0 - confidence) / 2.0) * (r.size - 1)
+        if math.ceil(upper_index) >= r.size - int(inf.sum()):
+            lower_index = (1.0 - confidence) / 2.0 * (r.size - 1)
+            low = math.inf if math.ceil(lower_index) >= r.size - int(inf.sum()) else lo
+            return None, low
+        return (lo, hi), None
     lo, hi = (float(v) for v in percentile_interval(r, confidence))
-    if math.isinf(hi):
-        return None, True
-    return (lo, hi), False
+    return (lo, hi), None
 
 
 def _rate(count: int, n: int, reps: np.ndarray | None, confidence: float) -> Rate:
@@ -469,12 +496,14 @@ def _summary_value(point: float, reps: np.ndarray | None, confidence: float) -> 
         return SummaryValue(None, None)
     if reps is None:
         return SummaryValue(point, None)
-    ci, unbounded = _interval(reps, confidence)
-    return SummaryValue(point, ci, unbounded)
+    ci, low = _interval(reps, confidence)
+    return SummaryValue(point, ci, low)
 
 
 def _fx(r: float) -> str:
-    """A ratio for a sentence: ``8.3``, ``12.0``, ``140``."""
+    """A ratio for a sentence: ``0.27``, ``8.3``, ``12.0``, ``140``."""
+    if r < 1:
+        return f"{r:.2g}"
     return f"{r:.1f}" if r < 100 else f"{r:.0f}"
 
 
@@ -774,8 +803,8 @@ def _ratios(
             continue
         with np.errstate(divide="ignore", invalid="ignore"):
             rr = reps[:, g] / reps[:, best]
-        ci, unbounded = _interval(rr, confidence)
-        out.append(Ratio(value, ci, names[best], ci_unbounded=unbounded))
+        ci, low = _interval(rr, confidence)
+        out.append(Ratio(value, ci, names[best], ci_low=low))
     return best, out
 
 
@@ -938,10 +967,11 @@ def _rate_sentences(
         if ratio.upper_bound:
             out.append(
                 (
-                    0.3,
+                    1.5,
                     f"No {errors} were observed in group {row.group} (0 of {rate.n:,}): its "
-                    f"{upper} is at most {_fr(rate.ci[1])} (rule of 3), at most "
-                    f"{_fx(ratio.ci[1])}× that of group {bname}.",
+                    f"{upper} is at most {_fr(rate.ci[1])} (rule of 3), less than "
+                    f"1/{_fx(1 / ratio.ci[1])} of group {bname}'s "
+                    f"({_fr(_rate_of(rows[best], kind).value)}).",
                 )
             )
             continue
@@ -950,7 +980,8 @@ def _rate_sentences(
         if ratio.ci is not None:
             ci = f" ({pct} CI {_fx(ratio.ci[0])}–{_fx(ratio.ci[1])})"
         elif ratio.ci_unbounded:
-            ci = f" ({pct} CI with no finite upper limit)"
+            low = "" if not math.isfinite(ratio.ci_low) else f"from {_fx(ratio.ci_low)}, "
+            ci = f" ({pct} CI {low}with no finite upper limit)"
         else:
             ci = " (no confidence interval: bootstrap off)"
         covers = ratio.covers_one()
@@ -980,8 +1011,12 @@ def _rate_sentences(
     return out
 
 
+def _rate_of(row: GroupRates, kind: str) -> Rate:
+    return row.false_positive if kind == "fp" else row.false_negative
+
+
 def _count(row: GroupRates, kind: str) -> int:
-    return (row.false_positive if kind == "fp" else row.false_negative).count
+    return _rate_of(row, kind).count
 
 
 # ---------------------------------------------------------------------------------------------

@@ -93,12 +93,9 @@ def unit_error_counts(
     def work(start: int, x: np.ndarray) -> np.ndarray:
         u = np.asarray(units[start : start + x.size], dtype=np.int64)
         err = (x < t) if errors_below else (x >= t)
+        key = u * R  # a new array: never modify the caller's units in place
         if split:
-            r = lookup[np.asarray(reference_units[start : start + x.size], dtype=np.int64)]
-            key = u * R
-            key += r
-        else:
-            key = u
+            key += lookup[np.asarray(reference_units[start : start + x.size], dtype=np.int64)]
         key *= 2
         key += err
         return np.bincount(key, minlength=size)
