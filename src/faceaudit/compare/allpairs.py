@@ -120,8 +120,9 @@ def iter_all_pairs(
     block : int
         Rows per block; memory is about ``17 * block**2`` bytes.
     dtype : numpy float type
-        Precision of the inner products (float64 by default: scores exact to ~1e-16, so ties
-        between equal embeddings stay ties; float32 halves the time for huge sets).
+        Precision of the inner products (float64 by default: scores exact to ~1e-15; float32
+        halves the time for huge sets, at ~1e-7). The same inputs and block size give bit-identical
+        scores; another block size may change the last bit (BLAS sums in another order).
 
     Yields
     ------
