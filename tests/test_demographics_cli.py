@@ -1,0 +1,229 @@
+"""The --metadata/--by options: parsing, input errors (exit 2), and the path from files to
+results.json, through a thin command built like ``faceaudit errors`` (and through the real
+``faceaudit errors`` once it has the options)."""
+
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import typer
+
+from faceaudit.cli import main
+from faceaudit.commands._demographics import (
+    BY_OPTION,
+    METADATA_OPTION,
+    METADATA_SUBJECT_COLUMN_OPTION,
+    THRESHOLD_FROM_OPTION,
+    add_demographics,
+    check_demographics_options,
+    demographics_from_options,
+)
+from faceaudit.errors import InputError
+
+SCORES_OPTION = typer.Option(..., "--scores")
+BOOTSTRAP_OPTION = typer.Option(200)
+
+
+def thin_app() -> typer.Typer:
+    """A command wired the way the brief asks ``errors`` to be wired (two lines + options)."""
+    app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
+
+    @app.command()
+    def errors(
+        scores: Path = SCORES_OPTION,
+        metadata: Path | None = METADATA_OPTION,
+        by: str | None = BY_OPTION,
+        threshold_from: str = THRESHOLD_FROM_OPTION,
+        metadata_subject_column: str = METADATA_SUBJECT_COLUMN_OPTION,
+        bootstrap: int = BOOTSTRAP_OPTION,
+    ) -> None:
+        from faceaudit.analyses.verification import verify
+        from faceaudit.io.scores import load_scores
+        from faceaudit.results import emit_json, new_results
+
+        data = load_scores(table=scores)
+        result = verify(data, bootstrap=bootstrap)
+        results = new_results(title="t", inputs=data.inputs)
+        results["verification"] = result.to_json()
+        demo = demographics_from_options(
+            data, metadata, by, threshold_from=threshold_from,
+            subject_column=metadata_subject_column, bootstrap=bootstrap, verification=result,
+        )  # fmt: skip
+        add_demographics(results, demo)
+        emit_json(results, "-")
+
+    @app.command()
+    def other() -> None:  # a second command so that typer keeps sub-command names
+        pass
+
+    return app
+
+
+def run_thin(*args) -> int:
+    try:
+        thin_app()(args=list(args), standalone_mode=False)
+    except InputError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def run_cli(*args) -> int:
+    try:
+        main(list(args))
+    except SystemExit as exc:
+        return exc.code
+    return 0
+
+
+@pytest.fixture
+def files(tmp_path):
+    rng = np.random.default_rng(1)
+    rows = ["probe,reference,score,mated,probe_subject,reference_subject"]
+    n = 40
+    for s in range(n):
+        for k in range(5):
+            rows.append(f"p{s}_{k},r{s},{rng.normal(0.7, 0.1):.4f},1,s{s},s{s}")
+        for o in range(n):
+            if o != s:
+                shift = 0.1 if (s % 2 == 0 and o % 2 == 0) else 0.0  # even subjects: higher FMR
+                rows.append(f"p{s},r{o},{rng.normal(0.2 + shift, 0.1):.4f},0,s{s},s{o}")
+    scores = tmp_path / "scores.csv"
+    scores.write_text("\n".join(rows) + "\n")
+    meta_rows = ["id,sex,age_band"]
+    for s in range(n - 2):  # s38, s39: no metadata
+        meta_rows.append(f"s{s},{'F' if s % 2 == 0 else 'M'},{'young' if s < 20 else 'old'}")
+    meta_rows.append("s99,F,old")  # not in the data
+    meta = tmp_path / "meta.csv"
+    meta.write_text("\n".join(meta_rows) + "\n")
+    return scores, meta
+
+
+def test_thin_command_writes_the_demographics_key(files, capsys):
+    scores, meta = files
+    code = run_thin("errors", "--scores", str(scores), "--metadata", str(meta), "--by", "sex",
+                    "--metadata-subject-column", "id", "--threshold-from", "all@0.1")  # fmt: skip
+    out = capsys.readouterr()
+    assert code == 0, out.err
+    res = json.loads(out.out)
+    d = res["demographics"]
+    assert d["attribute"] == "sex" and d["threshold_source"] == "whole data set, FMR target 0.1"
+    assert [g["group"] for g in d["groups"]] == ["F", "M", "unknown"]
+    f = next(g for g in d["groups"] if g["group"] == "F")
+    assert f["fmr_ratio"]["ci"][0] > 1.0  # even (F) subjects were given higher impostor scores
+    assert d["coverage"]["subjects_without_metadata"] == 2
+    assert d["coverage"]["metadata_subjects_not_in_data_examples"] == ["s99"]
+    assert any(i["path"] == str(meta) for i in res["inputs"])
+    # the threshold is the one verify chose at FMR 0.1 (reused, not recomputed)
+    op = next(p for p in res["verification"]["operating_points"] if p["fmr_target"] == 0.1)
+    assert d["threshold"] == op["threshold"]
+    assert len(res["warnings"]) == 2
+
+
+def test_thin_command_intersections(files, capsys):
+    scores, meta = files
+    assert run_thin("errors", "--scores", str(scores), "--metadata", str(meta), "--by",
+                    "sex,age_band", "--metadata-subject-column", "id") == 0  # fmt: skip
+    d = json.loads(capsys.readouterr().out)["demographics"]
+    assert d["attribute"] == "sex × age_band"
+    assert [g["group"] for g in d["groups"]] == [
+        "F × old", "F × young", "M × old", "M × young", "unknown × unknown"
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        (["--by", "sex"], "--by needs --metadata FILE"),
+        (["--metadata", "META"], "--metadata needs --by ATTR"),
+        (
+            ["--metadata", "META", "--by", "race", "--metadata-subject-column", "id"],
+            "no attribute column 'race'",
+        ),
+        (["--metadata", "META", "--by", "sex"], "no column 'subject' (columns found: 'id'"),
+        (["--metadata", "nope.csv", "--by", "sex"], "nope.csv: file not found"),
+        (
+            [
+                "--metadata",
+                "META",
+                "--by",
+                "sex",
+                "--metadata-subject-column",
+                "id",
+                "--threshold-from",
+                "Z",
+            ],
+            "there is no group 'Z' in sex",
+        ),  # fmt: skip
+        (
+            [
+                "--metadata",
+                "META",
+                "--by",
+                "sex",
+                "--metadata-subject-column",
+                "id",
+                "--threshold-from",
+                "all@7",
+            ],
+            "is not a rate in (0, 1]",
+        ),  # fmt: skip
+    ],
+)
+def test_bad_options_exit_2_with_a_sentence(files, capsys, extra, message):
+    scores, meta = files
+    extra = [str(meta) if x == "META" else x for x in extra]
+    assert run_thin("errors", "--scores", str(scores), *extra) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and message in err, err
+
+
+def test_bad_metadata_rows_name_the_line(files, capsys, tmp_path):
+    scores, _ = files
+    bad = tmp_path / "bad.csv"
+    bad.write_text("subject,sex\ns1,F\ns1,M\n")
+    assert run_thin("errors", "--scores", str(scores), "--metadata", str(bad), "--by", "sex") == 2
+    assert "bad.csv, line 3: subject 's1' appears again" in capsys.readouterr().err
+
+
+def test_check_options_returns_none_without_options_and_reads_once(files):
+    _, meta = files
+    assert check_demographics_options(None, None) is None
+    m = check_demographics_options(meta, "sex", subject_column="id")
+    assert m.attributes == ("sex", "age_band") and m.source.records == 39
+
+
+def test_scores_without_subject_ids_are_an_input_error(tmp_path, files):
+    _, meta = files
+    g, i = tmp_path / "g.txt", tmp_path / "i.txt"
+    g.write_text("0.9\n0.8\n")
+    i.write_text("0.1\n0.2\n")
+    from faceaudit.io.scores import load_scores
+
+    data = load_scores(genuine=g, impostor=i)
+    with pytest.raises(InputError, match="probe_subject and reference_subject"):
+        demographics_from_options(data, meta, "sex", subject_column="id", bootstrap=0)
+
+
+def test_real_errors_command_when_wired(files, tmp_path):
+    import inspect
+
+    from faceaudit.commands import errors as errors_module
+
+    if "metadata" not in inspect.signature(errors_module.errors).parameters:
+        pytest.skip("faceaudit errors does not have --metadata/--by yet (the lead wires it)")
+    scores, meta = files
+    out = tmp_path / "audit"
+    code = run_cli("errors", "--scores", str(scores), "--metadata", str(meta), "--by", "sex",
+                   "--metadata-subject-column", "id", "--bootstrap", "200", "--out", str(out),
+                   "--quiet")  # fmt: skip
+    assert code == 0
+    res = json.loads((out / "results.json").read_text())
+    assert [g["group"] for g in res["demographics"]["groups"]] == ["F", "M", "unknown"]
+    assert "Demographic differentials" in (out / "report.html").read_text()
+    bad = tmp_path / "bad.csv"
+    bad.write_text("subject,sex\n")
+    assert run_cli("errors", "--scores", str(scores), "--metadata", str(bad), "--by", "sex",
+                   "--json", "-") == 2  # fmt: skip
