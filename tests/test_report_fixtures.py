@@ -136,13 +136,15 @@ def identification() -> dict:
 
 
 def scale() -> dict:
+    """Shaped like ``faceaudit.analyses.scale.ScaleResult.to_json()``."""
     pts = []
     for n in (100, 1000, 10_000):
         v = 1 - (1 - 2e-6) ** n
         pts.append(
             {"gallery_size": n, "fpir": {"value": v, "ci": [v * 0.7, v * 1.4]}, "measured": True}
         )
-    for n in (10_000, 1_000_000, 270_000_000):
+    # A dense extrapolation grid (1-2-5 steps), as the engine writes it.
+    for n in (100, 200, 500, 1000, 2000, 5000, 10_000, 1_000_000, 270_000_000):
         v = 1 - (1 - 2e-6) ** n
         pts.append(
             {
@@ -151,17 +153,25 @@ def scale() -> dict:
                 "measured": False,
             }
         )
+    pts.sort(key=lambda p: (p["gallery_size"], not p["measured"]))
     x = np.linspace(0.6, 0.9, 30)
     emp = np.exp(-30 * (x - 0.6)) * 1e-3
     return {
         "threshold": 0.6,
         "points": pts,
+        "target_gallery_size": 270_000_000,
+        "gallery_size": 10_000,
+        "n_nonmated": 800,
+        "n_mated": 1600,
+        "model": "independence: FPIR(N) = 1 - (1 - FMR_tail(T))^N",
+        "fmr_at_threshold": {"value": 2e-6, "ci": [1.5e-6, 2.6e-6], "source": "gpd"},
         "tail_fit": {
-            "quantile": 0.999,
-            "threshold_u": 0.6,
+            "threshold": 0.6,
             "shape": -0.12,
             "scale": 0.034,
-            "n_exceed": 1234,
+            "n_exceedances": 1234.0,
+            "threshold_u": 0.6,
+            "band": {"shape": [-0.15, -0.09], "scale": [0.031, 0.037]},
             "diagnostic": {
                 "score": x.tolist(),
                 "empirical": emp.tolist(),
@@ -169,13 +179,31 @@ def scale() -> dict:
             },
         },
         "threshold_needed": [
-            {
-                "gallery_size": 270_000_000,
-                "fpir_target": 0.01,
-                "threshold": 0.8123,
-                "ci": [0.79, 0.83],
-            }
+            {"fpir_target": 0.01, "gallery_size": 270_000_000, "value": 0.8123, "ci": [0.79, 0.83]}
         ],
+        "rank1_accuracy": {
+            "measured": [{"gallery_size": 1000, "rate": rate(1590, 1600, (0.99, 0.998))}],
+            "expected": [
+                {
+                    "gallery_size": 270_000_000,
+                    "rank1_accuracy": {"value": 0.862, "ci": [0.655, 0.922]},
+                    "rank1_above_threshold": {"value": 0.85, "ci": [0.64, 0.91]},
+                }
+            ],
+        },
+        "validation": {
+            "fit_gallery_size": 1000,
+            "points": [
+                {
+                    "gallery_size": 10_000,
+                    "measured": rate(16, 800, (0.011, 0.03)),
+                    "extrapolated": {"value": 0.018, "ci": [0.012, 0.027]},
+                    "inside": True,
+                }
+            ],
+        },
+        "bootstrap": {"replicates": 200, "unit": "probe subject x gallery subject (two-way)"},
+        "warnings": ["Extrapolation assumes independent comparisons."],
     }
 
 

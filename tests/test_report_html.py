@@ -127,8 +127,31 @@ def test_scale_section(full_report):
     assert "270,000,000" in t
     assert "extrapolated from a fitted score tail, not measured" in t
     assert "100 2.00×10⁻⁴ (95% CI 1.40×10⁻⁴–2.80×10⁻⁴) measured" in t
+    # Extrapolated grid condensed to decades, measured sizes and the largest; the rest counted.
+    assert "1,000,000 0.865 (95% CI 0.432–1) extrapolated" in t
+    assert " 200 3.99×10⁻⁴" not in t
+    assert "4 more extrapolated gallery sizes are listed in results.json" in t
     assert "270,000,000 0.01 0.8123 (95% CI 0.79–0.83)" in t  # threshold needed
-    assert "Shape -0.12" in t
+    assert "FMR at the threshold (from gpd) 2.00×10⁻⁶ (95% CI 1.50×10⁻⁶–2.60×10⁻⁶)" in t
+    assert "Shape -0.12" in t and "Shape (95% band) -0.15 – -0.09" in t
+    assert "Bootstrap 200 replicates, resampling probe subject x gallery subject" in t
+    assert "Extrapolation assumes independent comparisons." in t
+    assert "1,000 measured 0.994 (95% CI 0.99–0.998; 1,590 of 1,600)" in t  # rank-1
+    assert "270,000,000 expected (model) 0.862 (95% CI 0.655–0.922) 0.85" in t
+    assert "fitted again on only 1,000 distractors" in t
+    assert "10,000 0.02 (95% CI 0.011–0.03; 16 of 800) 0.018 (95% CI 0.012–0.027) yes" in t
+
+
+def test_threshold_needed_accepts_a_threshold_key():
+    res = full_results()
+    res["scale"]["threshold_needed"] = {"gallery_size": 1000, "fpir_target": 0.1, "threshold": 0.5}
+    assert "1,000 0.1 0.5" in text_of(render_html(res))
+
+
+def test_scale_warning_already_listed_at_top_is_not_repeated():
+    res = full_results()
+    res["warnings"].append("Extrapolation assumes independent comparisons.")
+    assert text_of(render_html(res)).count("Extrapolation assumes independent comparisons.") == 1
 
 
 def test_acquisition_and_model(full_report):
@@ -335,6 +358,7 @@ def test_bad_figure_data_gives_a_note_not_a_crash(tmp_path):
 
 
 EXPECTED_FIGURES = {
+    "scale_validation",
     "det",
     "score_histogram",
     "cmc",

@@ -123,6 +123,7 @@ _LABELS = {
     "fpir_fnir": "FPIR and FNIR against threshold",
     "fpir_gallery": "FPIR against gallery size, measured and extrapolated",
     "tail_fit": "Tail-fit diagnostic",
+    "scale_validation": "Validation of the gallery-size extrapolation against measurement",
     "group_rates": "Per-group FMR and FNMR with confidence intervals",
     "cross_fmr": "Cross-group FMR heatmap",
     "ppv": "Positive predictive value against prevalence",

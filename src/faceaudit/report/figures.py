@@ -412,6 +412,7 @@ def fpir_gallery_figure(
     extrapolated: Sequence[tuple[float, Point]],
     *,
     threshold: float | None = None,
+    title: str | None = None,
 ) -> Figure:
     """FPIR against gallery size N (log-log): measured points with CI bars, extrapolation with band.
 
@@ -422,6 +423,11 @@ def fpir_gallery_figure(
         fig, (ax,) = _new_figure(5.6, 4.2, margins=(0.8, 0.55, 0.2, 0.55))
         _set_log(ax, "x")
         _set_log(ax, "y")
+        # Fixed x limits (set before drawing, so a single gallery size is never a singular axis).
+        sizes = [float(n) for n, _ in list(measured) + list(extrapolated)]
+        if sizes:
+            x_lo, x_hi = log_limits(sizes, upper=None)
+            ax.set_xlim(x_lo / 1.5, x_hi * 1.5)
         vals: list[float | None] = []
         if extrapolated:
             xs = [float(n) for n, _ in extrapolated]
@@ -465,10 +471,11 @@ def fpir_gallery_figure(
         ax.set_ylim(*log_limits(vals))
         ax.set_xlabel("gallery size N (enrolled people)")
         ax.set_ylabel("FPIR (false candidate rate)")
-        title = "False positive identification rate vs gallery size"
-        if threshold is not None:
-            title += f"\nat threshold {threshold:.6g}"
-        ax.set_title(title)
+        if title is None:
+            title = "False positive identification rate vs gallery size"
+            if threshold is not None:
+                title += f"\nat threshold {threshold:.6g}"
+        ax.set_title(plain(title, 200))
         ax.legend(loc="upper left")
     return fig
 

@@ -605,34 +605,76 @@ def scale_summary(s: Mapping[str, Any], confidence: float) -> str | None:
     )
 
 
+def _band_text(d: Any, confidence: float, *, threshold: bool = False) -> str:
+    """``0.66 (95% CI 0.64–0.71)`` for ``{value, ci}`` (thresholds with 6 significant digits)."""
+    d = _as_dict(d)
+    f = fmt.fmt_threshold if threshold else fmt.fmt_num
+    v = d.get("value", d.get("threshold"))
+    ci = d.get("ci")
+    if isinstance(ci, list | tuple) and len(ci) == 2 and all(fmt.is_number(c) for c in ci):
+        return f"{f(v)} ({fmt.fmt_confidence(confidence)} CI {f(ci[0])}–{f(ci[1])})"
+    return f(v)
+
+
 def scale_context(s: Mapping[str, Any], results: Mapping[str, Any]) -> dict[str, Any]:
     conf = confidence_of(results)
-    rows = []
-    for p in _as_list(s.get("points")):
-        p = _as_dict(p)
-        rows.append(
+    points = [_as_dict(p) for p in _as_list(s.get("points"))]
+    measured_sizes = {p.get("gallery_size") for p in points if p.get("measured")}
+    sizes = [p.get("gallery_size") for p in points if fmt.is_number(p.get("gallery_size"))]
+    largest = max(sizes) if sizes else None
+
+    def shown(p: dict) -> bool:
+        # All measured points; extrapolated ones at powers of ten, at measured sizes and at the
+        # largest size (the full grid is in results.json).
+        n = p.get("gallery_size")
+        if p.get("measured") or n in measured_sizes or n == largest or not fmt.is_number(n):
+            return True
+        e = math.log10(n) if n > 0 else 0.5
+        return abs(e - round(e)) < 1e-9
+
+    rows = [
+        {
+            "gallery_size": fmt.fmt_count(p.get("gallery_size")),
+            "fpir": rate_cell(p.get("fpir"), conf),
+            "kind": "measured" if p.get("measured") else "extrapolated",
+        }
+        for p in points
+        if shown(p)
+    ]
+    rows_hidden = len(points) - len(rows)
+    facts = []
+    for key, label in (
+        ("gallery_size", "Largest measured gallery (distractors enrolled)"),
+        ("target_gallery_size", "Extrapolated to gallery size"),
+        ("n_nonmated", "Non-mated searches"),
+        ("n_mated", "Mated searches"),
+    ):
+        if key in s:
+            facts.append({"label": label, "value": fmt.fmt_value(s[key], conf)})
+    fmr_t = _as_dict(s.get("fmr_at_threshold"))
+    if fmr_t:
+        source = f" (from {fmr_t['source']})" if fmr_t.get("source") else ""
+        facts.append({"label": f"FMR at the threshold{source}", "value": _band_text(fmr_t, conf)})
+    if isinstance(s.get("model"), str):
+        facts.append({"label": "Extrapolation model", "value": s["model"]})
+    boot = _as_dict(s.get("bootstrap"))
+    if boot:
+        unit = f", resampling {boot['unit']}" if boot.get("unit") else ""
+        facts.append(
             {
-                "gallery_size": fmt.fmt_count(p.get("gallery_size")),
-                "fpir": rate_cell(p.get("fpir"), conf),
-                "kind": "measured" if p.get("measured") else "extrapolated",
+                "label": "Bootstrap",
+                "value": f"{fmt.fmt_count(boot.get('replicates'))} replicates{unit}",
             }
         )
     needed = s.get("threshold_needed")
     needed_rows = []
     for d in _as_list(needed) if isinstance(needed, list) else [needed] if needed else []:
         d = _as_dict(d)
-        ci = d.get("ci")
         needed_rows.append(
             {
                 "gallery_size": fmt.fmt_count(d.get("gallery_size")),
                 "fpir_target": fmt.fmt_num(d.get("fpir_target")),
-                "threshold": fmt.fmt_threshold(d.get("threshold")),
-                "ci": (
-                    f"{fmt.fmt_confidence(conf)} CI {fmt.fmt_threshold(ci[0])}–"
-                    f"{fmt.fmt_threshold(ci[1])}"
-                    if isinstance(ci, list | tuple) and len(ci) == 2
-                    else ""
-                ),
+                "threshold": _band_text(d, conf, threshold=True),
             }
         )
     tail = _as_dict(s.get("tail_fit"))
@@ -641,12 +683,74 @@ def scale_context(s: Mapping[str, Any], results: Mapping[str, Any]) -> dict[str,
         for k, v in tail.items()
         if not isinstance(v, Mapping | list | tuple) or (isinstance(v, Mapping) and "value" in v)
     ]
+    for k, v in _as_dict(tail.get("band")).items():
+        if isinstance(v, list | tuple) and len(v) == 2:
+            tail_rows.append(
+                {
+                    "label": f"{fmt.humanize_key(k)} ({fmt.fmt_confidence(conf)} band)",
+                    "value": f"{fmt.fmt_num(v[0])} – {fmt.fmt_num(v[1])}",
+                }
+            )
+    rank1 = _as_dict(s.get("rank1_accuracy"))
+    rank1_rows = []
+    for m in map(_as_dict, _as_list(rank1.get("measured"))):
+        rank1_rows.append(
+            {
+                "gallery_size": fmt.fmt_count(m.get("gallery_size")),
+                "kind": "measured",
+                "value": fmt.fmt_rate(m.get("rate"), conf),
+                "above": "",
+            }
+        )
+    for e in map(_as_dict, _as_list(rank1.get("expected"))):
+        rank1_rows.append(
+            {
+                "gallery_size": fmt.fmt_count(e.get("gallery_size")),
+                "kind": "expected (model)",
+                "value": _band_text(e.get("rank1_accuracy"), conf),
+                "above": _band_text(e.get("rank1_above_threshold"), conf)
+                if "rank1_above_threshold" in e
+                else "",
+            }
+        )
+    validation = _as_dict(s.get("validation"))
+    val_rows = []
+    for v in map(_as_dict, _as_list(validation.get("points"))):
+        inside = v.get("inside")
+        val_rows.append(
+            {
+                "gallery_size": fmt.fmt_count(v.get("gallery_size")),
+                "measured": rate_cell(v.get("measured"), conf),
+                "extrapolated": _band_text(v.get("extrapolated"), conf),
+                "inside": "—" if inside is None else ("yes" if inside else "NO"),
+            }
+        )
+    val_note = ""
+    if validation:
+        val_note = (
+            f"Validation: the tail was fitted again on only "
+            f"{fmt.fmt_count(validation.get('fit_gallery_size'))} distractors and extrapolated "
+            "to the larger galleries that were also measured. Where the measured FPIR falls "
+            "inside the extrapolation band, the model held up."
+        )
+        if validation.get("skipped"):
+            val_note += f" Skipped: {validation['skipped']}."
     return {
         "summary": scale_summary(s, conf),
         "threshold": fmt.fmt_threshold(s.get("threshold")),
+        "facts": facts,
+        "warnings": [
+            str(w)
+            for w in _as_list(s.get("warnings"))
+            if str(w) not in {str(x) for x in _as_list(results.get("warnings"))}
+        ],
+        "rows_hidden": rows_hidden,
         "rows": rows,
         "needed_rows": needed_rows,
         "tail_rows": tail_rows,
+        "rank1_rows": rank1_rows,
+        "val_rows": val_rows,
+        "val_note": val_note,
         "figures": [
             (
                 "fpir_gallery",
@@ -660,6 +764,11 @@ def scale_context(s: Mapping[str, Any], results: Mapping[str, Any]) -> dict[str,
                 "Tail-fit diagnostic: the fitted generalised Pareto tail should follow "
                 "the empirical exceedance probabilities; a gap means the extrapolation is not "
                 "trustworthy.",
+            ),
+            (
+                "scale_validation",
+                "Validation of the extrapolation: a tail fitted on a small gallery (dashed line, "
+                "band) against FPIR measured on the larger galleries (dots with CI bars).",
             ),
         ],
     }
@@ -681,6 +790,23 @@ def scale_figures(s: Mapping[str, Any], results: Mapping[str, Any]) -> dict[str,
         thr = s.get("threshold")
         out["fpir_gallery"] = F.fpir_gallery_figure(
             measured, extrapolated, threshold=float(thr) if fmt.is_number(thr) else None
+        )
+    validation = _as_dict(s.get("validation"))
+    v_meas, v_extr = [], []
+    for v in map(_as_dict, _as_list(validation.get("points"))):
+        if fmt.is_number(v.get("gallery_size")):
+            n = float(v["gallery_size"])
+            if v.get("measured"):
+                v_meas.append((n, _point(v.get("measured"))))
+            if v.get("extrapolated"):
+                v_extr.append((n, _point(v.get("extrapolated"))))
+    if v_meas and v_extr:
+        fit_n = validation.get("fit_gallery_size")
+        out["scale_validation"] = F.fpir_gallery_figure(
+            sorted(v_meas, key=lambda t: t[0]),
+            sorted(v_extr, key=lambda t: t[0]),
+            title="Validation: extrapolation from a small fit vs measurement"
+            + (f"\n(tail fitted on {int(fit_n):,} distractors)" if fmt.is_number(fit_n) else ""),
         )
     diag = _as_dict(_as_dict(s.get("tail_fit")).get("diagnostic"))
     if _as_list(diag.get("score")) and _as_list(diag.get("empirical")):
