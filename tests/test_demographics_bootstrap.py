@@ -205,3 +205,18 @@ def test_without_a_differential_ratio_intervals_cover_one_at_about_the_nominal_r
     coverage = hits / trials
     # nominal 0.95; 200 trials: binomial sd 1.5%
     assert 0.88 <= coverage <= 0.995, coverage
+
+
+@given(
+    st.lists(st.floats(0.0, 1.0, allow_nan=False), min_size=2, max_size=12),
+    st.floats(0.01, 100.0),
+)
+def test_gini_is_in_0_1_and_scale_free(values, scale):
+    x = np.array(values)
+    g = gini(x)
+    if x.mean() == 0:
+        assert np.isnan(g)
+        return
+    assert -1e-12 <= g <= 1 + 1e-12
+    assert gini(x * scale) == pytest.approx(g, abs=1e-9)
+    assert gini(np.sort(x)[::-1]) == pytest.approx(g, abs=1e-12)  # order does not matter

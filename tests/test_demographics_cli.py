@@ -227,3 +227,39 @@ def test_real_errors_command_when_wired(files, tmp_path):
     bad.write_text("subject,sex\n")
     assert run_cli("errors", "--scores", str(scores), "--metadata", str(bad), "--by", "sex",
                    "--json", "-") == 2  # fmt: skip
+
+
+def test_identification_options_give_the_1n_key(tmp_path):
+    from faceaudit.commands._demographics import identification_demographics_from_options
+    from faceaudit.stats.identification import SearchOutcomes
+
+    meta = tmp_path / "m.csv"
+    meta.write_text("subject,sex\na1,F\na2,F\nb1,M\nb2,M\n")
+    rng = np.random.default_rng(0)
+    units = np.array(["a1", "a2", "b1", "b2"])
+    mated_unit = np.repeat(np.arange(4), 50)
+    nonmated_unit = np.repeat(np.arange(4), 50)
+    o = SearchOutcomes(
+        gallery_size=100,
+        list_length=10,
+        mate_rank=np.ones(200, dtype=np.int64),
+        mate_score=rng.normal(0.7, 0.1, 200),
+        wrong_top1_score=np.full(200, -np.inf),
+        nonmated_top=rng.normal(0.3, 0.1, 200) + 0.1 * (nonmated_unit < 2),
+        mated_unit=mated_unit,
+        nonmated_unit=nonmated_unit,
+        units=units,
+        mated_probes=np.array([f"m{i}" for i in range(200)]),
+        nonmated_probes=np.array([f"n{i}" for i in range(200)]),
+    )
+    assert identification_demographics_from_options(o, None, None) is None
+    demo = identification_demographics_from_options(
+        o, meta, "sex", threshold_from="all@0.1", bootstrap=200
+    )
+    results = {}
+    add_demographics(results, demo)
+    d = results["identification_demographics"]
+    assert d["threshold_source"] == "whole data set, FPIR target 0.1"
+    assert [g["group"] for g in d["groups"]] == ["F", "M"]
+    assert d["groups"][0]["fpir"]["n"] == 100 and d["groups"][0]["fnir"]["n"] == 100
+    assert results["settings"]["demographics_by"] == "sex"
