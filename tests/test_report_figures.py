@@ -63,6 +63,7 @@ def test_full_results_build_every_figure():
     figs, notes = build_figures(full_results())
     assert notes == []
     assert set(figs) == {
+        "id_group_rates",
         "scale_validation",
         "det",
         "score_histogram",

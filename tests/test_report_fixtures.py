@@ -221,31 +221,53 @@ def acquisition() -> dict:
 
 
 def demographics() -> dict:
+    """Shaped like ``faceaudit.analyses.demographics.DemographicsResult.to_json()`` (1:1)."""
     groups = [
         {
             "group": "female",
             "n_subjects": 120,
-            "supported": True,
             "fmr": rate(83, 100_000, (6.5e-4, 1.0e-3)),
             "fnmr": rate(45, 3000, (0.011, 0.02)),
-            "fmr_ratio": {"value": 8.3, "ci": [5.1, 12.0]},
+            "supported": True,
+            "fmr_supported": True,
+            "fnmr_supported": True,
+            "fmr_few_errors": False,
+            "fnmr_few_errors": False,
+            "fmr_ratio": {"value": 8.3, "ci": [5.1, 12.0], "reference_group": "male",
+                          "upper_bound": False},
+            "fnmr_ratio": {"value": 1.5, "ci": None, "reference_group": "male",
+                           "upper_bound": False, "ci_unbounded": True, "ci_low": 0.8},
+            "flags": [],
         },
         {
             "group": "male",
             "n_subjects": 130,
-            "supported": True,
             "fmr": rate(10, 100_000, (5e-5, 1.6e-4)),
             "fnmr": rate(30, 3000, (0.007, 0.014)),
-            "fmr_ratio": {"value": 1.0, "ci": [1.0, 1.0]},
+            "supported": True,
+            "fmr_supported": True,
+            "fnmr_supported": True,
+            "fmr_few_errors": True,
+            "fnmr_few_errors": False,
+            "fmr_ratio": {"value": 1.0, "ci": [1.0, 1.0], "reference_group": "male",
+                          "upper_bound": False},
+            "flags": [],
         },
         {
             "group": "unknown",
             "n_subjects": 4,
-            "supported": False,
             "fmr": rate(0, 60, bound=True),
             "fnmr": rate(1, 20, (0.0, 0.15)),
+            "supported": False,
+            "fmr_supported": False,
+            "fnmr_supported": False,
+            "fmr_few_errors": False,
+            "fnmr_few_errors": True,
+            "fmr_ratio": {"value": 0.0, "ci": [0.0, 500.0], "reference_group": "male",
+                          "upper_bound": True},
+            "flags": ["subjects without metadata"],
         },
-    ]
+    ]  # fmt: skip
     cross = []
     vals = {
         ("female", "female"): 83,
@@ -259,27 +281,94 @@ def demographics() -> dict:
                 "probe_group": p,
                 "reference_group": r,
                 "fmr": rate(c, 100_000, (c / 1.5e5, c / 0.7e5)),
+                "supported": True,
             }
         )
     cross.append(
-        {"probe_group": "female", "reference_group": "unknown", "fmr": rate(0, 500, bound=True)}
+        {
+            "probe_group": "female",
+            "reference_group": "unknown",
+            "fmr": rate(0, 500, bound=True),
+            "supported": False,
+        }
     )
     return {
+        "mode": "verification",
         "attribute": "sex",
+        "attributes": ["sex"],
         "threshold": 0.5,
         "threshold_source": "whole data set, FMR 1e-4",
+        "threshold_rule": {"kind": "all", "target": 1e-4, "group": None, "value": None},
+        "threshold_supported": True,
+        "overall_fmr": rate(100, 1_000_000, (8e-5, 1.2e-4)),
+        "overall_fnmr": rate(76, 6020, (0.01, 0.016)),
         "groups": groups,
         "cross_fmr": cross,
+        "best_group": {"fmr": "male", "fnmr": "male"},
         "summary": {
             "fmr_max_over_geomean": {"value": 2.9, "ci": [2.1, 3.8]},
-            "fnmr_max_over_geomean": 1.22,
+            "fnmr_max_over_geomean": {
+                "value": 1.22,
+                "ci": None,
+                "ci_unbounded": True,
+                "ci_low": 0.9,
+            },
             "fmr_max_over_min": 8.3,
-        },
+            "fmr_groups_compared": ["female", "male"],
+        },  # fmt: skip
         "sentences": [
             "At this threshold, impostors in group female are falsely matched 8.3× (95% CI "
             "5.1–12.0) as often as those in group male.",
             "The data cannot tell groups female and male apart on FNMR.",
         ],
+        "rules": ["Rule of 3 (ISO/IEC 19795-1): ...", "Rule of 30 (Doddington et al. 2000): ..."],
+        "coverage": {
+            "subjects_in_data": 254,
+            "subjects_in_metadata": 250,
+            "subjects_without_metadata": 4,
+            "subjects_without_metadata_examples": ["subj-0042", "subj-0043"],
+            "unknown_values": {"sex": 4},
+        },
+        "metadata": None,
+        "bootstrap": {"replicates": 1000, "unit": "subject", "stratified_by_group": True},
+        "warnings": ["4 of 254 subjects in the data have no row in the metadata."],
+    }
+
+
+def identification_demographics() -> dict:
+    """The 1:N form (``mode: identification``, rates ``fpir``/``fnir``)."""
+    return {
+        "mode": "identification",
+        "attribute": "age band",
+        "threshold": 0.55,
+        "threshold_source": "whole data set, FPIR target 0.1",
+        "threshold_supported": False,
+        "overall_fpir": rate(290, 3000, (0.086, 0.108)),
+        "groups": [
+            {
+                "group": "18-30",
+                "n_subjects": 50,
+                "fpir": rate(200, 1500, (0.11, 0.16)),
+                "fnir": rate(40, 2000, (0.014, 0.027)),
+                "supported": True,
+                "fpir_ratio": {
+                    "value": 2.2,
+                    "ci": [1.6, 3.0],
+                    "reference_group": "60+",
+                    "upper_bound": False,
+                },
+            },
+            {
+                "group": "60+",
+                "n_subjects": 40,
+                "fpir": rate(90, 1500, (0.048, 0.073)),
+                "fnir": rate(40, 2000, (0.014, 0.027)),
+                "supported": True,
+            },
+        ],  # fmt: skip
+        "cross_fmr": [],
+        "summary": {"fpir_max_over_min": {"value": 2.2, "ci": [1.6, 3.0]}},
+        "sentences": ["Searches by people aged 18-30 return a false candidate 2.2× as often."],
     }
 
 
@@ -319,6 +408,7 @@ def full_results(**overrides) -> dict:
         "acquisition": acquisition(),
         "model": {"id": "dlib-resnet", "version": "19.24", "weights_sha256": "cd" * 32, "dim": 128},
         "demographics": demographics(),
+        "identification_demographics": identification_demographics(),
         "impact": impact(),
     }
     for k, v in overrides.items():
@@ -331,7 +421,15 @@ def full_results(**overrides) -> dict:
 
 def verification_only(**overrides) -> dict:
     res = full_results()
-    for k in ("identification", "scale", "acquisition", "model", "demographics", "impact"):
+    for k in (
+        "identification",
+        "scale",
+        "acquisition",
+        "model",
+        "demographics",
+        "identification_demographics",
+        "impact",
+    ):
         res.pop(k)
     res.update(overrides)
     return res

@@ -186,22 +186,57 @@ def test_acquisition_reasons_mapping_used_when_given():
 
 
 def test_demographics_section(full_report):
-    t = text_of(full_report[1])
+    page = full_report[1]
+    t = text_of(page)
     assert "Groups by sex." in t
     assert "fixed on: whole data set, FMR 1e-4" in t
     assert "falsely matched 8.3× (95% CI 5.1–12.0) as often" in t
     assert "The data cannot tell groups female and male apart on FNMR." in t
     assert "8.30×10⁻⁴ (95% CI 6.50×10⁻⁴–0.001; 83 of 100,000)" in t
-    assert "8.3 (95% CI 5.1–12)" in t  # ratio to best
+    # Ratios to the best group, with the engine's three interval forms.
+    assert "8.3× (95% CI 5.1–12) vs male" in t
+    assert "1.5× (95% CI from 0.8, no upper limit) vs male" in t
+    assert "≤ 500× (no errors observed) vs male" in t
     # The small group is shown (never hidden) and flagged.
     assert "unknown 4" in t
     assert "⚠ not supported by the data" in t
     assert "≤ 0.05 (rule of 3, no errors observed; n = 60)" in t
-    assert "fewer than 30 FMR errors (rule of 30)" in t
+    assert "fewer than 30 FMR errors (rule of 30)" in t  # male: the engine's flag
+    assert "subjects without metadata" in t
     assert "FMR max over geomean 2.9 (95% CI 2.1–3.8)" in t
-    # Cross-group matrix table beside the heatmap.
+    assert "FNMR max over geomean 1.22 (95% CI from 0.9, no upper limit)" in t
+    assert "FMR groups compared female, male" in t
+    assert "FMR of the whole data set at this threshold 1.00×10⁻⁴" in t
+    assert "Lowest-error group (reference of the ratios) FMR: male; FNMR: male" in t
+    assert "Bootstrap 1,000 replicates by subject, stratified by group" in t
+    assert "Rule of 30 (Doddington et al. 2000)" in t
+    assert "4 of 254 subjects in the data have no row in the metadata." in t
+    # Cross-group matrix table beside the heatmap; unsupported cells marked.
     assert "Probe \\ reference female male unknown" in t
-    assert "female 8.30×10⁻⁴ 5.00×10⁻⁵ ≤ 0.006" in t
+    assert "female 8.30×10⁻⁴ 5.00×10⁻⁵ ≤ 0.006 (n/s)" in t
+    # Coverage is reported; example subject ids only with show_identities.
+    assert "Subjects without metadata 4" in t
+    assert "subj-0042" not in page
+
+
+def test_demographics_subject_examples_only_when_identities_allowed():
+    res = full_results()
+    res["settings"]["show_identities"] = True
+    assert "subj-0042, subj-0043" in text_of(render_html(res))
+
+
+def test_identification_demographics_section(full_report):
+    page = full_report[1]
+    t = text_of(page)
+    assert '<section id="identification_demographics">' in page
+    assert "Demographic differentials in 1:N search" in t
+    assert "FPIR (non-mated searches by the group)" in t
+    assert "0.133 (95% CI 0.11–0.16; 200 of 1,500)" in t
+    assert "2.2× (95% CI 1.6–3) vs 60+" in t
+    assert "The threshold itself is not supported by the data" in t
+    assert "FPIR max over min 2.2 (95% CI 1.6–3)" in t
+    assert 'id="fig-id_group_rates"' in page
+    assert "Searches by people aged 18-30 return a false candidate 2.2× as often." in t
 
 
 def test_header_inputs_settings_warnings(full_report):
@@ -269,6 +304,7 @@ SECTION_TITLES = {
     "scale": "Gallery size: how false candidates grow with N",
     "acquisition": "Images and recognition model",
     "demographics": "Demographic differentials: who bears the errors",
+    "identification_demographics": "Demographic differentials in 1:N search",
     "impact": "Impact in the field",
 }
 
@@ -358,6 +394,7 @@ def test_bad_figure_data_gives_a_note_not_a_crash(tmp_path):
 
 
 EXPECTED_FIGURES = {
+    "id_group_rates",
     "scale_validation",
     "det",
     "score_histogram",

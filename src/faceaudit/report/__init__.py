@@ -126,6 +126,8 @@ _LABELS = {
     "scale_validation": "Validation of the gallery-size extrapolation against measurement",
     "group_rates": "Per-group FMR and FNMR with confidence intervals",
     "cross_fmr": "Cross-group FMR heatmap",
+    "id_group_rates": "Per-group FPIR and FNIR with confidence intervals",
+    "id_cross_fmr": "Cross-group heatmap (1:N)",
     "ppv": "Positive predictive value against prevalence",
 }
 

@@ -587,8 +587,15 @@ def group_rates_figure(
     fnmr: Sequence[Point],
     *,
     threshold: float | None = None,
+    titles: tuple[str, str] = (
+        "FMR by group (impostor pairs within the group)",
+        "FNMR by group (genuine pairs)",
+    ),
+    xlabels: tuple[str, str] = ("false match rate (log)", "false non-match rate (log)"),
 ) -> Figure:
-    """Per-group FMR and FNMR (log x) at one global threshold, bars with CI whiskers.
+    """Per-group false-positive and false-negative rates (log x) at one global threshold.
+
+    Bars with CI whiskers; FMR/FNMR by default, FPIR/FNIR with other ``titles``/``xlabels``.
 
     Unsupported groups are drawn as grey hatched rows labelled "not supported"; rule-of-3 bounds
     as hatched bars reaching the bound. ``groups`` labels may carry flags (e.g. "(small)").
@@ -596,13 +603,11 @@ def group_rates_figure(
     with _rc():
         height = max(2.6, 0.8 + 0.32 * len(groups))
         fig, axes = _new_figure(9.0, height, ncols=2, margins=None)
-        _rate_panel(
-            axes[0], groups, fmr, "FMR by group (impostor pairs within the group)", IMPOSTOR
-        )
-        _rate_panel(axes[1], groups, fnmr, "FNMR by group (genuine pairs)", GENUINE)
+        _rate_panel(axes[0], groups, fmr, titles[0], IMPOSTOR)
+        _rate_panel(axes[1], groups, fnmr, titles[1], GENUINE)
         axes[1].set_yticklabels([])
-        axes[0].set_xlabel("false match rate (log)")
-        axes[1].set_xlabel("false non-match rate (log)")
+        axes[0].set_xlabel(xlabels[0])
+        axes[1].set_xlabel(xlabels[1])
         if threshold is not None:
             fig.suptitle(f"One global threshold: {threshold:.6g}", fontsize=9)
     return fig

@@ -195,6 +195,11 @@ def fmt_value(x: Any, confidence: Any = 0.95) -> str:
                 return fmt_rate(x, confidence)
             v = fmt_num(x.get("value"))
             ci = _ci(x)
+            if ci is None and x.get("ci_unbounded") and is_number(x.get("ci_low")):
+                return (
+                    f"{v} ({fmt_confidence(confidence)} CI from {fmt_num(x['ci_low'])}, "
+                    "no upper limit)"
+                )
             if ci is None:
                 return v
             return f"{v} ({fmt_confidence(confidence)} CI {fmt_num(ci[0])}–{fmt_num(ci[1])})"

@@ -894,77 +894,185 @@ def acquisition_context(results: Mapping[str, Any]) -> dict[str, Any]:
 # Demographics
 
 
-def _group_flags(g: Mapping[str, Any]) -> list[str]:
+_DEMO_LABELS = {
+    "verification": {
+        "fp": "fmr",
+        "fn": "fnmr",
+        "fp_col": "FMR (impostor pairs within the group)",
+        "fn_col": "FNMR (genuine pairs)",
+        "fp_axis": "false match rate (log)",
+        "fn_axis": "false non-match rate (log)",
+    },
+    "identification": {
+        "fp": "fpir",
+        "fn": "fnir",
+        "fp_col": "FPIR (non-mated searches by the group)",
+        "fn_col": "FNIR (mated searches by the group)",
+        "fp_axis": "false positive identification rate (log)",
+        "fn_axis": "false negative identification rate (log)",
+    },
+}
+
+
+def _demo_labels(d: Mapping[str, Any]) -> dict[str, str]:
+    return _DEMO_LABELS["identification" if d.get("mode") == "identification" else "verification"]
+
+
+def _rate_ok(g: Mapping[str, Any], key: str) -> bool:
+    return bool(g.get(f"{key}_supported", g.get("supported", True)))
+
+
+def _group_flags(g: Mapping[str, Any], fp: str, fn: str) -> list[str]:
     flags = [str(f) for f in _as_list(g.get("flags"))]
     if not g.get("supported", True):
         flags.append("too few comparisons to support a figure")
-    for key in ("fmr", "fnmr"):
+    for key in (fp, fn):
         r = _as_dict(g.get(key))
+        few = g.get(f"{key}_few_errors")
+        if few is None:
+            few = fmt.is_number(r.get("count")) and 0 < r["count"] < 30
         if r.get("upper_bound"):
             flags.append(f"no {key.upper()} errors observed: figure is a bound")
-        elif fmt.is_number(r.get("count")) and 0 < r["count"] < 30:
+        elif few:
             flags.append(f"fewer than 30 {key.upper()} errors (rule of 30): wide interval")
     return flags
 
 
+def fmt_ratio(r: Any, confidence: float) -> str:
+    """A group's ratio to the best group: ``8.3× (95% CI 5.1–12) vs male``."""
+    if not isinstance(r, Mapping):
+        return fmt.fmt_value(r, confidence)
+    conf = fmt.fmt_confidence(confidence)
+    ref = f" vs {r['reference_group']}" if r.get("reference_group") else ""
+    ci = r.get("ci")
+    if r.get("upper_bound"):
+        hi = ci[1] if isinstance(ci, list | tuple) and len(ci) == 2 else None
+        return f"≤ {fmt.fmt_num(hi)}× (no errors observed){ref}"
+    v = fmt.rate_value(r)
+    if v is None:
+        return "—"
+    if isinstance(ci, list | tuple) and len(ci) == 2 and all(fmt.is_number(c) for c in ci):
+        return f"{fmt.fmt_num(v)}× ({conf} CI {fmt.fmt_num(ci[0])}–{fmt.fmt_num(ci[1])}){ref}"
+    if r.get("ci_unbounded") and fmt.is_number(r.get("ci_low")):
+        return f"{fmt.fmt_num(v)}× ({conf} CI from {fmt.fmt_num(r['ci_low'])}, no upper limit){ref}"
+    return f"{fmt.fmt_num(v)}×{ref}"
+
+
+def _coverage_rows(cov: Mapping[str, Any], show_ids: bool) -> list[dict[str, str]]:
+    """Metadata coverage; example subject ids only when identities may be shown."""
+    rows = []
+    for k, v in cov.items():
+        if k.endswith("_examples"):
+            if show_ids and v:
+                rows.append({"label": fmt.humanize_key(k), "value": fmt.fmt_value(v)})
+            continue
+        if isinstance(v, Mapping):
+            text = ", ".join(f"{kk}: {fmt.fmt_value(vv)}" for kk, vv in v.items()) or "none"
+        else:
+            text = fmt.fmt_value(v)
+        rows.append({"label": fmt.humanize_key(k), "value": text})
+    return rows
+
+
 def demographics_context(d: Mapping[str, Any], results: Mapping[str, Any]) -> dict[str, Any]:
     conf = confidence_of(results)
+    lab = _demo_labels(d)
+    fp, fn = lab["fp"], lab["fn"]
+    show_ids = bool(_as_dict(results.get("settings")).get("show_identities"))
     groups = []
     has_ratio = False
     for g in map(_as_dict, _as_list(d.get("groups"))):
-        fmr_ok = bool(g.get("fmr_supported", g.get("supported", True)))
-        fnmr_ok = bool(g.get("fnmr_supported", g.get("supported", True)))
-        row = {
-            "group": str(g.get("group", "")),
-            "n_subjects": fmt.fmt_count(g.get("n_subjects")),
-            "fmr": rate_cell(g.get("fmr"), conf),
-            "fnmr": rate_cell(g.get("fnmr"), conf),
-            "fmr_ok": fmr_ok,
-            "fnmr_ok": fnmr_ok,
-            "supported": fmr_ok and fnmr_ok,
-            "flags": _group_flags(g),
-            "fmr_ratio": fmt.fmt_value(g["fmr_ratio"], conf) if "fmr_ratio" in g else "",
-            "fnmr_ratio": fmt.fmt_value(g["fnmr_ratio"], conf) if "fnmr_ratio" in g else "",
-        }
-        has_ratio = has_ratio or "fmr_ratio" in g or "fnmr_ratio" in g
-        groups.append(row)
+        fp_ok, fn_ok = _rate_ok(g, fp), _rate_ok(g, fn)
+        groups.append(
+            {
+                "group": str(g.get("group", "")),
+                "n_subjects": fmt.fmt_count(g.get("n_subjects")),
+                "fp": rate_cell(g.get(fp), conf),
+                "fn": rate_cell(g.get(fn), conf),
+                "fp_ok": fp_ok,
+                "fn_ok": fn_ok,
+                "supported": fp_ok and fn_ok,
+                "flags": _group_flags(g, fp, fn),
+                "fp_ratio": fmt_ratio(g[f"{fp}_ratio"], conf) if f"{fp}_ratio" in g else "",
+                "fn_ratio": fmt_ratio(g[f"{fn}_ratio"], conf) if f"{fn}_ratio" in g else "",
+            }
+        )
+        has_ratio = has_ratio or f"{fp}_ratio" in g or f"{fn}_ratio" in g
+    facts = []
+    for key in (fp, fn):
+        if f"overall_{key}" in d:
+            facts.append(
+                {
+                    "label": f"{key.upper()} of the whole data set at this threshold",
+                    "value": fmt.fmt_rate(d[f"overall_{key}"], conf),
+                }
+            )
+    best = _as_dict(d.get("best_group"))
+    if best:
+        facts.append(
+            {
+                "label": "Lowest-error group (reference of the ratios)",
+                "value": "; ".join(f"{k.upper()}: {v}" for k, v in best.items()),
+            }
+        )
+    boot = _as_dict(d.get("bootstrap"))
+    if boot:
+        strat = ", stratified by group" if boot.get("stratified_by_group") else ""
+        facts.append(
+            {
+                "label": "Bootstrap",
+                "value": f"{fmt.fmt_count(boot.get('replicates'))} replicates by "
+                f"{boot.get('unit', 'subject')}{strat}",
+            }
+        )
     summary = _as_dict(d.get("summary"))
     summary_rows = [
         {"label": fmt.humanize_key(k), "value": fmt.fmt_value(v, conf)} for k, v in summary.items()
     ]
-    probes, refs, cells = _cross_matrix(d)
+    probes, refs, cells, ok = _cross_matrix(d)
     matrix_rows = []
     if probes and len(refs) <= 8:
         for pg in probes:
-            matrix_rows.append(
-                {
-                    "group": pg,
-                    "cells": [
-                        fmt.fmt_rate_value(cells.get((pg, rg))) if (pg, rg) in cells else "—"
-                        for rg in refs
-                    ],
-                }
-            )
-    threshold_source = str(d.get("threshold_source") or "not stated")
+            row = []
+            for rg in refs:
+                if (pg, rg) not in cells:
+                    row.append("—")
+                else:
+                    text = fmt.fmt_rate_value(cells[(pg, rg)])
+                    row.append(text if ok[(pg, rg)] else f"{text} (n/s)")
+            matrix_rows.append({"group": pg, "cells": row})
+    top_warnings = {str(x) for x in _as_list(results.get("warnings"))}
+    threshold_note = ""
+    if d.get("threshold_supported") is False:
+        threshold_note = (
+            "The threshold itself is not supported by the data (too few comparisons to observe "
+            "its target rate); the differentials below are measured at it all the same."
+        )
     return {
+        "labels": lab,
         "attribute": fmt.fmt_value(d.get("attribute")) if "attribute" in d else "",
         "threshold": fmt.fmt_threshold(d.get("threshold")),
-        "threshold_source": threshold_source,
+        "threshold_source": str(d.get("threshold_source") or "not stated"),
+        "threshold_note": threshold_note,
+        "facts": facts,
         "groups": groups,
         "has_ratio": has_ratio,
         "summary_rows": summary_rows,
         "sentences": [str(s) for s in _as_list(d.get("sentences"))],
+        "rules": [str(r) for r in _as_list(d.get("rules"))],
+        "coverage_rows": _coverage_rows(_as_dict(d.get("coverage")), show_ids),
+        "warnings": [str(w) for w in _as_list(d.get("warnings")) if str(w) not in top_warnings],
         "matrix_refs": refs if matrix_rows else [],
         "matrix_rows": matrix_rows,
         "figures": [
             (
-                "group_rates",
+                _demo_fig(d, "group_rates"),
                 "Per-group error rates at one global threshold, with confidence "
                 "intervals (whiskers). Hatched grey rows: not supported by the data; dotted bars: "
                 "no errors observed, the bar reaches the rule-of-3 upper bound. Log scale.",
             ),
             (
-                "cross_fmr",
+                _demo_fig(d, "cross_fmr"),
                 "Cross-group false match rate: how often a probe from the row group "
                 "is falsely matched to a person of the column group. Log colour scale; "
                 "'≤' marks rule-of-3 bounds, 'n/s' unsupported cells.",
@@ -973,10 +1081,15 @@ def demographics_context(d: Mapping[str, Any], results: Mapping[str, Any]) -> di
     }
 
 
-def _cross_matrix(d: Mapping[str, Any]) -> tuple[list[str], list[str], dict]:
+def _demo_fig(d: Mapping[str, Any], name: str) -> str:
+    return f"id_{name}" if d.get("mode") == "identification" else name
+
+
+def _cross_matrix(d: Mapping[str, Any]) -> tuple[list[str], list[str], dict, dict]:
     probes: list[str] = []
     refs: list[str] = []
     cells: dict[tuple[str, str], Any] = {}
+    ok: dict[tuple[str, str], bool] = {}
     for c in map(_as_dict, _as_list(d.get("cross_fmr"))):
         pg, rg = str(c.get("probe_group", "")), str(c.get("reference_group", ""))
         if pg not in probes:
@@ -984,35 +1097,46 @@ def _cross_matrix(d: Mapping[str, Any]) -> tuple[list[str], list[str], dict]:
         if rg not in refs:
             refs.append(rg)
         cells[(pg, rg)] = c.get("fmr")
-    return probes, refs, cells
+        ok[(pg, rg)] = bool(c.get("supported", True))
+    return probes, refs, cells, ok
 
 
 def demographics_figures(d: Mapping[str, Any], results: Mapping[str, Any]) -> dict[str, Figure]:
     from faceaudit.report import figures as F
 
+    lab = _demo_labels(d)
+    fp, fn = lab["fp"], lab["fn"]
     out: dict[str, Figure] = {}
     groups = [_as_dict(g) for g in _as_list(d.get("groups"))]
     if groups:
-        names, fmr_pts, fnmr_pts = [], [], []
+        names, fp_pts, fn_pts = [], [], []
         for g in groups:
-            fmr_ok = bool(g.get("fmr_supported", g.get("supported", True)))
-            fnmr_ok = bool(g.get("fnmr_supported", g.get("supported", True)))
+            fp_ok, fn_ok = _rate_ok(g, fp), _rate_ok(g, fn)
             name = str(g.get("group", ""))
-            if not (fmr_ok and fnmr_ok):
+            if not (fp_ok and fn_ok):
                 name += " (n/s)"
             names.append(name)
-            fmr_pts.append(_point(g.get("fmr"), supported=fmr_ok))
-            fnmr_pts.append(_point(g.get("fnmr"), supported=fnmr_ok))
+            fp_pts.append(_point(g.get(fp), supported=fp_ok))
+            fn_pts.append(_point(g.get(fn), supported=fn_ok))
         thr = d.get("threshold")
-        out["group_rates"] = F.group_rates_figure(
-            names, fmr_pts, fnmr_pts, threshold=float(thr) if fmt.is_number(thr) else None
+        out[_demo_fig(d, "group_rates")] = F.group_rates_figure(
+            names,
+            fp_pts,
+            fn_pts,
+            threshold=float(thr) if fmt.is_number(thr) else None,
+            titles=(lab["fp_col"], lab["fn_col"]),
+            xlabels=(lab["fp_axis"], lab["fn_axis"]),
         )
-    probes, refs, cells = _cross_matrix(d)
+    probes, refs, cells, ok = _cross_matrix(d)
     if probes and refs:
         matrix = [
-            [_point(cells[(pg, rg)]) if (pg, rg) in cells else None for rg in refs] for pg in probes
+            [
+                _point(cells[(pg, rg)], supported=ok[(pg, rg)]) if (pg, rg) in cells else None
+                for rg in refs
+            ]
+            for pg in probes
         ]
-        out["cross_fmr"] = F.cross_fmr_figure(probes, refs, matrix)
+        out[_demo_fig(d, "cross_fmr")] = F.cross_fmr_figure(probes, refs, matrix)
     return out
 
 
@@ -1123,6 +1247,14 @@ SECTIONS: list[SectionSpec] = [
         _one("demographics", demographics_figures),
     ),
     SectionSpec(
+        "identification_demographics",
+        "Demographic differentials in 1:N search",
+        "_demographics.html.j2",
+        ["identification_demographics"],
+        _one("identification_demographics", demographics_context),
+        _one("identification_demographics", demographics_figures),
+    ),
+    SectionSpec(
         "impact",
         "Impact in the field",
         "_impact.html.j2",
@@ -1145,9 +1277,10 @@ def summary_sentences(results: Mapping[str, Any]) -> list[str]:
         out.append(scale_summary(_as_dict(results["scale"]), conf))
     if _as_dict(results.get("acquisition")):
         out.append(acquisition_summary(_as_dict(results["acquisition"]), conf))
-    sentences = _as_list(_as_dict(results.get("demographics")).get("sentences"))
-    if sentences:
-        out.append(str(sentences[0]))
+    for key in ("demographics", "identification_demographics"):
+        sentences = _as_list(_as_dict(results.get(key)).get("sentences"))
+        if sentences:
+            out.append(str(sentences[0]))
     return [s for s in out if s]
 
 
