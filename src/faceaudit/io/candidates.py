@@ -237,13 +237,13 @@ def read_candidates(path: str | os.PathLike[str]) -> CandidateLists:
             loc = "line" if not _is_parquet(path) else "row"
             off = 2 if loc == "line" else 1
             raise InputError(
-                f"probe {probe!r} has rank {rk[j]} twice (also at {loc} {first + off}); each rank "
-                "holds one candidate.",
+                f"probe {str(probe)!r} has rank {rk[j]} twice (also at {loc} {first + off}); "
+                "each rank holds one candidate.",
                 **_where(path, second),
             )
         raise InputError(
-            f"probe {probe!r}: rank {rk[j]} follows rank {pos[j]} (ranks must run 1, 2, 3, ... "
-            f"without gaps; rank {pos[j] + 1} is missing).",
+            f"probe {str(probe)!r}: rank {rk[j]} follows rank {pos[j]} (ranks must run 1, 2, 3, "
+            f"... without gaps; rank {pos[j] + 1} is missing).",
             **_where(path, row),
         )
     rising = np.zeros(n_rows, dtype=bool)
@@ -251,7 +251,7 @@ def read_candidates(path: str | os.PathLike[str]) -> CandidateLists:
     if rising.any():
         j = int(np.argmax(rising))
         raise InputError(
-            f"probe {puniq[pc[j]]!r}: the score {sc[j]:g} at rank {rk[j]} is higher than "
+            f"probe {str(puniq[pc[j]])!r}: the score {sc[j]:g} at rank {rk[j]} is higher than "
             f"{sc[j - 1]:g} at rank {rk[j - 1]}; scores must not increase with rank (higher score "
             "= more similar, rank 1 = best).",
             **_where(path, int(order[j])),
@@ -265,8 +265,9 @@ def read_candidates(path: str | os.PathLike[str]) -> CandidateLists:
         where = np.nonzero(key == ukeys[np.argmax(counts > 1)])[0]
         rows = np.sort(order[where])
         raise InputError(
-            f"candidate {cuniq[cc[where[0]]]!r} appears more than once in the list of probe "
-            f"{puniq[pc[where[0]]]!r}; a candidate list names each enrolled subject at most once.",
+            f"candidate {str(cuniq[cc[where[0]]])!r} appears more than once in the list of "
+            f"probe {str(puniq[pc[where[0]]])!r}; a candidate list names each enrolled subject "
+            "at most once.",
             **_where(path, int(rows[1])),
         )
     n_probes = len(puniq)
@@ -293,7 +294,7 @@ def read_truth(path: str | os.PathLike[str]) -> ProbeTruth:
         dup = uniq[np.argmax(counts > 1)]
         rows = np.nonzero(probes == dup)[0]
         raise InputError(
-            f"probe {dup!r} appears more than once in the truth table (first at "
+            f"probe {str(dup)!r} appears more than once in the truth table (first at "
             f"{'line' if not _is_parquet(path) else 'row'} "
             f"{rows[0] + (1 if _is_parquet(path) else 2)}); give one subject per probe.",
             **_where(path, int(rows[1])),
@@ -328,7 +329,7 @@ def read_gallery_subjects(path: str | os.PathLike[str]) -> np.ndarray:
         dup = uniq[np.argmax(counts > 1)]
         lines_dup = line_of[subjects == dup]
         raise InputError(
-            f"subject {dup!r} is listed twice (lines/rows {lines_dup[0]} and {lines_dup[1]}); "
+            f"subject {str(dup)!r} is listed twice (lines/rows {lines_dup[0]} and {lines_dup[1]}); "
             "a gallery enrols each subject once.",
             path=path,
         )
@@ -383,7 +384,7 @@ def load_candidate_search(
         df = _read_table(cpath, ["probe"], "candidate-list")
         first_row = int(np.argmax(df["probe"].astype(str).str.strip().to_numpy() == unknown[0]))
         raise InputError(
-            f"probe {unknown[0]!r} is not in the truth table {tpath}"
+            f"probe {str(unknown[0])!r} is not in the truth table {tpath}"
             + (f" ({len(unknown)} probes are missing)" if len(unknown) > 1 else "")
             + "; add it (empty subject for a non-mated search).",
             **_where(cpath, first_row),
@@ -397,8 +398,8 @@ def load_candidate_search(
                 np.argmax(df["candidate"].astype(str).str.strip().to_numpy() == stray[0])
             )
             raise InputError(
-                f"candidate {stray[0]!r} is not in the gallery subject list {gallery}; candidate "
-                "lists can only name enrolled subjects.",
+                f"candidate {str(stray[0])!r} is not in the gallery subject list {gallery}; "
+                "candidate lists can only name enrolled subjects.",
                 **_where(cpath, first_row),
             )
     if len(lists.subjects) > gallery_size:

@@ -194,7 +194,7 @@ def _validate(
             dup = uniq[np.argmax(counts > 1)]
             rows = np.nonzero(samp == dup)[0][:2]
             raise InputError(
-                f"sample id {dup!r} appears more than once ({_where(int(rows[0]), npz)} and "
+                f"sample id {str(dup)!r} appears more than once ({_where(int(rows[0]), npz)} and "
                 f"{_where(int(rows[1]), npz)}); sample ids must be unique.",
                 path=path,
             )

@@ -1,0 +1,172 @@
+"""Gallery scaling: the streaming pass against brute force; the result's invariants; the CLI."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from faceaudit.analyses.scale import collect, extrapolation_sizes, nested_sizes, scale
+from faceaudit.io.embeddings import EmbeddingSet
+from faceaudit.synth import synthesize
+
+
+def test_sizes():
+    assert nested_sizes(5000) == [100, 300, 1000, 3000, 5000]
+    assert nested_sizes(50) == [50]
+    assert nested_sizes(1000) == [100, 300, 1000]
+    s = extrapolation_sizes(5000, 10**6)
+    assert s[0] == 100 and s[-1] == 10**6 and 5000 in s and 200_000 in s
+
+
+def test_collect_matches_brute_force():
+    rng = np.random.default_rng(0)
+
+    def unit(n, d=8):
+        x = rng.standard_normal((n, d)).astype(np.float32)
+        return x / np.linalg.norm(x, axis=1, keepdims=True)
+
+    g, nm, m = unit(500), unit(37), unit(11)
+    tsub = np.arange(500)
+    msub = rng.integers(0, 500, size=11)
+    bounds = np.array([100, 300, 500])
+    data = collect(
+        g,
+        bounds,
+        tsub,
+        nm,
+        m,
+        msub,
+        threshold=0.5,
+        pool_size=300,
+        val_templates=100,
+        val_pool_size=50,
+        block_elements=1000,
+    )
+    s = nm.astype(np.float64) @ g.T.astype(np.float64)
+    for j, b in enumerate(bounds):
+        np.testing.assert_allclose(data.nonmated_prefix_max[:, j], s[:, :b].max(1), atol=1e-6)
+    assert data.count_ge_threshold_by_probe.tolist() == (s >= 0.5).sum(1).tolist()
+    top = np.sort(s.ravel())[::-1]
+    np.testing.assert_allclose(data.pool_vals[:300], top[:300], atol=1e-6)
+    np.testing.assert_allclose(
+        data.val_vals[:50], np.sort(s[:, :100].ravel())[::-1][:50], atol=1e-6
+    )
+    # pool entries point at the comparisons they came from
+    i, t = data.pool_probe[:20], data.pool_tmpl[:20]
+    np.testing.assert_allclose(s[i, t], data.pool_vals[:20], atol=1e-6)
+    sm = m.astype(np.float64) @ g.T.astype(np.float64)
+    np.testing.assert_allclose(data.mated_mate_score, sm[np.arange(11), msub], atol=1e-6)
+    sm[np.arange(11), msub] = -np.inf
+    np.testing.assert_allclose(data.mated_prefix_max[:, 1], sm[:, :300].max(1), atol=1e-6)
+
+
+@pytest.fixture(scope="module")
+def small_scale():
+    gal = synthesize(6000, 2, dim=24, genuine_mean=0.6, seed=1)
+    out = synthesize(300, 1, dim=24, genuine_mean=0.6, seed=2, subject_prefix="n")
+    es = EmbeddingSet.from_arrays(
+        gal.embeddings, gal.subjects, samples=gal.samples, metadata=gal.metadata()
+    )
+    first = es.subset(np.arange(es.n) % 2 == 0)
+    mated = es.subset(np.nonzero(np.arange(es.n) % 2 == 1)[0][:500])
+    probes = EmbeddingSet(
+        np.concatenate([mated.embeddings, out.embeddings]),
+        np.concatenate([mated.subjects, out.subjects]),
+        np.concatenate([mated.samples, out.samples]),
+        metadata={"synthetic": True},
+    )
+    return (
+        first,
+        probes,
+        scale(first, probes, threshold=0.7, target_gallery_size=10**7, bootstrap=100, seed=5),
+    )
+
+
+def test_measured_fpir_equals_brute_force_on_the_whole_gallery(small_scale):
+    gal, probes, r = small_scale
+    nm = ~np.isin(probes.subjects, gal.subjects)
+    s = probes.embeddings[nm].astype(np.float64) @ gal.embeddings.T.astype(np.float64)
+    n, rate = r.measured[-1]
+    assert n == 6000 and rate.n == nm.sum() == 300
+    assert rate.count == np.sum(s.max(1) >= 0.7)
+    sm = probes.embeddings[~nm].astype(np.float64) @ gal.embeddings.T.astype(np.float64)
+    col = np.searchsorted(gal.subjects, probes.subjects[~nm])
+    mate = sm[np.arange(sm.shape[0]), col]
+    sm[np.arange(sm.shape[0]), col] = -np.inf
+    assert r.rank1_measured[-1][1].count == np.sum(mate > sm.max(1))
+
+
+def test_result_invariants_and_json(small_scale):
+    _, _, r = small_scale
+    counts = [rate.count for _, rate in r.measured]
+    assert counts == sorted(counts)  # nested galleries: FPIR never falls as N grows
+    ext = [b.value for _, b in r.extrapolated]
+    assert ext == sorted(ext) and r.extrapolated[-1][0] == 10**7
+    for _, b in r.extrapolated:
+        assert b.ci[0] <= b.value <= b.ci[1] + 1e-12
+    thr = [b.value for _, b in r.thresholds_for_targets]  # targets 0.1 ... 0.001
+    assert thr == sorted(thr)
+    assert r.fmr_source == "gpd" and r.fit.threshold <= 0.7
+    j = r.to_json()
+    json.dumps(j, allow_nan=False)
+    assert j["threshold"] == 0.7
+    kinds = {p["measured"] for p in j["points"]}
+    assert kinds == {True, False}
+    for p in j["points"]:
+        assert set(p) == {"gallery_size", "fpir", "measured"} and "ci" in p["fpir"]
+    d = j["tail_fit"]["diagnostic"]
+    assert len(d["score"]) == len(d["empirical"]) == len(d["fitted"]) == len(d["lo"])
+    assert None not in d["fitted"] and None not in d["lo"]
+    assert j["validation"] is None and any("No validation" in w for w in j["warnings"])
+    assert j["synthetic"] is True
+
+
+def test_cli_scale(tmp_path, capsys):
+    from faceaudit import cli
+    from faceaudit.synth import split_gallery_probes
+
+    d = synthesize(300, 2, dim=16, seed=3)
+    g, p = split_gallery_probes(d, held_out_subjects=150, seed=1)
+    g.save(tmp_path / "g.npz")
+    p.save(tmp_path / "p.npz")
+    cli.main(
+        [
+            "scale",
+            "--gallery",
+            str(tmp_path / "g.npz"),
+            "--probes",
+            str(tmp_path / "p.npz"),
+            "--threshold",
+            "0.6",
+            "--gallery-size",
+            "1e6",
+            "--out",
+            str(tmp_path / "o"),
+            "--bootstrap",
+            "50",
+            "-q",
+        ]
+    )
+    res = json.loads((tmp_path / "o" / "results.json").read_text())
+    assert res["scale"]["target_gallery_size"] == 10**6 and res["synthetic"] is True
+    assert (tmp_path / "o" / "report.html").is_file()
+    # every probe enrolled: no non-mated search -> a clear error, exit 2
+    with pytest.raises(SystemExit) as info:
+        cli.main(
+            [
+                "scale",
+                "--gallery",
+                str(tmp_path / "g.npz"),
+                "--probes",
+                str(tmp_path / "g.npz"),
+                "--threshold",
+                "0.6",
+                "--json",
+                "-",
+                "-q",
+            ]
+        )
+    assert info.value.code == 2
+    assert "no probe is a non-mated search" in capsys.readouterr().err
