@@ -125,13 +125,33 @@ def identification() -> dict:
                 "wrong_top1": None,
             },
         ],
-        "cmc": [{"rank": r, "rate": 0.9 + 0.09 * (1 - 1 / r)} for r in range(1, 21)],
+        # As the engine writes it: the rate flat, with its ci/count/n beside it.
+        "cmc": [
+            {
+                "rank": r,
+                "rate": round(0.9 + 0.09 * (1 - 1 / r), 4),
+                "ci": [0.88, 0.995],
+                "count": round(4000 * (0.9 + 0.09 * (1 - 1 / r))),
+                "n": 4000,
+            }
+            for r in range(1, 21)
+        ],  # fmt: skip
+        "list_length": 20,
+        "rank_criterion": 20,
+        "threshold_source": "chosen on these data (FPIR <= target, lowest FNIR)",
+        "investigation": {
+            "threshold": None,
+            "fpir_any_candidate": rate(3000, 3000, (1.0, 1.0)),
+            "fnir": [{"rank": 1, "fnir": rate(400, 4000, (0.09, 0.11))}],
+        },
+        "bootstrap": {"replicates": 1000, "unit": "subject"},
+        "warnings": ["Approximate search: see recall."],
         "curve": {
             "threshold": np.linspace(0.3, 0.9, 50).tolist(),
             "fpir": np.logspace(0, -4, 50).tolist(),
             "fnir": np.logspace(-3, 0, 50).tolist(),
         },
-        "index": {"kind": "hnsw", "recall": 0.987},
+        "index": {"kind": "hnsw", "exact": False, "recall": 0.987},
     }
 
 

@@ -119,7 +119,14 @@ def test_identification_section(full_report):
     assert "0.0967 (95% CI 0.086–0.108; 290 of 3,000)" in t
     assert "≤ 7.50×10⁻⁴ (rule of 3, no errors observed; n = 4,000)" in t  # wrong top-1: 3/4000
     assert "approximate index (hnsw)" in t and "recall against exact search was 0.987" in t
-    assert "Rank r" in t and "1 0.9" in t
+    assert "Rank r" in t and "1 0.9 (95% CI 0.88–0.995; 3,600 of 4,000)" in t
+    assert "Candidates returned per search 20" in t
+    assert "Thresholds fixed on chosen on these data (FPIR <= target, lowest FNIR)" in t
+    assert "Bootstrap 1,000 replicates by subject" in t
+    assert "Investigation mode (no threshold" in t
+    assert "(FPIR at T = 0) 1 (95% CI 1–1; 3,000 of 3,000)" in t
+    assert "mate not in the top 1 (FNIR) 0.1 (95% CI 0.09–0.11; 400 of 4,000)" in t
+    assert "Approximate search: see recall." in t
 
 
 def test_scale_section(full_report):
@@ -320,6 +327,12 @@ def test_each_section_only_when_present(key):
         if other != key:
             assert f'<section id="{other}">' in page, other
             assert title in page
+
+
+def test_exact_index_note():
+    res = full_results()
+    res["identification"]["index"] = {"kind": "flat", "exact": True}
+    assert "Search was exact (flat index)" in text_of(render_html(res))
 
 
 def test_model_alone_gives_the_images_and_model_section():

@@ -213,7 +213,21 @@ def fmt_value(x: Any, confidence: Any = 0.95) -> str:
 
 def humanize_key(key: Any) -> str:
     """``fmr_max_over_geomean`` -> ``FMR max over geomean``."""
-    acronyms = {"fmr", "fnmr", "fpir", "fnir", "fta", "eer", "ppv", "ci", "gpd", "auc", "id", "cmc"}
+    acronyms = {
+        "fmr",
+        "fnmr",
+        "fpir",
+        "fnir",
+        "fta",
+        "eer",
+        "ppv",
+        "ci",
+        "gpd",
+        "auc",
+        "id",
+        "cmc",
+        "garbe",
+    }
     words = str(key).replace("_", " ").split()
     out = [w.upper() if w.lower() in acronyms else w for w in words]
     if out and out[0] == words[0]:

@@ -455,6 +455,16 @@ def identification_summary(i: Mapping[str, Any], confidence: float) -> str | Non
     )
 
 
+def _cmc_rate(c: Mapping[str, Any]) -> Any:
+    """A CMC entry's rate: a full rate dict, or the engine's flat ``{rate, ci, count, n}``."""
+    r = c.get("rate")
+    if isinstance(r, Mapping):
+        return r
+    if "ci" in c or "n" in c:
+        return {"value": r, "ci": c.get("ci"), "count": c.get("count"), "n": c.get("n")}
+    return r
+
+
 def identification_context(i: Mapping[str, Any], results: Mapping[str, Any]) -> dict[str, Any]:
     conf = confidence_of(results)
     facts = [
@@ -463,9 +473,22 @@ def identification_context(i: Mapping[str, Any], results: Mapping[str, Any]) -> 
             ("gallery_size", "Gallery size N (enrolled people)"),
             ("n_mated", "Mated searches (person is enrolled)"),
             ("n_nonmated", "Non-mated searches (person is not enrolled)"),
+            ("list_length", "Candidates returned per search"),
+            ("rank_criterion", "A mate counts as found within rank"),
         )
         if key in i
     ]
+    if i.get("threshold_source"):
+        facts.append({"label": "Thresholds fixed on", "value": str(i["threshold_source"])})
+    boot = _as_dict(i.get("bootstrap"))
+    if boot:
+        facts.append(
+            {
+                "label": "Bootstrap",
+                "value": f"{fmt.fmt_count(boot.get('replicates'))} replicates by "
+                f"{boot.get('unit', 'subject')}",
+            }
+        )
     rows = []
     for o in _as_list(i.get("operating_points")):
         o = _as_dict(o)
@@ -492,13 +515,30 @@ def identification_context(i: Mapping[str, Any], results: Mapping[str, Any]) -> 
     for k, c in enumerate(cmc):
         if c.get("rank") in shown or k == len(cmc) - 1:
             cmc_rows.append(
-                {"rank": fmt.fmt_count(c.get("rank")), "rate": fmt.fmt_value(c.get("rate"), conf)}
+                {"rank": fmt.fmt_count(c.get("rank")), "rate": fmt.fmt_rate(_cmc_rate(c), conf)}
+            )
+    inv = _as_dict(i.get("investigation"))
+    inv_rows = []
+    if inv:
+        if "fpir_any_candidate" in inv:
+            inv_rows.append(
+                {
+                    "label": "Non-mated searches returning any candidate (FPIR at T = 0)",
+                    "value": fmt.fmt_rate(inv["fpir_any_candidate"], conf),
+                }
+            )
+        for f in map(_as_dict, _as_list(inv.get("fnir"))):
+            inv_rows.append(
+                {
+                    "label": f"Mated searches with the mate not in the top {f.get('rank')} (FNIR)",
+                    "value": fmt.fmt_rate(f.get("fnir"), conf),
+                }
             )
     index = _as_dict(i.get("index"))
     index_note = None
     if index:
         kind = str(index.get("kind", "unknown"))
-        if kind.lower() in {"exact", "flat", "brute-force", "bruteforce"}:
+        if index.get("exact") or kind.lower() in {"exact", "flat", "brute-force", "bruteforce"}:
             index_note = f"Search was exact ({kind} index): every gallery entry was compared."
         else:
             recall = index.get("recall")
@@ -513,7 +553,13 @@ def identification_context(i: Mapping[str, Any], results: Mapping[str, Any]) -> 
         "facts": facts,
         "rows": rows,
         "cmc_rows": cmc_rows,
+        "inv_rows": inv_rows,
         "index_note": index_note,
+        "warnings": [
+            str(w)
+            for w in _as_list(i.get("warnings"))
+            if str(w) not in {str(x) for x in _as_list(results.get("warnings"))}
+        ],
         "figures": [
             (
                 "cmc",
