@@ -233,10 +233,15 @@ def acquisition() -> dict:
         "n_failed": 3,
         "fta": rate(3, 400, (0.0, 0.018)),
         "failures": [
-            {"image": "s01/1.pgm", "reason": "no_face"},
-            {"image": "s02/7.pgm", "reason": "no_face"},
-            {"image": "s09/3.pgm", "reason": "decode_error"},
-        ],
+            {"image": "s01/1.pgm", "subject": "s01", "reason": "no_face", "detail": ""},
+            {"image": "s02/7.pgm", "subject": "s02", "reason": "no_face", "detail": ""},
+            {
+                "image": "s09/3.pgm",
+                "subject": "s09",
+                "reason": "decode_error",
+                "detail": "truncated file",
+            },
+        ],  # fmt: skip
     }
 
 
@@ -426,7 +431,14 @@ def full_results(**overrides) -> dict:
         "identification": identification(),
         "scale": scale(),
         "acquisition": acquisition(),
-        "model": {"id": "dlib-resnet", "version": "19.24", "weights_sha256": "cd" * 32, "dim": 128},
+        "model": {
+            "id": "dlib-resnet",
+            "version": "19.24",
+            "weights_sha256": "cd" * 32,
+            "dim": 128,
+            "config": {"detector": "hog", "upsample": 1},
+            "files": {},
+        },
         "demographics": demographics(),
         "identification_demographics": identification_demographics(),
         "impact": impact(),

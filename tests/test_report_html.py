@@ -174,6 +174,7 @@ def test_acquisition_and_model(full_report):
     assert "s01/1.pgm" not in page
     assert "not shown here to protect privacy" in t
     assert "Model dlib-resnet" in t and "Embedding size 128" in t
+    assert "Config detector: hog, upsample: 1" in t
     assert "cdcdcdcdcdcd…" in t and f'title="{"cd" * 32}"' in page
 
 
@@ -182,12 +183,13 @@ def test_failed_images_listed_only_when_asked():
     res["settings"]["show_identities"] = True
     page = render_html(res)
     assert "s01/1.pgm" in page and "s09/3.pgm" in page
+    assert "s09/3.pgm s09 decode_error truncated file" in text_of(page)
     assert "not shown here to protect privacy" not in page
 
 
 def test_acquisition_reasons_mapping_used_when_given():
     res = full_results()
-    res["acquisition"] = {"n_images": 10, "n_failed": 5, "reasons": {"too_small": 4, "x": 1}}
+    res["acquisition"] = {"n_images": 10, "n_failed": 5, "by_reason": {"too_small": 4, "x": 1}}
     t = text_of(render_html(res))
     assert "too_small 4" in t and "x 1" in t
 

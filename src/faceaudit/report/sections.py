@@ -18,7 +18,8 @@ Keys read beyond the documented results.json contract (all optional)
 - ``scale.tail_fit``: scalars are listed; ``tail_fit.diagnostic = {score, empirical, fitted, lo?,
   hi?}`` (exceedance probabilities) draws the diagnostic plot; ``tail_fit.threshold_u`` marks u.
 - ``scale.points[].fpir`` may be a full rate (count, n) for measured points.
-- ``acquisition.reasons``: ``{reason: count}`` used when given, else counted from ``failures``.
+- ``acquisition.by_reason`` (or ``reasons``): ``{reason: count}`` used when given, else counted
+  from ``failures``.
 - ``demographics.groups[].fmr_ratio`` / ``fnmr_ratio``: ``{value, ci}`` ratios to the best group;
   ``fmr_supported`` / ``fnmr_supported`` override ``supported`` per rate; ``flags``: list of str.
 - ``impact``: scalars listed, ``impact.sentences`` shown, ``impact.curve = {prevalence, ppv, lo?,
@@ -889,7 +890,7 @@ def acquisition_context(results: Mapping[str, Any]) -> dict[str, Any]:
     m = _as_dict(results.get("model"))
     show_ids = bool(_as_dict(results.get("settings")).get("show_identities"))
     failures = [_as_dict(f) for f in _as_list(a.get("failures"))]
-    reasons = a.get("reasons")
+    reasons = a.get("by_reason", a.get("reasons"))
     if isinstance(reasons, Mapping):
         counts = Counter({str(k): int(v) for k, v in reasons.items() if fmt.is_number(v)})
     else:
@@ -913,7 +914,10 @@ def acquisition_context(results: Mapping[str, Any]) -> dict[str, Any]:
             }
         )
     for key, v in m.items():
-        if key not in {"id", "version", "dim", "weights_sha256"} and isinstance(
+        if key in {"config", "files"} and isinstance(v, Mapping) and v:
+            text = ", ".join(f"{k}: {fmt.fmt_value(x)}" for k, x in v.items())
+            model_rows.append({"label": fmt.humanize_key(key), "value": text, "title": ""})
+        elif key not in {"id", "version", "dim", "weights_sha256"} and isinstance(
             v, str | int | float | bool
         ):
             model_rows.append(
@@ -926,7 +930,13 @@ def acquisition_context(results: Mapping[str, Any]) -> dict[str, Any]:
         "reasons": [{"reason": k, "count": fmt.fmt_count(c)} for k, c in counts.most_common()],
         "show_identities": show_ids,
         "failures": [
-            {"image": str(f.get("image", "")), "reason": str(f.get("reason", ""))} for f in failures
+            {
+                "image": str(f.get("image", "")),
+                "subject": str(f.get("subject") or ""),
+                "reason": str(f.get("reason", "")),
+                "detail": str(f.get("detail") or ""),
+            }
+            for f in failures
         ]
         if show_ids
         else [],
