@@ -272,3 +272,48 @@ def check_ids(column: pa.Array | pa.ChunkedArray, *, name: str) -> None:
     if arr.null_count:
         i = int(np.flatnonzero(arr.is_null().to_numpy(zero_copy_only=False))[0])
         raise BadRecord(i, f"{name} is empty; every row needs a {name} id.")
+
+
+class GrowableArray:
+    """A 1-D array that grows in place: chunks are appended without keeping a list of parts.
+
+    The buffer grows by doubling with ``ndarray.resize``, which calls ``realloc``; for large
+    buffers glibc moves pages with ``mremap`` instead of copying, and pages of the spare
+    capacity are never touched, so peak memory stays near the final size (a list of chunks
+    joined by ``numpy.concatenate`` needs twice that).
+    """
+
+    #: Initial capacity in bytes: above glibc's largest mmap threshold (32 MiB), so the buffer
+    #: is its own mapping from the start and every growth is an ``mremap`` (no copy, no holes
+    #: left in the heap). Untouched pages cost no memory.
+    INITIAL_BYTES = 64 << 20
+
+    def __init__(self, dtype: type | np.dtype) -> None:
+        dtype = np.dtype(dtype)
+        self._buf = np.empty(self.INITIAL_BYTES // dtype.itemsize, dtype=dtype)
+        self._n = 0
+
+    def __len__(self) -> int:
+        return self._n
+
+    def _reserve(self, k: int) -> np.ndarray:
+        need = self._n + k
+        if need > self._buf.shape[0]:
+            self._buf.resize(max(need, 2 * self._buf.shape[0]), refcheck=False)
+        return self._buf[self._n : need]
+
+    def extend_where(self, values: np.ndarray, mask: np.ndarray | None) -> None:
+        """Append ``values[mask]`` (all of ``values`` when ``mask`` is None)."""
+        if mask is None:
+            self._reserve(values.shape[0])[...] = values
+            self._n += values.shape[0]
+            return
+        k = int(np.count_nonzero(mask))
+        np.compress(mask, values, out=self._reserve(k))
+        self._n += k
+
+    def finish(self) -> np.ndarray:
+        """The array (the buffer shrunk to its length); the object must not be used after."""
+        buf, self._buf = self._buf, np.empty(0, dtype=self._buf.dtype)
+        buf.resize(self._n, refcheck=False)
+        return buf

@@ -67,6 +67,7 @@ from faceaudit.io._checks import (
 from faceaudit.io._tabular import (
     BadColumn,
     BadRecord,
+    GrowableArray,
     SubjectCodes,
     check_ids,
     parse_mated,
@@ -87,7 +88,7 @@ __all__ = [
 PathLike = str | os.PathLike[str]
 
 #: Bytes per block for pyarrow's streaming CSV reader (memory per block in flight).
-_CSV_BLOCK_BYTES = 1 << 22
+_CSV_BLOCK_BYTES = 1 << 21
 #: Largest Parquet batch, in rows.
 _PARQUET_BATCH_ROWS = 1 << 18
 _PARQUET_SUFFIXES = (".parquet", ".pq")
@@ -202,11 +203,12 @@ class _Accumulator:
         self.probe_subjects = probe_subjects
         self.reference_subjects = reference_subjects
         self.codes = SubjectCodes()
-        self.gen: list[np.ndarray] = []
-        self.imp: list[np.ndarray] = []
-        self.gen_subj: list[np.ndarray] = []
-        self.imp_subj: list[np.ndarray] = []
-        self.imp_ref: list[np.ndarray] = []
+        self.gen = GrowableArray(np.float64)
+        self.imp = GrowableArray(np.float64)
+        has_subjects = probe_subjects or reference_subjects
+        self.gen_subj = GrowableArray(np.int32) if has_subjects else None
+        self.imp_subj = GrowableArray(np.int32) if probe_subjects else None
+        self.imp_ref = GrowableArray(np.int32) if reference_subjects else None
         self.genuine_fta = 0
         self.impostor_fta = 0
         self.rows = 0
@@ -229,47 +231,40 @@ class _Accumulator:
             gen_missing = int(np.count_nonzero(missing & mated))
             self.genuine_fta += gen_missing
             self.impostor_fta += n_missing - gen_missing
-        self.gen.append(scores[g])
-        self.imp.append(scores[i])
-        subj = probe_codes if probe_codes is not None else reference_codes
-        if subj is not None:
-            self.gen_subj.append(subj[g])
-        if probe_codes is not None:
-            self.imp_subj.append(probe_codes[i])
-        if reference_codes is not None:
-            self.imp_ref.append(reference_codes[i])
-
-    @staticmethod
-    def _join(parts: list[np.ndarray], dtype: type) -> np.ndarray:
-        out = np.concatenate(parts) if parts else np.empty(0, dtype=dtype)
-        parts.clear()
-        return out
+        self.gen.extend_where(scores, g)
+        self.imp.extend_where(scores, i)
+        if self.gen_subj is not None:
+            subj = probe_codes if probe_codes is not None else reference_codes
+            self.gen_subj.extend_where(subj, g)
+        if self.imp_subj is not None:
+            self.imp_subj.extend_where(probe_codes, i)
+        if self.imp_ref is not None:
+            self.imp_ref.extend_where(reference_codes, i)
 
     def finish(
         self, *, path: PathLike, orientation: str, inputs: list[InputFile], what: str
     ) -> ComparisonScores:
-        genuine = self._join(self.gen, np.float64)
-        impostor = self._join(self.imp, np.float64)
+        genuine = self.gen.finish()
+        impostor = self.imp.finish()
         _check_nonempty(genuine, self.genuine_fta, kind="genuine", path=path, what=what)
         _check_nonempty(impostor, self.impostor_fta, kind="impostor", path=path, what=what)
-        has_subjects = self.probe_subjects or self.reference_subjects
         if orientation == "distance":
             np.negative(genuine, out=genuine)
             np.negative(impostor, out=impostor)
         subjects, remap = self.codes.canonical()
 
-        def codes(parts: list[np.ndarray], wanted: bool) -> np.ndarray | None:
-            if not wanted:
+        def codes(parts: GrowableArray | None) -> np.ndarray | None:
+            if parts is None:
                 return None
-            out = self._join(parts, np.int32)
+            out = parts.finish()
             return np.take(remap, out, out=out, mode="clip")  # in place: element i -> i
 
         return ComparisonScores(
             genuine=genuine,
             impostor=impostor,
-            genuine_subject=codes(self.gen_subj, has_subjects),
-            impostor_subject=codes(self.imp_subj, self.probe_subjects),
-            impostor_reference_subject=codes(self.imp_ref, self.reference_subjects),
+            genuine_subject=codes(self.gen_subj),
+            impostor_subject=codes(self.imp_subj),
+            impostor_reference_subject=codes(self.imp_ref),
             subjects=subjects,
             genuine_fta=self.genuine_fta,
             impostor_fta=self.impostor_fta,
