@@ -104,6 +104,14 @@ def embed(
             max_pixels=max_pixels,
             progress=progress_cb,
         )
+    except KeyboardInterrupt:
+        # Workers are terminated and every finished image is in the cache. Exit here with 130:
+        # Typer turns KeyboardInterrupt into a return value that a non-standalone caller may drop.
+        if bar is not None:
+            bar.stop()
+            bar = None
+        console.print("interrupted: finished images are cached; rerun to resume.")
+        raise SystemExit(130) from None
     finally:
         if bar is not None:
             bar.stop()
