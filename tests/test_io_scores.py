@@ -95,6 +95,32 @@ def test_input_file_is_a_plain_frozen_dataclass():
         InputFile("x.csv", "ab")  # type: ignore[call-arg]
 
 
+def test_input_file_pickles_with_its_digest(tmp_path):
+    import pickle
+
+    path = write(tmp_path / "scores.csv", TABLE)
+    info = read_table_scores(path).inputs[0]
+    again = pickle.loads(pickle.dumps(info))
+    assert again == info and again.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_growable_array_grows_in_place_like_concatenate(monkeypatch):
+    from faceaudit.io._tabular import GrowableArray
+
+    monkeypatch.setattr(GrowableArray, "INITIAL_BYTES", 16)
+    rng = np.random.default_rng(3)
+    grow = GrowableArray(np.float64)
+    parts = []
+    for n in rng.integers(0, 50, 200):
+        values = rng.normal(size=n)
+        mask = None if n % 3 == 0 else rng.random(n) < 0.5
+        grow.extend_where(values, mask)
+        parts.append(values if mask is None else values[mask])
+    out = grow.finish()
+    assert out.dtype == np.float64 and out.flags.owndata
+    assert_array_equal(out, np.concatenate(parts))
+
+
 def test_tsv_gzip_bz2_crlf_bom_blank_lines_and_quotes_read_alike(tmp_path):
     check_table(read_table_scores(write(tmp_path / "s.tsv", TABLE.replace(",", "\t"))))
     gz = tmp_path / "s.csv.gz"

@@ -141,6 +141,9 @@ class InputFile:
         """``{"path", "sha256", "records"}`` for ``results.json``."""
         return {"path": self.path, "sha256": self.sha256, "records": self.records}
 
+    def __getstate__(self) -> dict:  # pickle the digest, not the thread computing it
+        return {"path": self.path, "_sha256": self.sha256, "records": self.records}
+
 
 @dataclass
 class ColumnNames:
