@@ -33,6 +33,7 @@ __all__ = ["EmbeddingSet", "read_embeddings", "write_embeddings", "file_sha256"]
 
 _NPZ = {".npz"}
 _PARQUET = {".parquet", ".pq"}
+_BLOCK = 1 << 16  # rows per block when checking and normalising
 
 
 def file_sha256(path: str | os.PathLike[str], *, block: int = 1 << 22) -> str:
@@ -162,7 +163,14 @@ def _validate(
         raise InputError(f"the file holds no embeddings (shape {emb.shape}).", path=path)
     if copy or emb.dtype != np.float32 or not emb.flags.writeable or not emb.flags.c_contiguous:
         emb = np.array(emb, dtype=np.float32, order="C")  # ours to normalise in place
-    finite = np.isfinite(emb).all(axis=1)
+    # row norms, in blocks (no full-size temporary); NaN/inf rows give non-finite norms
+    norms = np.empty(n, dtype=np.float64)
+    for start in range(0, n, _BLOCK):
+        block = emb[start : start + _BLOCK]
+        norms[start : start + block.shape[0]] = np.sqrt(
+            np.einsum("ij,ij->i", block, block, dtype=np.float64)
+        )
+    finite = np.isfinite(norms)
     if not finite.all():
         i = int(np.argmin(finite))
         raise InputError(
@@ -207,7 +215,6 @@ def _validate(
                 path=path,
             )
     if normalise:
-        norms = np.linalg.norm(emb, axis=1)
         zero = norms == 0
         if zero.any():
             i = int(np.argmax(zero))
@@ -216,7 +223,8 @@ def _validate(
                 "that sample.",
                 path=path,
             )
-        emb /= norms[:, None]
+        for start in range(0, n, _BLOCK):
+            emb[start : start + _BLOCK] /= norms[start : start + _BLOCK, None].astype(np.float32)
     return emb, subj, samp, grp
 
 
