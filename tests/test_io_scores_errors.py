@@ -441,6 +441,14 @@ def test_pyeer_npy_given_as_text(tmp_path):
     assert_names(info.value, g, None, "NumPy .npy file")
 
 
+def test_pyeer_truncated_gzip(tmp_path):
+    data = gzip.compress(b"0.5\n0.25\n" * 50000)
+    g = write(tmp_path / "genuine.txt.gz", data[: len(data) // 2])
+    with pytest.raises(InputError) as info:
+        read_pyeer(g, write(tmp_path / "i.txt", "0.1\n"))
+    assert_names(info.value, g, None, "truncated")
+
+
 def test_pyeer_invalid_utf8(tmp_path):
     err, g, _ = pyeer_error(tmp_path, b"0.9\n0.8\n\xff\xfe\n")
     assert_names(err, g, 3, "not")
@@ -493,6 +501,16 @@ def test_bob_nan_is_not_an_error_but_all_genuine_nan_is(tmp_path):
 def test_bob_no_genuine_comparisons(tmp_path):
     err, path = bob_error(tmp_path, "a b x 0.9\nb a y 0.1\n")
     assert_names(err, path, None, "no genuine (mated) comparisons", "claimed_id equals")
+
+
+@pytest.mark.parametrize("cut", [0.02, 0.5])
+def test_bob_truncated_gzip(tmp_path, cut):
+    rows = "".join(f"s{i % 7} s{i % 5} img{i} 0.{i}\n" for i in range(30000))
+    data = gzip.compress(rows.encode())
+    path = write(tmp_path / "scores.txt.gz", data[: int(len(data) * cut)])
+    with pytest.raises(InputError) as info:
+        read_bob(path)
+    assert_names(info.value, path, None, "truncated")
 
 
 def test_bob_empty_file(tmp_path):

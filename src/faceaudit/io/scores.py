@@ -861,7 +861,10 @@ _PYEER_ADVICE = "fix or remove the line (a pyeer score file holds one number per
 
 def _text_unreadable(p: Path, path: PathLike, rows_before: int, exc: BaseException) -> InputError:
     """Locate why pyarrow could not read a text file (bad UTF-8, stray delimiter, truncation)."""
-    found = locate_nonempty_line(p, rows_before)
+    try:
+        found = locate_nonempty_line(p, rows_before)
+    except (OSError, EOFError) as err:
+        found, exc = None, err
     if found is not None:
         try:
             for number, raw in iter_lines_from(p, *found):
@@ -916,13 +919,18 @@ def read_pyeer(
 
 def _bob_layout(p: Path, path: PathLike) -> tuple[int, str | None]:
     """Number of fields (4 or 5) and a single-character delimiter, from the first line."""
-    with open_binary(p) as fh:
-        number = 0
-        for number, raw in enumerate(fh, start=1):  # noqa: B007
-            if raw.strip():
-                break
-        else:
-            raise InputError("holds only blank lines; give a bob score file.", path=path)
+    try:
+        with open_binary(p) as fh:
+            number = 0
+            for number, raw in enumerate(fh, start=1):  # noqa: B007
+                if raw.strip():
+                    break
+            else:
+                raise InputError("holds only blank lines; give a bob score file.", path=path)
+    except (OSError, EOFError) as exc:
+        raise InputError(
+            f"could not be read ({exc}); the file is truncated or corrupt.", path=path
+        ) from None
     try:
         text = raw.decode("utf-8").rstrip("\r\n")
     except UnicodeDecodeError:
