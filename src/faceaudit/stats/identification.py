@@ -175,11 +175,16 @@ def search_outcomes(
     cand = lists.candidates
     scores = lists.scores
     L = lists.list_length
-    # candidate codes -> subject names -> compare with the probe's subject
-    table = np.append(lists.subjects.astype(str), "\x00none")
+    # the probe subject's code in the candidate table (-2: never a candidate), compared as ints
     mi = np.nonzero(mated)[0]
-    names = table[cand[mi]] if L else np.empty((mi.size, 0), dtype=str)
-    is_mate = names == subj[mi][:, None] if L else np.zeros((mi.size, 0), dtype=bool)
+    table = lists.subjects.astype(str)
+    order = np.argsort(table, kind="stable")
+    pos = np.clip(np.searchsorted(table[order], subj[mi]), 0, max(table.size - 1, 0))
+    mate_code = np.full(mi.size, -2, dtype=np.int64)
+    if table.size:
+        hit = table[order][pos] == subj[mi]
+        mate_code[hit] = order[pos[hit]]
+    is_mate = cand[mi] == mate_code[:, None] if L else np.zeros((mi.size, 0), dtype=bool)
     found = is_mate.any(axis=1)
     pos = np.argmax(is_mate, axis=1) if L else np.zeros(mi.size, dtype=np.int64)
     mate_rank = np.where(found, pos + 1, 0).astype(np.int64)
