@@ -7,6 +7,15 @@ from pathlib import Path
 import typer
 
 from faceaudit.commands._common import Log, check_bootstrap, check_targets, parse_floats
+from faceaudit.commands._demographics import (
+    BY_OPTION,
+    METADATA_OPTION,
+    METADATA_SUBJECT_COLUMN_OPTION,
+    THRESHOLD_FROM_OPTION,
+    add_demographics,
+    check_demographics_options,
+    demographics_from_options,
+)
 from faceaudit.errors import InputError
 
 
@@ -40,6 +49,10 @@ def errors(
     threshold: list[str] | None = typer.Option(
         None, "--threshold", help="Also report FMR/FNMR at these thresholds (file's own units)."
     ),
+    metadata: Path | None = METADATA_OPTION,
+    by: str | None = BY_OPTION,
+    threshold_from: str = THRESHOLD_FROM_OPTION,
+    metadata_subject_column: str = METADATA_SUBJECT_COLUMN_OPTION,
     bootstrap: int = typer.Option(1000, help="Bootstrap replicates for intervals (0: none)."),
     confidence: float = typer.Option(0.95, help="Confidence level of the intervals."),
     seed: int = typer.Option(0, help="Seed of the bootstrap."),
@@ -64,6 +77,10 @@ def errors(
     check_bootstrap(bootstrap, confidence)
     if out is not None and out.exists() and not force:
         raise InputError("the output folder already exists; pass --force to replace it.", path=out)
+
+    meta = check_demographics_options(
+        metadata, by, threshold_from=threshold_from, subject_column=metadata_subject_column
+    )
 
     log = Log(quiet=quiet or json_out == "-" and out is None)
     orientation = "similarity" if similarity else "distance"
@@ -101,6 +118,14 @@ def errors(
         warnings=result.warnings,
     )
     results["verification"] = result.to_json()
+    if meta is not None:
+        with log.stage(f"demographic differentials by {by}"):
+            demo = demographics_from_options(
+                data, metadata, by, threshold_from=threshold_from,
+                subject_column=metadata_subject_column, bootstrap=bootstrap,
+                confidence=confidence, seed=seed, verification=result, meta=meta,
+            )
+        add_demographics(results, demo)
     if out is not None:
         with log.stage("writing report"):
             write_output(results, out, force=force, log=log.text())
