@@ -167,13 +167,18 @@ class ComparisonScores:
         1-D, all finite, similarity-oriented (distance scores negated). float64, or the
         ``.npy`` file's own float32/float64 memory map (never copied) for :func:`read_npy`.
     genuine_subject : numpy.ndarray or None
-        int32 codes into :attr:`subjects`: the subject of each genuine comparison.
+        int32 codes into :attr:`subjects`: the subject of each genuine comparison. A table
+        with only one of the two subject columns fills the arrays it can: ``genuine_subject``
+        and ``impostor_subject`` from ``probe_subject``, or ``genuine_subject`` and
+        ``impostor_reference_subject`` from ``reference_subject``.
     impostor_subject : numpy.ndarray or None
         int32 codes: the **probe** subject of each impostor comparison.
     impostor_reference_subject : numpy.ndarray or None
         int32 codes: the reference subject of each impostor comparison.
     subjects : list of str
-        Code -> subject id; empty when the input has no subject ids.
+        Code -> subject id, sorted (so codes do not depend on row order or chunking); every
+        listed subject occurs in the file, possibly only in rows without a score. Empty when
+        the input has no subject ids.
     genuine_fta, impostor_fta : int
         Genuine / impostor comparisons whose score is missing (failures to acquire).
     orientation : str
