@@ -73,6 +73,16 @@ def _atomic(path: Path, force: bool, write) -> None:
         raise
 
 
+def _string_array(pa, values):
+    """A pyarrow string array from Python strings, without pyarrow's pandas checks."""
+    encoded = [str(v).encode("utf-8") for v in values]
+    offsets = np.zeros(len(encoded) + 1, dtype=np.int32)
+    np.cumsum([len(e) for e in encoded], out=offsets[1:])
+    return pa.StringArray.from_buffers(
+        len(encoded), pa.py_buffer(offsets), pa.py_buffer(b"".join(encoded))
+    )
+
+
 def save_embeddings(
     result: EmbeddingResult, path: str | os.PathLike[str], *, force: bool = False
 ) -> Path:
@@ -93,16 +103,22 @@ def save_embeddings(
         import pyarrow as pa
         import pyarrow.parquet as pq
 
-        columns = {
-            "subject": pa.array(list(map(str, result.subjects)), pa.string()),
-            "sample": pa.array(list(map(str, result.samples)), pa.string()),
-            "embedding": pa.FixedSizeListArray.from_arrays(
-                pa.array(emb.reshape(-1), pa.float32()), result.dim
-            ),
-        }
-        for name, values in result.metadata.items():
-            columns[name] = pa.array(list(map(str, values)), pa.string())
-        table = pa.table(columns).replace_schema_metadata({"faceaudit": header})
+        # Arrays are built from buffers: pa.array() would import pandas (about a second), which
+        # would dominate a run served from the cache.
+        values = pa.Array.from_buffers(
+            pa.float32(), emb.size, [None, pa.py_buffer(emb.reshape(-1))]
+        )
+        names = ["subject", "sample", "embedding"]
+        arrays = [
+            _string_array(pa, result.subjects),
+            _string_array(pa, result.samples),
+            pa.FixedSizeListArray.from_arrays(values, result.dim),
+        ]
+        for name, column in result.metadata.items():
+            names.append(name)
+            arrays.append(_string_array(pa, column))
+        table = pa.Table.from_arrays(arrays, names=names)
+        table = table.replace_schema_metadata({"faceaudit": header})
         _atomic(path, force, lambda tmp: pq.write_table(table, tmp, compression="zstd"))
     else:
         arrays = {
