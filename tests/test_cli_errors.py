@@ -36,8 +36,10 @@ def table(tmp_path):
 
 def test_errors_writes_report_and_contract(table, tmp_path):
     out = tmp_path / "audit"
-    assert run("errors", "--scores", str(table), "--out", str(out), "--bootstrap", "200",
-               "--quiet") == 0
+    assert (
+        run("errors", "--scores", str(table), "--out", str(out), "--bootstrap", "200", "--quiet")
+        == 0
+    )
     res = json.loads((out / "results.json").read_text())
     assert (out / "report.html").is_file() and any((out / "figures").iterdir())
     v = res["verification"]
@@ -64,8 +66,20 @@ def test_existing_output_is_refused_without_force(table, tmp_path, capsys):
     assert run("errors", "--scores", str(table), "--out", str(out), "--bootstrap", "0") == 2
     assert "already exists" in capsys.readouterr().err
     assert (out / "mine.txt").read_text() == "keep me"
-    assert run("errors", "--scores", str(table), "--out", str(out), "--bootstrap", "0",
-               "--force", "--quiet") == 0
+    assert (
+        run(
+            "errors",
+            "--scores",
+            str(table),
+            "--out",
+            str(out),
+            "--bootstrap",
+            "0",
+            "--force",
+            "--quiet",
+        )
+        == 0
+    )
     assert not (out / "mine.txt").exists() and (out / "results.json").exists()
 
 
@@ -73,8 +87,23 @@ def test_json_to_stdout_and_distance_orientation(tmp_path, capsys):
     g, i = tmp_path / "gen.txt", tmp_path / "imp.txt"
     g.write_text("0.1\n0.3\n0.3\n0.5\n")  # distances: lower = more similar
     i.write_text("0.9\n0.5\n0.5\n0.3\n")
-    assert run("errors", "--genuine", str(g), "--impostor", str(i), "--distance",
-               "--threshold", "0.3", "--bootstrap", "0", "--json", "-") == 0
+    assert (
+        run(
+            "errors",
+            "--genuine",
+            str(g),
+            "--impostor",
+            str(i),
+            "--distance",
+            "--threshold",
+            "0.3",
+            "--bootstrap",
+            "0",
+            "--json",
+            "-",
+        )
+        == 0
+    )
     res = json.loads(capsys.readouterr().out)
     v = res["verification"]
     assert v["threshold_units"] == "distance"
@@ -89,8 +118,20 @@ def test_npy_and_bob_inputs(tmp_path, capsys):
     rng = np.random.default_rng(1)
     np.save(tmp_path / "g.npy", rng.normal(0.7, 0.1, 500).astype(np.float32))
     np.save(tmp_path / "i.npy", rng.normal(0.2, 0.1, 5000).astype(np.float32))
-    assert run("errors", "--genuine", str(tmp_path / "g.npy"), "--impostor",
-               str(tmp_path / "i.npy"), "--bootstrap", "0", "--json", "-") == 0
+    assert (
+        run(
+            "errors",
+            "--genuine",
+            str(tmp_path / "g.npy"),
+            "--impostor",
+            str(tmp_path / "i.npy"),
+            "--bootstrap",
+            "0",
+            "--json",
+            "-",
+        )
+        == 0
+    )
     assert json.loads(capsys.readouterr().out)["verification"]["n_impostor"] == 5000
     bob = tmp_path / "scores-dev"
     bob.write_text("a a a/1.png 0.9\na b b/1.png 0.2\nb b b/2.png 0.8\nb a a/2.png 0.3\n")
@@ -114,7 +155,8 @@ def test_bad_input_exits_2_with_one_clear_message(tmp_path, content, needle):
     path.write_text(content)
     proc = subprocess.run(
         [sys.executable, "-m", "faceaudit", "errors", "--scores", str(path), "--json", "-"],
-        capture_output=True, text=True,
+        capture_output=True,
+        text=True,
     )
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr
@@ -128,8 +170,9 @@ def test_option_errors_exit_2(table):
 
 
 def test_version():
-    proc = subprocess.run([sys.executable, "-m", "faceaudit", "--version"],
-                          capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-m", "faceaudit", "--version"], capture_output=True, text=True
+    )
     assert proc.returncode == 0 and proc.stdout.startswith("faceaudit ")
 
 

@@ -67,7 +67,10 @@ def test_comparison_bootstrap_understates_clustered_uncertainty():
     x, units = _clustered(rng, 100, 50, 1.0)
     by_subj = Resampler(n_units=100, n_boot=500, seed=0)
     by_comp = Resampler(n_units=0, n_boot=500, seed=0)
-    w_s = np.diff(percentile_interval(replicate_rates_ge(by_subj, ScoreSet(x, units=units), [1.5]),
-                                      0.95)[:, 0])
+    w_s = np.diff(
+        percentile_interval(replicate_rates_ge(by_subj, ScoreSet(x, units=units), [1.5]), 0.95)[
+            :, 0
+        ]
+    )
     w_c = np.diff(percentile_interval(replicate_rates_ge(by_comp, ScoreSet(x), [1.5]), 0.95)[:, 0])
     assert w_s[0] > 2 * w_c[0]

@@ -52,7 +52,10 @@ def test_operating_threshold_hand_checked(target, thr, fm, fnm, supported):
     g, i = sets(GEN, IMP, tail=1)  # tail 1 forces the exact look inside cells
     op = operating_threshold(i, g, target)
     assert (op.threshold, op.negatives_ge, op.positives_lt, op.supported) == (
-        thr, fm, fnm, supported
+        thr,
+        fm,
+        fnm,
+        supported,
     )
 
 
@@ -96,16 +99,16 @@ def _random_case(rng, kind):
 def test_rates_equal_sklearn_and_pyeer_at_every_threshold(kind, seed):
     rng = np.random.default_rng(seed)
     g, i = _random_case(rng, kind)
-    G, I = sets(g, i, tail=16, chunk=997)
+    gen_set, imp_set = sets(g, i, tail=16, chunk=997)
     y, s = np.r_[np.ones(g.size), np.zeros(i.size)], np.r_[g, i]
     fpr, fnr, thr = sk_det_curve(y, s)
     pt, pfm, pfnm = calculate_roc(g, i)
     for t, a, b in zip(thr, fpr, fnr, strict=True):
-        assert abs(I.count_ge(t) / i.size - a) <= 1e-12
-        assert abs(G.count_lt(t) / g.size - b) <= 1e-12
+        assert abs(imp_set.count_ge(t) / i.size - a) <= 1e-12
+        assert abs(gen_set.count_lt(t) / g.size - b) <= 1e-12
     for t, a, b in zip(pt[::7], pfm[::7], pfnm[::7], strict=True):
-        assert abs(I.count_ge(t) / i.size - a) <= 1e-12
-        assert abs(G.count_lt(t) / g.size - b) <= 1e-12
+        assert abs(imp_set.count_ge(t) / i.size - a) <= 1e-12
+        assert abs(gen_set.count_lt(t) / g.size - b) <= 1e-12
 
 
 @pytest.mark.parametrize("kind", ["float", "int", "3dp"])
@@ -113,27 +116,28 @@ def test_rates_equal_sklearn_and_pyeer_at_every_threshold(kind, seed):
 def test_fmr_target_threshold_is_the_best_the_data_allow(kind, seed):
     rng = np.random.default_rng(100 + seed)
     g, i = _random_case(rng, kind)
-    G, I = sets(g, i, tail=16, chunk=997)
-    fpr, tpr, thr = roc_curve(np.r_[np.ones(g.size), np.zeros(i.size)], np.r_[g, i],
-                              drop_intermediate=False)
+    gen_set, imp_set = sets(g, i, tail=16, chunk=997)
+    fpr, tpr, thr = roc_curve(
+        np.r_[np.ones(g.size), np.zeros(i.size)], np.r_[g, i], drop_intermediate=False
+    )
     fnr = 1 - tpr
     for target in (0.3, 0.1, 1e-2, 1e-3):
-        op = operating_threshold(I, G, target)
+        op = operating_threshold(imp_set, gen_set, target)
         ok = fpr <= target
         assert op.negatives_ge / i.size <= target
         assert op.positives_lt / g.size == pytest.approx(fnr[ok].min(), abs=1e-12)
-        assert op.negatives_ge == I.count_ge(op.threshold)
-        assert op.positives_lt == G.count_lt(op.threshold)
+        assert op.negatives_ge == imp_set.count_ge(op.threshold)
+        assert op.positives_lt == gen_set.count_lt(op.threshold)
 
 
 @pytest.mark.parametrize("seed", range(6))
 def test_eer_matches_sklearn_det_crossing(seed):
     rng = np.random.default_rng(200 + seed)
     g, i = _random_case(rng, ["float", "int", "3dp"][seed % 3])
-    G, I = sets(g, i, tail=8, chunk=1000)
+    gen_set, imp_set = sets(g, i, tail=8, chunk=1000)
     fpr, fnr, _ = sk_det_curve(np.r_[np.ones(g.size), np.zeros(i.size)], np.r_[g, i])
     j = np.argmin(np.abs(fpr - fnr))
-    e = equal_error_rate(G, I)
+    e = equal_error_rate(gen_set, imp_set)
     assert abs(e.fmr - e.fnmr) == pytest.approx(abs(fpr[j] - fnr[j]), abs=1e-12)
     assert e.value == pytest.approx((fpr[j] + fnr[j]) / 2, abs=abs(fpr[j] - fnr[j]) / 2 + 1e-12)
 
@@ -141,8 +145,8 @@ def test_eer_matches_sklearn_det_crossing(seed):
 def test_det_curve_points_are_exact_counts():
     rng = np.random.default_rng(5)
     g, i = rng.normal(0.6, 0.2, 5000), rng.normal(0.2, 0.2, 50000)
-    G, I = sets(g, i, tail=32)
-    d = det_curve(G, I)
+    gen_set, imp_set = sets(g, i, tail=32)
+    d = det_curve(gen_set, imp_set)
     for t, a, b in list(zip(d.threshold, d.fmr, d.fnmr, strict=True))[::50]:
         assert a == np.mean(i >= t) and b == np.mean(g < t)
     thin = d.thinned(100)
@@ -164,10 +168,10 @@ def test_auc_grid_estimate_within_its_stated_error():
     st.lists(st.integers(-1, 22), min_size=2, max_size=8),
 )
 def test_rates_are_monotone_in_threshold(g, i, ts):
-    G, I = sets(np.array(g) / 10, np.array(i) / 10, tail=2, chunk=7)
+    gen_set, imp_set = sets(np.array(g) / 10, np.array(i) / 10, tail=2, chunk=7)
     ts = sorted(t / 10 for t in ts)
-    fm = [I.count_ge(t) for t in ts]
-    fnm = [G.count_lt(t) for t in ts]
+    fm = [imp_set.count_ge(t) for t in ts]
+    fnm = [gen_set.count_lt(t) for t in ts]
     assert fm == sorted(fm, reverse=True) and fnm == sorted(fnm)
 
 
@@ -178,17 +182,17 @@ def test_float32_memmap_scores_give_exact_thresholds(tmp_path):
     i = rng.normal(0.1, 0.15, 200_000).astype(np.float32)
     np.save(tmp_path / "g.npy", g)
     np.save(tmp_path / "i.npy", i)
-    G = ScoreSet(np.load(tmp_path / "g.npy", mmap_mode="r"), tail=8, chunk_size=1 << 16)
-    I = ScoreSet(np.load(tmp_path / "i.npy", mmap_mode="r"), tail=8, chunk_size=1 << 16)
+    gen_set = ScoreSet(np.load(tmp_path / "g.npy", mmap_mode="r"), tail=8, chunk_size=1 << 16)
+    imp_set = ScoreSet(np.load(tmp_path / "i.npy", mmap_mode="r"), tail=8, chunk_size=1 << 16)
     g64, i64 = np.sort(g.astype(np.float64)), np.sort(i.astype(np.float64))
     for target in (1e-1, 1e-2, 1e-3, 1e-4):
-        op = operating_threshold(I, G, target)
+        op = operating_threshold(imp_set, gen_set, target)
         k = max_false_positives(target, i.size)
         v = i64[i.size - k - 1]  # the (k+1)-th largest impostor
         both = np.concatenate([g64, i64])
         assert op.threshold == both[both > v].min()
         assert op.negatives_ge == int((i64 >= op.threshold).sum()) <= k
         assert op.positives_lt == int((g64 < op.threshold).sum())
-    e = equal_error_rate(G, I)
+    e = equal_error_rate(gen_set, imp_set)
     assert e.impostor_ge == int((i64 >= e.threshold).sum())
     assert e.genuine_lt == int((g64 < e.threshold).sum())

@@ -57,5 +57,9 @@ def synthetic_comparisons(
         impostor_reference_subject=ref.astype(np.int32),
         subjects=[f"synthetic-{k:04d}" for k in range(s)],
         orientation="similarity",
-        inputs=[InputFile(path=f"<synthetic, seed {seed}>", sha256="", records=genuine.size + impostor.size)],
+        inputs=[
+            InputFile(
+                path=f"<synthetic, seed {seed}>", sha256="", records=genuine.size + impostor.size
+            )
+        ],
     )

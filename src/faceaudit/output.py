@@ -35,7 +35,9 @@ class OutputDir:
             raise InputError("the output path exists and is not a folder.", path=self.path)
         parent = self.path.absolute().parent
         parent.mkdir(parents=True, exist_ok=True)
-        self.tmp = Path(tempfile.mkdtemp(prefix=f".{self.path.name}.", suffix=".partial", dir=parent))
+        self.tmp = Path(
+            tempfile.mkdtemp(prefix=f".{self.path.name}.", suffix=".partial", dir=parent)
+        )
         return self.tmp
 
     def __exit__(self, exc_type, exc, tb) -> None:

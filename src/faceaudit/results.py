@@ -54,7 +54,7 @@ def new_results(
 def write_output(
     results: dict, out: str | Path, *, force: bool = False, report: bool = True, log: str = ""
 ) -> Path:
-    """Write ``results.json`` (and ``report.html`` + ``figures/``) atomically into folder ``out``."""
+    """Write ``results.json`` (+ ``report.html``, ``figures/``) atomically into folder ``out``."""
     out = Path(out)
     with OutputDir(out, force=force) as tmp:
         (tmp / "results.json").write_text(dump_json(results), encoding="utf-8")

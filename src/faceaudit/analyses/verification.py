@@ -161,7 +161,8 @@ def clopper_pearson(count: int, n: int, confidence: float) -> tuple[float, float
 def score_sets(scores: ComparisonScores) -> tuple[ScoreSet, ScoreSet, int]:
     """Genuine and impostor :class:`ScoreSet` with subject units, and the number of subjects.
 
-    Units are given only when both sets carry subject ids (else the bootstrap unit is the comparison).
+    Units are given only when both sets carry subject ids (else the bootstrap unit is the
+    comparison).
     """
     by_subject = scores.genuine_subject is not None and scores.impostor_subject is not None
     n_units = len(scores.subjects) if by_subject else 0
@@ -257,16 +258,19 @@ def verify(
             rn = replicate_rates_ge(resampler, genuine, internal, lt=True)
             cis_fmr = percentile_interval(rf, confidence).T
             cis_fnmr = percentile_interval(rn, confidence).T
-        eer_ci = tuple(float(v) for v in percentile_interval(
-            _replicate_eers(resampler, genuine, impostor), confidence
-        ))
+        eer_ci = tuple(
+            float(v)
+            for v in percentile_interval(_replicate_eers(resampler, genuine, impostor), confidence)
+        )
 
     def rates_at(t: float, k: int) -> tuple[Rate, Rate, Rate | None, Rate | None]:
         fm, fnm = impostor.count_ge(t), genuine.count_lt(t)
-        fmr = make_rate(fm, ni, None if cis_fmr is None else tuple(cis_fmr[k]),
-                        confidence=confidence)
-        fnmr = make_rate(fnm, ng, None if cis_fnmr is None else tuple(cis_fnmr[k]),
-                         confidence=confidence)
+        fmr = make_rate(
+            fm, ni, None if cis_fmr is None else tuple(cis_fmr[k]), confidence=confidence
+        )
+        fnmr = make_rate(
+            fnm, ng, None if cis_fnmr is None else tuple(cis_fnmr[k]), confidence=confidence
+        )
         gfmr = gfnmr = None
         if scores.genuine_fta or scores.impostor_fta:
             n_gi, n_gg = ni + scores.impostor_fta, ng + scores.genuine_fta

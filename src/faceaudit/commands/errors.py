@@ -92,7 +92,11 @@ def errors(
     )
     with log.stage("reading scores"):
         data = load_scores(
-            table=scores, genuine=genuine, impostor=impostor, bob=bob, columns=columns,
+            table=scores,
+            genuine=genuine,
+            impostor=impostor,
+            bob=bob,
+            columns=columns,
             orientation=orientation,
         )
     with log.stage(
@@ -100,8 +104,12 @@ def errors(
         + (f", {bootstrap} bootstrap replicates)" if bootstrap else ")")
     ):
         result = verify(
-            data, fmr_targets=targets, thresholds=extra, bootstrap=bootstrap,
-            confidence=confidence, seed=seed,
+            data,
+            fmr_targets=targets,
+            thresholds=extra,
+            bootstrap=bootstrap,
+            confidence=confidence,
+            seed=seed,
         )
     results = new_results(
         title=title,
@@ -121,9 +129,16 @@ def errors(
     if meta is not None:
         with log.stage(f"demographic differentials by {by}"):
             demo = demographics_from_options(
-                data, metadata, by, threshold_from=threshold_from,
-                subject_column=metadata_subject_column, bootstrap=bootstrap,
-                confidence=confidence, seed=seed, verification=result, meta=meta,
+                data,
+                metadata,
+                by,
+                threshold_from=threshold_from,
+                subject_column=metadata_subject_column,
+                bootstrap=bootstrap,
+                confidence=confidence,
+                seed=seed,
+                verification=result,
+                meta=meta,
             )
         add_demographics(results, demo)
     if out is not None:

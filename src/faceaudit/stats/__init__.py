@@ -1,7 +1,7 @@
 """The engine: mergeable score distributions and the exact error rates computed from them.
 
-Central concept: a :class:`ScoreDistribution` (exact counts on a fixed, data-independent grid plus the
-exact extreme scores) summarises any number of scores in bounded memory and merges exactly by
+Central concept: a :class:`ScoreDistribution` (exact counts on a fixed, data-independent grid
+plus the exact extreme scores) summarises any number of scores in bounded memory and merges exactly by
 addition; a :class:`ScoreSet` pairs it with the scores themselves so that every rate is the exact
 count at its reported threshold (one extra look inside the single grid cell that holds a threshold).
 

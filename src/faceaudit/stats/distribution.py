@@ -6,17 +6,17 @@ scores exactly. Two summaries of disjoint data merge by addition (:meth:`ScoreDi
 associative, commutative and exact), so one code path serves a stream of 10^12 comparisons, the
 blocks of a bootstrap, per-group splits and a cluster's map/reduce.
 
-From a summary alone, the number of scores ``>= t`` is exact whenever ``t`` sits on a cell edge or in
-a cell that the exact tails cover; elsewhere :class:`faceaudit.stats.scoreset.ScoreSet` takes a second,
-exact look at the one cell that holds ``t``.
+From a summary alone, the number of scores ``>= t`` is exact whenever ``t`` sits on a cell edge
+or in a cell that the exact tails cover; elsewhere :class:`faceaudit.stats.scoreset.ScoreSet` takes
+a second, exact look at the one cell that holds ``t``.
 """
 
 from __future__ import annotations
 
 import mmap
 import os
-from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TypeVar
 

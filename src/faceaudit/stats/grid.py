@@ -1,13 +1,14 @@
 """The fixed score grid under every mergeable summary.
 
-A score (any float, converted exactly to float64) maps to an order-preserving 64-bit key: the IEEE-754
-bit pattern with negative numbers' bits inverted and non-negative numbers' sign bit set, so that
-``a < b`` exactly when ``key(a) < key(b)`` (``-0.0`` is folded into ``+0.0`` first). A *cell* is the
-top :data:`CELL_BITS` bits of the key: sign, the 11 exponent bits and the 8 leading mantissa bits.
-Cells are therefore fixed for all data (two summaries of different data sets share them and merge by
-adding counts), logarithmic in width (a relative width of at most 2^-8 = 0.39% of the score's
-magnitude), and ordered like the scores they hold. Where a figure needs more than a cell's count, the
-engine looks at the exact values inside that one cell (see :mod:`faceaudit.stats.scoreset`).
+A score (any float, converted exactly to float64) maps to an order-preserving 64-bit key: the
+IEEE-754 bit pattern with negative numbers' bits inverted and non-negative numbers' sign bit set, so
+that ``a < b`` exactly when ``key(a) < key(b)`` (``-0.0`` is folded into ``+0.0`` first). A *cell*
+is the top :data:`CELL_BITS` bits of the key: sign, the 11 exponent bits and the 8 leading mantissa
+bits. Cells are therefore fixed for all data (two summaries of different data sets share them and
+merge by adding counts), logarithmic in width (a relative width of at most 2^-8 = 0.39% of the
+score's magnitude), and ordered like the scores they hold. Where a figure needs more than a cell's
+count, the engine looks at the exact values inside that one cell (see
+:mod:`faceaudit.stats.scoreset`).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ _SIGN = np.int64(-(2**63))
 
 
 def order_keys(values: np.ndarray) -> np.ndarray:
-    """Order-preserving uint64 keys of ``values`` (converted to float64; ``-0.0`` becomes ``0.0``)."""
+    """Order-preserving uint64 keys of ``values`` (as float64; ``-0.0`` becomes ``0.0``)."""
     x = np.array(values, dtype=np.float64, copy=True)
     x += 0.0  # folds -0.0 into +0.0 (IEEE-754)
     bits = x.view(np.int64)

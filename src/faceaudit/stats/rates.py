@@ -33,7 +33,8 @@ from faceaudit.stats.scoreset import ScoreSet
 class OperatingThreshold:
     """The threshold chosen for a target rate of false positives.
 
-    ``threshold`` is the smallest observed score ``t`` with ``negatives_ge / n_negatives <= target``,
+    ``threshold`` is the smallest observed score ``t`` with
+    ``negatives_ge / n_negatives <= target``,
     which gives the lowest ``positives_lt`` any threshold can give under that constraint.
     ``supported`` is False when ``n_negatives < 3 / target``: fewer negatives than needed to observe
     the target rate at all (ISO/IEC 19795-1 "rule of 3"), so the figure must not be quoted.
@@ -81,9 +82,9 @@ def operating_threshold(
     Notes
     -----
     With ``k = floor(target * n)`` and ``v`` the ``(k+1)``-th largest negative score, any threshold
-    above ``v`` admits at most ``k`` negatives; the smallest observed score above ``v`` (in either set)
-    is the lowest such threshold and so minimises the positives' error. If ``k >= n`` every threshold
-    qualifies and the lowest observed score is taken.
+    above ``v`` admits at most ``k`` negatives; the smallest observed score above ``v`` (in
+    either set) is the lowest such threshold and so minimises the positives' error. If ``k >= n``
+    every threshold     qualifies and the lowest observed score is taken.
     """
     if not 0.0 < target <= 1.0:
         raise ValueError("target must be in (0, 1]")
@@ -92,9 +93,10 @@ def operating_threshold(
         raise ValueError("no negative scores")
     k = max_false_positives(target, n)
     if k >= n:
-        t = min(float(negatives.distribution.low[0]), *(
-            [float(positives.distribution.low[0])] if positives.n else []
-        ))
+        t = min(
+            float(negatives.distribution.low[0]),
+            *([float(positives.distribution.low[0])] if positives.n else []),
+        )
     else:
         v = negatives.kth_largest(k + 1)
         above = smallest_above([negatives, positives] if positives.n else [negatives], v)
@@ -154,7 +156,7 @@ class EqualErrorRate:
 
 
 def _edge_counts(genuine: ScoreSet, impostor: ScoreSet):
-    """Union of non-empty cells, with exact #impostor >= and #genuine < at each cell's lower edge."""
+    """Union of non-empty cells; exact #impostor >= and #genuine < at each cell's lower edge."""
     gd, idist = genuine.distribution, impostor.distribution
     cells = np.union1d(gd.cells, idist.cells)
     g = np.zeros(cells.size, np.int64)
