@@ -3,12 +3,12 @@
 :class:`ScoreSet` keeps a reference to the scores (an in-memory or memory-mapped 1-D array, never
 copied whole), their bootstrap unit (subject code) if known, and a lazily built
 :class:`~faceaudit.stats.distribution.ScoreDistribution`. Counts at a threshold come from the
-summary's cells plus one exact look inside the single cell that holds the threshold; those looks are batched
-(:meth:`ScoreSet.prefetch`) so that all operating points of an analysis cost one extra pass at most,
-and none when the exact tails already hold the cell.
+summary's cells plus one exact look inside the single cell that holds the threshold; those looks are
+batched (:meth:`ScoreSet.prefetch`) so that all operating points of an analysis cost one extra pass
+at most, and none when the exact tails already hold the cell.
 
-Convention (ISO/IEC 19795-1): higher score = more similar; a comparison matches when
-``score >= threshold``.
+Convention (ISO/IEC 19795-1): higher score = more similar; a comparison matches when ``score >=
+threshold``.
 """
 
 from __future__ import annotations
