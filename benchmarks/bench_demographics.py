@@ -375,37 +375,49 @@ def write_results(rows, repeats, runs, real, started, load_start, load_end, quic
         "",
         f"Median of {repeats} run(s); wall time of the whole process; peak RSS of the process.",
         "",
-        "| bootstrap | case | runs | wall s (median) | peak RSS MB "
+        "| bootstrap | case | runs | wall s (median) | wall s (min) | peak RSS MB "
         "| in-process stages, s (median) |",
-        "|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|",
     ]
     ratios = {}
     for boot in (1000, 0):
-        med = {}
+        med, low = {}, {}
         for case in ("plain", "by"):
             rs = [r for r in runs[(case, boot)] if r.returncode == 0]
             bad = [r for r in runs[(case, boot)] if r.returncode != 0]
             label = "without groups" if case == "plain" else "--by sex,age_band (9 groups)"
             if rs:
                 med[case] = statistics.median(r.wall_s for r in rs)
+                low[case] = min(r.wall_s for r in rs)
                 rss = max(r.rss_bytes for r in rs) / MB
                 lines.append(
-                    f"| {boot} | {label} | {len(rs)} | {med[case]:.2f} | {rss:.0f} | "
-                    f"{stage_text(rs)} |"
+                    f"| {boot} | {label} | {len(rs)} | {med[case]:.2f} | {low[case]:.2f} | "
+                    f"{rss:.0f} | {stage_text(rs)} |"
                 )
             else:
                 lines.append(
-                    f"| {boot} | {label} | 0 | – | – | failed: {bad[0].stderr.strip()[-200:]} |"
+                    f"| {boot} | {label} | 0 | – | – | – | failed: {bad[0].stderr.strip()[-200:]} |"
                 )
         if "plain" in med and "by" in med:
-            ratios[boot] = med["by"] / med["plain"]
-    lines += ["", "| bootstrap | wall with --by / without | target (<= 1.5x) |", "|---|---|---|"]
-    for boot, r in ratios.items():
-        lines.append(f"| {boot} | {r:.2f}x | {'met' if r <= TARGET_RATIO else 'NOT met'} |")
+            ratios[boot] = (med["by"] / med["plain"], low["by"] / low["plain"])
+    lines += [
+        "",
+        "| bootstrap | wall with --by / without (medians) | (minimums) | target (<= 1.5x) |",
+        "|---|---|---|---|",
+    ]
+    for boot, (rm, rl) in ratios.items():
+        verdict = "met" if rm <= TARGET_RATIO else "NOT met"
+        lines.append(f"| {boot} | {rm:.2f}x | {rl:.2f}x | {verdict} (on medians) |")
     lines += [
         "",
         "Notes:",
         "",
+        "- The machine is shared with other helpers' work (see the load averages): single runs "
+        "of the same case vary by up to 2x, so the medians and minimums are both given; the "
+        "in-process stage times show where the extra time of `--by` goes.",
+        "- The `demographics` stage is everything `--by` adds to the analysis: reading the "
+        "metadata, splitting the subjects, the one pass over the scores and the bootstrap. The "
+        "rest of the difference is the `write` stage (the report's two extra figures) and noise.",
         "- The group split is one extra pass over the impostor and genuine scores at the fixed "
         "threshold (per-subject counts split by the reference's group, `faceaudit.stats.groups`); "
         "the bootstrap reuses those small tables (a weighted sum per replicate), so its cost does "

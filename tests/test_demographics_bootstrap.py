@@ -220,3 +220,15 @@ def test_gini_is_in_0_1_and_scale_free(values, scale):
     assert -1e-12 <= g <= 1 + 1e-12
     assert gini(x * scale) == pytest.approx(g, abs=1e-9)
     assert gini(np.sort(x)[::-1]) == pytest.approx(g, abs=1e-12)  # order does not matter
+
+
+def test_float32_scores_are_compared_in_float64():
+    x = np.full(5, 0.1, dtype=np.float32)  # 0.100000001490116...
+    t = float(np.float32(0.1)) + 1e-12  # above every score; rounds to the score in float32
+    units = np.zeros(5, dtype=np.int32)
+    c = group_counts(
+        ScoreSet(x, units=units), ScoreSet(x, units=units), t, np.zeros(1), 1,
+        negative_reference_units=units,
+    )  # fmt: skip
+    assert c.negatives[0, 0].tolist() == [5, 0] and c.positives[0].tolist() == [5, 5]
+    assert ScoreSet(x).count_ge(t) == 0  # the engine agrees

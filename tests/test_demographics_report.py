@@ -72,3 +72,37 @@ def test_report_renders_the_demographics_json(tmp_path, names):
     j = results["demographics"]
     # ratio columns come from fmr_ratio / fnmr_ratio
     assert "FMR ratio to best" in page and j["groups"][0]["fmr_ratio"]["value"] is not None
+
+
+def test_report_renders_the_1n_demographics_key(tmp_path):
+    from faceaudit.analyses.demographics import identification_differentials
+    from faceaudit.stats.identification import SearchOutcomes
+
+    rng = np.random.default_rng(3)
+    n_units = 40
+    units = np.array([f"s{i}" for i in range(n_units)])
+    unit = np.repeat(np.arange(n_units), 20)
+    o = SearchOutcomes(
+        gallery_size=500,
+        list_length=20,
+        mate_rank=np.ones(unit.size, dtype=np.int64),
+        mate_score=rng.normal(0.7, 0.1, unit.size),
+        wrong_top1_score=np.full(unit.size, -np.inf),
+        nonmated_top=rng.normal(0.3, 0.1, unit.size) + 0.1 * (unit % 2 == 0),
+        mated_unit=unit,
+        nonmated_unit=unit,
+        units=units,
+        mated_probes=np.array([f"m{i}" for i in range(unit.size)]),
+        nonmated_probes=np.array([f"n{i}" for i in range(unit.size)]),
+    )
+    meta = SubjectMetadata.from_mapping({"sex": {u: "FM"[i % 2] for i, u in enumerate(units)}})
+    demo = identification_differentials(
+        o, meta.groups(["sex"], list(units)), threshold="all@0.05", bootstrap=200
+    )
+    results = new_results(title="1:N demographics")
+    add_demographics(results, demo)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ReportWarning)
+        page = html.unescape(write_report(results, tmp_path).read_text(encoding="utf-8"))
+    assert demo.sentences[0] in page
+    assert "FPIR" in page and "whole data set, FPIR target 0.05" in page

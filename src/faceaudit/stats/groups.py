@@ -33,6 +33,9 @@ import numpy as np
 from faceaudit.stats.distribution import map_chunks
 from faceaudit.stats.scoreset import ScoreSet
 
+#: Scores per chunk of the counting pass (bounds its memory: ~20 bytes per score in flight).
+_PASS_CHUNK = 1 << 20
+
 __all__ = [
     "GroupCounts",
     "StratifiedResampler",
@@ -87,21 +90,27 @@ def unit_error_counts(
     if np.isnan(t):
         raise ValueError("threshold is NaN")
     units = scores.units
-    lookup = None if not split else np.asarray(group_of_unit, dtype=np.int64)
     size = n_units * R * 2
+    kind = np.int32 if size < 2**31 else np.int64  # half the memory and bandwidth when it fits
+    lookup = None if not split else np.asarray(group_of_unit, dtype=kind)
 
     def work(start: int, x: np.ndarray) -> np.ndarray:
-        u = np.asarray(units[start : start + x.size], dtype=np.int64)
+        # ``x`` keeps the array's dtype (no float64 copy); ``t`` is a float64 scalar, so the
+        # comparison is made in float64, exactly as the engine's counts are.
+        stop = start + x.size
         err = (x < t) if errors_below else (x >= t)
-        key = u * R  # a new array: never modify the caller's units in place
+        key = np.asarray(units[start:stop]).astype(kind)  # a copy: never modify the caller's
+        if R > 1:
+            key *= R
         if split:
-            key += lookup[np.asarray(reference_units[start : start + x.size], dtype=np.int64)]
+            key += lookup[np.asarray(reference_units[start:stop])]
         key *= 2
         key += err
         return np.bincount(key, minlength=size)
 
     table = np.zeros(size, dtype=np.int64)
-    for part in map_chunks(scores.scores, work, chunk_size=scores.chunk_size):
+    chunk = min(scores.chunk_size, _PASS_CHUNK)
+    for part in map_chunks(scores.scores, work, chunk_size=chunk, raw=True):
         table += part
     table = table.reshape(n_units, R, 2)
     out = np.empty_like(table)
