@@ -128,3 +128,14 @@ def test_fta_rate_with_subject_bootstrap(orl_runs):
         lo, hi = fta["ci"]
         assert lo <= fta["value"] <= hi
     assert all({"image", "subject", "reason", "detail"} <= set(f) for f in acq["failures"])
+
+
+def test_result_feeds_the_1n_embedding_set(orl_runs):
+    io_embeddings = pytest.importorskip("faceaudit.io.embeddings")
+    _, _, runs = orl_runs
+    res = runs["facenet"]
+    es = res.to_embedding_set()
+    assert isinstance(es, io_embeddings.EmbeddingSet)
+    assert es.n == res.embeddings.shape[0] and es.dim == 512
+    assert es.metadata["model"]["id"] == "facenet"
+    np.testing.assert_allclose(es.embeddings, res.embeddings, atol=1e-6)

@@ -221,6 +221,22 @@ class EmbeddingResult:
             "failures": [f.to_json() for f in self.failures],
         }
 
+    def to_embedding_set(self, *, group_column: str = "group"):
+        """The embedded samples as a :class:`faceaudit.io.embeddings.EmbeddingSet` (1:N input).
+
+        ``groups`` comes from the manifest column ``group_column`` when there is one; the model
+        and acquisition go into ``metadata``.
+        """
+        from faceaudit.io.embeddings import EmbeddingSet
+
+        return EmbeddingSet.from_arrays(
+            self.embeddings,
+            self.subjects,
+            samples=self.samples,
+            groups=self.metadata.get(group_column),
+            metadata={"model": self.model.to_json(), "source": self.source},
+        )
+
     def to_json(self) -> dict:
         """Everything but the embeddings: source, model, acquisition (no interval), stats."""
         return {
