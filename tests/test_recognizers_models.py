@@ -223,3 +223,18 @@ def test_max_side_reduces_before_detection_and_reports_original_pixels(dlib_rec)
     assert rep.face.width > 150
     full = dlib_rec.represent(face)
     assert float(np.dot(rep.embedding, full.embedding)) > 0.9
+
+
+@needs_orl
+def test_cnn_detector_finds_a_face_hog_misses(dlib_rec):
+    # ORL s1/2.pgm: a tilted face HOG does not find (one of the 12 dlib FTAs on ORL); the MMOD
+    # CNN detector does, and the embedding is then close to the same person's other images.
+    tilted = read_image(ORL / "s1" / "2.pgm")
+    with pytest.raises(AcquisitionError):
+        dlib_rec.represent(tilted)
+    cnn = load_recognizer("dlib-resnet", {"detector": "cnn"})
+    assert cnn.info.config["detector"] == "cnn" and len(cnn.info.files) == 3
+    rep = cnn.represent(tilted)
+    same = dlib_rec.represent(read_image(ORL / "s1" / "1.pgm")).embedding
+    other = dlib_rec.represent(read_image(ORL / "s2" / "1.pgm")).embedding
+    assert float(rep.embedding @ same) > float(rep.embedding @ other)
