@@ -79,7 +79,7 @@ def peer_numpy(gallery: str, probes: str, chunk: int = 128) -> dict:
     top = np.empty((p.shape[0], K), dtype=np.int64)
     for s in range(0, p.shape[0], chunk):
         sim = p[s : s + chunk] @ g.T
-        part = np.argpartition(-sim, K - 1, axis=1)[:, :K]
+        part = np.argpartition(sim, sim.shape[1] - K, axis=1)[:, -K:]
         order = np.argsort(-np.take_along_axis(sim, part, axis=1), axis=1, kind="stable")
         top[s : s + chunk] = np.take_along_axis(part, order, axis=1)
     return {"rank1_hits": _rank1_hits(top[:, 0], gs, ps)}

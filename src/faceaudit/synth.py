@@ -361,7 +361,8 @@ def synthesize(
     subject_ids = np.strings.add(np.str_(subject_prefix), digits)
     subjects = subject_ids[owner]
     within = np.arange(n) - np.repeat(np.cumsum(per) - per, per)
-    samples = np.strings.add(np.strings.add(subjects, "/"), within.astype(np.str_))
+    within_str = within.astype(f"<U{len(str(max(int(per.max()) - 1, 0)))}")
+    samples = np.strings.add(np.strings.add(subjects, "/"), within_str)
     group_names = None
     if specs:
         group_names = np.array([g.name for g in specs])[group_of[owner]]

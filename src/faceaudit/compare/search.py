@@ -136,13 +136,13 @@ def enrol_gallery(
         idx = np.unique(np.array([pos[s] for s in wanted.tolist()], dtype=np.int64))
         if len(idx) == 0:
             raise InputError("no sample was named for enrolment.", path=path or gallery.path)
-    if len(idx) == gallery.n:
-        emb = gallery.embeddings  # no copy
+    if len(idx) == gallery.n:  # every sample enrols: no copies
+        emb, subj, samples = gallery.embeddings, gallery.subjects, gallery.samples
     else:
         emb = np.ascontiguousarray(gallery.embeddings[idx])
-    subj = gallery.subjects[idx]
+        subj, samples = gallery.subjects[idx], gallery.samples[idx]
     names, code = np.unique(subj, return_inverse=True)
-    return Enrolment(emb, code.astype(np.int64), names, gallery.samples[idx], gallery.n - len(idx))
+    return Enrolment(emb, code.astype(np.int64), names, samples, gallery.n - len(idx))
 
 
 def _build_index(gallery: np.ndarray, index: str, params: dict, seed: int):

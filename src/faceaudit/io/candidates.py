@@ -29,11 +29,14 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from faceaudit.errors import InputError
+
+if TYPE_CHECKING:  # pandas is imported where used: the embedding path never needs it
+    import pandas as pd
 
 __all__ = [
     "CandidateLists",
@@ -83,7 +86,8 @@ class CandidateLists:
 
     def to_frame(self) -> pd.DataFrame:
         """Long table ``probe, rank, candidate, score`` (the candidate-list file format)."""
-        n, L = self.candidates.shape
+        import pandas as pd
+
         has = self.candidates >= 0
         rows, cols = np.nonzero(has)
         return pd.DataFrame(
@@ -144,6 +148,8 @@ def _where(path: Path, i: int) -> dict:
 
 
 def _read_table(path: Path, required: list[str], what: str) -> pd.DataFrame:
+    import pandas as pd
+
     if not path.is_file():
         raise InputError("no such file; check the path.", path=path)
     try:
@@ -183,6 +189,8 @@ def _ids(df: pd.DataFrame, col: str, path: Path, *, allow_empty: bool = False) -
 
 
 def _numbers(df: pd.DataFrame, col: str, path: Path) -> np.ndarray:
+    import pandas as pd
+
     raw = df[col]
     num = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=float)
     bad = ~np.isfinite(num)
@@ -202,6 +210,8 @@ def read_candidates(path: str | os.PathLike[str]) -> CandidateLists:
     CandidateLists
         One row per distinct probe, in order of first appearance.
     """
+    import pandas as pd
+
     path = Path(path)
     df = _read_table(path, ["probe", "rank", "candidate", "score"], "candidate-list")
     probes = _ids(df, "probe", path)

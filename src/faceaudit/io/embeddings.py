@@ -123,10 +123,20 @@ def _where(i: int, npz: bool) -> str:
     return f"embeddings[{i}]" if npz else f"row {i + 1}"
 
 
+def _narrow(arr: np.ndarray) -> np.ndarray:
+    """A fixed-width str array at the width of its longest value (files may over-allocate)."""
+    arr = arr.astype(str, copy=False)
+    if arr.size and arr.dtype.kind == "U":
+        width = max(1, int(np.strings.str_len(arr).max()))
+        if width * 4 < arr.dtype.itemsize:
+            arr = arr.astype(f"<U{width}")
+    return arr
+
+
 def _as_str_array(values, name: str, path, npz: bool) -> np.ndarray:
     arr = np.asarray(values)
     if arr.dtype.kind in "iu":
-        return arr.astype(str)
+        return _narrow(arr)
     if arr.dtype.kind == "f":
         raise InputError(
             f"{name} are floating-point numbers; subject and sample ids must be strings or "
@@ -140,8 +150,7 @@ def _as_str_array(values, name: str, path, npz: bool) -> np.ndarray:
                 f"{name} must be strings or integers; {_where(bad[0], npz)} holds {arr[bad[0]]!r}.",
                 path=path,
             )
-        return arr.astype(str)
-    return arr.astype(str)
+    return _narrow(arr)
 
 
 def _validate(
@@ -189,7 +198,7 @@ def _validate(
         i = int(np.argmax(empty))
         raise InputError(f"{_where(i, npz)} has an empty subject id.", path=path)
     if samples is None:
-        samp = np.arange(n).astype(str)
+        samp = _narrow(np.arange(n))
     else:
         samp = _as_str_array(samples, "samples", path, npz)
         if samp.shape != (n,):
@@ -197,9 +206,10 @@ def _validate(
                 f"samples has shape {samp.shape}; give one sample id per embedding row ({n}).",
                 path=path,
             )
-        uniq, first, counts = np.unique(samp, return_index=True, return_counts=True)
-        if (counts > 1).any():
-            dup = uniq[np.argmax(counts > 1)]
+        ordered = np.sort(samp)  # one copy; locations are looked up only on failure
+        same = ordered[1:] == ordered[:-1]
+        if same.any():
+            dup = ordered[1:][np.argmax(same)]
             rows = np.nonzero(samp == dup)[0][:2]
             raise InputError(
                 f"sample id {str(dup)!r} appears more than once ({_where(int(rows[0]), npz)} and "
