@@ -188,7 +188,6 @@ def test_planted_differential_in_synthetic_embeddings():
     assert tight.fp_ratio.ci is not None and tight.fp_ratio.ci[0] > 1.0
 
 
-@pytest.mark.slow
 def test_without_a_differential_ratio_intervals_cover_one_at_about_the_nominal_rate():
     hits = trials = 0
     for seed in range(100):
