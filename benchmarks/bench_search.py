@@ -156,6 +156,25 @@ def warm_bytecode() -> None:
     subprocess.run([sys.executable, "-c", code], env=child_env(), cwd=REPO, check=True)
 
 
+def make_in_child(kind: str, n1: int, n2: int, dim: int) -> tuple[Path, Path]:
+    """Write the data files in a child process: this parent stays small, because a child's
+    ``ru_maxrss`` starts from the parent's high-water mark (fork/vfork, then exec)."""
+    subprocess.run(
+        [sys.executable, __file__, "--make", kind, str(n1), str(n2), str(dim)],
+        cwd=REPO,
+        check=True,
+        env=child_env(),
+    )
+    return (make_search_data if kind == "search" else make_scale_data)(n1, n2, dim)
+
+
+def parent_hwm_mb() -> float:
+    for ln in Path("/proc/self/status").read_text().splitlines():
+        if ln.startswith("VmHWM"):
+            return int(ln.split()[1]) / 1024
+    return float("nan")
+
+
 def run(cmd: list[str], name: str) -> dict:
     """Run one whole process; wall time, peak RSS (MB), exit status, its last stdout line."""
     t0 = time.perf_counter()
@@ -226,12 +245,17 @@ def main() -> None:
     ap.add_argument("--skip-search", action="store_true")
     ap.add_argument("--skip-scale", action="store_true")
     ap.add_argument("--peer", choices=["faiss", "numpy"], help=argparse.SUPPRESS)
+    ap.add_argument("--make", nargs=4, help=argparse.SUPPRESS)  # kind n_gallery n_probes dim
     ap.add_argument("--gallery", help=argparse.SUPPRESS)
     ap.add_argument("--probes", help=argparse.SUPPRESS)
     a = ap.parse_args()
     if a.peer:
         fn = peer_faiss if a.peer == "faiss" else peer_numpy
         print(json.dumps(fn(a.gallery, a.probes)))
+        return
+    if a.make:
+        kind, n1, n2, d = a.make[0], int(a.make[1]), int(a.make[2]), int(a.make[3])
+        (make_search_data if kind == "search" else make_scale_data)(n1, n2, d)
         return
 
     n_gal, n_probe = (100_000, 1000) if a.quick else (1_000_000, 10_000)
@@ -245,7 +269,7 @@ def main() -> None:
     records = []
     if not a.skip_search:
         for d in dims:
-            gpath, ppath = make_search_data(n_gal, n_probe, d)
+            gpath, ppath = make_in_child("search", n_gal, n_probe, d)
             gal_mb = n_gal * d * 4 / 2**20
             # warm the page cache so that no contender pays for the first read
             for pth in (gpath, ppath):
@@ -284,7 +308,7 @@ def main() -> None:
             records.append(rec)
     scale_rec = None
     if not a.skip_scale:
-        gpath, ppath = make_scale_data(n_scale_gal, n_scale, 128)
+        gpath, ppath = make_in_child("scale", n_scale_gal, n_scale, 128)
         print(f"scale: {n_scale:,} non-mated searches vs {n_scale_gal:,} distractors, d=128")
         scale_rec = run(
             fa
@@ -305,6 +329,7 @@ def main() -> None:
         )
         scale_rec.update(searches=n_scale, gallery=n_scale_gal, dim=128)
     info["load_average_end"] = os.getloadavg()
+    info["parent_hwm_mb"] = parent_hwm_mb()
     (WORK.parent / "search_runs.json").write_text(
         json.dumps({"machine": info, "records": records, "scale": scale_rec}, indent=1)
     )
@@ -321,7 +346,10 @@ def write_table(info: dict, records: list[dict], scale_rec: dict | None, quick: 
         f"{', '.join(f'{x:.1f}' for x in info['load_average'])}, at end "
         f"{', '.join(f'{x:.1f}' for x in info.get('load_average_end', ()))} (the machine is "
         "shared with other work: times are indicative, compare the ratios). One run each, "
-        "whole processes; peak RSS from `wait4`. Bytecode cache warmed first (see "
+        "whole processes; peak RSS from `wait4` (it includes the launching process's "
+        f"high-water mark, {info.get('parent_hwm_mb', float('nan')):.0f} MB, inherited at "
+        "fork/exec; the data files are written by a separate process for that reason). "
+        "Bytecode cache warmed first (see "
         "`child_env`): the environment sets `PYTHONDONTWRITEBYTECODE=1`, which would make every "
         "process recompile scipy/pandas/matplotlib on import.",
         "",
