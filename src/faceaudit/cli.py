@@ -18,9 +18,11 @@ from faceaudit.errors import InputError
 COMMAND_MODULES = [
     "faceaudit.commands.errors",
     "faceaudit.commands.demo",
+    "faceaudit.commands.embed",
     "faceaudit.commands.synth",
     "faceaudit.commands.identify",
     "faceaudit.commands.scale",
+    "faceaudit.commands.audit",
 ]
 
 app = typer.Typer(
