@@ -186,4 +186,6 @@ def test_demo_end_to_end(tmp_path):
     assert first["synthetic"] is True and "SYNTHETIC" in (out / "report.html").read_text()
     assert first["verification"] == second["verification"]  # seeded: identical results
     v = first["verification"]
-    assert 0.001 < v["eer"]["value"] < 0.01  # documented design: EER near 0.5%
+    assert 0.005 < v["eer"]["value"] < 0.05  # documented design: EER near 1.5%
+    for key in ("demographics", "identification", "scale"):  # the whole audit, end to end
+        assert key in first
