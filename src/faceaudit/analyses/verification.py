@@ -129,6 +129,17 @@ class VerificationResult:
             "auc": self.auc,
             "auc_max_error": self.auc_max_error,
             "operating_points": [op.to_json() for op in self.operating_points],
+            # the report's summary leads with FMR 1e-3 (a common operating point) when supported
+            "headline_fmr_target": next(
+                (
+                    op.fmr_target
+                    for op in self.operating_points
+                    if op.supported
+                    and op.fmr_target is not None
+                    and abs(op.fmr_target - 1e-3) < 1e-12
+                ),
+                None,
+            ),
             "det": {
                 "threshold": _floats(self.det.threshold),
                 "fmr": _floats(self.det.fmr),
