@@ -244,6 +244,11 @@ def main() -> None:
     ap.add_argument("--dims", default="128,512")
     ap.add_argument("--skip-search", action="store_true")
     ap.add_argument("--skip-scale", action="store_true")
+    ap.add_argument(
+        "--contenders",
+        default="faceaudit,faiss,numpy",
+        help="Re-run only these; the other records are kept from the last run's json.",
+    )
     ap.add_argument("--peer", choices=["faiss", "numpy"], help=argparse.SUPPRESS)
     ap.add_argument("--make", nargs=4, help=argparse.SUPPRESS)  # kind n_gallery n_probes dim
     ap.add_argument("--gallery", help=argparse.SUPPRESS)
@@ -266,6 +271,15 @@ def main() -> None:
     exe = [sys.executable]
     fa = [str(Path(sys.executable).parent / "faceaudit")]
     warm_bytecode()
+    wanted = set(a.contenders.split(","))
+    runs_json = WORK.parent / "search_runs.json"
+    kept, kept_scale = [], None
+    if wanted != {"faceaudit", "faiss", "numpy"} and runs_json.exists():
+        old = json.loads(runs_json.read_text())
+        kept = [r for r in old["records"] if r["name"] not in wanted or r["dim"] not in dims]
+        kept_scale = old.get("scale")
+        for r in kept:
+            r.setdefault("note", f"from the run of {old['machine']['date']}")
     records = []
     if not a.skip_search:
         for d in dims:
@@ -278,6 +292,18 @@ def main() -> None:
                         pass
             print(f"search: gallery {n_gal:,} x d={d} ({gal_mb:.0f} MB), {n_probe:,} probes")
             out = WORK / f"fa_out_d{d}"
+            for peer in ("faiss", "numpy"):
+                if peer not in wanted:
+                    continue
+                r = run(
+                    exe
+                    + [__file__, "--peer", peer, "--gallery", str(gpath), "--probes", str(ppath)],
+                    peer,
+                )
+                r.update(dim=d, gallery=n_gal, probes=n_probe, gallery_mb=gal_mb)
+                records.append(r)
+            if "faceaudit" not in wanted:
+                continue
             rec = run(
                 fa
                 + [
@@ -296,14 +322,6 @@ def main() -> None:
                 "faceaudit",
             )
             rec["rank1_hits"] = faceaudit_rank1(out)
-            for peer in ("faiss", "numpy"):
-                r = run(
-                    exe
-                    + [__file__, "--peer", peer, "--gallery", str(gpath), "--probes", str(ppath)],
-                    peer,
-                )
-                r.update(dim=d, gallery=n_gal, probes=n_probe, gallery_mb=gal_mb)
-                records.append(r)
             rec.update(dim=d, gallery=n_gal, probes=n_probe, gallery_mb=gal_mb)
             records.append(rec)
     scale_rec = None
@@ -328,6 +346,9 @@ def main() -> None:
             "scale",
         )
         scale_rec.update(searches=n_scale, gallery=n_scale_gal, dim=128)
+    records = [r for r in kept if r not in records] + records
+    if scale_rec is None:
+        scale_rec = kept_scale
     info["load_average_end"] = os.getloadavg()
     info["parent_hwm_mb"] = parent_hwm_mb()
     (WORK.parent / "search_runs.json").write_text(
@@ -370,12 +391,23 @@ def write_table(info: dict, records: list[dict], scale_rec: dict | None, quick: 
             for r in sorted(rows, key=lambda r: ["faceaudit", "faiss", "numpy"].index(r["name"])):
                 ratio = f"{r['wall_s'] / base:.2f}" if base else "-"
                 lines.append(
-                    f"| {d} | {r['gallery_mb']:.0f} MB | {r['name']} | {r['wall_s']:.1f} | "
+                    f"| {d} | {r['gallery_mb']:.0f} MB | {r['name']}"
+                    + (" (*)" if "note" in r else "")
+                    + f" | {r['wall_s']:.1f} | "
                     f"{ratio} | {r['peak_rss_mb']:.0f} | {r['peak_rss_mb'] / r['gallery_mb']:.2f} "
                     f"| {r.get('rank1_hits')} |" + (" FAILED" if r["exit"] else "")
                 )
         lines += [
             "",
+        ]
+        notes = sorted({r["note"] for r in records if "note" in r})
+        if notes:
+            lines += [
+                "(*) kept from an earlier run of the same script (`--contenders` re-runs a "
+                "subset): " + "; ".join(notes) + ".",
+                "",
+            ]
+        lines += [
             "faceaudit = `faceaudit identify --gallery G.npz --probes P.npz --out DIR "
             "--bootstrap 0` (read + validate + L2-normalise both files, exact search with "
             "`faiss.knn` in probe chunks of 4096 over the gallery array in place, all 1:N "

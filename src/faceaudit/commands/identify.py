@@ -306,6 +306,7 @@ def identify(
                 synthetic=synthetic,
                 **kw,
             )
+        del g, p  # the embeddings are not needed any more: free them before the report
         log.note(
             f"searched {found.truth.probes.size:,} probes against {found.n_templates:,} templates "
             f"of {found.gallery_size:,} enrolled subjects"

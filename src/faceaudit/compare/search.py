@@ -115,8 +115,9 @@ def enrol_gallery(
     """
     from faceaudit.errors import InputError
 
+    names = code = None
     if isinstance(enrol, str) and enrol == "first":
-        _, first = np.unique(gallery.subjects, return_index=True)
+        names, first, code = np.unique(gallery.subjects, return_index=True, return_inverse=True)
         idx = np.sort(first)
     elif isinstance(enrol, str) and enrol == "all":
         idx = np.arange(gallery.n)
@@ -141,7 +142,9 @@ def enrol_gallery(
     else:
         emb = np.ascontiguousarray(gallery.embeddings[idx])
         subj, samples = gallery.subjects[idx], gallery.samples[idx]
-    names, code = np.unique(subj, return_inverse=True)
+        names = None
+    if names is None:
+        names, code = np.unique(subj, return_inverse=True)
     return Enrolment(emb, code.astype(np.int64), names, samples, gallery.n - len(idx))
 
 
