@@ -178,11 +178,7 @@ def identify(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress on stderr."),
 ) -> None:
     """1:N audit: FPIR, FNIR, wrong person at rank 1, CMC, thresholds for FPIR targets."""
-    from faceaudit.analyses.identification import (
-        DEFAULT_FPIR_TARGETS,
-        identify_candidates,
-        identify_embeddings,
-    )
+    from faceaudit.analyses.identification import DEFAULT_FPIR_TARGETS, identify_candidates
     from faceaudit.results import new_results
 
     if out is None and json_out is None:
@@ -254,8 +250,10 @@ def identify(
         ):
             result = identify_candidates(search, **kw)
     else:
-        from faceaudit.compare.search import split_enrolment
+        from faceaudit.analyses.identification import identify as run_identify
+        from faceaudit.compare.search import search_gallery, split_enrolment
         from faceaudit.io.embeddings import read_embeddings
+        from faceaudit.stats.identification import search_outcomes
 
         enrol_sel = _read_enrol(enrol)
         if embeddings is not None:
@@ -294,7 +292,7 @@ def identify(
             chunk_size=chunk_size,
         )
         with progress_bar(f"searching ({index})", "probes", log.quiet) as update:
-            result, found = identify_embeddings(
+            found = search_gallery(
                 g,
                 p,
                 list_length=list_length,
@@ -303,10 +301,27 @@ def identify(
                 index_params=params,
                 chunk_size=chunk_size,
                 progress=update,
+                seed=seed,
+            )
+        del g, p  # the embeddings are not needed any more: free them before the metrics
+        with log.stage(
+            f"computing rates ({found.truth.probes.size:,} searches"
+            + (f", {bootstrap} bootstrap replicates)" if bootstrap else ")")
+        ):
+            outcomes = search_outcomes(
+                found.lists,
+                found.truth,
+                gallery_size=found.gallery_size,
+                gallery_subjects=found.gallery_subjects,
+            )
+            approx = found.approximate.to_json() if found.approximate is not None else None
+            result = run_identify(
+                outcomes,
+                source="embeddings",
                 synthetic=synthetic,
+                approximate_search=approx,
                 **kw,
             )
-        del g, p  # the embeddings are not needed any more: free them before the report
         log.note(
             f"searched {found.truth.probes.size:,} probes against {found.n_templates:,} templates "
             f"of {found.gallery_size:,} enrolled subjects"

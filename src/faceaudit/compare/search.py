@@ -117,8 +117,19 @@ def enrol_gallery(
 
     names = code = None
     if isinstance(enrol, str) and enrol == "first":
-        names, first, code = np.unique(gallery.subjects, return_index=True, return_inverse=True)
-        idx = np.sort(first)
+        # one stable argsort serves both "first sample per subject" and the subject codes
+        order = np.argsort(gallery.subjects, kind="stable")
+        ordered = gallery.subjects[order]
+        new = np.ones(order.size, dtype=bool)
+        new[1:] = ordered[1:] != ordered[:-1]
+        if new.all():  # one sample per subject (the usual gallery): everything enrols
+            names = ordered
+            code = np.empty(order.size, dtype=np.int64)
+            code[order] = np.arange(order.size)
+            idx = np.arange(order.size)
+        else:
+            idx = np.sort(order[new])
+        del order, ordered, new
     elif isinstance(enrol, str) and enrol == "all":
         idx = np.arange(gallery.n)
     elif isinstance(enrol, str):

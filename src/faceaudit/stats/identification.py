@@ -177,13 +177,17 @@ def search_outcomes(
     L = lists.list_length
     # the probe subject's code in the candidate table (-2: never a candidate), compared as ints
     mi = np.nonzero(mated)[0]
-    table = lists.subjects.astype(str)
-    order = np.argsort(table, kind="stable")
-    pos = np.clip(np.searchsorted(table[order], subj[mi]), 0, max(table.size - 1, 0))
+    table = lists.subjects.astype(str, copy=False)
     mate_code = np.full(mi.size, -2, dtype=np.int64)
     if table.size:
-        hit = table[order][pos] == subj[mi]
-        mate_code[hit] = order[pos[hit]]
+        if table.size == 1 or bool(np.all(table[1:] > table[:-1])):
+            order, ordered = None, table  # already sorted (a searched gallery's subjects are)
+        else:
+            order = np.argsort(table, kind="stable")
+            ordered = table[order]
+        pos = np.clip(np.searchsorted(ordered, subj[mi]), 0, table.size - 1)
+        hit = ordered[pos] == subj[mi]
+        mate_code[hit] = pos[hit] if order is None else order[pos[hit]]
     is_mate = cand[mi] == mate_code[:, None] if L else np.zeros((mi.size, 0), dtype=bool)
     found = is_mate.any(axis=1)
     pos = np.argmax(is_mate, axis=1) if L else np.zeros(mi.size, dtype=np.int64)
