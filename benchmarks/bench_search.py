@@ -278,6 +278,8 @@ def main() -> None:
         old = json.loads(runs_json.read_text())
         kept = [r for r in old["records"] if r["name"] not in wanted or r["dim"] not in dims]
         kept_scale = old.get("scale")
+        if kept_scale:
+            kept_scale.setdefault("note", f"from the run of {old['machine']['date']}")
         for r in kept:
             r.setdefault("note", f"from the run of {old['machine']['date']}")
     records = []
@@ -429,7 +431,8 @@ def write_table(info: dict, records: list[dict], scale_rec: dict | None, quick: 
             f"{scale_rec['searches'] * scale_rec['gallery']:.1e} | {scale_rec['wall_s']:.1f} | "
             f"{scale_rec['peak_rss_mb']:.0f} |" + (" FAILED" if scale_rec["exit"] else ""),
             "",
-            "Whole command: read, score every search against every distractor (BLAS, in blocks), "
+            (f"({scale_rec['note']}.) " if "note" in scale_rec else "")
+            + "Whole command: read, score every search against every distractor (BLAS, in blocks), "
             "nested galleries 10^2 ... 10^4, GPD tail fit, 200-replicate two-way bootstrap band, "
             "extrapolation to 2.7 x 10^8, results.json and report. Target (issue): under 30 s.",
             "",
