@@ -174,3 +174,16 @@ def test_cli_bad_candidates_exit_2(tmp_path, capsys):
     assert info.value.code == 2
     err = capsys.readouterr().err
     assert f"{c}, line 4: probe 'p2': rank 3 follows rank 1" in err and "Traceback" not in err
+
+
+def test_person_column_sets_the_bootstrap_unit(tmp_path):
+    from faceaudit.stats.identification import search_outcomes
+
+    c = read_candidates(write(tmp_path / "c.csv", GOOD))
+    t = read_truth(write(tmp_path / "t.csv", "probe,subject,person\np1,A,A\np2,,X\np3,,X\n"))
+    assert t.persons.tolist() == ["A", "X", "X"]
+    o = search_outcomes(c.align(t.probes), t, gallery_size=5)
+    assert o.n_nonmated == 2 and o.nonmated_unit[0] == o.nonmated_unit[1]  # one person
+    t2 = read_truth(write(tmp_path / "u.csv", "probe,subject\np1,A\np2,\np3,\n"))
+    o2 = search_outcomes(c.align(t2.probes), t2, gallery_size=5)
+    assert o2.nonmated_unit[0] != o2.nonmated_unit[1]  # unknown: each search its own unit

@@ -359,11 +359,12 @@ def identify(
 def write_results_and_lists(results: dict, out: Path, force: bool, log: Log, found) -> None:
     """Write results (+ report) and the search's candidate lists in the black-box format.
 
-    ``candidates.csv`` (probe, rank, candidate, score), ``truth.csv`` (probe, subject: the true
-    subject, enrolled or not) and ``gallery_subjects.txt``: ``faceaudit identify --candidates
-    candidates.csv --truth truth.csv --gallery-subjects gallery_subjects.txt`` reproduces the
-    audit (a truth subject that is not enrolled makes the search non-mated).
+    ``candidates.csv`` (probe, rank, candidate, score), ``truth.csv`` (probe, subject: empty for
+    a non-mated search; person: the true identity, the bootstrap unit) and
+    ``gallery_subjects.txt``: ``faceaudit identify --candidates candidates.csv --truth truth.csv
+    --gallery-size N`` (or ``--gallery-subjects gallery_subjects.txt``) reproduces the audit.
     """
+    import numpy as np
     import pandas as pd
 
     from faceaudit.output import OutputDir, dump_json
@@ -372,9 +373,14 @@ def write_results_and_lists(results: dict, out: Path, force: bool, log: Log, fou
         with OutputDir(out, force=force) as tmp:
             (tmp / "results.json").write_text(dump_json(results), encoding="utf-8")
             found.lists.to_frame().to_csv(tmp / "candidates.csv", index=False)
-            pd.DataFrame({"probe": found.truth.probes, "subject": found.truth.subjects}).to_csv(
-                tmp / "truth.csv", index=False
-            )
+            enrolled = np.isin(found.truth.subjects, found.gallery_subjects)
+            pd.DataFrame(
+                {
+                    "probe": found.truth.probes,
+                    "subject": np.where(enrolled, found.truth.subjects, ""),
+                    "person": found.truth.subjects,
+                }
+            ).to_csv(tmp / "truth.csv", index=False)
             (tmp / "gallery_subjects.txt").write_text(
                 "\n".join(found.gallery_subjects.tolist()) + "\n", encoding="utf-8"
             )

@@ -8,9 +8,12 @@ Candidate lists (CSV or Parquet)
     may be shorter than others (a system that only returns candidates above its own threshold); a
     probe with no row returned no candidate.
 Truth table (CSV or Parquet)
-    Columns ``probe, subject`` (optional ``group``): the subject photographed in each probe. An
-    empty ``subject`` marks a non-mated search (the person is not enrolled). A subject that is not
-    in the gallery subject list also makes the search non-mated.
+    Columns ``probe, subject`` (optional ``group``, ``person``): the subject photographed in each
+    probe. An empty ``subject`` marks a non-mated search (the person is not enrolled). A subject
+    that is not in the gallery subject list also makes the search non-mated. ``person``, when
+    given, identifies the person even in non-mated searches: the bootstrap then resamples a
+    person's searches together (otherwise each non-mated search without a subject is its own
+    unit).
 Gallery subject list (optional)
     One enrolled subject id per line (text), or a CSV/Parquet with a ``subject`` column. When only
     the gallery size is known, pass ``gallery_size`` instead.
@@ -114,11 +117,16 @@ class CandidateLists:
 
 @dataclass(frozen=True)
 class ProbeTruth:
-    """Ground truth of the searches: the subject in each probe (``""`` = not enrolled)."""
+    """Ground truth of the searches: the subject in each probe (``""`` = not enrolled).
+
+    ``persons`` (optional) names the person in each probe even when not enrolled; it only serves
+    as the bootstrap unit (searches of one person are resampled together).
+    """
 
     probes: np.ndarray
     subjects: np.ndarray
     groups: np.ndarray | None = None
+    persons: np.ndarray | None = None
 
 
 @dataclass(frozen=True)
@@ -310,7 +318,8 @@ def read_truth(path: str | os.PathLike[str]) -> ProbeTruth:
             **_where(path, int(rows[1])),
         )
     groups = _ids(df, "group", path, allow_empty=True) if "group" in df.columns else None
-    return ProbeTruth(probes, subjects, groups)
+    persons = _ids(df, "person", path, allow_empty=True) if "person" in df.columns else None
+    return ProbeTruth(probes, subjects, groups, persons)
 
 
 def read_gallery_subjects(path: str | os.PathLike[str]) -> np.ndarray:

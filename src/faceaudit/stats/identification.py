@@ -167,8 +167,13 @@ def search_outcomes(
         mated = has_subject & np.isin(subj, np.asarray(gallery_subjects).astype(str))
     else:
         mated = has_subject
-    # bootstrap units: subject, or the probe id for a non-mated search of unknown subject
-    unit_name = np.where(has_subject, np.char.add("s:", subj), np.char.add("p:", truth.probes))
+    # bootstrap units: the person if named, else the subject, else the probe itself
+    who = subj
+    if truth.persons is not None:
+        persons = np.asarray(truth.persons).astype(str)
+        who = np.where(np.char.str_len(persons) > 0, persons, subj)
+    named = np.char.str_len(who) > 0
+    unit_name = np.where(named, np.char.add("s:", who), np.char.add("p:", truth.probes))
     units, unit_code = np.unique(unit_name, return_inverse=True)
     units = np.array([u[2:] for u in units.tolist()], dtype=str)
 
