@@ -1,4 +1,3 @@
-# ruff: noqa: B008  (typer.Option defaults are the Typer idiom)
 """``faceaudit identify``: the 1:N (open-set identification) audit.
 
 Black box: ``--candidates FILE --truth FILE --gallery-size N`` (or ``--gallery-subjects FILE``).

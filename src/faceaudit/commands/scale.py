@@ -1,4 +1,3 @@
-# ruff: noqa: B008  (typer.Option defaults are the Typer idiom)
 """``faceaudit scale``: FPIR against gallery size, measured on nested galleries and extrapolated."""
 
 from __future__ import annotations

@@ -1,4 +1,3 @@
-# ruff: noqa: B008  (typer.Option defaults are the Typer idiom)
 """``faceaudit synth``: synthetic embeddings (always labelled synthetic) for tests and demos."""
 
 from __future__ import annotations
