@@ -21,6 +21,15 @@ from faceaudit.commands._common import (
     err_console,
     parse_floats,
 )
+from faceaudit.commands._demographics import (
+    BY_OPTION,
+    METADATA_OPTION,
+    METADATA_SUBJECT_COLUMN_OPTION,
+    THRESHOLD_FROM_OPTION,
+    add_demographics,
+    check_demographics_options,
+    identification_demographics_from_options,
+)
 from faceaudit.errors import InputError
 
 
@@ -165,6 +174,10 @@ def identify(
     rank: int | None = typer.Option(
         None, help="Rank criterion R of FNIR(N, R, T) (default: L, any returned rank)."
     ),
+    metadata: Path | None = METADATA_OPTION,
+    by: str | None = BY_OPTION,
+    threshold_from: str = THRESHOLD_FROM_OPTION,
+    metadata_subject_column: str = METADATA_SUBJECT_COLUMN_OPTION,
     bootstrap: int = typer.Option(1000, help="Subject-bootstrap replicates (0: none)."),
     confidence: float = typer.Option(0.95, help="Confidence level of the intervals."),
     seed: int = typer.Option(0, help="Seed of the bootstrap (and of --held-out)."),
@@ -210,6 +223,9 @@ def identify(
     if write_candidates and out is None:
         raise InputError("--write-candidates needs --out DIR.")
 
+    meta = check_demographics_options(
+        metadata, by, threshold_from=threshold_from, subject_column=metadata_subject_column
+    )
     log = Log(quiet=quiet or (json_out == "-" and out is None))
     hashes = InputHashes()
     settings: dict = {
@@ -248,6 +264,15 @@ def identify(
             + (f", {bootstrap} bootstrap replicates)" if bootstrap else ")")
         ):
             result = identify_candidates(search, **kw)
+        if meta is not None:
+            from faceaudit.stats.identification import search_outcomes
+
+            outcomes = search_outcomes(
+                search.lists,
+                search.truth,
+                gallery_size=search.gallery_size,
+                gallery_subjects=search.gallery_subjects,
+            )
     else:
         from faceaudit.analyses.identification import identify as run_identify
         from faceaudit.compare.search import search_gallery, split_enrolment
@@ -345,6 +370,21 @@ def identify(
         warnings=warnings,
     )
     results["identification"] = result.to_json()
+    if meta is not None:
+        with log.stage(f"1:N demographic differentials by {by}"):
+            demo = identification_demographics_from_options(
+                outcomes,
+                metadata,
+                by,
+                threshold_from=threshold_from,
+                subject_column=metadata_subject_column,
+                rank=rank,
+                bootstrap=bootstrap,
+                confidence=confidence,
+                seed=seed,
+                meta=meta,
+            )
+        add_demographics(results, demo)
     if write_candidates and found is not None:
         write_results_and_lists(results, out, force, log, found)
         if json_out is not None:
