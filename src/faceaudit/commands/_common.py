@@ -6,6 +6,7 @@ import contextlib
 import time
 from collections.abc import Iterator
 
+import typer
 from rich.console import Console
 
 from faceaudit.errors import InputError
@@ -70,3 +71,21 @@ def check_bootstrap(bootstrap: int, confidence: float) -> None:
         raise InputError("--bootstrap below 100 replicates gives unstable intervals; use >= 100.")
     if not 0.5 <= confidence < 1.0:
         raise InputError("--confidence must be in [0.5, 1), e.g. 0.95.")
+
+
+# Options every audit command shares (Typer reads these objects as the parameters' defaults).
+CONFIDENCE_OPTION = typer.Option(0.95, help="Confidence level of the intervals.")
+OUT_OPTION = typer.Option(None, "--out", help="Output folder (results.json, report).")
+JSON_OPTION = typer.Option(
+    None, "--json", help="Also write results.json here; '-' prints it on stdout."
+)
+FORCE_OPTION = typer.Option(False, "--force", help="Replace an existing output.")
+QUIET_OPTION = typer.Option(False, "--quiet", "-q", help="No progress on stderr.")
+
+
+def check_destination(out, json_out: str | None, force: bool) -> None:
+    """Results must go somewhere; an existing output folder needs ``--force``."""
+    if out is None and json_out is None:
+        raise InputError("say where results go: --out DIR (report and results.json) or --json -.")
+    if out is not None and out.exists() and not force:
+        raise InputError("the output folder already exists; pass --force to replace it.", path=out)

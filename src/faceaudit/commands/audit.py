@@ -6,7 +6,16 @@ from pathlib import Path
 
 import typer
 
-from faceaudit.commands._common import Log, check_bootstrap, check_targets, parse_floats
+from faceaudit.commands._common import (
+    CONFIDENCE_OPTION,
+    FORCE_OPTION,
+    QUIET_OPTION,
+    Log,
+    check_bootstrap,
+    check_targets,
+    err_console,
+    parse_floats,
+)
 from faceaudit.commands._demographics import (
     BY_OPTION,
     METADATA_OPTION,
@@ -45,12 +54,12 @@ def audit(
     threshold_from: str = THRESHOLD_FROM_OPTION,
     metadata_subject_column: str = METADATA_SUBJECT_COLUMN_OPTION,
     bootstrap: int = typer.Option(1000, help="Bootstrap replicates (0: none)."),
-    confidence: float = typer.Option(0.95, help="Confidence level of the intervals."),
+    confidence: float = CONFIDENCE_OPTION,
     seed: int = typer.Option(0, help="Seed of the bootstrap and of the 1:N split."),
     out: Path = typer.Option(..., "--out", help="Output folder (results.json, report)."),
-    force: bool = typer.Option(False, "--force", help="Replace an existing output folder."),
+    force: bool = FORCE_OPTION,
     title: str = typer.Option("Image audit", help="Report title."),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress on stderr."),
+    quiet: bool = QUIET_OPTION,
 ) -> None:
     """Embed the images (cached, resumable), then 1:1 and 1:N audits with FTA, and the report."""
     from faceaudit.analyses.image_audit import audit_embeddings, image_input
@@ -77,7 +86,7 @@ def audit(
     name, options = parse_model(model, model_option)
     image_set = discover_images(images)
     log = Log(quiet=quiet)
-    progress_cb, bar = (None, None) if quiet else _progress(log_console(), len(image_set), name)
+    progress_cb, bar = (None, None) if quiet else _progress(err_console, len(image_set), name)
     try:
         embedding = embed_images(
             image_set,
@@ -150,12 +159,6 @@ def audit(
     with log.stage("writing report"):
         write_output(results, out, force=force, log=log.text())
     log.note(f"report: {out / 'report.html'}")
-
-
-def log_console():
-    from faceaudit.commands._common import err_console
-
-    return err_console
 
 
 def _manifest_metadata(embedding, by: str):

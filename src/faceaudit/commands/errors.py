@@ -6,7 +6,18 @@ from pathlib import Path
 
 import typer
 
-from faceaudit.commands._common import Log, check_bootstrap, check_targets, parse_floats
+from faceaudit.commands._common import (
+    CONFIDENCE_OPTION,
+    FORCE_OPTION,
+    JSON_OPTION,
+    OUT_OPTION,
+    QUIET_OPTION,
+    Log,
+    check_bootstrap,
+    check_destination,
+    check_targets,
+    parse_floats,
+)
 from faceaudit.commands._demographics import (
     BY_OPTION,
     METADATA_OPTION,
@@ -16,7 +27,6 @@ from faceaudit.commands._demographics import (
     check_demographics_options,
     demographics_from_options,
 )
-from faceaudit.errors import InputError
 
 
 def register(app: typer.Typer) -> None:
@@ -54,29 +64,24 @@ def errors(
     threshold_from: str = THRESHOLD_FROM_OPTION,
     metadata_subject_column: str = METADATA_SUBJECT_COLUMN_OPTION,
     bootstrap: int = typer.Option(1000, help="Bootstrap replicates for intervals (0: none)."),
-    confidence: float = typer.Option(0.95, help="Confidence level of the intervals."),
+    confidence: float = CONFIDENCE_OPTION,
     seed: int = typer.Option(0, help="Seed of the bootstrap."),
-    out: Path | None = typer.Option(None, "--out", help="Output folder (results.json, report)."),
-    json_out: str | None = typer.Option(
-        None, "--json", help="Also write results.json here; '-' prints it on stdout."
-    ),
-    force: bool = typer.Option(False, "--force", help="Replace an existing output."),
+    out: Path | None = OUT_OPTION,
+    json_out: str | None = JSON_OPTION,
+    force: bool = FORCE_OPTION,
     title: str = typer.Option("1:1 verification audit", help="Report title."),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress on stderr."),
+    quiet: bool = QUIET_OPTION,
 ) -> None:
     """1:1 audit: FMR, FNMR, DET, EER and FNMR at FMR targets, with confidence intervals."""
     from faceaudit.analyses.verification import DEFAULT_FMR_TARGETS, verify
     from faceaudit.io.scores import ColumnNames, load_scores
     from faceaudit.results import emit_json, new_results, write_output
 
-    if out is None and json_out is None:
-        raise InputError("say where results go: --out DIR (report and results.json) or --json -.")
+    check_destination(out, json_out, force)
     targets = parse_floats(fmr_target, "--fmr-target") or list(DEFAULT_FMR_TARGETS)
     check_targets(targets, "--fmr-target")
     extra = parse_floats(threshold, "--threshold")
     check_bootstrap(bootstrap, confidence)
-    if out is not None and out.exists() and not force:
-        raise InputError("the output folder already exists; pass --force to replace it.", path=out)
 
     meta = check_demographics_options(
         metadata, by, threshold_from=threshold_from, subject_column=metadata_subject_column

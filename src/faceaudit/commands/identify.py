@@ -15,8 +15,14 @@ from pathlib import Path
 import typer
 
 from faceaudit.commands._common import (
+    CONFIDENCE_OPTION,
+    FORCE_OPTION,
+    JSON_OPTION,
+    OUT_OPTION,
+    QUIET_OPTION,
     Log,
     check_bootstrap,
+    check_destination,
     check_targets,
     err_console,
     parse_floats,
@@ -179,22 +185,19 @@ def identify(
     threshold_from: str = THRESHOLD_FROM_OPTION,
     metadata_subject_column: str = METADATA_SUBJECT_COLUMN_OPTION,
     bootstrap: int = typer.Option(1000, help="Subject-bootstrap replicates (0: none)."),
-    confidence: float = typer.Option(0.95, help="Confidence level of the intervals."),
+    confidence: float = CONFIDENCE_OPTION,
     seed: int = typer.Option(0, help="Seed of the bootstrap (and of --held-out)."),
-    out: Path | None = typer.Option(None, "--out", help="Output folder (results.json, report)."),
-    json_out: str | None = typer.Option(
-        None, "--json", help="Also write results.json here; '-' prints it on stdout."
-    ),
-    force: bool = typer.Option(False, "--force", help="Replace an existing output."),
+    out: Path | None = OUT_OPTION,
+    json_out: str | None = JSON_OPTION,
+    force: bool = FORCE_OPTION,
     title: str = typer.Option("1:N identification audit", help="Report title."),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress on stderr."),
+    quiet: bool = QUIET_OPTION,
 ) -> None:
     """1:N audit: FPIR, FNIR, wrong person at rank 1, CMC, thresholds for FPIR targets."""
     from faceaudit.analyses.identification import DEFAULT_FPIR_TARGETS, identify_candidates
     from faceaudit.results import new_results
 
-    if out is None and json_out is None:
-        raise InputError("say where results go: --out DIR (report and results.json) or --json -.")
+    check_destination(out, json_out, force)
     black = candidates is not None or truth is not None
     grey = gallery is not None or probes is not None
     if sum([black, grey, embeddings is not None]) != 1:
@@ -218,8 +221,6 @@ def identify(
     check_targets(targets, "--fpir-target")
     extra = parse_floats(threshold, "--threshold")
     check_bootstrap(bootstrap, confidence)
-    if out is not None and out.exists() and not force:
-        raise InputError("the output folder already exists; pass --force to replace it.", path=out)
     if write_candidates and out is None:
         raise InputError("--write-candidates needs --out DIR.")
 

@@ -6,7 +6,17 @@ from pathlib import Path
 
 import typer
 
-from faceaudit.commands._common import Log, check_bootstrap, check_targets, parse_floats
+from faceaudit.commands._common import (
+    FORCE_OPTION,
+    JSON_OPTION,
+    OUT_OPTION,
+    QUIET_OPTION,
+    Log,
+    check_bootstrap,
+    check_destination,
+    check_targets,
+    parse_floats,
+)
 from faceaudit.errors import InputError
 
 
@@ -46,13 +56,11 @@ def scale(
     block_elements: int = typer.Option(
         1 << 24, help="Scores computed per block (memory ~ 4 bytes x this)."
     ),
-    out: Path | None = typer.Option(None, "--out", help="Output folder (results.json, report)."),
-    json_out: str | None = typer.Option(
-        None, "--json", help="Also write results.json here; '-' prints it on stdout."
-    ),
-    force: bool = typer.Option(False, "--force", help="Replace an existing output."),
+    out: Path | None = OUT_OPTION,
+    json_out: str | None = JSON_OPTION,
+    force: bool = FORCE_OPTION,
     title: str = typer.Option("1:N gallery scaling", help="Report title."),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress on stderr."),
+    quiet: bool = QUIET_OPTION,
 ) -> None:
     """FPIR(N, T) on nested distractor galleries, and extrapolated to N by a fitted tail."""
     from faceaudit.analyses.scale import DEFAULT_FPIR_TARGETS
@@ -61,8 +69,7 @@ def scale(
     from faceaudit.io.embeddings import read_embeddings
     from faceaudit.results import new_results
 
-    if out is None and json_out is None:
-        raise InputError("say where results go: --out DIR (report and results.json) or --json -.")
+    check_destination(out, json_out, force)
     if not gallery_size >= 1 or gallery_size != int(gallery_size):
         raise InputError(f"--gallery-size must be a whole number >= 1, got {gallery_size:g}.")
     targets = parse_floats(fpir_target, "--fpir-target") or list(DEFAULT_FPIR_TARGETS)
@@ -76,8 +83,6 @@ def scale(
         raise InputError("--validation-fit-size must be >= 0 (0: no validation).")
     if block_elements < 1:
         raise InputError("--block-elements must be >= 1.")
-    if out is not None and out.exists() and not force:
-        raise InputError("the output folder already exists; pass --force to replace it.", path=out)
 
     log = Log(quiet=quiet or (json_out == "-" and out is None))
     hashes = InputHashes()
