@@ -17,6 +17,7 @@ from typing import IO
 
 import numpy as np
 
+from faceaudit._mmap import release_pages
 from faceaudit.errors import InputError
 
 ORIENTATIONS = ("similarity", "distance")
@@ -286,7 +287,9 @@ def first_nonfinite(values: np.ndarray, *, step: int = _FINITE_SLICE) -> int | N
         part = values[start : start + step]
         if part.size == 0:
             continue
-        if np.isfinite(part.min()) and np.isfinite(part.max()):
+        finite = np.isfinite(part.min()) and np.isfinite(part.max())
+        release_pages(values, start, start + step)  # a memory-mapped file stays out of RSS
+        if finite:
             continue
         return start + int(np.flatnonzero(~np.isfinite(part))[0])
     return None

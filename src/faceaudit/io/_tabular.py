@@ -8,8 +8,11 @@ into a file line (or Parquet row) and raises :class:`~faceaudit.errors.InputErro
 from __future__ import annotations
 
 import numpy as np
-import pyarrow as pa
-import pyarrow.compute as pc
+
+from faceaudit._lazy import lazy_module
+
+pa = lazy_module("pyarrow")
+pc = lazy_module("pyarrow.compute")
 
 #: Spellings accepted for a ``mated`` value (compared after stripping blanks and lower-casing).
 #: ``1.0``/``0.0`` are what pandas writes for a float column of flags.

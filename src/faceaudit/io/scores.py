@@ -46,11 +46,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pyarrow as pa
-import pyarrow.compute as pc
-import pyarrow.csv as pa_csv
-import pyarrow.parquet as pq
 
+from faceaudit._lazy import lazy_module
 from faceaudit.errors import InputError
 from faceaudit.io._checks import (
     PendingDigest,
@@ -73,6 +70,11 @@ from faceaudit.io._tabular import (
     parse_mated,
     parse_scores,
 )
+
+pa = lazy_module("pyarrow")
+pc = lazy_module("pyarrow.compute")
+pa_csv = lazy_module("pyarrow.csv")
+pq = lazy_module("pyarrow.parquet")
 
 __all__ = [
     "ColumnNames",

@@ -13,7 +13,6 @@ a second, exact look at the one cell that holds ``t``.
 
 from __future__ import annotations
 
-import mmap
 import os
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -22,12 +21,13 @@ from typing import TypeVar
 
 import numpy as np
 
+from faceaudit._mmap import release_pages
 from faceaudit.stats.grid import N_CELLS, cells_of
 
 T = TypeVar("T")
 
 DEFAULT_TAIL = 4096
-DEFAULT_CHUNK = 1 << 22
+DEFAULT_CHUNK = 1 << 20
 
 _EMPTY_F = np.empty(0, dtype=np.float64)
 _EMPTY_I = np.empty(0, dtype=np.int64)
@@ -144,26 +144,6 @@ class ScoreDistribution:
         return out
 
 
-def _release_pages(scores: np.ndarray, start: int, stop: int) -> None:
-    """Let the kernel drop a read-only memory-mapped file's pages once a chunk is done.
-
-    The pages stay in the page cache (a later pass re-reads them cheaply); they just stop counting
-    against this process, so streaming a 10^8-score ``.npy`` costs O(chunk) resident memory.
-    """
-    mm = getattr(scores, "_mmap", None)
-    if mm is None or getattr(scores, "mode", "") != "r" or not hasattr(mm, "madvise"):
-        return
-    try:
-        base = np.frombuffer(mm, dtype=np.uint8).ctypes.data
-        lo = scores[start:stop].ctypes.data - base
-        hi = lo + min(stop, len(scores)) * scores.itemsize - start * scores.itemsize
-        lo -= lo % mmap.PAGESIZE
-        if hi > lo:
-            mm.madvise(mmap.MADV_DONTNEED, lo, hi - lo)
-    except (ValueError, OSError, AttributeError):  # not fatal: memory use stays as it was
-        return
-
-
 def map_chunks(
     scores: np.ndarray,
     fn: Callable[[int, np.ndarray], T],
@@ -184,7 +164,7 @@ def map_chunks(
     def call(start: int) -> T:
         chunk = np.asarray(scores[start : start + chunk_size])
         out = fn(start, chunk if raw else chunk.astype(np.float64, copy=False))
-        _release_pages(scores, start, start + chunk_size)
+        release_pages(scores, start, start + chunk_size)
         return out
 
     starts = range(0, n, chunk_size)
