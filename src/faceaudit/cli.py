@@ -59,7 +59,11 @@ for _name in COMMAND_MODULES:
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the app, mapping input errors to exit status 2."""
     try:
-        app(args=argv, standalone_mode=False)
+        # Outside standalone mode, Typer returns (rather than raises) the exit code of an
+        # interrupted command (Ctrl-C: 130): pass it on.
+        rc = app(args=argv, standalone_mode=False)
+        if isinstance(rc, int) and rc:
+            sys.exit(rc)
     except InputError as exc:
         typer.secho(f"error: {exc}", err=True, fg=typer.colors.RED)
         sys.exit(2)
