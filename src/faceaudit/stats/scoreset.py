@@ -195,8 +195,3 @@ class ScoreSet:
         if j >= dist.cells.size:
             return None
         return float(self.cell_values(int(dist.cells[j]))[0])
-
-    def next_cell_above(self, value: float) -> int | None:
-        dist = self.distribution
-        j = np.searchsorted(dist.cells, cell_of(value), side="right")
-        return None if j >= dist.cells.size else int(dist.cells[j])
