@@ -196,3 +196,23 @@ def test_float32_memmap_scores_give_exact_thresholds(tmp_path):
     e = equal_error_rate(gen_set, imp_set)
     assert e.impostor_ge == int((i64 >= e.threshold).sum())
     assert e.genuine_lt == int((g64 < e.threshold).sum())
+
+
+def test_large_det_curve_on_the_grid_includes_exact_extra_points(monkeypatch):
+    import faceaudit.stats.rates as rates
+
+    monkeypatch.setattr(rates, "EXACT_CURVE_LIMIT", 100)  # force the grid path on small data
+    rng = np.random.default_rng(6)
+    g, i = rng.normal(0.6, 0.2, 3000), rng.normal(0.2, 0.2, 30000)
+    gen_set, imp_set = sets(g, i, tail=16)
+    extra = [float(np.quantile(i, 0.999)), float(np.median(g))]
+    d = rates.det_curve(gen_set, imp_set, extra_thresholds=extra)
+    assert np.all(np.diff(d.threshold) > 0)
+    for t in extra:
+        j = int(np.searchsorted(d.threshold, t))
+        assert d.threshold[j] == t
+        assert d.fmr[j] == np.mean(i >= t) and d.fnmr[j] == np.mean(g < t)
+    for t, a, b in list(zip(d.threshold, d.fmr, d.fnmr, strict=True))[::97]:
+        assert a == np.mean(i >= t) and b == np.mean(g < t)
+    kept = d.thinned(50, keep=extra)
+    assert set(extra) <= set(kept.threshold.tolist())

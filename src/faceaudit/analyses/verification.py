@@ -304,7 +304,9 @@ def verify(
         points.append(OperatingPoint(None, float(t), fmr, fnmr, True, gfmr, gfnmr))
         k += 1
 
-    det = det_curve(genuine, impostor).thinned()
+    det = det_curve(genuine, impostor, extra_thresholds=internal + [eer.threshold]).thinned(
+        keep=internal + [eer.threshold]
+    )
     lo = float(min(genuine.distribution.low[0], impostor.distribution.low[0]))
     hi = float(max(genuine.distribution.high[-1], impostor.distribution.high[-1]))
     finite_lo = lo if np.isfinite(lo) else -1.0

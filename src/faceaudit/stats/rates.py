@@ -217,8 +217,11 @@ class DetCurve:
     fmr: np.ndarray
     fnmr: np.ndarray
 
-    def thinned(self, max_points: int = 2000) -> DetCurve:
-        """At most ``max_points`` points, spread evenly in log(FMR) and log(FNMR), ends kept."""
+    def thinned(self, max_points: int = 2000, *, keep: Iterable[float] = ()) -> DetCurve:
+        """At most ``max_points`` points spread evenly in log(FMR) and log(FNMR).
+
+        The two ends and the points at the thresholds in ``keep`` are always kept.
+        """
         n = self.threshold.size
         if n <= max_points:
             return self
@@ -228,25 +231,46 @@ class DetCurve:
         )
         pos = np.concatenate([[0.0], pos])
         want = np.linspace(0.0, pos[-1], max_points)
-        idx = np.unique(np.concatenate([[0, n - 1], np.searchsorted(pos, want).clip(0, n - 1)]))
+        kept = np.searchsorted(self.threshold, np.asarray(list(keep), dtype=np.float64))
+        idx = np.unique(
+            np.concatenate(
+                [[0, n - 1], np.searchsorted(pos, want).clip(0, n - 1), kept.clip(0, n - 1)]
+            )
+        )
         return DetCurve(self.threshold[idx], self.fmr[idx], self.fnmr[idx])
 
 
-def det_curve(genuine: ScoreSet, impostor: ScoreSet) -> DetCurve:
-    """DET/ROC points at every non-empty cell's lower edge (exact counts at those thresholds).
+EXACT_CURVE_LIMIT = 4_000_000
 
-    When both sets are small enough to be held exactly by their summaries' tails, the points are
-    at every distinct observed score instead, as scikit-learn's ``det_curve`` gives them.
+
+def det_curve(
+    genuine: ScoreSet, impostor: ScoreSet, *, extra_thresholds: Iterable[float] = ()
+) -> DetCurve:
+    """Exact DET/ROC points, at increasing thresholds.
+
+    Up to :data:`EXACT_CURVE_LIMIT` scores in all, the points are at every distinct observed score,
+    as scikit-learn's ``det_curve`` gives them (one sort). Beyond that, at every non-empty grid
+    cell's lower edge (a fine, logarithmic grid) plus ``extra_thresholds`` (e.g. the operating
+    points), each with its exact counts.
     """
     ng, ni = genuine.n, impostor.n
-    gd, idist = genuine.distribution, impostor.distribution
-    if ng <= gd.high.size and ni <= idist.high.size:
-        t = np.unique(np.concatenate([gd.high, idist.high]))
-        fmr = (ni - np.searchsorted(idist.high, t, side="left")) / ni
-        fnmr = np.searchsorted(gd.high, t, side="left") / ng
+    if ng + ni <= EXACT_CURVE_LIMIT:
+        g = np.sort(np.asarray(genuine.scores, dtype=np.float64))
+        i = np.sort(np.asarray(impostor.scores, dtype=np.float64))
+        t = np.unique(np.concatenate([g, i]))
+        fmr = (ni - np.searchsorted(i, t, side="left")) / ni
+        fnmr = np.searchsorted(g, t, side="left") / ng
         return DetCurve(t, fmr, fnmr)
     cells, gen_lt, imp_ge = _edge_counts(genuine, impostor)
-    return DetCurve(cell_lower_edge(cells), imp_ge / ni, gen_lt / ng)
+    t = cell_lower_edge(cells)
+    extra = np.setdiff1d(np.asarray(list(extra_thresholds), dtype=np.float64), t)
+    if extra.size:
+        t = np.concatenate([t, extra])
+        imp_ge = np.concatenate([imp_ge, impostor.counts_ge(extra)])
+        gen_lt = np.concatenate([gen_lt, ng - genuine.counts_ge(extra)])
+        order = np.argsort(t, kind="stable")
+        t, imp_ge, gen_lt = t[order], imp_ge[order], gen_lt[order]
+    return DetCurve(t, imp_ge / ni, gen_lt / ng)
 
 
 def area_under_roc(genuine: ScoreSet, impostor: ScoreSet) -> tuple[float, float]:
