@@ -65,8 +65,7 @@ def audit(
     from faceaudit.analyses.image_audit import audit_embeddings, image_input
     from faceaudit.analyses.verification import DEFAULT_FMR_TARGETS
     from faceaudit.commands._demographics import check_demographics_options
-    from faceaudit.commands.embed import _progress, parse_model
-    from faceaudit.embedding.pipeline import embed_images
+    from faceaudit.commands.embed import embed_with_progress, parse_model
     from faceaudit.io.images import discover_images
     from faceaudit.io.metadata import SubjectMetadata
     from faceaudit.results import new_results, write_output
@@ -86,25 +85,15 @@ def audit(
     name, options = parse_model(model, model_option)
     image_set = discover_images(images)
     log = Log(quiet=quiet)
-    progress_cb, bar = (None, None) if quiet else _progress(err_console, len(image_set), name)
-    try:
-        embedding = embed_images(
-            image_set,
-            model=name,
-            options=options,
-            workers=workers,
-            cache_dir=cache,
-            progress=progress_cb,
-        )
-    except KeyboardInterrupt:
-        if bar is not None:
-            bar.stop()
-            bar = None
-        log.note("interrupted: finished images are cached; rerun to resume.")
-        raise SystemExit(130) from None
-    finally:
-        if bar is not None:
-            bar.stop()
+    embedding = embed_with_progress(
+        image_set,
+        model=name,
+        options=options,
+        workers=workers,
+        cache_dir=cache,
+        quiet=quiet,
+        console=err_console,
+    )
     log.note(
         f"embedded {embedding.embeddings.shape[0]:,} of {embedding.n_images:,} images "
         f"({embedding.n_failed:,} failures to acquire)"

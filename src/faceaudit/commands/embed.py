@@ -81,7 +81,6 @@ def embed(
         bool, typer.Option("--quiet", "-q", help="No progress bar or summary.")
     ] = False,
 ) -> None:
-    from faceaudit.embedding.pipeline import embed_images
     from faceaudit.embedding.store import save_embeddings
     from faceaudit.io.images import discover_images
 
@@ -92,21 +91,37 @@ def embed(
     name, options = parse_model(model, model_option)
     image_set = discover_images(images)
     console = _console()
-    progress_cb, bar = (None, None) if quiet else _progress(console, len(image_set), name)
+    result = embed_with_progress(
+        image_set,
+        model=name,
+        options=options,
+        workers=workers,
+        cache_dir=cache,
+        use_cache=not no_cache,
+        max_pixels=max_pixels,
+        quiet=quiet,
+        console=console,
+    )
+    save_embeddings(result, out, force=force)
+    from faceaudit.output import write_atomic
+
+    write_atomic(_log_path(out), _log_text(result, image_set), force=True)
+    if not quiet:
+        _summary(console, result, out)
+
+
+def embed_with_progress(image_set, *, model: str, quiet: bool, console, **kwargs):
+    """:func:`~faceaudit.embedding.pipeline.embed_images` behind a progress bar (rate, ETA).
+
+    Ctrl-C terminates the workers (every finished image is in the cache) and exits with 130:
+    Typer turns KeyboardInterrupt into a return value that a non-standalone caller may drop.
+    """
+    from faceaudit.embedding.pipeline import embed_images
+
+    progress_cb, bar = (None, None) if quiet else _progress(console, len(image_set), model)
     try:
-        result = embed_images(
-            image_set,
-            model=name,
-            options=options,
-            workers=workers,
-            cache_dir=cache,
-            use_cache=not no_cache,
-            max_pixels=max_pixels,
-            progress=progress_cb,
-        )
+        return embed_images(image_set, model=model, progress=progress_cb, **kwargs)
     except KeyboardInterrupt:
-        # Workers are terminated and every finished image is in the cache. Exit here with 130:
-        # Typer turns KeyboardInterrupt into a return value that a non-standalone caller may drop.
         if bar is not None:
             bar.stop()
             bar = None
@@ -115,12 +130,6 @@ def embed(
     finally:
         if bar is not None:
             bar.stop()
-    save_embeddings(result, out, force=force)
-    from faceaudit.output import write_atomic
-
-    write_atomic(_log_path(out), _log_text(result, image_set), force=True)
-    if not quiet:
-        _summary(console, result, out)
 
 
 def _log_path(out: Path) -> Path:

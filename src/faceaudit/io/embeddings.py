@@ -18,7 +18,6 @@ Bad input raises :class:`faceaudit.errors.InputError` naming the file, the row (
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import tempfile
@@ -28,21 +27,13 @@ from pathlib import Path
 import numpy as np
 
 from faceaudit.errors import InputError
+from faceaudit.io._checks import sha256_of as file_sha256  # one file hash for the package
 
 __all__ = ["EmbeddingSet", "read_embeddings", "write_embeddings", "file_sha256"]
 
 _NPZ = {".npz"}
 _PARQUET = {".parquet", ".pq"}
 _BLOCK = 1 << 16  # rows per block when checking and normalising
-
-
-def file_sha256(path: str | os.PathLike[str], *, block: int = 1 << 22) -> str:
-    """Hex SHA-256 of a file, read in blocks (constant memory)."""
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while chunk := fh.read(block):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,6 @@ import abc
 import hashlib
 import importlib
 import json
-import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError
@@ -36,6 +35,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from faceaudit.errors import InputError
+from faceaudit.io._checks import sha256_of as file_sha256  # one file hash for the package
 from faceaudit.io.images import AcquisitionError
 
 __all__ = [
@@ -71,15 +71,6 @@ FACE_POLICIES = ("largest", "centre", "confident")
 # ---------------------------------------------------------------------------------------------
 # Descriptions
 # ---------------------------------------------------------------------------------------------
-
-
-def file_sha256(path: str | os.PathLike[str], *, block: int = 1 << 22) -> str:
-    """Hex SHA-256 of a file, read in blocks."""
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while chunk := fh.read(block):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def package_dir(module: str) -> Path | None:
