@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import typer
 from rich.console import Console
@@ -89,3 +90,55 @@ def check_destination(out, json_out: str | None, force: bool) -> None:
         raise InputError("say where results go: --out DIR (report and results.json) or --json -.")
     if out is not None and out.exists() and not force:
         raise InputError("the output folder already exists; pass --force to replace it.", path=out)
+
+
+@contextlib.contextmanager
+def progress_bar(description: str, unit: str, quiet: bool) -> Iterator:
+    """A rich progress bar (count, rate, ETA) on stderr; yields ``update(done, total)``."""
+    if quiet:
+        yield lambda done, total: None
+        return
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        ProgressColumn,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+    from rich.text import Text
+
+    class RateColumn(ProgressColumn):
+        def render(self, task) -> Text:
+            speed = task.finished_speed or task.speed
+            return Text("" if speed is None else f"{speed:,.0f} {unit}/s", style="cyan")
+
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        RateColumn(),
+        TimeElapsedColumn(),
+        TextColumn("ETA"),
+        TimeRemainingColumn(),
+        console=err_console,
+    ) as prog:
+        task = prog.add_task(description, total=None)
+
+        def update(done: int, total: int) -> None:
+            prog.update(task, completed=done, total=total)
+
+        yield update
+
+
+def write_results(results: dict, out: Path | None, json_out: str | None, force: bool, log: Log):
+    """results.json (+ report.html when the report module can render it) and/or --json."""
+    from faceaudit.results import emit_json, write_output
+
+    if out is not None:
+        with log.stage("writing results and report"):
+            write_output(results, out, force=force, log=log.text())
+        log.note(f"results: {out / 'results.json'}")
+    if json_out is not None:
+        emit_json(results, json_out, force=force)

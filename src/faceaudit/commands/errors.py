@@ -17,6 +17,7 @@ from faceaudit.commands._common import (
     check_destination,
     check_targets,
     parse_floats,
+    write_results,
 )
 from faceaudit.commands._demographics import (
     BY_OPTION,
@@ -75,7 +76,7 @@ def errors(
     """1:1 audit: FMR, FNMR, DET, EER and FNMR at FMR targets, with confidence intervals."""
     from faceaudit.analyses.verification import DEFAULT_FMR_TARGETS, verify
     from faceaudit.io.scores import ColumnNames, load_scores
-    from faceaudit.results import emit_json, new_results, write_output
+    from faceaudit.results import new_results
 
     check_destination(out, json_out, force)
     targets = parse_floats(fmr_target, "--fmr-target") or list(DEFAULT_FMR_TARGETS)
@@ -146,9 +147,4 @@ def errors(
                 meta=meta,
             )
         add_demographics(results, demo)
-    if out is not None:
-        with log.stage("writing report"):
-            write_output(results, out, force=force, log=log.text())
-        log.note(f"report: {out / 'report.html'}")
-    if json_out is not None:
-        emit_json(results, json_out, force=force)
+    write_results(results, out, json_out, force, log)

@@ -7,8 +7,6 @@ non-mated), or ``--embeddings FILE`` split here (``--held-out`` subjects become 
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
@@ -24,8 +22,9 @@ from faceaudit.commands._common import (
     check_bootstrap,
     check_destination,
     check_targets,
-    err_console,
     parse_floats,
+    progress_bar,
+    write_results,
 )
 from faceaudit.commands._demographics import (
     BY_OPTION,
@@ -41,46 +40,6 @@ from faceaudit.errors import InputError
 
 def register(app: typer.Typer) -> None:
     app.command("identify")(identify)
-
-
-@contextlib.contextmanager
-def progress_bar(description: str, unit: str, quiet: bool) -> Iterator:
-    """A rich progress bar (count, rate, ETA) on stderr; yields ``update(done, total)``."""
-    if quiet:
-        yield lambda done, total: None
-        return
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        ProgressColumn,
-        TextColumn,
-        TimeElapsedColumn,
-        TimeRemainingColumn,
-    )
-    from rich.text import Text
-
-    class RateColumn(ProgressColumn):
-        def render(self, task) -> Text:
-            speed = task.finished_speed or task.speed
-            return Text("" if speed is None else f"{speed:,.0f} {unit}/s", style="cyan")
-
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        RateColumn(),
-        TimeElapsedColumn(),
-        TextColumn("ETA"),
-        TimeRemainingColumn(),
-        console=err_console,
-    ) as prog:
-        task = prog.add_task(description, total=None)
-
-        def update(done: int, total: int) -> None:
-            prog.update(task, completed=done, total=total)
-
-        yield update
 
 
 class InputHashes:
@@ -118,18 +77,6 @@ def _read_enrol(enrol: str) -> str | list[str]:
     if not ids:
         raise InputError("the enrolment list is empty.", path=path)
     return ids
-
-
-def write_results(results: dict, out: Path | None, json_out: str | None, force: bool, log: Log):
-    """results.json (+ report.html when the report module can render it) and/or --json."""
-    from faceaudit.results import emit_json, write_output
-
-    if out is not None:
-        with log.stage("writing results and report"):
-            write_output(results, out, force=force, log=log.text())
-        log.note(f"results: {out / 'results.json'}")
-    if json_out is not None:
-        emit_json(results, json_out, force=force)
 
 
 def identify(

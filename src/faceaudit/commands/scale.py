@@ -16,6 +16,8 @@ from faceaudit.commands._common import (
     check_destination,
     check_targets,
     parse_floats,
+    progress_bar,
+    write_results,
 )
 from faceaudit.errors import InputError
 
@@ -65,7 +67,7 @@ def scale(
     """FPIR(N, T) on nested distractor galleries, and extrapolated to N by a fitted tail."""
     from faceaudit.analyses.scale import DEFAULT_FPIR_TARGETS
     from faceaudit.analyses.scale import scale as run_scale
-    from faceaudit.commands.identify import InputHashes, _read_enrol, progress_bar, write_results
+    from faceaudit.commands.identify import InputHashes, _read_enrol
     from faceaudit.io.embeddings import read_embeddings
     from faceaudit.results import new_results
 
