@@ -1,0 +1,276 @@
+"""Golden figures: the inputs and the frozen results.json of every command on small fixtures.
+
+The goldens pin every figure faceaudit prints (rates, counts, thresholds, intervals, curves) so that a
+refactor that should change nothing provably changes nothing (``tests/test_golden.py``), the way
+bob.measure regresses against stored reference curves. An intended change regenerates them:
+
+    uv run python tests/golden/generate.py            # rewrite the golden results only
+    uv run python tests/golden/generate.py --inputs   # also rewrite the input fixtures (rarely)
+
+and the commit that does so says which figures moved and why.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+INPUTS = HERE / "inputs"
+EXPECTED = HERE / "expected"
+SHARED = HERE.parents[2] / "shared" / "data"
+
+#: Keys that legitimately differ between runs: when and with what it ran, and where the inputs were.
+VOLATILE = {"created", "faceaudit_version", "versions"}
+
+
+def _synth(subjects, samples, *, dim, seed, groups=(), genuine_mean=0.6, spread=0.3):
+    from faceaudit.synth import GroupSpec, synthesize
+
+    return synthesize(
+        subjects,
+        samples,
+        dim=dim,
+        genuine_mean=genuine_mean,
+        quality_spread=spread,
+        groups=[GroupSpec.parse(g) for g in groups],
+        seed=seed,
+    )
+
+
+def _write(eset, path: Path) -> None:
+    from faceaudit.io.embeddings import write_embeddings
+
+    write_embeddings(
+        path,
+        eset.embeddings,
+        eset.subjects,
+        samples=eset.samples,
+        groups=eset.groups,
+        metadata={"synthetic": True, "generator": "tests/golden/generate.py"},
+        force=True,
+    )
+
+
+def make_inputs() -> None:
+    """Write the small input fixtures (deterministic; committed, so goldens never depend on synth)."""
+    from faceaudit.compare.search import split_enrolment
+    from faceaudit.io.embeddings import EmbeddingSet
+
+    INPUTS.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(7)
+
+    # 1:1 table with ties (scores to 2 decimals), subjects, two FTA rows; 30 subjects x 3 samples.
+    d = _synth(30, 3, dim=32, seed=1, groups=("A:1:0.0", "B:1:0.1"))
+    emb, subj = d.embeddings, d.subjects
+    with open(INPUTS / "ties.csv", "w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["probe", "reference", "probe_subject", "reference_subject", "score", "mated"])
+        n = len(subj)
+        for i in range(n):
+            for j in range(i + 1, n):
+                s = f"{float(emb[i] @ emb[j]):.2f}"
+                if (i, j) in ((0, 1), (5, 40)):
+                    s = ""  # failures to acquire: one genuine, one impostor
+                w.writerow([f"img{i}", f"img{j}", subj[i], subj[j], s, int(subj[i] == subj[j])])
+    with open(INPUTS / "subjects.csv", "w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["subject", "sex", "age_band"])
+        for k, s in enumerate(sorted(set(subj.tolist()))):
+            w.writerow([s, "f" if k % 2 else "m", ("18-30", "31-50", "51+")[k % 3]])
+
+    # pyeer: integer scores 0..100, no subjects.
+    gen = np.clip(np.round(rng.normal(70, 12, 400)), 0, 100).astype(int)
+    imp = np.clip(np.round(rng.normal(35, 10, 12000)), 0, 100).astype(int)
+    (INPUTS / "genuine.txt").write_text("".join(f"{v}\n" for v in gen))
+    (INPUTS / "impostor.txt").write_text("".join(f"{v}\n" for v in imp))
+
+    # bob 4-column, distance scores (lower = more similar): models x probes of 40 subjects.
+    d = _synth(40, 2, dim=32, seed=2)
+    models, probes = d.embeddings[::2], d.embeddings[1::2]
+    ids = d.subjects[::2]
+    with open(INPUTS / "scores-dev", "w") as fh:
+        for a in range(len(ids)):
+            for b in range(len(ids)):
+                dist = 1.0 - float(models[a] @ probes[b])
+                fh.write(f"{ids[a]} {ids[b]} {ids[b]}_2 {dist:.6f}\n")
+
+    # 1:N embeddings: 400 subjects x 2 samples, 30% held out, groups for demographics.
+    d = _synth(400, 2, dim=32, seed=3, groups=("A:1:0.0", "B:1:0.08"))
+    eset = EmbeddingSet.from_arrays(d.embeddings, d.subjects, samples=d.samples, groups=d.groups)
+    gallery, probes_set = split_enrolment(eset, held_out=0.3, seed=0)
+    _write(gallery, INPUTS / "gallery.npz")
+    _write(probes_set, INPUTS / "probes.npz")
+    with open(INPUTS / "groups.csv", "w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["subject", "group"])
+        for s, g in sorted(set(zip(d.subjects.tolist(), d.groups.tolist(), strict=True))):
+            w.writerow([s, g])
+
+    # Scale: 3000 distractors (one sample each) + 150 mated subjects x 2 + 150 non-mated probes.
+    d = _synth(3300, 2, dim=32, seed=4, genuine_mean=0.5)
+    subj = d.subjects
+    uniq = sorted(set(subj.tolist()))
+    mated, nonmated = set(uniq[:150]), set(uniq[150:300])
+    first = np.zeros(len(subj), dtype=bool)
+    seen: set[str] = set()
+    for i, s in enumerate(subj.tolist()):
+        if s not in seen:
+            first[i] = True
+            seen.add(s)
+    in_gallery = first & ~np.isin(subj, list(nonmated))
+    in_probes = (~first & np.isin(subj, list(mated))) | (first & np.isin(subj, list(nonmated)))
+    full = EmbeddingSet.from_arrays(d.embeddings, subj, samples=d.samples)
+    _write(full.subset(np.flatnonzero(in_gallery)), INPUTS / "scale_gallery.npz")
+    _write(full.subset(np.flatnonzero(in_probes)), INPUTS / "scale_probes.npz")
+
+
+def _candidate_inputs(tmp: Path) -> None:
+    """Candidate lists in the black-box format, written by ``identify --write-candidates``."""
+    out = tmp / "cand"
+    run(
+        [
+            "identify",
+            "--gallery",
+            str(INPUTS / "gallery.npz"),
+            "--probes",
+            str(INPUTS / "probes.npz"),
+            "--list-length",
+            "10",
+            "--bootstrap",
+            "0",
+            "--write-candidates",
+            "--out",
+            str(out),
+            "--quiet",
+        ]
+    )
+    for name in ("candidates.csv", "truth.csv"):
+        shutil.copyfile(out / name, INPUTS / name)
+
+
+def _orl_manifest(dest: Path) -> Path | None:
+    if not (SHARED / "orl_faces").is_dir():
+        return None
+    rows = list(csv.DictReader(open(SHARED / "orl_faces.csv")))
+    keep = sorted({r["subject"] for r in rows})[:10]
+    chosen = [r for r in rows if r["subject"] in keep and int(Path(r["path"]).stem) <= 4]
+    path = dest / "orl_manifest.csv"
+    with open(path, "w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["path", "subject", "sex"])
+        for r in chosen:
+            w.writerow([str(SHARED / r["path"]), r["subject"], "f" if r["subject"] < "s2" else "m"])
+    return path
+
+
+def cases(tmp: Path) -> dict[str, list[str]]:
+    """Golden case name -> CLI arguments (without --out)."""
+    i = INPUTS
+    b = ["--bootstrap", "200"]
+    out = {
+        "errors_ties": ["errors", "--scores", str(i / "ties.csv"), "--threshold", "0.3,0.55", *b],
+        "errors_pyeer": ["errors", "--genuine", str(i / "genuine.txt"), "--impostor",
+                         str(i / "impostor.txt"), "--fmr-target", "1e-2,1e-3", *b],
+        "errors_bob_distance": ["errors", "--bob", str(i / "scores-dev"), "--distance",
+                                "--threshold", "0.6", *b],
+        "errors_demographics": ["errors", "--scores", str(i / "ties.csv"), "--metadata",
+                                str(i / "subjects.csv"), "--by", "sex,age_band", *b],
+        "identify_candidates": ["identify", "--candidates", str(i / "candidates.csv"), "--truth",
+                                str(i / "truth.csv"), "--gallery-size", "280", *b],
+        "identify_embeddings": ["identify", "--gallery", str(i / "gallery.npz"), "--probes",
+                                str(i / "probes.npz"), "--metadata", str(i / "groups.csv"),
+                                "--by", "group", *b],
+        "scale": ["scale", "--gallery", str(i / "scale_gallery.npz"), "--probes",
+                  str(i / "scale_probes.npz"), "--threshold", "0.45", "--validation-fit-size",
+                  "300", "--bootstrap", "100"],
+        "demo": ["demo"],
+    }  # fmt: skip
+    manifest = _orl_manifest(tmp)
+    if manifest is not None:
+        out["audit_orl"] = ["audit", str(manifest), "--cache", str(tmp / "cache"), "--held-out",
+                            "3", "--by", "sex", *b]  # fmt: skip
+    return out
+
+
+def run(args: list[str]) -> None:
+    from faceaudit.cli import main
+
+    try:
+        main(args)
+    except SystemExit as exc:
+        if exc.code:
+            raise RuntimeError(f"faceaudit {' '.join(args)} exited {exc.code}") from None
+
+
+def run_case(name: str, args: list[str], tmp: Path) -> dict:
+    out = tmp / f"out-{name}"
+    run([*args, "--out", str(out), "--quiet"])
+    return json.loads((out / "results.json").read_text(encoding="utf-8"))
+
+
+def normalise(results: dict) -> dict:
+    """Drop what legitimately varies between runs (time, versions, input paths)."""
+    res = {k: v for k, v in results.items() if k not in VOLATILE}
+    res["inputs"] = [
+        {k: v for k, v in item.items() if k != "path"} for item in results.get("inputs", [])
+    ]
+    return res
+
+
+def diff(expected, actual, path: str = "$", limit: int = 20) -> list[str]:
+    """Every place two JSON trees differ (exactly: floats compared with ==), as readable lines."""
+    out: list[str] = []
+
+    def walk(e, a, p):
+        if len(out) >= limit:
+            return
+        if isinstance(e, dict) and isinstance(a, dict):
+            for k in e.keys() | a.keys():
+                if k not in a:
+                    out.append(f"{p}.{k}: missing (expected {json.dumps(e[k])[:80]})")
+                elif k not in e:
+                    out.append(f"{p}.{k}: unexpected {json.dumps(a[k])[:80]}")
+                else:
+                    walk(e[k], a[k], f"{p}.{k}")
+        elif isinstance(e, list) and isinstance(a, list):
+            if len(e) != len(a):
+                out.append(f"{p}: length {len(a)}, expected {len(e)}")
+            for k, (x, y) in enumerate(zip(e, a, strict=False)):
+                walk(x, y, f"{p}[{k}]")
+        elif e != a or (isinstance(e, bool) != isinstance(a, bool)):
+            out.append(f"{p}: {json.dumps(a)[:80]}, expected {json.dumps(e)[:80]}")
+
+    walk(expected, actual, path)
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--inputs", action="store_true", help="also rewrite the input fixtures")
+    ap.add_argument("only", nargs="*", help="case names (default: all)")
+    opts = ap.parse_args(argv)
+    with tempfile.TemporaryDirectory() as t:
+        tmp = Path(t)
+        if opts.inputs:
+            make_inputs()
+            _candidate_inputs(tmp)
+        EXPECTED.mkdir(parents=True, exist_ok=True)
+        for name, args in cases(tmp).items():
+            if opts.only and name not in opts.only:
+                continue
+            res = normalise(run_case(name, args, tmp))
+            (EXPECTED / f"{name}.json").write_text(json.dumps(res, indent=1) + "\n")
+            print(f"wrote {EXPECTED / (name + '.json')}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
