@@ -1,6 +1,6 @@
 """Golden figures: the inputs and the frozen results.json of every command on small fixtures.
 
-The goldens pin every figure faceaudit prints (rates, counts, thresholds, intervals, curves) so that a
+The goldens pin every figure faceaudit prints (rates, counts, thresholds, intervals, curves), so a
 refactor that should change nothing provably changes nothing (``tests/test_golden.py``), the way
 bob.measure regresses against stored reference curves. An intended change regenerates them:
 
@@ -60,7 +60,7 @@ def _write(eset, path: Path) -> None:
 
 
 def make_inputs() -> None:
-    """Write the small input fixtures (deterministic; committed, so goldens never depend on synth)."""
+    """Write the small input fixtures (deterministic; committed: goldens never depend on synth)."""
     from faceaudit.compare.search import split_enrolment
     from faceaudit.io.embeddings import EmbeddingSet
 
