@@ -147,7 +147,7 @@ def test_bad_input(emb, subjects, message):
 
 
 def test_result_is_the_io_scores_type():
-    from faceaudit.io.scores import ComparisonScores
+    from faceaudit.data import ComparisonScores
 
     x = np.eye(3)[[0, 0, 1, 2]]
     assert isinstance(all_pairs_scores(x, ["a", "a", "b", "b"]), ComparisonScores)

@@ -8,8 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from faceaudit.analyses.demographics import verification_differentials
-from faceaudit.io.metadata import SubjectMetadata
-from faceaudit.io.scores import ComparisonScores
+from faceaudit.data import ComparisonScores, SubjectMetadata
 from faceaudit.stats.groups import StratifiedResampler, gini, group_counts
 from faceaudit.stats.scoreset import ScoreSet
 

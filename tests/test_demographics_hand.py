@@ -10,9 +10,8 @@ from faceaudit.analyses.demographics import (
     identification_differentials,
     verification_differentials,
 )
+from faceaudit.data import ComparisonScores, SubjectMetadata
 from faceaudit.errors import InputError
-from faceaudit.io.metadata import SubjectMetadata
-from faceaudit.io.scores import ComparisonScores
 from faceaudit.stats.identification import SearchOutcomes
 
 SUBJECTS = ["a1", "a2", "a3", "b1", "b2", "b3"]

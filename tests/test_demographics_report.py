@@ -10,8 +10,7 @@ import pytest
 from faceaudit.analyses.demographics import verification_differentials
 from faceaudit.analyses.verification import verify
 from faceaudit.commands._demographics import add_demographics
-from faceaudit.io.metadata import SubjectMetadata
-from faceaudit.io.scores import ComparisonScores
+from faceaudit.data import ComparisonScores, SubjectMetadata
 from faceaudit.output import dump_json
 from faceaudit.report import ReportWarning, write_report
 from faceaudit.results import new_results

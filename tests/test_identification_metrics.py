@@ -11,8 +11,7 @@ from hypothesis import strategies as st
 
 from faceaudit.analyses.identification import identify, identify_embeddings
 from faceaudit.compare.search import split_enrolment
-from faceaudit.io.candidates import CandidateLists, ProbeTruth
-from faceaudit.io.embeddings import EmbeddingSet
+from faceaudit.data import CandidateLists, EmbeddingSet, ProbeTruth
 from faceaudit.stats.identification import (
     cmc_counts,
     fnir_count,

@@ -7,8 +7,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from faceaudit.data import EmbeddingSet
 from faceaudit.errors import InputError
-from faceaudit.io.embeddings import EmbeddingSet, read_embeddings, write_embeddings
+from faceaudit.io.embeddings import read_embeddings, write_embeddings
 
 
 def _npz(path, **arrays):

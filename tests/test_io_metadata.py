@@ -7,13 +7,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from faceaudit.data.metadata import UNKNOWN, SubjectMetadata, parse_by
 from faceaudit.errors import InputError
-from faceaudit.io.metadata import (
-    UNKNOWN,
-    SubjectMetadata,
-    parse_by,
-    read_metadata,
-)
+from faceaudit.io.metadata import read_metadata
 
 
 def write(tmp_path, name, text):

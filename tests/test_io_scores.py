@@ -16,11 +16,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from numpy.testing import assert_array_equal
 
+from faceaudit.data import ComparisonScores, InputFile
 from faceaudit.io import scores as scores_mod
 from faceaudit.io.scores import (
     ColumnNames,
-    ComparisonScores,
-    InputFile,
     load_scores,
     read_bob,
     read_npy,

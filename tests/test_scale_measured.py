@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from faceaudit.analyses.scale import collect, extrapolation_sizes, nested_sizes, scale
-from faceaudit.io.embeddings import EmbeddingSet
+from faceaudit.data import EmbeddingSet
 from faceaudit.synth import synthesize
 
 

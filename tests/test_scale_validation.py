@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from faceaudit.analyses.scale import scale
-from faceaudit.io.embeddings import EmbeddingSet
+from faceaudit.data import EmbeddingSet
 from faceaudit.synth import synthesize
 
 

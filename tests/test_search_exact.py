@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from faceaudit.compare.search import enrol_gallery, search_gallery, search_topk, split_enrolment
+from faceaudit.data import EmbeddingSet
 from faceaudit.errors import InputError
-from faceaudit.io.embeddings import EmbeddingSet
 from faceaudit.synth import synthesize
 
 

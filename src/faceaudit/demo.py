@@ -47,9 +47,7 @@ def run_demo(
     from faceaudit.analyses.verification import verify
     from faceaudit.compare.allpairs import all_pairs_scores
     from faceaudit.compare.search import split_enrolment
-    from faceaudit.io.embeddings import EmbeddingSet
-    from faceaudit.io.metadata import SubjectMetadata
-    from faceaudit.io.scores import InputFile
+    from faceaudit.data import EmbeddingSet, InputFile, SubjectMetadata
     from faceaudit.results import new_results
     from faceaudit.synth import GroupSpec, synthesize
 

@@ -62,7 +62,7 @@ def _write(eset, path: Path) -> None:
 def make_inputs() -> None:
     """Write the small input fixtures (deterministic; committed: goldens never depend on synth)."""
     from faceaudit.compare.search import split_enrolment
-    from faceaudit.io.embeddings import EmbeddingSet
+    from faceaudit.data import EmbeddingSet
 
     INPUTS.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(7)

@@ -56,8 +56,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from faceaudit.data import InputFile, SubjectGroups
 from faceaudit.errors import InputError
-from faceaudit.io.metadata import MetadataFile, SubjectGroups
 from faceaudit.stats.bootstrap import percentile_interval
 from faceaudit.stats.estimate import Rate, make_rate, rule_of_three
 from faceaudit.stats.groups import StratifiedResampler, gini, group_counts
@@ -66,7 +66,7 @@ from faceaudit.stats.scoreset import ScoreSet
 
 if TYPE_CHECKING:  # pragma: no cover
     from faceaudit.analyses.verification import VerificationResult
-    from faceaudit.io.scores import ComparisonScores
+    from faceaudit.data import ComparisonScores
     from faceaudit.stats.identification import SearchOutcomes
 
 __all__ = [
@@ -252,7 +252,7 @@ class DemographicsResult:
     sentences: tuple[str, ...]
     coverage: dict
     bootstrap: dict
-    metadata: MetadataFile | None = None
+    metadata: InputFile | None = None
     warnings: tuple[str, ...] = field(default=())
 
     @property
@@ -700,7 +700,7 @@ def _run(
 
 
 def _all_unknown(name: str) -> bool:
-    from faceaudit.io.metadata import GROUP_SEPARATOR, UNKNOWN
+    from faceaudit.data.metadata import GROUP_SEPARATOR, UNKNOWN
 
     return all(p == UNKNOWN for p in name.split(GROUP_SEPARATOR))
 
@@ -1072,7 +1072,7 @@ def verification_differentials(
     Notes
     -----
     Comparisons without a score (failures to acquire) carry no subject in
-    :class:`~faceaudit.io.scores.ComparisonScores` and are not part of the group rates.
+    :class:`~faceaudit.data.ComparisonScores` and are not part of the group rates.
     """
     if (
         scores.impostor_subject is None

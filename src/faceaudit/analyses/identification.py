@@ -314,7 +314,7 @@ def identify(
 def identify_candidates(search, **kwargs) -> IdentificationResult:
     """1:N audit of validated candidate lists.
 
-    ``search`` is a :class:`faceaudit.io.candidates.CandidateSearch`
+    ``search`` is a :class:`faceaudit.data.CandidateSearch`
     (:func:`faceaudit.io.candidates.load_candidate_search`); ``kwargs`` go to :func:`identify`.
     """
     outcomes = search_outcomes(

@@ -16,9 +16,9 @@ from dataclasses import dataclass
 
 from faceaudit.analyses.identification import IdentificationResult, identify_embeddings
 from faceaudit.analyses.verification import DEFAULT_FMR_TARGETS, VerificationResult, verify
+from faceaudit.data import ComparisonScores, InputFile
 from faceaudit.embedding.pipeline import EmbeddingResult
 from faceaudit.errors import InputError
-from faceaudit.io.scores import ComparisonScores, InputFile
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from faceaudit.compare.search import Enrolment, enrol_gallery
-from faceaudit.io.embeddings import EmbeddingSet
+from faceaudit.data import EmbeddingSet
 from faceaudit.stats.bootstrap import percentile_interval
 from faceaudit.stats.estimate import Rate, make_rate
 from faceaudit.stats.tail import (

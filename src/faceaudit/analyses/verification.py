@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from faceaudit.io.scores import ComparisonScores
+from faceaudit.data import ComparisonScores
 from faceaudit.stats.bootstrap import (
     Resampler,
     percentile_interval,

@@ -31,8 +31,7 @@ from faceaudit.errors import InputError
 if TYPE_CHECKING:  # pragma: no cover
     from faceaudit.analyses.demographics import DemographicsResult
     from faceaudit.analyses.verification import VerificationResult
-    from faceaudit.io.metadata import SubjectMetadata
-    from faceaudit.io.scores import ComparisonScores
+    from faceaudit.data import ComparisonScores, SubjectMetadata
     from faceaudit.stats.identification import SearchOutcomes
 
 __all__ = [
@@ -88,7 +87,8 @@ def check_demographics_options(
         or any problem in the metadata file.
     """
     from faceaudit.analyses.demographics import DEFAULT_FMR_TARGET, ThresholdRule
-    from faceaudit.io.metadata import parse_by, read_metadata
+    from faceaudit.data import parse_by
+    from faceaudit.io.metadata import read_metadata
 
     if metadata is None and by is None:
         return None

@@ -66,8 +66,8 @@ def audit(
     from faceaudit.analyses.verification import DEFAULT_FMR_TARGETS
     from faceaudit.commands._demographics import check_demographics_options
     from faceaudit.commands.embed import embed_with_progress, parse_model
+    from faceaudit.data import SubjectMetadata
     from faceaudit.io.images import discover_images
-    from faceaudit.io.metadata import SubjectMetadata
     from faceaudit.results import new_results, write_output
 
     fmr_targets = parse_floats(fmr_target, "--fmr-target") or list(DEFAULT_FMR_TARGETS)
@@ -152,7 +152,7 @@ def audit(
 
 def _manifest_metadata(embedding, by: str):
     """Subject metadata from the image manifest's columns (``--by`` without ``--metadata``)."""
-    from faceaudit.io.metadata import SubjectMetadata
+    from faceaudit.data import SubjectMetadata
 
     attrs = [a.strip() for a in by.split(",") if a.strip()]
     missing = [a for a in attrs if a not in embedding.metadata]

@@ -7,7 +7,7 @@ both samples have the same subject, **impostor** (non-mated) otherwise.
 
 :func:`iter_all_pairs` yields one :class:`PairBlock` per block of the upper triangle (memory
 ``O(block**2)``), ready for a mergeable score summary; :func:`all_pairs_scores` gathers them into
-the :class:`faceaudit.io.scores.ComparisonScores` the 1:1 engine takes, with subject codes for the
+the :class:`faceaudit.data.ComparisonScores` the 1:1 engine takes, with subject codes for the
 subject bootstrap and, given the failed images' subjects, the comparisons lost to failures to
 acquire (for generalised FMR/FNMR, ISO/IEC 19795-1).
 
@@ -185,7 +185,7 @@ def all_pairs_scores(
 
     Returns
     -------
-    faceaudit.io.scores.ComparisonScores
+    faceaudit.data.ComparisonScores
         ``genuine``/``impostor`` float64; ``genuine_subject``, ``impostor_subject`` (probe: the
         earlier sample), ``impostor_reference_subject`` int32 codes into ``subjects`` (sorted
         distinct ids of the embedded samples); ``orientation="similarity"``.
@@ -203,7 +203,7 @@ def all_pairs_scores(
     >>> s.genuine.tolist(), s.impostor.tolist(), s.subjects
     ([1.0], [0.0, 0.0], ['a', 'b'])
     """
-    from faceaudit.io.scores import ComparisonScores
+    from faceaudit.data import ComparisonScores
 
     names, codes = subject_codes(subjects)
     x = _check(embeddings, len(codes))

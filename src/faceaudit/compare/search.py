@@ -24,8 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from faceaudit.io.candidates import CandidateLists, ProbeTruth
-from faceaudit.io.embeddings import EmbeddingSet
+from faceaudit.data import CandidateLists, EmbeddingSet, ProbeTruth
 
 __all__ = [
     "ApproximateSearch",

@@ -222,12 +222,12 @@ class EmbeddingResult:
         }
 
     def to_embedding_set(self, *, group_column: str = "group"):
-        """The embedded samples as a :class:`faceaudit.io.embeddings.EmbeddingSet` (1:N input).
+        """The embedded samples as a :class:`faceaudit.data.EmbeddingSet` (1:N input).
 
         ``groups`` comes from the manifest column ``group_column`` when there is one; the model
         and acquisition go into ``metadata``.
         """
-        from faceaudit.io.embeddings import EmbeddingSet
+        from faceaudit.data import EmbeddingSet
 
         return EmbeddingSet.from_arrays(
             self.embeddings,

@@ -41,13 +41,14 @@ import io
 import operator
 import os
 from collections.abc import Iterator
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
 from faceaudit._lazy import lazy_module
+from faceaudit.data.inputs import InputFile
+from faceaudit.data.scores import ComparisonScores
 from faceaudit.errors import InputError
 from faceaudit.io._checks import (
     PendingDigest,
@@ -78,8 +79,6 @@ pq = lazy_module("pyarrow.parquet")
 
 __all__ = [
     "ColumnNames",
-    "ComparisonScores",
-    "InputFile",
     "load_scores",
     "read_bob",
     "read_npy",
@@ -96,57 +95,6 @@ _PARQUET_BATCH_ROWS = 1 << 18
 _PARQUET_SUFFIXES = (".parquet", ".pq")
 
 
-# ---------------------------------------------------------------------------------------------
-# Result types
-
-
-class _LazyDigest:
-    """Data descriptor for ``InputFile.sha256``: holds a str or a pending digest, returns a str."""
-
-    def __set_name__(self, owner: type, name: str) -> None:
-        self._slot = "_" + name
-
-    def __get__(self, obj: Any, objtype: type | None = None) -> str:
-        if obj is None:  # no class-level default: the dataclass field stays required
-            raise AttributeError(self._slot[1:])
-        value = obj.__dict__[self._slot]
-        if not isinstance(value, str):
-            value = value.result()
-            obj.__dict__[self._slot] = value
-        return value
-
-    def __set__(self, obj: Any, value: str | PendingDigest) -> None:
-        obj.__dict__[self._slot] = value
-
-
-@dataclass(frozen=True)
-class InputFile:
-    """One input file as read: the path as given, its checksum and the records read.
-
-    Attributes
-    ----------
-    path : str
-        The path as the user gave it.
-    sha256 : str
-        Hex SHA-256 of the file's bytes as stored (compressed files: the compressed bytes).
-        Computed in a background thread after reading; accessing it waits for the result.
-    records : int
-        Data records read: CSV/Parquet rows (including rows without a score), non-blank lines
-        of a text file, elements of an array.
-    """
-
-    path: str
-    sha256: str = _LazyDigest()  # type: ignore[assignment]  # required: see _LazyDigest.__get__
-    records: int
-
-    def to_json(self) -> dict:
-        """``{"path", "sha256", "records"}`` for ``results.json``."""
-        return {"path": self.path, "sha256": self.sha256, "records": self.records}
-
-    def __getstate__(self) -> dict:  # pickle the digest, not the thread computing it
-        return {"path": self.path, "_sha256": self.sha256, "records": self.records}
-
-
 @dataclass
 class ColumnNames:
     """Names of the columns of a score table (CSV or Parquet)."""
@@ -157,49 +105,6 @@ class ColumnNames:
     reference: str = "reference"
     probe_subject: str = "probe_subject"
     reference_subject: str = "reference_subject"
-
-
-@dataclass
-class ComparisonScores:
-    """Scores of one 1:1 experiment, oriented so that higher = more similar.
-
-    Attributes
-    ----------
-    genuine, impostor : numpy.ndarray
-        1-D, all finite, similarity-oriented (distance scores negated). float64, or the
-        ``.npy`` file's own float32/float64 memory map (never copied) for :func:`read_npy`.
-    genuine_subject : numpy.ndarray or None
-        int32 codes into :attr:`subjects`: the subject of each genuine comparison. A table
-        with only one of the two subject columns fills the arrays it can: ``genuine_subject``
-        and ``impostor_subject`` from ``probe_subject``, or ``genuine_subject`` and
-        ``impostor_reference_subject`` from ``reference_subject``.
-    impostor_subject : numpy.ndarray or None
-        int32 codes: the **probe** subject of each impostor comparison.
-    impostor_reference_subject : numpy.ndarray or None
-        int32 codes: the reference subject of each impostor comparison.
-    subjects : list of str
-        Code -> subject id, sorted (so codes do not depend on row order or chunking); every
-        listed subject occurs in the file, possibly only in rows without a score. Empty when
-        the input has no subject ids.
-    genuine_fta, impostor_fta : int
-        Genuine / impostor comparisons whose score is missing (failures to acquire).
-    orientation : str
-        ``"similarity"`` or ``"distance"``: what the *file* used. The arrays are always
-        similarity-oriented; negate thresholds to report them in a distance file's units.
-    inputs : list of InputFile
-        The files read, with checksums.
-    """
-
-    genuine: np.ndarray
-    impostor: np.ndarray
-    genuine_subject: np.ndarray | None
-    impostor_subject: np.ndarray | None
-    impostor_reference_subject: np.ndarray | None
-    subjects: list[str]
-    genuine_fta: int = 0
-    impostor_fta: int = 0
-    orientation: str = "similarity"
-    inputs: list[InputFile] = field(default_factory=list)
 
 
 # ---------------------------------------------------------------------------------------------

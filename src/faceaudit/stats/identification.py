@@ -34,7 +34,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from faceaudit.io.candidates import CandidateLists, ProbeTruth
+from faceaudit.data import CandidateLists, ProbeTruth
 from faceaudit.stats.scoreset import ScoreSet
 
 __all__ = [
