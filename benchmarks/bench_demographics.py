@@ -22,7 +22,7 @@ Cases, each run ``--repeats`` times, interleaved (a change in the machine's load
 both with the default bootstrap (1000 replicates, by subject) and with ``--bootstrap 0``. When
 ``faceaudit errors`` has the ``--metadata``/``--by`` options, the real command runs; until then
 this script's own ``child`` sub-command runs the same pipeline through the public API (load_scores
--> verify -> demographics_from_options -> add_demographics -> write_output), exactly the lines
+-> audit_scores -> verification_groups -> Run.write), exactly the lines
 the command will have. The table says which ran.
 
 Run from the repository root::
@@ -143,28 +143,26 @@ def child(argv: list[str]) -> None:
     p.add_argument("--out", required=True)
     a = p.parse_args(argv)
     t0 = time.perf_counter()
-    from faceaudit.analyses.verification import verify
-    from faceaudit.commands._demographics import add_demographics, demographics_from_options
+    from faceaudit.audits import GroupBy, audit_scores
+    from faceaudit.audits.scores import verification_groups
+    from faceaudit.io.metadata import read_metadata
     from faceaudit.io.scores import load_scores
-    from faceaudit.results import new_results, write_output
 
     stages = {"imports": time.perf_counter() - t0}
     t = time.perf_counter()
     data = load_scores(table=a.scores)
     stages["read"] = time.perf_counter() - t
     t = time.perf_counter()
-    result = verify(data, bootstrap=a.bootstrap)
+    run = audit_scores(data, bootstrap=a.bootstrap, title="bench")
     stages["verify"] = time.perf_counter() - t
-    results = new_results(title="bench", inputs=data.inputs, warnings=result.warnings)
-    results["verification"] = result.to_json()
     t = time.perf_counter()
-    demo = demographics_from_options(
-        data, a.metadata, a.by, bootstrap=a.bootstrap, verification=result
-    )
-    add_demographics(results, demo)
+    demo = None
+    if a.metadata and a.by:
+        run = verification_groups(run, data, GroupBy(read_metadata(a.metadata), a.by))
+        demo = run["demographics"]
     stages["demographics"] = time.perf_counter() - t
     t = time.perf_counter()
-    write_output(results, a.out, force=True)
+    run.write(a.out, force=True)
     stages["write"] = time.perf_counter() - t
     summary = {"stages": stages}
     if demo is not None:
@@ -385,9 +383,8 @@ def write_results(rows, repeats, runs, real, started, load_start, load_end, quic
             "stage includes results.json, the report and its figures)"
             if real
             else "the `errors` pipeline through the public API (`bench_demographics.py child`: "
-            "load_scores -> verify -> demographics_from_options -> add_demographics -> "
-            "write_output, the lines `faceaudit errors` gains), because `faceaudit errors` has "
-            "no --metadata/--by yet"
+            "load_scores -> audit_scores -> verification_groups -> Run.write, the calls "
+            "`faceaudit errors` makes)"
         ),
         "",
         "## Data",

@@ -66,21 +66,14 @@ def test_existing_output_is_refused_without_force(table, tmp_path, capsys):
     assert run("errors", "--scores", str(table), "--out", str(out), "--bootstrap", "0") == 2
     assert "already exists" in capsys.readouterr().err
     assert (out / "mine.txt").read_text() == "keep me"
-    assert (
-        run(
-            "errors",
-            "--scores",
-            str(table),
-            "--out",
-            str(out),
-            "--bootstrap",
-            "0",
-            "--force",
-            "--quiet",
-        )
-        == 0
-    )
-    assert not (out / "mine.txt").exists() and (out / "results.json").exists()
+    force = ["errors", "--scores", str(table), "--bootstrap", "0", "--force", "--quiet"]
+    # --force replaces only an output faceaudit wrote: never a folder holding the user's files
+    assert run(*force, "--out", str(out)) == 2
+    assert "not written by faceaudit" in capsys.readouterr().err
+    assert (out / "mine.txt").read_text() == "keep me"
+    ours = tmp_path / "ours"
+    assert run(*force, "--out", str(ours)) == 0 and run(*force, "--out", str(ours)) == 0
+    assert (ours / "results.json").exists()
 
 
 def test_json_to_stdout_and_distance_orientation(tmp_path, capsys):

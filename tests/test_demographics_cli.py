@@ -1,73 +1,19 @@
 """The --metadata/--by options: parsing, input errors (exit 2), and the path from files to
-results.json, through a thin command built like ``faceaudit errors`` (and through the real
-``faceaudit errors`` once it has the options)."""
+results.json through ``faceaudit errors`` and the library calls it makes."""
 
 import json
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
-import typer
 
 from faceaudit.cli import main
-from faceaudit.commands._demographics import (
-    BY_OPTION,
-    METADATA_OPTION,
-    METADATA_SUBJECT_COLUMN_OPTION,
-    THRESHOLD_FROM_OPTION,
-    add_demographics,
-    check_demographics_options,
-    demographics_from_options,
-)
+from faceaudit.commands._demographics import group_by
 from faceaudit.errors import InputError
-
-SCORES_OPTION = typer.Option(..., "--scores")
-BOOTSTRAP_OPTION = typer.Option(200)
-
-
-def thin_app() -> typer.Typer:
-    """A command wired the way the brief asks ``errors`` to be wired (two lines + options)."""
-    app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
-
-    @app.command()
-    def errors(
-        scores: Path = SCORES_OPTION,
-        metadata: Path | None = METADATA_OPTION,
-        by: str | None = BY_OPTION,
-        threshold_from: str = THRESHOLD_FROM_OPTION,
-        metadata_subject_column: str = METADATA_SUBJECT_COLUMN_OPTION,
-        bootstrap: int = BOOTSTRAP_OPTION,
-    ) -> None:
-        from faceaudit.analyses.verification import verify
-        from faceaudit.io.scores import load_scores
-        from faceaudit.results import emit_json, new_results
-
-        data = load_scores(table=scores)
-        result = verify(data, bootstrap=bootstrap)
-        results = new_results(title="t", inputs=data.inputs)
-        results["verification"] = result.to_json()
-        demo = demographics_from_options(
-            data, metadata, by, threshold_from=threshold_from,
-            subject_column=metadata_subject_column, bootstrap=bootstrap, verification=result,
-        )  # fmt: skip
-        add_demographics(results, demo)
-        emit_json(results, "-")
-
-    @app.command()
-    def other() -> None:  # a second command so that typer keeps sub-command names
-        pass
-
-    return app
 
 
 def run_thin(*args) -> int:
-    try:
-        thin_app()(args=list(args), standalone_mode=False)
-    except InputError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    return 0
+    """``faceaudit errors ... --bootstrap 200 --json -`` (results.json on stdout)."""
+    return run_cli(*args, "--bootstrap", "200", "--json", "-")
 
 
 def run_cli(*args) -> int:
@@ -188,10 +134,10 @@ def test_bad_metadata_rows_name_the_line(files, capsys, tmp_path):
     assert "bad.csv, line 3: subject 's1' appears again" in capsys.readouterr().err
 
 
-def test_check_options_returns_none_without_options_and_reads_once(files):
+def test_group_by_is_none_without_options_and_reads_the_file_once(files):
     _, meta = files
-    assert check_demographics_options(None, None) is None
-    m = check_demographics_options(meta, "sex", subject_column="id")
+    assert group_by(None, None, "all", "subject") is None
+    m = group_by(meta, "sex", "all", "id").metadata
     assert m.attributes == ("sex", "age_band") and m.source.records == 39
 
 
@@ -200,20 +146,16 @@ def test_scores_without_subject_ids_are_an_input_error(tmp_path, files):
     g, i = tmp_path / "g.txt", tmp_path / "i.txt"
     g.write_text("0.9\n0.8\n")
     i.write_text("0.1\n0.2\n")
+    from faceaudit.audits import audit_scores
     from faceaudit.io.scores import load_scores
 
     data = load_scores(genuine=g, impostor=i)
+    spec = group_by(meta, "sex", "all", "id")
     with pytest.raises(InputError, match="probe_subject and reference_subject"):
-        demographics_from_options(data, meta, "sex", subject_column="id", bootstrap=0)
+        audit_scores(data, bootstrap=0, demographics=spec)
 
 
 def test_real_errors_command_when_wired(files, tmp_path):
-    import inspect
-
-    from faceaudit.commands import errors as errors_module
-
-    if "metadata" not in inspect.signature(errors_module.errors).parameters:
-        pytest.skip("faceaudit errors does not have --metadata/--by yet (the lead wires it)")
     scores, meta = files
     out = tmp_path / "audit"
     code = run_cli("errors", "--scores", str(scores), "--metadata", str(meta), "--by", "sex",
@@ -230,7 +172,7 @@ def test_real_errors_command_when_wired(files, tmp_path):
 
 
 def test_identification_options_give_the_1n_key(tmp_path):
-    from faceaudit.commands._demographics import identification_demographics_from_options
+    from faceaudit.audits.identification import _finish
     from faceaudit.stats.identification import SearchOutcomes
 
     meta = tmp_path / "m.csv"
@@ -252,12 +194,14 @@ def test_identification_options_give_the_1n_key(tmp_path):
         mated_probes=np.array([f"m{i}" for i in range(200)]),
         nonmated_probes=np.array([f"n{i}" for i in range(200)]),
     )
-    assert identification_demographics_from_options(o, None, None) is None
-    demo = identification_demographics_from_options(
-        o, meta, "sex", threshold_from="all@0.1", bootstrap=200
-    )
-    results = {}
-    add_demographics(results, demo)
+    from faceaudit.analyses.identification import identify
+    from faceaudit.audits import SILENT
+
+    kw = {"rank": None, "bootstrap": 200, "confidence": 0.95, "seed": 0}
+    run = _finish("t", o, identify(o, bootstrap=0), kw, inputs=(), settings={},
+                  synthetic=False, demographics=group_by(meta, "sex", "all@0.1", "subject"),
+                  progress=SILENT)  # fmt: skip
+    results = run.to_json()
     d = results["identification_demographics"]
     assert d["threshold_source"] == "whole data set, FPIR target 0.1"
     assert [g["group"] for g in d["groups"]] == ["F", "M"]

@@ -9,11 +9,10 @@ import pytest
 
 from faceaudit.analyses.demographics import verification_differentials
 from faceaudit.analyses.verification import verify
-from faceaudit.commands._demographics import add_demographics
+from faceaudit.audits import Run
 from faceaudit.data import ComparisonScores, SubjectMetadata
 from faceaudit.output import dump_json
 from faceaudit.report import ReportWarning, write_report
-from faceaudit.results import new_results
 
 
 def scores_and_groups(names):
@@ -49,9 +48,8 @@ def test_report_renders_the_demographics_json(tmp_path, names):
     demo = verification_differentials(
         data, groups, threshold="all@0.05", bootstrap=200, verification=v
     )
-    results = new_results(title="demographics", settings={"confidence": 0.95})
-    results["verification"] = v.to_json()
-    add_demographics(results, demo)
+    run = Run("demographics", {"verification": v}, settings={"confidence": 0.95})
+    results = run.with_analysis("demographics", demo, warnings=demo.warnings).to_json()
     assert json.loads(dump_json(results))["demographics"] == demo.to_json()  # plain JSON
     assert results["warnings"] and "have no row in the metadata" in results["warnings"][0]
     with warnings.catch_warnings():
@@ -98,8 +96,7 @@ def test_report_renders_the_1n_demographics_key(tmp_path):
     demo = identification_differentials(
         o, meta.groups(["sex"], list(units)), threshold="all@0.05", bootstrap=200
     )
-    results = new_results(title="1:N demographics")
-    add_demographics(results, demo)
+    results = Run("1:N demographics", {demo.results_key: demo}).to_json()
     with warnings.catch_warnings():
         warnings.simplefilter("error", ReportWarning)
         page = html.unescape(write_report(results, tmp_path).read_text(encoding="utf-8"))

@@ -38,7 +38,8 @@ def test_reads_sorted_lists_and_aligns_to_truth(tmp_path):
     s = load_candidate_search(tmp_path / "c.csv", write(tmp_path / "t.csv", TRUTH), gallery_size=10)
     assert s.lists.probes.tolist() == ["p1", "p2", "p3", "p4"]  # p4 returned nothing
     assert s.lists.candidate_ids()[3].tolist() == ["", ""]
-    assert s.records[str(tmp_path / "c.csv")] == 5 and s.records[str(tmp_path / "t.csv")] == 4
+    records = {i.path: i.records for i in s.inputs}
+    assert records[str(tmp_path / "c.csv")] == 5 and records[str(tmp_path / "t.csv")] == 4
     back = s.lists.to_frame()
     assert len(back) == 5 and set(back.columns) == {"probe", "rank", "candidate", "score"}
 

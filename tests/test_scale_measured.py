@@ -145,7 +145,7 @@ def test_cli_scale(tmp_path, capsys):
             "--out",
             str(tmp_path / "o"),
             "--bootstrap",
-            "50",
+            "100",
             "-q",
         ]
     )

@@ -12,7 +12,7 @@ import sys
 
 import typer
 
-from faceaudit import __version__
+from faceaudit._version import __version__
 from faceaudit.errors import InputError
 
 COMMAND_MODULES = [
@@ -56,6 +56,26 @@ for _name in COMMAND_MODULES:
     importlib.import_module(_name).register(app)
 
 
+#: Library parameter names whose command-line flag is not ``--`` + the name with dashes.
+_FLAGS = {
+    "fmr_targets": "--fmr-target",
+    "fpir_targets": "--fpir-target",
+    "thresholds": "--threshold",
+    "model_options": "--model-option",
+    "cache_dir": "--cache",
+}
+
+
+def _message(exc: InputError) -> str:
+    """The error sentence; a parameter's is prefixed by the flag that set it."""
+    from faceaudit.params import ParameterError, shown
+
+    if isinstance(exc, ParameterError):
+        flag = _FLAGS.get(exc.parameter, "--" + exc.parameter.replace("_", "-"))
+        return f"{flag} {shown(exc.value)}: {exc.reason}"
+    return str(exc)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the app, mapping input errors to exit status 2."""
     try:
@@ -65,7 +85,7 @@ def main(argv: list[str] | None = None) -> None:
         if isinstance(rc, int) and rc:
             sys.exit(rc)
     except InputError as exc:
-        typer.secho(f"error: {exc}", err=True, fg=typer.colors.RED)
+        typer.secho(f"error: {_message(exc)}", err=True, fg=typer.colors.RED)
         sys.exit(2)
     except KeyboardInterrupt:
         typer.echo("interrupted.", err=True)

@@ -10,13 +10,12 @@ other images are mated searches.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from faceaudit.analyses.identification import IdentificationResult, identify_embeddings
 from faceaudit.analyses.verification import DEFAULT_FMR_TARGETS, VerificationResult, verify
-from faceaudit.data import ComparisonScores, InputFile
+from faceaudit.data import ComparisonScores
 from faceaudit.embedding.pipeline import EmbeddingResult
 from faceaudit.errors import InputError
 
@@ -32,25 +31,19 @@ class ImageAuditResult:
     acquisition: dict
     warnings: tuple[str, ...]
 
-    def to_json(self) -> dict:
+    def analyses(self) -> dict:
+        """results.json key -> result: verification, acquisition, model (and identification)."""
         out = {
-            "verification": self.verification.to_json(),
+            "verification": self.verification,
             "acquisition": self.acquisition,
-            "model": self.embedding.model.to_json(),
+            "model": self.embedding.model,
         }
         if self.identification is not None:
-            out["identification"] = self.identification.to_json()
+            out["identification"] = self.identification
         return out
 
-
-def image_set_digest(paths: Sequence[str]) -> str:
-    """SHA-256 over the images' bytes in the given order (one fingerprint of the whole input)."""
-    h = hashlib.sha256()
-    for p in paths:
-        with open(p, "rb") as fh:
-            while chunk := fh.read(1 << 20):
-                h.update(chunk)
-    return h.hexdigest()
+    def to_json(self) -> dict:
+        return {k: v.to_json() if hasattr(v, "to_json") else v for k, v in self.analyses().items()}
 
 
 def audit_embeddings(
@@ -93,7 +86,7 @@ def audit_embeddings(
     try:
         gallery, probes = split_enrolment(eset, held_out=held_out, seed=seed)
     except ValueError as exc:
-        raise InputError(f"--held-out: {exc}") from None
+        raise InputError(f"held_out = {held_out!r}: {exc}") from None
     if gallery.n and probes.n:
         kw = {"bootstrap": bootstrap, "confidence": confidence, "seed": seed}
         if fpir_targets is not None:
@@ -112,11 +105,4 @@ def audit_embeddings(
         identification=identification,
         acquisition=acquisition,
         warnings=tuple(warnings),
-    )
-
-
-def image_input(embedding: EmbeddingResult, paths: Sequence[str]) -> InputFile:
-    """The ``inputs`` entry of an image set: its source, one digest of all images, the count."""
-    return InputFile(
-        path=str(embedding.source), sha256=image_set_digest(paths), records=embedding.n_images
     )

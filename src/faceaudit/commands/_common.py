@@ -1,10 +1,14 @@
-"""Shared pieces of the sub-commands: stage progress on stderr, option parsing helpers."""
+"""What every sub-command shares: its options (declared once), progress on stderr, the output.
+
+A command body is: parse option strings, read the inputs (:mod:`faceaudit.io`), call ONE audit
+(:mod:`faceaudit.audits`) with a :class:`Log` as its progress, and :func:`finish`.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import typer
@@ -16,7 +20,10 @@ err_console = Console(stderr=True)
 
 
 class Log:
-    """Stage timings shown on stderr (spinner while a stage runs) and kept for ``faceaudit.log``."""
+    """Progress on stderr (a spinner or a bar per stage, with rate and ETA), kept for the log.
+
+    Implements :class:`faceaudit.audits.Progress`.
+    """
 
     def __init__(self, quiet: bool = False) -> None:
         self.quiet = quiet
@@ -30,74 +37,35 @@ class Log:
         else:
             with err_console.status(text + " ..."):
                 yield
+        self._done(text, t0)
+
+    @contextlib.contextmanager
+    def bar(self, description: str, unit: str) -> Iterator[Callable[[int, int], None]]:
+        t0 = time.perf_counter()
+        if self.quiet:
+            yield lambda done, total: None
+        else:
+            with _rich_bar(description, unit) as update:
+                yield update
+        self._done(description, t0)
+
+    def _done(self, text: str, t0: float) -> None:
         dt = time.perf_counter() - t0
         self.lines.append(f"{text}: {dt:.2f} s")
         if not self.quiet:
-            err_console.print(f"[green]✓[/green] {text} [dim]({dt:.2f} s)[/dim]")
+            err_console.print(f"[green]✓[/green] {text} [dim]({dt:.2f} s)[/dim]", highlight=False)
 
     def note(self, text: str) -> None:
         self.lines.append(text)
         if not self.quiet:
-            err_console.print(text)
+            err_console.print(text, markup=False, highlight=False)
 
     def text(self) -> str:
         return "\n".join(self.lines) + "\n"
 
 
-def parse_floats(values: list[str] | None, option: str) -> list[float]:
-    """Floats from repeated or comma-separated option values (e.g. ``--fmr-target 1e-3,1e-4``)."""
-    out: list[float] = []
-    for v in values or []:
-        for part in str(v).split(","):
-            part = part.strip()
-            if not part:
-                continue
-            try:
-                out.append(float(part))
-            except ValueError:
-                raise InputError(f"{option} takes numbers; {part!r} is not one.") from None
-    return out
-
-
-def check_targets(targets: list[float], option: str) -> None:
-    for t in targets:
-        if not 0.0 < t <= 1.0:
-            raise InputError(f"{option} {t!r} is not a rate in (0, 1].")
-
-
-def check_bootstrap(bootstrap: int, confidence: float) -> None:
-    if bootstrap < 0:
-        raise InputError("--bootstrap must be 0 (no intervals) or a positive number of replicates.")
-    if 0 < bootstrap < 100:
-        raise InputError("--bootstrap below 100 replicates gives unstable intervals; use >= 100.")
-    if not 0.5 <= confidence < 1.0:
-        raise InputError("--confidence must be in [0.5, 1), e.g. 0.95.")
-
-
-# Options every audit command shares (Typer reads these objects as the parameters' defaults).
-CONFIDENCE_OPTION = typer.Option(0.95, help="Confidence level of the intervals.")
-OUT_OPTION = typer.Option(None, "--out", help="Output folder (results.json, report).")
-JSON_OPTION = typer.Option(
-    None, "--json", help="Also write results.json here; '-' prints it on stdout."
-)
-FORCE_OPTION = typer.Option(False, "--force", help="Replace an existing output.")
-QUIET_OPTION = typer.Option(False, "--quiet", "-q", help="No progress on stderr.")
-
-
-def check_destination(out, json_out: str | None, force: bool) -> None:
-    """Results must go somewhere; an existing output folder needs ``--force``."""
-    if out is None and json_out is None:
-        raise InputError("say where results go: --out DIR (report and results.json) or --json -.")
-    if out is not None and out.exists() and not force:
-        raise InputError("the output folder already exists; pass --force to replace it.", path=out)
-
-
 @contextlib.contextmanager
-def progress_bar(description: str, unit: str, quiet: bool) -> Iterator:
-    """A rich progress bar (count, rate, ETA) on stderr; yields ``update(done, total)``."""
-    if quiet:
-        yield lambda done, total: None
-        return
+def _rich_bar(description: str, unit: str) -> Iterator[Callable[[int, int], None]]:
     from rich.progress import (
         BarColumn,
         MofNCompleteColumn,
@@ -112,7 +80,7 @@ def progress_bar(description: str, unit: str, quiet: bool) -> Iterator:
     class RateColumn(ProgressColumn):
         def render(self, task) -> Text:
             speed = task.finished_speed or task.speed
-            return Text("" if speed is None else f"{speed:,.0f} {unit}/s", style="cyan")
+            return Text("" if speed is None else f"{speed:,.1f} {unit}/s", style="cyan")
 
     with Progress(
         TextColumn("{task.description}"),
@@ -132,13 +100,79 @@ def progress_bar(description: str, unit: str, quiet: bool) -> Iterator:
         yield update
 
 
-def write_results(results: dict, out: Path | None, json_out: str | None, force: bool, log: Log):
-    """results.json (+ report.html when the report module can render it) and/or --json."""
-    from faceaudit.results import emit_json, write_output
+def parse_floats(values: list[str] | None, option: str) -> list[float]:
+    """Numbers from repeated or comma-separated option values (``--fmr-target 1e-3,1e-4``)."""
+    out: list[float] = []
+    for v in values or []:
+        for part in str(v).split(","):
+            part = part.strip()
+            if not part:
+                continue
+            try:
+                out.append(float(part))
+            except ValueError:
+                raise InputError(f"{option} takes numbers; {part!r} is not one.") from None
+    return out
 
+
+# Options several commands share (Typer reads these objects as the parameters' defaults).
+CONFIDENCE = typer.Option(0.95, help="Two-sided confidence level of the intervals.")
+SEED = typer.Option(0, help="Seed of the bootstrap (and of any random split).")
+OUT = typer.Option(None, "--out", help="Output folder (results.json, report.html, figures/).")
+JSON = typer.Option(None, "--json", help="Also write results.json here; '-' prints it on stdout.")
+FORCE = typer.Option(
+    False, "--force", help="Replace an existing output that faceaudit wrote (nothing else)."
+)
+QUIET = typer.Option(False, "--quiet", "-q", help="No progress on stderr.")
+FMR_TARGET = typer.Option(
+    None, "--fmr-target", help="FMR targets (repeat or comma-separate). Default 1e-1 ... 1e-6."
+)
+FPIR_TARGET = typer.Option(
+    None, "--fpir-target", help="FPIR targets (repeat or comma-separate). Default 0.1 ... 0.001."
+)
+THRESHOLD = typer.Option(
+    None, "--threshold", help="Also report the rates at these thresholds (the scores' own units)."
+)
+ENROL = typer.Option(
+    "first",
+    help="Which gallery samples enrol: 'first' per subject (NIST), 'all', or a file of ids.",
+)
+TITLE_HELP = "Report title."
+
+
+def bootstrap_option(default: int) -> typer.models.OptionInfo:
+    return typer.Option(
+        default, help="Subject-bootstrap replicates (0: no intervals; else >= 100)."
+    )
+
+
+def destination(out: Path | None, json_out: str | None, force: bool, quiet: bool) -> Log:
+    """Fail fast on a destination that will be refused; the run's Log (quiet for ``--json -``)."""
+    from faceaudit.output import check_destination
+
+    if out is None and json_out is None:
+        raise InputError("say where results go: --out DIR (report and results.json) or --json -.")
+    if out is not None:
+        check_destination(out, force=force)
+    if json_out not in (None, "-"):
+        check_destination(Path(json_out), force=force, kind="file")
+    return Log(quiet=quiet or (json_out == "-" and out is None))
+
+
+def read_enrol(enrol: str) -> str | list[str]:
+    """``first``, ``all``, or the sample ids listed in a file (one per line)."""
+    if enrol in ("first", "all"):
+        return enrol
+    from faceaudit.io.embeddings import read_sample_ids
+
+    return read_sample_ids(enrol)
+
+
+def finish(run, out: Path | None, json_out: str | None, force: bool, log: Log) -> None:
+    """Write the run: the output folder (results.json + report) and/or ``--json``."""
     if out is not None:
         with log.stage("writing results and report"):
-            write_output(results, out, force=force, log=log.text())
+            run.write(out, force=force, log=log.text())
         log.note(f"results: {out / 'results.json'}")
     if json_out is not None:
-        emit_json(results, json_out, force=force)
+        run.write_json(json_out, force=force)

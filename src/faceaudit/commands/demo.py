@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from faceaudit.commands._common import Log
+from faceaudit.commands import _common as C
 
 
 def register(app: typer.Typer) -> None:
@@ -28,17 +28,16 @@ def demo(
         "--out",
         help="Output folder. If it exists, a new numbered folder is used (nothing is overwritten).",
     ),
-    bootstrap: int = typer.Option(1000, help="Bootstrap replicates for intervals."),
+    bootstrap: int = C.bootstrap_option(1000),
     seed: int = typer.Option(20261129, help="Seed of the synthetic data."),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress on stderr."),
+    quiet: bool = C.QUIET,
 ) -> None:
     """Run the whole audit (1:1, demographics, 1:N, gallery scale) on built-in SYNTHETIC data."""
-    from faceaudit.demo import run_demo
-    from faceaudit.results import write_output
+    from faceaudit.audits import audit_demo
 
-    log = Log(quiet=quiet)
+    log = C.Log(quiet=quiet)
+    run = audit_demo(seed=seed, bootstrap=bootstrap, progress=log)
     out = _free_name(out)
-    results = run_demo(seed=seed, bootstrap=bootstrap, stage=log.stage)
     with log.stage("writing report"):
-        write_output(results, out, log=log.text())
+        run.write(out, log=log.text())
     log.note(f"report: {out / 'report.html'}")

@@ -105,7 +105,7 @@ def embed(
     save_embeddings(result, out, force=force)
     from faceaudit.output import write_atomic
 
-    write_atomic(_log_path(out), _log_text(result, image_set), force=True)
+    write_atomic(_log_path(out), _log_text(result, image_set), force=True, owned=_is_embed_log)
     if not quiet:
         _summary(console, result, out)
 
@@ -130,6 +130,14 @@ def embed_with_progress(image_set, *, model: str, quiet: bool, console, **kwargs
     finally:
         if bar is not None:
             bar.stop()
+
+
+def _is_embed_log(path: Path) -> bool:
+    try:
+        with open(path, "rb") as fh:
+            return fh.read(16) == b"faceaudit embed:"
+    except OSError:
+        return False
 
 
 def _log_path(out: Path) -> Path:

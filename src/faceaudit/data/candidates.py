@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from faceaudit.data.inputs import InputFile
+
 if TYPE_CHECKING:
     import pandas as pd
 
@@ -95,11 +97,12 @@ class CandidateSearch:
     """Validated candidate lists aligned with their truth table and gallery.
 
     ``lists`` rows follow ``truth.probes``. ``gallery_subjects`` is None when only the size is
-    known. ``records`` maps each input path to its number of data records.
+    known. ``inputs`` are the files read (candidate lists, truth, gallery list), with checksums
+    and their number of data records.
     """
 
     lists: CandidateLists
     truth: ProbeTruth
     gallery_size: int
     gallery_subjects: np.ndarray | None
-    records: dict
+    inputs: tuple[InputFile, ...] = ()

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from faceaudit.data.inputs import InputFile
 from faceaudit.errors import InputError
 
 __all__ = ["EmbeddingSet", "validate_embeddings"]
@@ -34,6 +35,8 @@ class EmbeddingSet:
         Where the set was read from.
     metadata : dict
         File metadata; ``metadata.get("synthetic")`` is True for :mod:`faceaudit.synth` output.
+    inputs : tuple of InputFile
+        The file(s) the set was read from, with checksums (empty for arrays made in memory).
     """
 
     embeddings: np.ndarray
@@ -42,6 +45,7 @@ class EmbeddingSet:
     groups: np.ndarray | None = None
     path: str | None = None
     metadata: dict = field(default_factory=dict)
+    inputs: tuple[InputFile, ...] = ()
 
     @property
     def n(self) -> int:
@@ -64,6 +68,7 @@ class EmbeddingSet:
             None if self.groups is None else self.groups[index],
             self.path,
             self.metadata,
+            self.inputs,
         )
 
     @classmethod

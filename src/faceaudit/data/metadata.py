@@ -36,6 +36,7 @@ GROUP_SEPARATOR = " × "
 #: Most groups an analysis accepts (a numeric column such as age would make hundreds).
 DEFAULT_MAX_GROUPS = 64
 
+
 def _normalise(value: object) -> str:
     if value is None:
         return UNKNOWN

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from faceaudit import __version__
+from faceaudit._version import __version__
 from faceaudit.embedding.pipeline import EmbeddingResult, Failure
 from faceaudit.errors import InputError
 from faceaudit.recognizers.base import ModelInfo

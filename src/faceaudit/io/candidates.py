@@ -36,7 +36,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from faceaudit.data.candidates import CandidateLists, CandidateSearch, ProbeTruth
+from faceaudit.data.inputs import InputFile
 from faceaudit.errors import InputError
+from faceaudit.io._checks import PendingDigest
 
 if TYPE_CHECKING:  # pandas is imported where used: the embedding path never needs it
     import pandas as pd
@@ -335,10 +337,12 @@ def load_candidate_search(
             f"size is {gallery_size}; the gallery size must count every enrolled subject.",
             path=cpath,
         )
-    records = {
-        str(cpath): int((lists.candidates >= 0).sum()),
-        str(tpath): len(tr.probes),
-    }
+    inputs = [
+        InputFile(str(cpath), PendingDigest(cpath), int((lists.candidates >= 0).sum())),
+        InputFile(str(tpath), PendingDigest(tpath), len(tr.probes)),
+    ]
     if gallery is not None:
-        records[str(gallery)] = len(gallery_subjects)
-    return CandidateSearch(lists.align(tr.probes), tr, int(gallery_size), gallery_subjects, records)
+        inputs.append(InputFile(str(Path(gallery)), PendingDigest(gallery), len(gallery_subjects)))
+    return CandidateSearch(
+        lists.align(tr.probes), tr, int(gallery_size), gallery_subjects, tuple(inputs)
+    )

@@ -26,14 +26,20 @@ from pathlib import Path
 import numpy as np
 
 from faceaudit.data.embeddings import EmbeddingSet, validate_embeddings
+from faceaudit.data.inputs import InputFile
 from faceaudit.errors import InputError
+from faceaudit.io._checks import PendingDigest
 from faceaudit.io._checks import sha256_of as file_sha256  # one file hash for the package
 
-__all__ = ["read_embeddings", "write_embeddings", "file_sha256"]
+__all__ = ["file_sha256", "read_embeddings", "read_sample_ids", "write_embeddings"]
 
 _NPZ = {".npz"}
 _PARQUET = {".parquet", ".pq"}
 _BLOCK = 1 << 16  # rows per block when checking and normalising
+
+
+def _source(path: Path, records: int) -> tuple[InputFile, ...]:
+    return (InputFile(str(path), PendingDigest(path), records),)
 
 
 def _read_npz(path: Path, normalise: bool) -> EmbeddingSet:
@@ -76,7 +82,7 @@ def _read_npz(path: Path, normalise: bool) -> EmbeddingSet:
         npz=True,
         normalise=normalise,
     )
-    return EmbeddingSet(emb, subj, samp, grp, str(path), metadata)
+    return EmbeddingSet(emb, subj, samp, grp, str(path), metadata, _source(path, len(subj)))
 
 
 def _read_parquet(path: Path, normalise: bool) -> EmbeddingSet:
@@ -152,7 +158,7 @@ def _read_parquet(path: Path, normalise: bool) -> EmbeddingSet:
         npz=False,
         normalise=normalise,
     )
-    return EmbeddingSet(emb, subj, samp, grp, str(path), metadata)
+    return EmbeddingSet(emb, subj, samp, grp, str(path), metadata, _source(path, len(subj)))
 
 
 def read_embeddings(path: str | os.PathLike[str], *, normalise: bool = True) -> EmbeddingSet:
@@ -247,3 +253,30 @@ def write_embeddings(
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def read_sample_ids(path: str | os.PathLike[str]) -> list[str]:
+    """Sample ids listed one per line (blank lines and ``#`` comments ignored), e.g. the samples
+    that enrol in a gallery.
+
+    Raises
+    ------
+    InputError
+        A missing or unreadable file, or one that lists no id.
+    """
+    p = Path(path)
+    if not p.is_file():
+        raise InputError(
+            "is not a file; the enrolment takes 'first', 'all' or a file naming the enrolled "
+            "sample ids (one per line).",
+            path=p,
+        )
+    try:
+        text = p.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"cannot be read as UTF-8 text ({exc}).", path=p) from None
+    ids = [ln.strip() for ln in text.splitlines()]
+    ids = [i for i in ids if i and not i.startswith("#")]
+    if not ids:
+        raise InputError("lists no sample id.", path=p)
+    return ids

@@ -21,11 +21,13 @@ import csv
 import io
 import os
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
+from faceaudit.data import InputFile, SubjectMetadata, parse_by
 from faceaudit.errors import InputError
 
 __all__ = [
@@ -37,6 +39,7 @@ __all__ = [
     "ImageSet",
     "decode_image",
     "discover_images",
+    "image_set_input",
     "read_image",
 ]
 
@@ -324,6 +327,51 @@ class ImageSet:
             self.metadata_columns,
             self.skipped,
         )
+
+    def subject_metadata(self, by: str | Sequence[str]) -> SubjectMetadata:
+        """Subject attributes from the manifest's own columns (one value per subject).
+
+        Raises
+        ------
+        InputError
+            When an attribute is not a column of the manifest.
+        """
+        attrs = parse_by(by)
+        missing = [a for a in attrs if a not in self.metadata_columns]
+        if missing:
+            have = ", ".join(self.metadata_columns) or "no metadata columns"
+            raise InputError(
+                f"by = {','.join(attrs)!r}: the manifest has no column {missing[0]!r} (it has "
+                f"{have}); give a metadata file with that attribute.",
+                path=self.source,
+            )
+        cols = [self.metadata_columns.index(a) for a in attrs]
+        mapping = {
+            a: {r.subject: r.metadata[c] for r in self.records}
+            for a, c in zip(attrs, cols, strict=True)
+        }
+        return SubjectMetadata.from_mapping(mapping)
+
+
+def image_set_input(images: ImageSet) -> InputFile:
+    """The ``inputs`` entry of an image set: its source, one SHA-256 over every image's bytes in
+    order, and the number of images.
+
+    An image that cannot be read (missing, a dangling link, a folder) adds its sample id and the
+    error's name to the digest instead of its bytes: it is a failure to acquire, counted by the
+    embedding pipeline, never a reason to stop.
+    """
+    import hashlib
+
+    h = hashlib.sha256()
+    for rec in images.records:
+        try:
+            with open(rec.path, "rb") as fh:
+                while chunk := fh.read(1 << 20):
+                    h.update(chunk)
+        except OSError as exc:
+            h.update(f"\0unreadable:{rec.sample}:{type(exc).__name__}\0".encode())
+    return InputFile(path=str(images.source), sha256=h.hexdigest(), records=len(images.records))
 
 
 #: Column names the output table uses itself; a manifest may not carry columns of these names.

@@ -44,6 +44,7 @@ _PARQUET_SUFFIXES = (".parquet", ".pq")
 
 PathLike = str | os.PathLike[str]
 
+
 def read_metadata(path: PathLike, *, subject_column: str = "subject") -> SubjectMetadata:
     """Read a subject metadata table (CSV or Parquet), validating every row.
 

@@ -1,0 +1,37 @@
+"""One call per audit: domain types in, a :class:`~faceaudit.audits.run.Run` out.
+
+=====================  ==========================================================================
+:func:`audit_scores`   1:1 comparison scores -> FMR, FNMR, EER, DET, FNMR at FMR targets
+:func:`audit_candidates`  black-box 1:N candidate lists -> FPIR, FNIR, CMC, wrong person at rank 1
+:func:`audit_search`   embeddings searched 1:N here -> the same, from a gallery and probes
+:func:`audit_scale`    FPIR(N, T) on nested galleries, extrapolated to N (e.g. 2.7 x 10^8)
+:func:`audit_images`   photos -> embeddings (cached) -> 1:1 + 1:N + failures to acquire
+:func:`audit_demo`     the whole audit on built-in synthetic data
+=====================  ==========================================================================
+
+Each takes keyword-only parameters, validated in one place (:mod:`faceaudit.params`), and an
+optional ``demographics=GroupBy(metadata, "sex,age_band")``; the command line calls exactly these
+functions, so ``faceaudit errors ...`` and ``audit_scores(load_scores(...)).write(out)`` write the
+same ``results.json``.
+"""
+
+from faceaudit.audits.demo import audit_demo
+from faceaudit.audits.groups import GroupBy
+from faceaudit.audits.identification import audit_candidates, audit_search
+from faceaudit.audits.images import audit_images
+from faceaudit.audits.run import SILENT, Progress, Run
+from faceaudit.audits.scale import audit_scale
+from faceaudit.audits.scores import audit_scores
+
+__all__ = [
+    "SILENT",
+    "GroupBy",
+    "Progress",
+    "Run",
+    "audit_candidates",
+    "audit_demo",
+    "audit_images",
+    "audit_scale",
+    "audit_scores",
+    "audit_search",
+]

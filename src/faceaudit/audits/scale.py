@@ -1,0 +1,114 @@
+"""``audit_scale``: how FPIR grows with the gallery, measured and extrapolated (e.g. to 2.7e8)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from faceaudit import params
+from faceaudit.analyses.scale import DEFAULT_FPIR_TARGETS, DEFAULT_TARGET_GALLERY_SIZE, scale
+from faceaudit.audits.run import SILENT, Progress, Run
+from faceaudit.data import EmbeddingSet
+
+__all__ = ["audit_scale"]
+
+#: Fewest excesses a generalised Pareto fit is given.
+MIN_TAIL_COUNT = 50
+
+
+def audit_scale(
+    gallery: EmbeddingSet,
+    probes: EmbeddingSet,
+    *,
+    threshold: float,
+    gallery_size: int = DEFAULT_TARGET_GALLERY_SIZE,
+    enrol: str | Sequence[str] = "first",
+    fpir_targets: Sequence[float] = DEFAULT_FPIR_TARGETS,
+    tail_count: int | None = None,
+    validation_fit_size: int = 10_000,
+    bootstrap: int = 200,
+    confidence: float = 0.95,
+    seed: int = 0,
+    block_elements: int = 1 << 24,
+    title: str = "1:N gallery scaling",
+    progress: Progress = SILENT,
+) -> Run:
+    """FPIR(N, T) on nested distractor galleries, extrapolated to ``gallery_size`` by a fitted tail.
+
+    Parameters
+    ----------
+    gallery : EmbeddingSet
+        The distractor gallery (and the mates of mated probes).
+    probes : EmbeddingSet
+        Probes whose subject is not enrolled are non-mated searches (FPIR, the tail fit); the
+        others are mated searches (rank-1 accuracy).
+    threshold : float
+        T, in cosine-score units, fixed by the user (e.g. the deployed system's).
+    gallery_size : int
+        N to extrapolate to (default 2.7 x 10^8).
+    enrol, fpir_targets, tail_count, validation_fit_size, bootstrap, confidence, seed,
+    block_elements
+        See :func:`faceaudit.analyses.scale.scale`.
+    """
+    threshold = params.finite_number("threshold", threshold)
+    gallery_size = params.gallery_size("gallery_size", gallery_size)
+    fpir_targets = params.rate_targets("fpir_targets", fpir_targets)
+    if tail_count is not None:
+        tail_count = params.count("tail_count", tail_count, minimum=MIN_TAIL_COUNT)
+    validation_fit_size = params.count("validation_fit_size", validation_fit_size)
+    bootstrap = params.bootstrap_replicates("bootstrap", bootstrap)
+    confidence = params.confidence_level("confidence", confidence)
+    seed = params.seed_value("seed", seed)
+    block_elements = params.count("block_elements", block_elements, minimum=1)
+    synthetic = gallery.synthetic or probes.synthetic
+    inputs = list(gallery.inputs) + [i for i in probes.inputs if i not in gallery.inputs]
+    with progress.bar("scoring every search against the gallery", "searches") as update:
+        result = scale(
+            gallery,
+            probes,
+            threshold=threshold,
+            target_gallery_size=gallery_size,
+            enrol=enrol if isinstance(enrol, str) else list(enrol),
+            fpir_targets=fpir_targets,
+            tail_count=tail_count,
+            validation_fit_size=validation_fit_size,
+            bootstrap=bootstrap,
+            confidence=confidence,
+            seed=seed,
+            block_elements=block_elements,
+            progress=update,
+            synthetic=synthetic,
+        )
+    del gallery, probes
+    big = result.extrapolated[-1]
+    progress.note(
+        f"FPIR at N = {big[0]:,} and T = {threshold:g}: {big[1].value:.4g} (extrapolated; "
+        f"band {big[1].ci}); measured up to N = {result.gallery_size:,}"
+    )
+    check = (result.validation or {}).get("check")
+    if check:
+        progress.note(
+            f"validation: fit on {result.validation['fit_gallery_size']:,} distractors, "
+            f"measured {check['measured']['value']:.4g} at N = {check['gallery_size']:,}, "
+            f"extrapolated {check['extrapolated']['value']:.4g} band "
+            f"{check['extrapolated']['ci']}: " + ("inside" if check["inside"] else "OUTSIDE")
+        )
+    warnings = list(result.warnings)
+    return Run(
+        title=title + (" — SYNTHETIC data" if synthetic else ""),
+        analyses={"scale": result},
+        inputs=tuple(inputs),
+        settings={
+            "threshold": threshold,
+            "target_gallery_size": gallery_size,
+            "enrol": enrol if isinstance(enrol, str) else "list of sample ids",
+            "fpir_targets": list(fpir_targets),
+            "tail_count": tail_count,
+            "validation_fit_size": validation_fit_size,
+            "bootstrap": bootstrap,
+            "confidence": confidence,
+            "seed": seed,
+            "threshold_source": "given by the user",
+        },
+        synthetic=synthetic,
+        warnings=tuple(warnings),
+    )

@@ -1,0 +1,120 @@
+"""``audit_scores``: the 1:1 audit of comparison scores (and who bears its errors)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from faceaudit import params
+from faceaudit.analyses.verification import DEFAULT_FMR_TARGETS, verify
+from faceaudit.audits.groups import GroupBy
+from faceaudit.audits.run import SILENT, Progress, Run
+from faceaudit.data import ComparisonScores
+
+__all__ = ["audit_scores"]
+
+
+def audit_scores(
+    scores: ComparisonScores,
+    *,
+    fmr_targets: Sequence[float] = DEFAULT_FMR_TARGETS,
+    thresholds: Sequence[float] = (),
+    bootstrap: int = 1000,
+    confidence: float = 0.95,
+    seed: int = 0,
+    demographics: GroupBy | None = None,
+    title: str = "1:1 verification audit",
+    progress: Progress = SILENT,
+) -> Run:
+    """1:1 audit: FMR, FNMR, DET, EER and FNMR at FMR targets with confidence intervals.
+
+    Parameters
+    ----------
+    scores : ComparisonScores
+        From :func:`faceaudit.io.scores.load_scores` (or built in memory).
+    fmr_targets : sequence of float
+        For each, the threshold with the lowest FNMR at FMR <= target (ISO/IEC 19795-1).
+    thresholds : sequence of float
+        Also report FMR and FNMR at these thresholds, in the scores' own units.
+    bootstrap, confidence, seed
+        Subject-bootstrap replicates (0: none), two-sided level, seed.
+    demographics : GroupBy, optional
+        Per-group FMR/FNMR at one global threshold (NIST IR 8280).
+    title : str
+
+    Returns
+    -------
+    Run
+        ``run["verification"]`` (and ``run["demographics"]``); ``run.write(folder)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from faceaudit.data import ComparisonScores
+    >>> s = ComparisonScores(np.array([0.9, 0.8, 0.7]), np.array([0.1, 0.2, 0.75]), None, None,
+    ...                      None, [])
+    >>> run = audit_scores(s, fmr_targets=[0.5], bootstrap=0)
+    >>> run["verification"].operating_points[0].fnmr.count
+    0
+    """
+    fmr_targets = params.rate_targets("fmr_targets", fmr_targets)
+    thresholds = params.thresholds("thresholds", thresholds)
+    bootstrap = params.bootstrap_replicates("bootstrap", bootstrap)
+    confidence = params.confidence_level("confidence", confidence)
+    seed = params.seed_value("seed", seed)
+    with progress.stage(
+        f"computing rates ({len(scores.genuine):,} genuine, {len(scores.impostor):,} impostor"
+        + (f", {bootstrap} bootstrap replicates)" if bootstrap else ")")
+    ):
+        result = verify(
+            scores,
+            fmr_targets=fmr_targets,
+            thresholds=thresholds,
+            bootstrap=bootstrap,
+            confidence=confidence,
+            seed=seed,
+        )
+    run = Run(
+        title=title,
+        analyses={"verification": result},
+        inputs=tuple(scores.inputs),
+        settings={
+            "orientation": scores.orientation,
+            "fmr_targets": list(fmr_targets),
+            "bootstrap": bootstrap,
+            "confidence": confidence,
+            "seed": seed,
+            "bootstrap_unit": result.bootstrap.unit,
+            "n_bootstrap_units": result.bootstrap.n_units,
+        },
+        warnings=result.warnings,
+    )
+    if demographics is not None:
+        run = verification_groups(run, scores, demographics, progress=progress)
+    return run
+
+
+def verification_groups(
+    run: Run, scores: ComparisonScores, spec: GroupBy, *, progress: Progress = SILENT
+) -> Run:
+    """``run`` with the 1:1 demographic differentials of ``scores`` added (``demographics``)."""
+    from faceaudit.analyses.demographics import verification_differentials
+
+    s = run.settings
+    with progress.stage(f"demographic differentials by {','.join(spec.by)}"):
+        groups = spec.metadata.groups(spec.by, scores.subjects)
+        demo = verification_differentials(
+            scores,
+            groups,
+            threshold=spec.threshold_from,
+            bootstrap=s["bootstrap"],
+            confidence=s["confidence"],
+            seed=s["seed"],
+            verification=run["verification"],
+        )
+    return run.with_analysis(
+        demo.results_key,
+        demo,
+        inputs=() if demo.metadata is None else (demo.metadata,),
+        settings=spec.settings(demo),
+        warnings=demo.warnings,
+    )

@@ -1,0 +1,1 @@
+"""The sub-commands of the ``faceaudit`` command line: one module each, thin over the audits."""
