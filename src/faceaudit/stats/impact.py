@@ -51,7 +51,6 @@ the binomial", Biometrika 26(4), 1934.
 from __future__ import annotations
 
 import math
-import numbers
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -59,6 +58,12 @@ import numpy as np
 from scipy.stats import beta
 
 from faceaudit.errors import InputError
+from faceaudit.stats._impact_checks import (
+    confidence_level,
+    field_log_counts,
+    gallery_array,
+    rate_array,
+)
 from faceaudit.stats.estimate import Rate
 from faceaudit.stats.tail import fmr_for_fpir, fpir_from_fmr
 
@@ -79,59 +84,6 @@ __all__ = [
 
 DAYS_PER_YEAR = 365
 _SLACK = 1e-12  # rounding allowed in W <= FNIR (both are counts over the same mated searches)
-
-
-# --------------------------------------------------------------------------- validation
-
-
-def _rate_array(name: str, value) -> np.ndarray:
-    """``value`` as a float array of rates in [0, 1]; InputError naming ``name`` otherwise."""
-    try:
-        a = np.asarray(value, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise InputError(f"{name} must be a number in [0, 1], got {value!r}.") from None
-    bad = ~np.isfinite(a) | (a < 0.0) | (a > 1.0)
-    if bad.any():
-        i = int(np.flatnonzero(bad)[0])
-        where = f" (at index {i})" if a.ndim else ""
-        raise InputError(f"{name} must be a number in [0, 1], got {a.flat[i]!r}{where}.")
-    return a
-
-
-def _gallery_array(name: str, value) -> np.ndarray:
-    """``value`` as a float array of gallery sizes >= 1."""
-    try:
-        a = np.asarray(value, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise InputError(f"{name} must be a gallery size of at least 1, got {value!r}.") from None
-    bad = ~np.isfinite(a) | (a < 1.0)
-    if bad.any():
-        i = int(np.flatnonzero(bad)[0])
-        raise InputError(f"{name} must be a gallery size of at least 1, got {a.flat[i]!r}.")
-    return a
-
-
-def _count(name: str, value, *, minimum: int = 0) -> int:
-    """A whole number >= ``minimum`` (ints, or floats with no fractional part)."""
-    ok = isinstance(value, numbers.Integral) and not isinstance(value, bool)
-    if (
-        isinstance(value, float | np.floating)
-        and math.isfinite(value)
-        and float(value).is_integer()
-    ):
-        ok = True
-    if not ok or int(value) < minimum:
-        kind = "a non-negative whole number" if minimum == 0 else f"a whole number >= {minimum}"
-        raise InputError(f"{name} must be {kind}, got {value!r}.")
-    return int(value)
-
-
-def _confidence(confidence) -> float:
-    if not isinstance(confidence, numbers.Real) or not 0.0 < float(confidence) < 1.0:
-        raise InputError(
-            f"confidence must be a number strictly between 0 and 1, got {confidence!r}."
-        )
-    return float(confidence)
 
 
 # --------------------------------------------------------------------------- encounters
@@ -234,10 +186,10 @@ def encounter_outcomes(prevalence, *, fpir, fnir, mated_wrong_hit) -> EncounterO
     >>> print(f"PPV {o.ppv:.4f}; per 1000 encounters {o.scaled(1000).hit:.1f} hits")
     PPV 0.9313; per 1000 encounters 85.9 hits
     """
-    pi = _rate_array("prevalence", prevalence)
-    p = _rate_array("fpir", fpir)
-    f = _rate_array("fnir", fnir)
-    w = _rate_array("mated_wrong_hit", mated_wrong_hit)
+    pi = rate_array("prevalence", prevalence)
+    p = rate_array("fpir", fpir)
+    f = rate_array("fnir", fnir)
+    w = rate_array("mated_wrong_hit", mated_wrong_hit)
     excess = w - f
     if (excess > _SLACK).any():
         wb, fb = np.broadcast_arrays(w, f)
@@ -309,7 +261,7 @@ def implied_fmr(fpir, gallery_size) -> np.ndarray:
     >>> print(f"{implied_fmr(1 / 6000, 10_000):.4e}")  # NPL 2023, watchlist of 10,000
     1.6668e-08
     """
-    return fmr_for_fpir(_rate_array("fpir", fpir), _gallery_array("gallery_size", gallery_size))
+    return fmr_for_fpir(rate_array("fpir", fpir), gallery_array("gallery_size", gallery_size))
 
 
 def gallery_extrapolation(fmr, gallery_size) -> tuple[np.ndarray, np.ndarray]:
@@ -324,8 +276,8 @@ def gallery_extrapolation(fmr, gallery_size) -> tuple[np.ndarray, np.ndarray]:
     >>> print(f"{false_candidates:.2f} {fpir:.4f}")
     4.50 0.9889
     """
-    f = _rate_array("fmr", fmr)
-    n = _gallery_array("gallery_size", gallery_size)
+    f = rate_array("fmr", fmr)
+    n = gallery_array("gallery_size", gallery_size)
     return n * f, fpir_from_fmr(f, n)
 
 
@@ -349,7 +301,7 @@ def clopper_pearson(count: int, n: int, confidence: float = 0.95) -> tuple[float
     0.00299
     """
     count, n = int(count), int(n)
-    conf = _confidence(confidence)
+    conf = confidence_level(confidence)
     if n == 0:
         return None
     if count == 0:
@@ -427,38 +379,6 @@ def _cp_rate(count: int, n: int, confidence: float) -> Rate | None:
     return Rate(count, n, clopper_pearson(count, n, confidence), upper_bound=count == 0)
 
 
-def _validate_log(alerts, confirmed_wrong, unverified, scanned, watchlist, gallery_sizes):
-    alerts = _count("alerts", alerts)
-    wrong = _count("confirmed_wrong", confirmed_wrong)
-    unverified = _count("unverified", unverified)
-    if wrong > alerts:
-        raise InputError(f"confirmed_wrong ({wrong}) cannot exceed alerts ({alerts}).")
-    if wrong + unverified > alerts:
-        raise InputError(
-            f"confirmed_wrong + unverified ({wrong} + {unverified}) cannot exceed alerts "
-            f"({alerts}): an alert is verified wrong, verified right, or unverified."
-        )
-    scanned = None if scanned is None else _count("scanned", scanned)
-    if scanned is not None and alerts > scanned:
-        raise InputError(
-            f"alerts ({alerts}) cannot exceed scanned ({scanned}): each face scanned is one search "
-            "and raises at most one alert."
-        )
-    watchlist = None if watchlist is None else _count("watchlist", watchlist, minimum=1)
-    if watchlist is not None and scanned is None:
-        raise InputError(
-            f"watchlist ({watchlist}) needs scanned: the implied per-comparison FMR comes from "
-            "false alerts per face scanned."
-        )
-    sizes = tuple(_count("gallery_sizes", g, minimum=1) for g in gallery_sizes)
-    if sizes and watchlist is None:
-        raise InputError(
-            "gallery_sizes needs watchlist (and scanned): extrapolation starts from the "
-            "per-comparison FMR implied at the watchlist size."
-        )
-    return alerts, wrong, unverified, scanned, watchlist, sizes
-
-
 def field_log(
     alerts,
     confirmed_wrong,
@@ -511,10 +431,10 @@ def field_log(
     >>> print(f"PPV {log.ppv.value:.4f}; {log.false_alerts_per_face.value:.2e} per face")
     PPV 0.9952; 3.18e-06 per face
     """
-    alerts, wrong, unverified, scanned, watchlist, sizes = _validate_log(
+    alerts, wrong, unverified, scanned, watchlist, sizes = field_log_counts(
         alerts, confirmed_wrong, unverified, scanned, watchlist, gallery_sizes
     )
-    conf = _confidence(confidence)
+    conf = confidence_level(confidence)
     correct = alerts - wrong - unverified
     verified = alerts - unverified
     ppv = _cp_rate(correct, verified, conf)
