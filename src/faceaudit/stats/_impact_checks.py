@@ -21,7 +21,7 @@ def check_array(name: str, value, *, low: float = 0.0, high: float = 1.0) -> np.
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
         where = f" (at index {i})" if a.ndim else ""
-        raise InputError(f"{name} must be {what}, got {a.flat[i]!r}{where}.")
+        raise InputError(f"{name} must be {what}, got {float(a.flat[i])!r}{where}.")
     return a
 
 

@@ -195,8 +195,9 @@ def encounter_outcomes(prevalence, *, fpir, fnir, mated_wrong_hit) -> EncounterO
         wb, fb = np.broadcast_arrays(w, f)
         i = int(np.flatnonzero(np.broadcast_to(excess, wb.shape) > _SLACK)[0])
         where = f" (at index {i})" if wb.ndim else ""
+        w_i, f_i = float(wb.flat[i]), float(fb.flat[i])
         raise InputError(
-            f"mated_wrong_hit ({wb.flat[i]!r}) exceeds fnir ({fb.flat[i]!r}){where}: a wrong "
+            f"mated_wrong_hit ({w_i!r}) exceeds fnir ({f_i!r}){where}: a wrong "
             "person at rank 1 is one way of missing the mate, so mated_wrong_hit <= fnir must hold "
             "(pass FNIR at rank 1 with the wrong-at-rank-1 rate of the same searches)."
         )
