@@ -326,6 +326,8 @@ B3 = np.full(3, 0.1)
         (dict(rates=ImpactRates(0.01, 0.1, 0.05, B3, B3, np.full(4, 0.05))), "differ in length"),
         (dict(rates=ImpactRates(0.01, 0.1, 0.05, B3, B3, [0.05, 0.2, 0.05])), "at replicate 1"),
         (dict(rates=ImpactRates(0.01, 0.1, 0.05, B3, B3, [0.05, 1.2, 0.05])), "wrong_top1_rep"),
+        (dict(rates=ImpactRates(0.01, 0.1, 0.05, n_mated=-4)), r"rates\.n_mated"),
+        (dict(threshold="high"), "threshold"),
         (dict(gallery_size=0), "gallery_size"),
         (dict(gallery_size=10.5), "gallery_size"),
         (dict(encounters_per_day=-3), "encounters_per_day"),

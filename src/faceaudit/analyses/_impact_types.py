@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import numpy as np
-
 from faceaudit.stats.estimate import Rate
 from faceaudit.stats.impact import Estimate, FieldLog
 
@@ -19,36 +17,6 @@ OUTCOMES = (
     "hit",
     "wrong_hit",
 )
-
-
-@dataclass(frozen=True, eq=False)
-class ImpactRates:
-    """1:N rates at one threshold, optionally with joint bootstrap replicates ``(B,)`` each.
-
-    ``fnir_rank1`` is FNIR(N, 1, T); ``wrong_top1`` the share of mated searches whose rank-1
-    candidate is someone else with score >= T (so ``wrong_top1 <= fnir_rank1``). Replicates must
-    be drawn jointly (replicate b of all three from the same resampled subjects): all three or
-    none. ``n_mated`` / ``n_nonmated`` are the searches the rates were measured on (reported).
-    """
-
-    fpir: float
-    fnir_rank1: float
-    wrong_top1: float
-    fpir_replicates: np.ndarray | None = None
-    fnir_rank1_replicates: np.ndarray | None = None
-    wrong_top1_replicates: np.ndarray | None = None
-    n_mated: int | None = None
-    n_nonmated: int | None = None
-
-
-@dataclass(frozen=True)
-class GroupAssumption:
-    """A group's own rates and its stated prevalence (the share of its encounters enrolled)."""
-
-    rates: ImpactRates
-    prevalence: float
-    prevalence_basis: str | None = None
-    encounters_per_day: float | None = None
 
 
 @dataclass(frozen=True)

@@ -20,17 +20,24 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
+from faceaudit.analyses._impact_inputs import (
+    DEFAULT_PREVALENCE_GRID,
+    GroupAssumption,
+    ImpactRates,
+    checked_rates,
+    finite_or_none,
+    fpir_source,
+    positive,
+    prevalences,
+)
 from faceaudit.analyses._impact_types import (
     OUTCOMES,
     FieldLogResult,
-    GroupAssumption,
     GroupImpact,
     ImpactPoint,
-    ImpactRates,
     ImpactResult,
     OutcomeFigures,
 )
-from faceaudit.errors import InputError
 from faceaudit.stats._impact_checks import confidence_level, rate_array, whole_number
 from faceaudit.stats.bootstrap import percentile_interval
 from faceaudit.stats.estimate import rule_of_three
@@ -49,76 +56,7 @@ __all__ = [
     "operational_impact",
 ]
 
-# 10 points per decade from 0.1% (0.001, 0.01 and 0.1 exactly on the grid) up to 79%, then 90%
-DEFAULT_PREVALENCE_GRID = tuple(float(10.0 ** (k / 10 - 3)) for k in range(30)) + (0.9,)
 _NO_REPLICATES = "no bootstrap replicates were given, so no interval"
-_SLACK = 1e-12  # rounding allowed in wrong_top1 <= fnir_rank1
-
-
-# --------------------------------------------------------------------------- inputs
-
-
-def _checked_rates(rates: ImpactRates, label: str) -> tuple[np.ndarray, np.ndarray | None]:
-    """``(3,)`` point rates (fpir, fnir_rank1, wrong_top1) and ``(B, 3)`` replicates or None."""
-    names = ("fpir", "fnir_rank1", "wrong_top1")
-    point = np.array([float(rate_array(f"{label}{n}", getattr(rates, n))) for n in names])
-    if point[2] > point[1] + _SLACK:
-        w, f = float(point[2]), float(point[1])
-        raise InputError(
-            f"{label}wrong_top1 ({w!r}) exceeds {label}fnir_rank1 ({f!r}): a wrong "
-            "person at rank 1 is one way of missing the mate, so wrong_top1 <= fnir_rank1."
-        )
-    given = [getattr(rates, f"{n}_replicates") is not None for n in names]
-    if not any(given):
-        return point, None
-    if not all(given):
-        missing = ", ".join(
-            f"{label}{n}_replicates" for n, g in zip(names, given, strict=True) if not g
-        )
-        raise InputError(
-            f"{missing} missing: replicates of fpir, fnir_rank1 and wrong_top1 must be given "
-            "together, drawn from the same resampled subjects."
-        )
-    reps = []
-    for n in names:
-        r = rate_array(f"{label}{n}_replicates", getattr(rates, f"{n}_replicates"))
-        if r.ndim != 1 or r.size == 0:
-            raise InputError(f"{label}{n}_replicates must be a non-empty 1-D array, got {r.shape}.")
-        reps.append(r)
-    if len({r.size for r in reps}) != 1:
-        sizes = ", ".join(f"{n}: {r.size}" for n, r in zip(names, reps, strict=True))
-        raise InputError(f"{label}*_replicates differ in length ({sizes}); one per replicate.")
-    table = np.column_stack(reps)
-    bad = np.flatnonzero(table[:, 2] > table[:, 1] + _SLACK)
-    if bad.size:
-        raise InputError(
-            f"{label}wrong_top1_replicates exceeds {label}fnir_rank1_replicates at replicate "
-            f"{int(bad[0])}: the replicates are not from the same resampled searches."
-        )
-    return point, table
-
-
-def _positive(name: str, value, *, optional: bool = False) -> float | None:
-    if value is None and optional:
-        return None
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        v = float("nan")
-    if not np.isfinite(v) or v <= 0:
-        raise InputError(f"{name} must be a positive number, got {value!r}.")
-    return v
-
-
-def _prevalences(grid, points) -> tuple[np.ndarray, np.ndarray]:
-    """Sorted unique prevalences of grid and points, and which of them the user gave."""
-    g = rate_array("prevalence_grid", DEFAULT_PREVALENCE_GRID if grid is None else grid)
-    p = rate_array("prevalence_points", points)
-    g, p = np.atleast_1d(g).ravel(), np.atleast_1d(p).ravel()
-    values = np.unique(np.concatenate([g, p]))
-    if values.size == 0:
-        raise InputError("prevalence_grid and prevalence_points are both empty; give one value.")
-    return values, np.isin(values, p)
 
 
 # --------------------------------------------------------------------------- figures
@@ -239,17 +177,6 @@ def _rates_json(point, reps, rates: ImpactRates, confidence: float) -> dict:
 # --------------------------------------------------------------------------- the analysis
 
 
-def _fpir_source(basis: str, band):
-    if basis not in ("measured", "extrapolated"):
-        raise InputError(f"fpir_basis must be 'measured' or 'extrapolated', got {basis!r}.")
-    if band is None:
-        return None
-    lo, hi = (float(v) for v in rate_array("fpir_band", band))
-    if lo > hi:
-        raise InputError(f"fpir_band must be (low, high) with low <= high, got {band!r}.")
-    return lo, hi
-
-
 def _assumptions(gallery_size, threshold, basis, band, encounters, days, n_boot, groups):
     t = "the audit's threshold" if threshold is None else f"threshold {float(threshold)!r}"
     out = [
@@ -308,9 +235,9 @@ def _warnings(point, rates: ImpactRates, basis, band, n_boot, label="") -> list[
 def _group_impact(name: str, g: GroupAssumption, whole_has_reps: bool, basis: str, kw: dict):
     """One group's figures at its own prevalence, and the warnings they need."""
     label = f"groups[{name!r}]."
-    point, reps = _checked_rates(g.rates, label + "rates.")
+    point, reps = checked_rates(g.rates, label + "rates.")
     prev = rate_array(label + "prevalence", g.prevalence).reshape(1)
-    enc = _positive(label + "encounters_per_day", g.encounters_per_day, optional=True)
+    enc = positive(label + "encounters_per_day", g.encounters_per_day, optional=True)
     at = _points(prev, np.array([True]), point, reps, encounters=enc, band=None, **kw)[0]
     n_boot = 0 if reps is None else reps.shape[0]
     warnings = _warnings(point, g.rates, basis, None, n_boot, label=f"Group {name!r}: ")
@@ -391,13 +318,14 @@ def operational_impact(
     PPV 0.892; 1.09 wrong hits a day
     """
     label = "rates."
-    point, reps = _checked_rates(rates, label)
+    point, reps = checked_rates(rates, label)
     n = whole_number("gallery_size", gallery_size, minimum=1)
-    enc = _positive("encounters_per_day", encounters_per_day)
-    days = _positive("days_per_year", days_per_year)
+    enc = positive("encounters_per_day", encounters_per_day)
+    days = positive("days_per_year", days_per_year)
     conf = confidence_level(confidence)
-    band = _fpir_source(fpir_basis, fpir_band)
-    prev, user = _prevalences(prevalence_grid, prevalence_points)
+    band = fpir_source(fpir_basis, fpir_band)
+    thr = finite_or_none("threshold", threshold)
+    prev, user = prevalences(prevalence_grid, prevalence_points)
     kw = dict(days=days, confidence=conf)
     points = _points(prev, user, point, reps, encounters=enc, band=band, **kw)
     n_boot = 0 if reps is None else reps.shape[0]
@@ -408,11 +336,11 @@ def operational_impact(
         group_out.append(impact)
         warnings += more
     assumptions = _assumptions(
-        n, threshold, fpir_basis, band, enc, days, n_boot, list((groups or {}).items())
+        n, thr, fpir_basis, band, enc, days, n_boot, list((groups or {}).items())
     )
     return ImpactResult(
         gallery_size=n,
-        threshold=None if threshold is None else float(threshold),
+        threshold=thr,
         encounters_per_day=enc,
         days_per_year=days,
         fpir_basis=fpir_basis,
@@ -481,8 +409,8 @@ def audit_field_log(
     if log.watchlist is not None:
         assumptions.append(
             "The implied per-comparison FMR uses the independence model, FPIR(N) = 1 - (1 - "
-            "FMR)^N; real FPIR grows more slowly with N, so extrapolations to larger galleries "
-            "are an upper-end estimate under that model, not a measurement."
+            "FMR)^N; real FPIR tends to grow more slowly with N, so extrapolations to larger "
+            "galleries tend to overstate it: they are the model's figures, not measurements."
         )
     warnings = []
     if log.unverified:
