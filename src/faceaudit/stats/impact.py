@@ -452,20 +452,12 @@ def field_log(
         if_wrong = _cp_rate(correct, alerts, conf)
         if_right = _cp_rate(correct + unverified, alerts, conf)
     per_face = false_per_face = false_if_wrong = None
-    fmr = None
-    extrapolations: tuple[GalleryExtrapolation, ...] = ()
     if scanned is not None:
         per_face = _cp_rate(alerts, scanned, conf)
         false_per_face = _cp_rate(wrong, scanned, conf)
         if unverified:
             false_if_wrong = _cp_rate(wrong + unverified, scanned, conf)
-    if watchlist is not None and false_per_face is not None:
-        lo, hi = false_per_face.ci
-        f_val, f_lo, f_hi = (
-            float(implied_fmr(x, watchlist)) for x in (false_per_face.value, lo, hi)
-        )
-        fmr = Estimate(f_val, (f_lo, f_hi))
-        extrapolations = tuple(_extrapolate(g, f_val, f_lo, f_hi) for g in sizes)
+    fmr, extrapolations = _implied(false_per_face, watchlist, sizes)
     return FieldLog(
         alerts=alerts,
         confirmed_wrong=wrong,
@@ -484,6 +476,15 @@ def field_log(
         implied_fmr=fmr,
         extrapolations=extrapolations,
     )
+
+
+def _implied(false_per_face: Rate | None, watchlist: int | None, sizes: tuple[int, ...]):
+    """Implied FMR (interval mapped from FPIR's) and its extrapolations; None, () without N."""
+    if watchlist is None or false_per_face is None:
+        return None, ()
+    lo, hi = false_per_face.ci
+    f_val, f_lo, f_hi = (float(implied_fmr(x, watchlist)) for x in (false_per_face.value, lo, hi))
+    return Estimate(f_val, (f_lo, f_hi)), tuple(_extrapolate(g, f_val, f_lo, f_hi) for g in sizes)
 
 
 def _extrapolate(size: int, fmr: float, lo: float, hi: float) -> GalleryExtrapolation:
