@@ -1,0 +1,494 @@
+"""What a hit means in the field: outcomes of an encounter, the PPV of a hit, and field logs.
+
+Outcome model of one **encounter**: a field app photographs a person and searches a gallery of
+``N`` at threshold ``T`` (NIST FRTE 1:N, NIST IR 8271); it shows its rank-1 candidate when that
+candidate scores ``>= T`` (a **hit**). The person is enrolled with probability ``pi``
+(**prevalence**). With the 1:N rates of the audit
+
+* a **mated** search (person enrolled, probability ``pi``) gives a correct hit with probability
+  ``1 - FNIR(N, 1, T)``; a **wrong-person hit** with probability ``W = wrong_top1(T)`` (rank 1 is
+  someone else with score ``>= T``: one way of missing the mate); no hit with the rest,
+  ``FNIR(N, 1, T) - W`` (so ``W <= FNIR`` must hold);
+* a **non-mated** search (not enrolled, probability ``1 - pi``) gives a wrong hit with probability
+  ``FPIR(N, T)`` (any candidate ``>= T`` puts one at rank 1) and no hit otherwise.
+
+Per encounter (the five shares sum to 1)::
+
+    correct_hit        = pi (1 - FNIR)
+    wrong_hit_mated    = pi W
+    mated_no_hit       = pi (FNIR - W)
+    wrong_hit_nonmated = (1 - pi) FPIR
+    nonmated_no_hit    = (1 - pi) (1 - FPIR)
+
+and, by Bayes' rule, the positive predictive value of a hit (the chance that the person shown is
+the person photographed)::
+
+    PPV = correct_hit / (correct_hit + wrong_hit_mated + wrong_hit_nonmated)
+
+undefined (NaN) when no hit is expected at all. False discovery = 1 - PPV; "1 in X hits is the
+wrong person" with X = 1 / (1 - PPV). A **miss** (enrolled person not found) is
+``pi FNIR = wrong_hit_mated + mated_no_hit``.
+
+Every function is numpy-vectorised and broadcasts: the same call serves a point estimate, a vector
+of bootstrap replicates, and a prevalence grid (``prevalence[None, :]`` against replicates
+``[:, None]`` gives a replicates x grid table).
+
+**Field logs** (:func:`field_log`): counts a deployment discloses (alerts, alerts confirmed wrong,
+faces scanned, watchlist size) give the PPV of an alert and false alerts per face with exact
+Clopper-Pearson intervals, and, under the independence model of :mod:`faceaudit.stats.tail`
+(``FPIR(N) = 1 - (1 - FMR)^N``), the per-comparison FMR they imply and its extrapolation to other
+gallery sizes.
+
+References
+----------
+ISO/IEC 19795-1:2021, Biometric performance testing and reporting, Part 1.
+P. Grother, M. Ngan, K. Hanaoka, *Face Recognition Vendor Test (FRVT) Part 2: Identification*,
+NIST IR 8271 (2019), and NIST FRTE 1:N reports (FPIR, FNIR, investigation vs identification mode).
+C. J. Clopper, E. S. Pearson, "The use of confidence or fiducial limits illustrated in the case of
+the binomial", Biometrika 26(4), 1934.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.stats import beta
+
+from faceaudit.errors import InputError
+from faceaudit.stats._impact_checks import (
+    confidence_level,
+    field_log_counts,
+    gallery_array,
+    rate_array,
+)
+from faceaudit.stats.estimate import Rate
+from faceaudit.stats.tail import fmr_for_fpir, fpir_from_fmr
+
+__all__ = [
+    "DAYS_PER_YEAR",
+    "EncounterOutcomes",
+    "Estimate",
+    "FieldLog",
+    "GalleryExtrapolation",
+    "clopper_pearson",
+    "encounter_outcomes",
+    "field_log",
+    "gallery_extrapolation",
+    "hit_ppv",
+    "implied_fmr",
+    "wrong_one_in",
+]
+
+DAYS_PER_YEAR = 365
+_SLACK = 1e-12  # rounding allowed in W <= FNIR (both are counts over the same mated searches)
+
+
+# --------------------------------------------------------------------------- encounters
+
+
+@dataclass(frozen=True, eq=False)
+class EncounterOutcomes:
+    """Shares of encounters by outcome (or expected counts, after :meth:`scaled`).
+
+    Arrays broadcast from the inputs of :func:`encounter_outcomes`; see the module docstring for
+    the formulas. ``correct_hit + wrong_hit_mated + mated_no_hit + wrong_hit_nonmated +
+    nonmated_no_hit`` is 1 per encounter.
+    """
+
+    correct_hit: np.ndarray
+    wrong_hit_mated: np.ndarray
+    mated_no_hit: np.ndarray
+    wrong_hit_nonmated: np.ndarray
+    nonmated_no_hit: np.ndarray
+
+    @property
+    def hit(self) -> np.ndarray:
+        """All hits: someone is shown."""
+        return self.correct_hit + self.wrong_hit_mated + self.wrong_hit_nonmated
+
+    @property
+    def wrong_hit(self) -> np.ndarray:
+        """Hits that show the wrong person (enrolled or not)."""
+        return self.wrong_hit_mated + self.wrong_hit_nonmated
+
+    @property
+    def miss(self) -> np.ndarray:
+        """Enrolled people not found (a wrong person shown, or no one): ``pi FNIR``."""
+        return self.wrong_hit_mated + self.mated_no_hit
+
+    @property
+    def ppv(self) -> np.ndarray:
+        """Share of hits that show the right person; NaN where no hit is expected."""
+        hit = self.hit
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(hit > 0, self.correct_hit / np.where(hit > 0, hit, 1.0), np.nan)
+
+    @property
+    def false_discovery(self) -> np.ndarray:
+        """Share of hits that show the wrong person, ``1 - PPV``; NaN where no hit is expected."""
+        hit = self.hit
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(hit > 0, self.wrong_hit / np.where(hit > 0, hit, 1.0), np.nan)
+
+    def scaled(self, encounters) -> EncounterOutcomes:
+        """Expected counts in ``encounters`` encounters (e.g. per day, per year)."""
+        e = np.asarray(encounters, dtype=np.float64)
+        return EncounterOutcomes(
+            self.correct_hit * e,
+            self.wrong_hit_mated * e,
+            self.mated_no_hit * e,
+            self.wrong_hit_nonmated * e,
+            self.nonmated_no_hit * e,
+        )
+
+
+def encounter_outcomes(prevalence, *, fpir, fnir, mated_wrong_hit) -> EncounterOutcomes:
+    """Outcome shares of one encounter: a search of a gallery of N at threshold T.
+
+    Parameters
+    ----------
+    prevalence : array_like
+        ``pi``: probability that the person encountered is enrolled (a mated search), in [0, 1].
+    fpir : array_like
+        FPIR(N, T): share of non-mated searches returning a candidate with score ``>= T``.
+    fnir : array_like
+        FNIR(N, 1, T): share of mated searches whose mate is not at rank 1 with score ``>= T``.
+    mated_wrong_hit : array_like
+        ``wrong_top1(T)``: share of mated searches whose rank-1 candidate is someone else with
+        score ``>= T``. Must not exceed ``fnir`` (it is one way of missing the mate).
+
+    Returns
+    -------
+    EncounterOutcomes
+        Shares broadcast over all inputs (scalars give 0-d arrays).
+
+    Raises
+    ------
+    faceaudit.errors.InputError
+        A value outside [0, 1], or ``mated_wrong_hit > fnir``.
+
+    Notes
+    -----
+    See the module docstring for the formulas. **Rank R.** For an app that shows a list of the top
+    R candidates above T, pass ``fnir`` = FNIR(N, R, T) and ``mated_wrong_hit`` = the share of
+    mated searches whose list is not empty but lacks the mate; a "hit" is then a non-empty list
+    and PPV the chance that it contains the right person (FPIR does not depend on R). The 1:N
+    audit measures the rank-1 quantities; for R > 1 the second one must be measured.
+
+    Examples
+    --------
+    >>> o = encounter_outcomes(0.1, fpir=0.001, fnir=0.2, mated_wrong_hit=0.05)
+    >>> print(f"{o.correct_hit:.4f} {o.wrong_hit_mated:.4f} {o.wrong_hit_nonmated:.4f}")
+    0.0800 0.0050 0.0009
+    >>> print(f"PPV {o.ppv:.4f}; per 1000 encounters {o.scaled(1000).hit:.1f} hits")
+    PPV 0.9313; per 1000 encounters 85.9 hits
+    """
+    pi = rate_array("prevalence", prevalence)
+    p = rate_array("fpir", fpir)
+    f = rate_array("fnir", fnir)
+    w = rate_array("mated_wrong_hit", mated_wrong_hit)
+    excess = w - f
+    if (excess > _SLACK).any():
+        wb, fb = np.broadcast_arrays(w, f)
+        i = int(np.flatnonzero(np.broadcast_to(excess, wb.shape) > _SLACK)[0])
+        where = f" (at index {i})" if wb.ndim else ""
+        w_i, f_i = float(wb.flat[i]), float(fb.flat[i])
+        raise InputError(
+            f"mated_wrong_hit ({w_i!r}) exceeds fnir ({f_i!r}){where}: a wrong "
+            "person at rank 1 is one way of missing the mate, so mated_wrong_hit <= fnir must hold "
+            "(pass FNIR at rank 1 with the wrong-at-rank-1 rate of the same searches)."
+        )
+    return EncounterOutcomes(
+        correct_hit=pi * (1.0 - f),
+        wrong_hit_mated=pi * w,
+        mated_no_hit=pi * np.maximum(f - w, 0.0),
+        wrong_hit_nonmated=(1.0 - pi) * p,
+        nonmated_no_hit=(1.0 - pi) * (1.0 - p),
+    )
+
+
+def hit_ppv(prevalence, *, fpir, fnir, mated_wrong_hit) -> np.ndarray:
+    """Positive predictive value of a hit (Bayes' rule); NaN where no hit is expected.
+
+    ``PPV = pi (1 - FNIR) / (pi (1 - FNIR) + pi W + (1 - pi) FPIR)``; arguments as in
+    :func:`encounter_outcomes`.
+
+    Examples
+    --------
+    >>> print(f"{hit_ppv(0.01, fpir=1e-3, fnir=0.1, mated_wrong_hit=0.01):.3f}")
+    0.892
+    >>> bool(np.isnan(hit_ppv(0.0, fpir=0.0, fnir=0.1, mated_wrong_hit=0.0)))  # no hits at all
+    True
+    """
+    return encounter_outcomes(prevalence, fpir=fpir, fnir=fnir, mated_wrong_hit=mated_wrong_hit).ppv
+
+
+def wrong_one_in(ppv) -> np.ndarray:
+    """X in "1 in X hits is the wrong person": ``1 / (1 - PPV)``; inf at PPV 1, NaN if undefined.
+
+    Examples
+    --------
+    >>> wrong_one_in([0.5, 0.75, 1.0]).tolist()
+    [2.0, 4.0, inf]
+    """
+    q = np.asarray(ppv, dtype=np.float64)
+    fd = 1.0 - q
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(
+            fd > 0, 1.0 / np.where(fd > 0, fd, 1.0), np.where(np.isnan(q), np.nan, np.inf)
+        )
+
+
+# --------------------------------------------------------------------------- independence model
+
+
+def implied_fmr(fpir, gallery_size) -> np.ndarray:
+    """Per-comparison FMR that gives ``fpir`` at ``gallery_size`` under the independence model.
+
+    ``FMR = 1 - (1 - FPIR)^(1/N)``, computed as ``-expm1(log1p(-FPIR) / N)`` (accurate for FMR
+    ~ 1e-12). Monotone increasing in FPIR, so an interval on FPIR maps to one on FMR.
+
+    Notes
+    -----
+    The model treats the N comparisons of a search as independent with a common FMR. Real
+    searches are not (some faces resemble many), so real FPIR grows more slowly with N than the
+    model says; validate against measurement where both exist (:mod:`faceaudit.stats.tail`).
+
+    Examples
+    --------
+    >>> print(f"{implied_fmr(1 / 6000, 10_000):.4e}")  # NPL 2023, watchlist of 10,000
+    1.6668e-08
+    """
+    return fmr_for_fpir(rate_array("fpir", fpir), gallery_array("gallery_size", gallery_size))
+
+
+def gallery_extrapolation(fmr, gallery_size) -> tuple[np.ndarray, np.ndarray]:
+    """Expected false candidates per non-mated search, ``N FMR``, and ``FPIR(N) = 1-(1-FMR)^N``.
+
+    Both are monotone increasing in FMR (intervals map through). ``N FMR`` counts all
+    distractors scoring ``>= T`` (an unlimited candidate list); FPIR is the chance of at least one.
+
+    Examples
+    --------
+    >>> false_candidates, fpir = gallery_extrapolation(1 / 6e7, 2.7e8)
+    >>> print(f"{false_candidates:.2f} {fpir:.4f}")
+    4.50 0.9889
+    """
+    f = rate_array("fmr", fmr)
+    n = gallery_array("gallery_size", gallery_size)
+    return n * f, fpir_from_fmr(f, n)
+
+
+# --------------------------------------------------------------------------- field logs
+
+
+def clopper_pearson(count: int, n: int, confidence: float = 0.95) -> tuple[float, float] | None:
+    """Exact (Clopper-Pearson) interval for a binomial proportion ``count / n``; None if n = 0.
+
+    Two-sided at ``confidence`` (``alpha / 2`` in each tail) for ``0 < count < n``. At the edges
+    the interval is the **one-sided** exact bound at ``confidence``: ``[0, 1 - (1 - C)^(1/n)]``
+    for ``count = 0`` (the exact form of the rule of 3) and ``[(1 - C)^(1/n), 1]`` for
+    ``count = n``, since there the only open question is how far from the edge the rate may be.
+
+    Examples
+    --------
+    >>> lo, hi = clopper_pearson(8, 42)
+    >>> print(f"{lo:.4f} {hi:.4f}")
+    0.0860 0.3412
+    >>> print(f"{clopper_pearson(0, 1000)[1]:.5f}")  # about 3/n
+    0.00299
+    """
+    count, n = int(count), int(n)
+    conf = confidence_level(confidence)
+    if n == 0:
+        return None
+    if count == 0:
+        return 0.0, float(-math.expm1(math.log1p(-conf) / n))
+    if count == n:
+        return float(math.exp(math.log1p(-conf) / n)), 1.0
+    a = (1.0 - conf) / 2.0
+    return float(beta.ppf(a, count, n - count + 1)), float(beta.ppf(1 - a, count + 1, n - count))
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """A derived figure with its interval; ``value`` None (with a ``reason``) when undefined.
+
+    ``ci`` is ``(low, high)`` or None (no interval available; ``reason`` says why if relevant).
+    """
+
+    value: float | None
+    ci: tuple[float, float] | None = None
+    reason: str | None = None
+
+    def to_json(self) -> dict:
+        def num(x):
+            return float(x) if x is not None and math.isfinite(x) else None
+
+        ci = None
+        if self.ci is not None and all(num(v) is not None for v in self.ci):
+            ci = [float(self.ci[0]), float(self.ci[1])]
+        return {"value": num(self.value), "ci": ci, "reason": self.reason}
+
+
+@dataclass(frozen=True)
+class GalleryExtrapolation:
+    """A field log's implied FMR carried to another gallery size (independence model)."""
+
+    gallery_size: int
+    expected_false_candidates: Estimate
+    fpir: Estimate
+
+
+@dataclass(frozen=True)
+class FieldLog:
+    """The figures a deployment's disclosed counts support, with exact intervals.
+
+    Rates are :class:`faceaudit.stats.estimate.Rate` with Clopper-Pearson intervals (one-sided
+    at 0 or n, ``upper_bound`` set for a zero count). None means the counts cannot give the figure.
+    """
+
+    alerts: int
+    confirmed_wrong: int
+    unverified: int
+    scanned: int | None
+    watchlist: int | None
+    confidence: float
+    ppv: Rate | None
+    false_discovery: Rate | None
+    wrong_one_in: Estimate
+    ppv_if_unverified_wrong: Rate | None
+    ppv_if_unverified_correct: Rate | None
+    alerts_per_face: Rate | None
+    false_alerts_per_face: Rate | None
+    false_alerts_per_face_if_unverified_wrong: Rate | None
+    implied_fmr: Estimate | None
+    extrapolations: tuple[GalleryExtrapolation, ...]
+
+    @property
+    def confirmed_correct(self) -> int:
+        """Alerts verified as the right person: ``alerts - confirmed_wrong - unverified``."""
+        return self.alerts - self.confirmed_wrong - self.unverified
+
+
+def _cp_rate(count: int, n: int, confidence: float) -> Rate | None:
+    if n == 0:
+        return None
+    return Rate(count, n, clopper_pearson(count, n, confidence), upper_bound=count == 0)
+
+
+def field_log(
+    alerts,
+    confirmed_wrong,
+    scanned=None,
+    watchlist=None,
+    confidence: float = 0.95,
+    *,
+    unverified=0,
+    gallery_sizes: Sequence[int] = (),
+) -> FieldLog:
+    """Figures from a deployment's disclosed counts: PPV of an alert, false alerts per face, FMR.
+
+    Parameters
+    ----------
+    alerts : int
+        Alerts raised (hits shown to an operator).
+    confirmed_wrong : int
+        Alerts confirmed to show the wrong person.
+    scanned : int, optional
+        Faces searched (each a search of the watchlist); needed for per-face rates.
+    watchlist : int, optional
+        Watchlist (gallery) size N; with ``scanned``, gives the implied per-comparison FMR.
+    confidence : float
+        Level of the Clopper-Pearson intervals.
+    unverified : int
+        Alerts whose outcome was never established (not stopped, lost in the crowd, ...).
+    gallery_sizes : sequence of int
+        Other gallery sizes to carry the implied FMR to.
+
+    Returns
+    -------
+    FieldLog
+
+    Notes
+    -----
+    * ``PPV = (alerts - confirmed_wrong - unverified) / (alerts - unverified)``: the share of
+      verified alerts that were right. With unverified alerts, ``ppv_if_unverified_wrong`` =
+      correct / alerts and ``ppv_if_unverified_correct`` = (correct + unverified) / alerts bound
+      what the unverified could make it.
+    * False alerts per face = ``confirmed_wrong / scanned`` estimates FPIR(N, T) per face, treating
+      every scanned face as a non-mated search (the enrolled are few) and faces as independent
+      trials (a person scanned twice is two trials): that is what the interval assumes.
+    * Implied FMR = ``1 - (1 - FPIR)^(1/N)`` (:func:`implied_fmr`); its interval is the
+      Clopper-Pearson interval of FPIR mapped through this monotone function, so it inherits the
+      exact coverage under the independence model, and none of the model's own error.
+
+    Examples
+    --------
+    >>> log = field_log(2077, 10, scanned=3_147_436)  # Metropolitan Police, Sep 2024 - Sep 2025
+    >>> print(f"PPV {log.ppv.value:.4f}; {log.false_alerts_per_face.value:.2e} per face")
+    PPV 0.9952; 3.18e-06 per face
+    """
+    alerts, wrong, unverified, scanned, watchlist, sizes = field_log_counts(
+        alerts, confirmed_wrong, unverified, scanned, watchlist, gallery_sizes
+    )
+    conf = confidence_level(confidence)
+    correct = alerts - wrong - unverified
+    verified = alerts - unverified
+    ppv = _cp_rate(correct, verified, conf)
+    fdr = _cp_rate(wrong, verified, conf)
+    if fdr is None:
+        one_in = Estimate(None, None, "no alert was verified")
+    elif wrong == 0:
+        one_in = Estimate(None, None, "no verified alert was wrong; see false_discovery's bound")
+    else:
+        lo, hi = fdr.ci
+        one_in = Estimate(verified / wrong, (1.0 / hi, 1.0 / lo))
+    if_wrong = if_right = None
+    if unverified:
+        if_wrong = _cp_rate(correct, alerts, conf)
+        if_right = _cp_rate(correct + unverified, alerts, conf)
+    per_face = false_per_face = false_if_wrong = None
+    if scanned is not None:
+        per_face = _cp_rate(alerts, scanned, conf)
+        false_per_face = _cp_rate(wrong, scanned, conf)
+        if unverified:
+            false_if_wrong = _cp_rate(wrong + unverified, scanned, conf)
+    fmr, extrapolations = _implied(false_per_face, watchlist, sizes)
+    return FieldLog(
+        alerts=alerts,
+        confirmed_wrong=wrong,
+        unverified=unverified,
+        scanned=scanned,
+        watchlist=watchlist,
+        confidence=conf,
+        ppv=ppv,
+        false_discovery=fdr,
+        wrong_one_in=one_in,
+        ppv_if_unverified_wrong=if_wrong,
+        ppv_if_unverified_correct=if_right,
+        alerts_per_face=per_face,
+        false_alerts_per_face=false_per_face,
+        false_alerts_per_face_if_unverified_wrong=false_if_wrong,
+        implied_fmr=fmr,
+        extrapolations=extrapolations,
+    )
+
+
+def _implied(false_per_face: Rate | None, watchlist: int | None, sizes: tuple[int, ...]):
+    """Implied FMR (interval mapped from FPIR's) and its extrapolations; None, () without N."""
+    if watchlist is None or false_per_face is None:
+        return None, ()
+    lo, hi = false_per_face.ci
+    f_val, f_lo, f_hi = (float(implied_fmr(x, watchlist)) for x in (false_per_face.value, lo, hi))
+    return Estimate(f_val, (f_lo, f_hi)), tuple(_extrapolate(g, f_val, f_lo, f_hi) for g in sizes)
+
+
+def _extrapolate(size: int, fmr: float, lo: float, hi: float) -> GalleryExtrapolation:
+    (c, c_lo, c_hi), (p, p_lo, p_hi) = (
+        tuple(float(v) for v in arr) for arr in gallery_extrapolation([fmr, lo, hi], size)
+    )
+    return GalleryExtrapolation(size, Estimate(c, (c_lo, c_hi)), Estimate(p, (p_lo, p_hi)))
