@@ -54,8 +54,9 @@ def _finish(
     demographics: GroupBy | None,
     progress: Progress,
     attachments=None,
+    data_warnings=(),
 ) -> Run:
-    warnings = list(result.warnings)
+    warnings = [*data_warnings, *result.warnings]
     if synthetic:
         warnings.insert(0, SYNTHETIC_WARNING)
     run = Run(
@@ -143,6 +144,7 @@ def audit_candidates(
         inputs=search.inputs,
         settings=settings,
         synthetic=False,
+        data_warnings=search.warnings,
         demographics=demographics,
         progress=progress,
     )
@@ -203,6 +205,7 @@ def audit_search(
     index_params = dict(index_params or {})
     settings: dict = _settings(kw)
     inputs = list(gallery.inputs)
+    data_warnings = list(gallery.warnings)
     if probes is None:
         n_subjects = len(set(gallery.subjects.tolist()))
         held = params.held_out_subjects("held_out", held_out, n_subjects)
@@ -210,6 +213,7 @@ def audit_search(
         settings.update(held_out=held_out, split="first sample of each non-held-out subject")
     else:
         inputs += [i for i in probes.inputs if i not in inputs]
+        data_warnings += [w for w in probes.warnings if w not in data_warnings]
     synthetic = gallery.synthetic or probes.synthetic
     settings.update(
         source="embeddings",
@@ -267,6 +271,7 @@ def audit_search(
         demographics=demographics,
         progress=progress,
         attachments=_candidate_files(found) if write_candidates else None,
+        data_warnings=data_warnings,
     )
 
 

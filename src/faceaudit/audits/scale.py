@@ -61,6 +61,9 @@ def audit_scale(
     block_elements = params.count("block_elements", block_elements, minimum=1)
     synthetic = gallery.synthetic or probes.synthetic
     inputs = list(gallery.inputs) + [i for i in probes.inputs if i not in gallery.inputs]
+    gallery_warnings = list(gallery.warnings) + [
+        w for w in probes.warnings if w not in gallery.warnings
+    ]
     with progress.bar("scoring every search against the gallery", "searches") as update:
         result = scale(
             gallery,
@@ -92,7 +95,7 @@ def audit_scale(
             f"extrapolated {check['extrapolated']['value']:.4g} band "
             f"{check['extrapolated']['ci']}: " + ("inside" if check["inside"] else "OUTSIDE")
         )
-    warnings = list(result.warnings)
+    warnings = [*gallery_warnings, *result.warnings]
     return Run(
         title=title + (" — SYNTHETIC data" if synthetic else ""),
         analyses={"scale": result},

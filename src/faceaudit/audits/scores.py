@@ -86,7 +86,7 @@ def audit_scores(
             "bootstrap_unit": result.bootstrap.unit,
             "n_bootstrap_units": result.bootstrap.n_units,
         },
-        warnings=result.warnings,
+        warnings=(*scores.warnings, *result.warnings),
     )
     if demographics is not None:
         run = verification_groups(run, scores, demographics, progress=progress)

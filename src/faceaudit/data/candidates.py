@@ -98,7 +98,8 @@ class CandidateSearch:
 
     ``lists`` rows follow ``truth.probes``. ``gallery_subjects`` is None when only the size is
     known. ``inputs`` are the files read (candidate lists, truth, gallery list), with checksums
-    and their number of data records.
+    and their number of data records. ``warnings`` are the reader's data-quality findings,
+    with counts.
     """
 
     lists: CandidateLists
@@ -106,3 +107,4 @@ class CandidateSearch:
     gallery_size: int
     gallery_subjects: np.ndarray | None
     inputs: tuple[InputFile, ...] = ()
+    warnings: tuple[str, ...] = ()

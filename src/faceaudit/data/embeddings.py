@@ -37,6 +37,8 @@ class EmbeddingSet:
         File metadata; ``metadata.get("synthetic")`` is True for :mod:`faceaudit.synth` output.
     inputs : tuple of InputFile
         The file(s) the set was read from, with checksums (empty for arrays made in memory).
+    warnings : tuple of str
+        Data-quality findings about the set, with counts (e.g. duplicate vectors).
     """
 
     embeddings: np.ndarray
@@ -46,6 +48,7 @@ class EmbeddingSet:
     path: str | None = None
     metadata: dict = field(default_factory=dict)
     inputs: tuple[InputFile, ...] = ()
+    warnings: tuple[str, ...] = ()
 
     @property
     def n(self) -> int:
@@ -69,6 +72,7 @@ class EmbeddingSet:
             self.path,
             self.metadata,
             self.inputs,
+            self.warnings,
         )
 
     @classmethod

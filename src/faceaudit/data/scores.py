@@ -40,6 +40,9 @@ class ComparisonScores:
         similarity-oriented; negate thresholds to report them in a distance file's units.
     inputs : list of InputFile
         The files read, with checksums.
+    warnings : list of str
+        Data-quality findings of the reader, with counts (self-comparisons, duplicates, ...):
+        they go into results.json ``warnings``.
     """
 
     genuine: np.ndarray
@@ -52,3 +55,4 @@ class ComparisonScores:
     impostor_fta: int = 0
     orientation: str = "similarity"
     inputs: list[InputFile] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
