@@ -159,9 +159,14 @@ def test_json_has_the_issue_keys(result):
 
 
 def test_distance_scores_report_thresholds_in_file_units():
+    from faceaudit.analyses.demographics import ThresholdRule
+
     data = comparisons("distance")  # arrays hold similarity; file units are distances
-    r = verification_differentials(data, groups_for(data), threshold=-0.5, bootstrap=0)
-    assert r.threshold == -0.5
+    rule = ThresholdRule.parse("value=-0.5", default_target=1e-3).in_similarity("distance")
+    r = verification_differentials(data, groups_for(data), threshold=rule, bootstrap=0)
+    assert r.threshold == 0.5  # inside: similarity
+    assert r.to_json()["threshold"] == -0.5 and r.to_json()["threshold_rule"]["value"] == -0.5
+    assert r.threshold_source == "given: -0.5"
     assert (r.group("A").false_positive.count, r.group("B").false_negative.count) == (30, 8)
 
 

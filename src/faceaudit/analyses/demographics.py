@@ -51,12 +51,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from faceaudit.data import InputFile, SubjectGroups
+from faceaudit.data.orientation import SIMILARITY, to_file_units, to_similarity
 from faceaudit.errors import InputError
 from faceaudit.stats.bootstrap import percentile_interval
 from faceaudit.stats.estimate import Rate, make_rate, rule_of_three
@@ -233,7 +234,8 @@ class DemographicsResult:
     """Everything the demographic analysis found; the report reads only ``to_json()``.
 
     ``mode`` is ``"verification"`` (1:1; rates ``fmr``/``fnmr``) or ``"identification"`` (1:N;
-    ``fpir``/``fnir``). ``threshold`` is in the input's own units.
+    ``fpir``/``fnir``). ``threshold`` is similarity-oriented; ``to_json`` writes it in the units
+    of the scores' file (``orientation``).
     """
 
     mode: str
@@ -254,6 +256,7 @@ class DemographicsResult:
     bootstrap: dict
     metadata: InputFile | None = None
     warnings: tuple[str, ...] = field(default=())
+    orientation: str = SIMILARITY
 
     @property
     def rate_names(self) -> tuple[str, str]:
@@ -279,7 +282,7 @@ class DemographicsResult:
             "mode": self.mode,
             "attribute": self.attribute,
             "attributes": list(self.attributes),
-            "threshold": _num(self.threshold),
+            "threshold": _num(to_file_units(self.threshold, self.orientation)),
             "threshold_source": self.threshold_source,
             "threshold_rule": dict(self.threshold_rule),
             "threshold_supported": bool(self.threshold_supported),
@@ -319,12 +322,23 @@ class ThresholdRule:
     Text form (:meth:`parse`, the CLI's ``--threshold-from``): ``all``, ``all@1e-4``,
     ``group=NAME``, ``group=NAME@1e-4``, a bare group name (``female``, ``female@1e-4``),
     ``value=0.42`` or a bare number (``0.42``).
+
+    ``value`` is similarity-oriented, like every threshold inside faceaudit: the audit that parses
+    a distance file's rule negates it (:func:`faceaudit.data.orientation.to_similarity`);
+    ``label`` keeps the value as the user wrote it, in the file's units.
     """
 
     kind: str = "all"
     target: float | None = None
     group: str | None = None
     value: float | None = None
+    label: str | None = None
+
+    def in_similarity(self, orientation: str) -> ThresholdRule:
+        """The rule with a given value converted from ``orientation`` units (once, at the edge)."""
+        if self.kind != "value":
+            return self
+        return replace(self, value=to_similarity(self.value, orientation))
 
     @classmethod
     def parse(cls, text: str | float | ThresholdRule | None, *, default_target: float):
@@ -336,14 +350,15 @@ class ThresholdRule:
         if text is None:
             return cls("all", default_target)
         if isinstance(text, int | float) and not isinstance(text, bool):
-            return cls("value", value=float(text)).checked()
+            return cls("value", value=float(text), label=f"{float(text):g}").checked()
         s = str(text).strip()
         if not s:
             return cls("all", default_target)
         if s.lower().startswith("value="):
-            return cls("value", value=_parse_number(s[6:], s)).checked()
+            v = _parse_number(s[6:], s)
+            return cls("value", value=v, label=f"{v:g}").checked()
         try:
-            return cls("value", value=float(s)).checked()
+            return cls("value", value=float(s), label=f"{float(s):g}").checked()
         except ValueError:
             pass
         body, target = s, default_target
@@ -374,8 +389,9 @@ class ThresholdRule:
             )
         return self
 
-    def to_json(self) -> dict:
-        return {"kind": self.kind, "target": self.target, "group": self.group, "value": self.value}
+    def to_json(self, orientation: str = SIMILARITY) -> dict:
+        value = None if self.value is None else to_file_units(self.value, orientation)
+        return {"kind": self.kind, "target": self.target, "group": self.group, "value": value}
 
 
 def _parse_number(text: str, whole: str) -> float:
@@ -522,8 +538,8 @@ def _run(
     group_of_unit: np.ndarray,
     n_subjects: np.ndarray,
     rule: ThresholdRule,
-    sign: float,
     reused_threshold: float | None,
+    orientation: str = SIMILARITY,
     bootstrap: int,
     confidence: float,
     seed: int,
@@ -550,7 +566,6 @@ def _run(
         negative_reference_units,
         groups,
         group_of_unit,
-        sign,
         reused_threshold,
     )
     if not thr_supported:
@@ -670,9 +685,10 @@ def _run(
         mode=vocab.mode,
         attribute=groups.attribute,
         attributes=groups.attributes,
-        threshold=sign * t,
+        threshold=t,
         threshold_source=source,
-        threshold_rule=rule.to_json(),
+        threshold_rule=rule.to_json(orientation),
+        orientation=orientation,
         threshold_supported=thr_supported,
         groups=tuple(group_rows),
         cross=tuple(cross),
@@ -726,13 +742,12 @@ def _choose_threshold(
     negative_reference_units: np.ndarray | None,
     groups: SubjectGroups,
     group_of_unit: np.ndarray,
-    sign: float,
     reused: float | None,
 ) -> tuple[float, str, bool]:
-    """``(internal threshold, threshold_source text, supported)``."""
+    """``(threshold, threshold_source text, supported)``."""
     fp = vocab.fp_upper
     if rule.kind == "value":
-        return sign * float(rule.value), f"given: {rule.value:g}", True
+        return float(rule.value), f"given: {rule.label or format(rule.value, 'g')}", True
     target = float(rule.target)
     if rule.kind == "all":
         supported = target_supported(target, negatives.n)
@@ -1045,8 +1060,8 @@ def verification_differentials(
     groups : SubjectGroups
         ``metadata.groups(by, scores.subjects)`` (:mod:`faceaudit.io.metadata`).
     threshold : ThresholdRule, str or float
-        How the threshold is fixed (:class:`ThresholdRule`; text as ``--threshold-from``);
-        a number is a threshold in the scores' own units.
+        How the threshold is fixed (:class:`ThresholdRule`; text as ``--threshold-from``); a
+        given value is similarity-oriented (see :meth:`ThresholdRule.in_similarity`).
     fmr_target : float
         The FMR target of ``"all"`` / group rules that do not name one.
     bootstrap : int
@@ -1086,7 +1101,6 @@ def verification_differentials(
     if groups.group_of_subject.size != len(scores.subjects):
         raise ValueError("groups were not built for these scores' subjects")
     rule = ThresholdRule.parse(threshold, default_target=fmr_target)
-    sign = -1.0 if scores.orientation == "distance" else 1.0
     reused = None
     if verification is not None and rule.kind == "all":
         for op in verification.operating_points:
@@ -1094,9 +1108,9 @@ def verification_differentials(
                 op.fmr_target is not None
                 and op.supported
                 and op.threshold is not None
-                and op.fmr_target == rule.target
+                and math.isclose(op.fmr_target, rule.target, rel_tol=1e-12)
             ):
-                reused = sign * op.threshold
+                reused = op.threshold
                 break
     genuine = ScoreSet(scores.genuine, units=scores.genuine_subject)
     impostor = ScoreSet(scores.impostor, units=scores.impostor_subject)
@@ -1115,7 +1129,7 @@ def verification_differentials(
         group_of_unit=groups.group_of_subject,
         n_subjects=groups.n_subjects,
         rule=rule,
-        sign=sign,
+        orientation=scores.orientation,
         reused_threshold=reused,
         bootstrap=bootstrap,
         confidence=confidence,
@@ -1170,7 +1184,6 @@ def identification_differentials(
         group_of_unit=groups.group_of_subject,
         n_subjects=groups.n_subjects,
         rule=rule,
-        sign=1.0,
         reused_threshold=None,
         bootstrap=bootstrap,
         confidence=confidence,

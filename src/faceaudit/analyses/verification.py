@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from faceaudit.data import ComparisonScores
+from faceaudit.data.orientation import DISTANCE, SIMILARITY, to_file_units
 from faceaudit.stats.bootstrap import (
     Resampler,
     percentile_interval,
@@ -39,7 +40,7 @@ DEFAULT_FMR_TARGETS = (1e-1, 1e-2, 1e-3, 1e-4, 1e-5, 1e-6)
 
 @dataclass(frozen=True)
 class OperatingPoint:
-    """FMR and FNMR at one threshold (in the user's score units).
+    """FMR and FNMR at one threshold (similarity-oriented; ``to_json`` gives the file's units).
 
     ``fmr_target`` is the target the threshold was chosen for, or ``None`` for a threshold the user
     gave. When ``supported`` is False the data hold fewer than ``3 / fmr_target`` impostor
@@ -54,11 +55,12 @@ class OperatingPoint:
     generalized_fmr: Rate | None = None
     generalized_fnmr: Rate | None = None
 
-    def to_json(self) -> dict:
+    def to_json(self, orientation: str = SIMILARITY) -> dict:
         empty = {"value": None, "ci": None, "count": None, "n": None, "upper_bound": False}
+        t = self.threshold
         out = {
             "fmr_target": self.fmr_target,
-            "threshold": self.threshold,
+            "threshold": None if t is None else to_file_units(t, orientation),
             "fmr": self.fmr.to_json() if self.fmr else empty,
             "fnmr": self.fnmr.to_json() if self.fnmr else empty,
             "supported": self.supported,
@@ -79,11 +81,11 @@ class EER:
     fmr: float
     fnmr: float
 
-    def to_json(self) -> dict:
+    def to_json(self, orientation: str = SIMILARITY) -> dict:
         return {
             "value": self.value,
             "ci": None if self.ci is None else [float(self.ci[0]), float(self.ci[1])],
-            "threshold": self.threshold,
+            "threshold": to_file_units(self.threshold, orientation),
             "fmr": self.fmr,
             "fnmr": self.fnmr,
         }
@@ -100,7 +102,12 @@ class BootstrapInfo:
 
 @dataclass(frozen=True)
 class VerificationResult:
-    """Everything the 1:1 audit found; figures and report read only this."""
+    """Everything the 1:1 audit found; figures and report read only this.
+
+    Thresholds, DET thresholds and histogram edges are similarity-oriented, like every score
+    inside faceaudit; ``to_json`` writes them in the units of the scores' file (``orientation``,
+    :mod:`faceaudit.data.orientation`).
+    """
 
     n_genuine: int
     n_impostor: int
@@ -125,10 +132,10 @@ class VerificationResult:
             "genuine_fta": self.genuine_fta,
             "impostor_fta": self.impostor_fta,
             "threshold_units": self.orientation,
-            "eer": self.eer.to_json(),
+            "eer": self.eer.to_json(self.orientation),
             "auc": self.auc,
             "auc_max_error": self.auc_max_error,
-            "operating_points": [op.to_json() for op in self.operating_points],
+            "operating_points": [op.to_json(self.orientation) for op in self.operating_points],
             # the report's summary leads with FMR 1e-3 (a common operating point) when supported
             "headline_fmr_target": next(
                 (
@@ -141,15 +148,22 @@ class VerificationResult:
                 None,
             ),
             "det": {
-                "threshold": _floats(self.det.threshold),
+                "threshold": _floats(to_file_units(self.det.threshold, self.orientation)),
                 "fmr": _floats(self.det.fmr),
                 "fnmr": _floats(self.det.fnmr),
             },
-            "histogram": {
-                "edges": _floats(self.histogram_edges),
-                "genuine": [int(v) for v in self.histogram_genuine],
-                "impostor": [int(v) for v in self.histogram_impostor],
-            },
+            "histogram": self._histogram_json(),
+        }
+
+    def _histogram_json(self) -> dict:
+        """Bins in increasing file units (a distance file's bins run the other way)."""
+        edges, gen, imp = self.histogram_edges, self.histogram_genuine, self.histogram_impostor
+        if self.orientation == DISTANCE:
+            edges, gen, imp = -edges[::-1], gen[::-1], imp[::-1]
+        return {
+            "edges": _floats(edges),
+            "genuine": [int(v) for v in gen],
+            "impostor": [int(v) for v in imp],
         }
 
 
@@ -223,7 +237,7 @@ def verify(
     fmr_targets : sequence of float
         FMR targets; for each, the threshold with the lowest FNMR at FMR <= target.
     thresholds : sequence of float
-        Extra thresholds, in the file's own units, at which to report FMR and FNMR.
+        Extra thresholds (similarity-oriented, like the scores) at which to report FMR and FNMR.
     bootstrap : int
         Bootstrap replicates for the intervals (0: no intervals).
     confidence : float
@@ -233,7 +247,6 @@ def verify(
     """
     if not 0.0 < confidence < 1.0:
         raise ValueError("confidence must be in (0, 1)")
-    sign = -1.0 if scores.orientation == "distance" else 1.0
     genuine, impostor, n_units = score_sets(scores)
     ng, ni = genuine.n, impostor.n
     warnings: list[str] = []
@@ -252,7 +265,7 @@ def verify(
     auc, auc_err = area_under_roc(genuine, impostor)
 
     internal = [op.threshold for _, op in ops_thr if op is not None]
-    internal += [sign * float(t) for t in thresholds]
+    internal += [float(t) for t in thresholds]
     cis_fmr = cis_fnmr = None
     eer_ci = None
     unit = "subject" if n_units else "comparison"
@@ -297,10 +310,10 @@ def verify(
             points.append(OperatingPoint(target, None, None, None, False))
             continue
         fmr, fnmr, gfmr, gfnmr = rates_at(op.threshold, k)
-        points.append(OperatingPoint(target, sign * op.threshold, fmr, fnmr, True, gfmr, gfnmr))
+        points.append(OperatingPoint(target, op.threshold, fmr, fnmr, True, gfmr, gfnmr))
         k += 1
     for t in thresholds:
-        fmr, fnmr, gfmr, gfnmr = rates_at(sign * float(t), k)
+        fmr, fnmr, gfmr, gfnmr = rates_at(float(t), k)
         points.append(OperatingPoint(None, float(t), fmr, fnmr, True, gfmr, gfnmr))
         k += 1
 
@@ -315,9 +328,6 @@ def verify(
         finite_hi = finite_lo + 1.0
     edges = np.linspace(finite_lo, finite_hi, histogram_bins + 1)
     hist_g, hist_i = histogram(genuine, edges), histogram(impostor, edges)
-    if sign < 0:
-        edges, hist_g, hist_i = -edges[::-1], hist_g[::-1], hist_i[::-1]
-        det = DetCurve(-det.threshold, det.fmr, det.fnmr)
 
     return VerificationResult(
         n_genuine=ng,
@@ -325,7 +335,7 @@ def verify(
         genuine_fta=int(scores.genuine_fta),
         impostor_fta=int(scores.impostor_fta),
         orientation=scores.orientation,
-        eer=EER(eer.value, eer_ci, sign * eer.threshold, eer.fmr, eer.fnmr),
+        eer=EER(eer.value, eer_ci, eer.threshold, eer.fmr, eer.fnmr),
         auc=auc,
         auc_max_error=auc_err,
         operating_points=tuple(points),

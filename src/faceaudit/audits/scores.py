@@ -9,6 +9,7 @@ from faceaudit.analyses.verification import DEFAULT_FMR_TARGETS, verify
 from faceaudit.audits.groups import GroupBy
 from faceaudit.audits.run import SILENT, Progress, Run
 from faceaudit.data import ComparisonScores
+from faceaudit.data.orientation import to_similarity
 
 __all__ = ["audit_scores"]
 
@@ -27,34 +28,35 @@ def audit_scores(
 ) -> Run:
     """1:1 audit: FMR, FNMR, DET, EER and FNMR at FMR targets with confidence intervals.
 
-    Parameters
-    ----------
-    scores : ComparisonScores
-        From :func:`faceaudit.io.scores.load_scores` (or built in memory).
-    fmr_targets : sequence of float
-        For each, the threshold with the lowest FNMR at FMR <= target (ISO/IEC 19795-1).
-    thresholds : sequence of float
-        Also report FMR and FNMR at these thresholds, in the scores' own units.
-    bootstrap, confidence, seed
-        Subject-bootstrap replicates (0: none), two-sided level, seed.
-    demographics : GroupBy, optional
-        Per-group FMR/FNMR at one global threshold (NIST IR 8280).
-    title : str
+        Parameters
+        ----------
+        scores : ComparisonScores
+            From :func:`faceaudit.io.scores.load_scores` (or built in memory).
+        fmr_targets : sequence of float
+            For each, the threshold with the lowest FNMR at FMR <= target (ISO/IEC 19795-1).
+        thresholds : sequence of float
+            Also report FMR and FNMR at these thresholds, in the scores' own units.
+        bootstrap, confidence, seed
+            Subject-bootstrap replicates (0: none), two-sided level, seed.
+        demographics : GroupBy, optional
+            Per-group FMR/FNMR at one global threshold (NIST IR 8280).
+        title : str
 
-    Returns
-    -------
-    Run
-        ``run["verification"]`` (and ``run["demographics"]``); ``run.write(folder)``.
+        Returns
+        -------
+        Run
+            ``run["verification"]`` (and ``run["demographics"]``); ``run.write(folder)``.
 
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from faceaudit.data import ComparisonScores
-    >>> s = ComparisonScores(np.array([0.9, 0.8, 0.7]), np.array([0.1, 0.2, 0.75]), None, None,
-    ...                      None, [])
-    >>> run = audit_scores(s, fmr_targets=[0.5], bootstrap=0)
-    >>> run["verification"].operating_points[0].fnmr.count
-    0
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from faceaudit.data import ComparisonScores
+    from faceaudit.data.orientation import to_similarity
+        >>> s = ComparisonScores(np.array([0.9, 0.8, 0.7]), np.array([0.1, 0.2, 0.75]), None, None,
+        ...                      None, [])
+        >>> run = audit_scores(s, fmr_targets=[0.5], bootstrap=0)
+        >>> run["verification"].operating_points[0].fnmr.count
+        0
     """
     fmr_targets = params.rate_targets("fmr_targets", fmr_targets)
     thresholds = params.thresholds("thresholds", thresholds)
@@ -68,7 +70,7 @@ def audit_scores(
         result = verify(
             scores,
             fmr_targets=fmr_targets,
-            thresholds=thresholds,
+            thresholds=[to_similarity(t, scores.orientation) for t in thresholds],
             bootstrap=bootstrap,
             confidence=confidence,
             seed=seed,
@@ -97,15 +99,20 @@ def verification_groups(
     run: Run, scores: ComparisonScores, spec: GroupBy, *, progress: Progress = SILENT
 ) -> Run:
     """``run`` with the 1:1 demographic differentials of ``scores`` added (``demographics``)."""
-    from faceaudit.analyses.demographics import verification_differentials
+    from faceaudit.analyses.demographics import (
+        DEFAULT_FMR_TARGET,
+        ThresholdRule,
+        verification_differentials,
+    )
 
     s = run.settings
+    rule = ThresholdRule.parse(spec.threshold_from, default_target=DEFAULT_FMR_TARGET)
     with progress.stage(f"demographic differentials by {','.join(spec.by)}"):
         groups = spec.metadata.groups(spec.by, scores.subjects)
         demo = verification_differentials(
             scores,
             groups,
-            threshold=spec.threshold_from,
+            threshold=rule.in_similarity(scores.orientation),
             bootstrap=s["bootstrap"],
             confidence=s["confidence"],
             seed=s["seed"],
