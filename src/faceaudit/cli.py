@@ -76,20 +76,41 @@ def _message(exc: InputError) -> str:
     return str(exc)
 
 
+_INTERRUPTED = (
+    "interrupted: nothing was written (finished embeddings stay in the cache; rerun to resume)."
+)
+
+
 def main(argv: list[str] | None = None) -> None:
-    """Entry point: run the app, mapping input errors to exit status 2."""
+    """Entry point: run the app; input errors exit 2 with one sentence, Ctrl-C 130, SIGTERM 143."""
+    import signal
+
+    terminated = {"flag": False}
+
+    def on_term(signum, frame):
+        """SIGTERM ends a run like Ctrl-C: workers stopped, temporary output removed."""
+        terminated["flag"] = True
+        raise KeyboardInterrupt
+
+    try:
+        previous = signal.signal(signal.SIGTERM, on_term)
+    except ValueError:  # not the main thread (e.g. a test runner's worker): leave signals alone
+        previous = None
     try:
         # Outside standalone mode, Typer returns (rather than raises) the exit code of an
         # interrupted command (Ctrl-C: 130): pass it on.
         rc = app(args=argv, standalone_mode=False)
+        if rc == 130:
+            typer.echo(_INTERRUPTED, err=True)
+            sys.exit(143 if terminated["flag"] else 130)
         if isinstance(rc, int) and rc:
             sys.exit(rc)
     except InputError as exc:
         typer.secho(f"error: {_message(exc)}", err=True, fg=typer.colors.RED)
         sys.exit(2)
     except KeyboardInterrupt:
-        typer.echo("interrupted.", err=True)
-        sys.exit(130)
+        typer.echo(_INTERRUPTED, err=True)
+        sys.exit(143 if terminated["flag"] else 130)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
     except typer.Abort:
@@ -100,3 +121,6 @@ def main(argv: list[str] | None = None) -> None:
             raise
         show()
         sys.exit(getattr(exc, "exit_code", 2) or 2)
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)

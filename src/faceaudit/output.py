@@ -231,6 +231,11 @@ class OutputDir:
 
     def _move_into_place(self) -> None:
         assert self.tmp is not None
+        raced = InputError(
+            "was created by another run while this one was writing; nothing was replaced. "
+            "Choose another output folder.",
+            path=self.path,
+        )
         if not self.path.exists():
             try:
                 os.rename(self.tmp, self.path)  # cannot replace a folder with content
@@ -239,12 +244,10 @@ class OutputDir:
                 if exc.errno not in (errno.EEXIST, errno.ENOTEMPTY):
                     raise
                 if not self.force:
-                    raise InputError(
-                        "was created by another run while this one was writing; nothing was "
-                        "replaced. Choose another output folder.",
-                        path=self.path,
-                    ) from None
-        check_destination(self.path, force=self.force, inputs=self.inputs)  # still ours?
+                    raise raced from None
+        elif not self.force:
+            raise raced
+        check_destination(self.path, force=True, inputs=self.inputs)  # still ours?
         old = self.path.with_name(f".{self.path.name}.{os.getpid()}.old.partial")
         os.rename(self.path, old)
         os.rename(self.tmp, self.path)

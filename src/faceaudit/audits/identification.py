@@ -42,6 +42,16 @@ def _settings(kw: dict) -> dict:
     }
 
 
+def _check_rank(rank: int | None, list_length: int) -> None:
+    if rank is not None and rank > list_length:
+        raise params.ParameterError(
+            "rank",
+            rank,
+            f"is beyond the candidate lists, which hold {list_length} candidates; give a rank "
+            f"of at most {list_length}.",
+        )
+
+
 def _finish(
     title: str,
     outcomes: SearchOutcomes,
@@ -123,6 +133,7 @@ def audit_candidates(
         Per-probe-group FPIR and FNIR at one global threshold.
     """
     kw = _common(fpir_targets, thresholds, rank, bootstrap, confidence, seed)
+    _check_rank(kw["rank"], search.lists.list_length)
     outcomes = search_outcomes(
         search.lists,
         search.truth,
@@ -200,6 +211,7 @@ def audit_search(
 
     kw = _common(fpir_targets, thresholds, rank, bootstrap, confidence, seed)
     list_length = params.count("list_length", list_length, minimum=1)
+    _check_rank(kw["rank"], list_length)
     chunk_size = params.count("chunk_size", chunk_size, minimum=1)
     index = params.choice("index", index, INDEXES)
     index_params = dict(index_params or {})
