@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from scipy.stats import binomtest
 
-from faceaudit.analyses.impact import audit_field_log
+from faceaudit.analyses.impact import field_log_figures
 from faceaudit.errors import InputError
 from faceaudit.stats.impact import (
     clopper_pearson,
@@ -86,7 +86,7 @@ def test_metropolitan_police_2024_2025():
 
 def test_south_wales_police_2017_champions_league_final():
     # 2,470 alerts, 2,297 false -> 173 correct, PPV 7.0% (about 92-93% of alerts wrong)
-    r = audit_field_log(2470, 2297, source="South Wales Police, 2017 UEFA Champions League final")
+    r = field_log_figures(2470, 2297, source="South Wales Police, 2017 UEFA Champions League final")
     assert r.log.confirmed_correct == 173
     assert round(r.log.ppv.value, 3) == 0.070
     assert round(r.log.false_discovery.value, 2) == 0.93
@@ -153,12 +153,12 @@ def test_unverified_alerts_bound_the_ppv():
     assert log.ppv_if_unverified_wrong.value == pytest.approx(30 / 50)
     assert log.ppv_if_unverified_correct.value == pytest.approx(45 / 50)
     assert log.false_alerts_per_face_if_unverified_wrong.value == pytest.approx(20 / 10_000)
-    r = audit_field_log(50, 5, scanned=10_000, unverified=15)
+    r = field_log_figures(50, 5, scanned=10_000, unverified=15)
     assert any("15 of 50 alerts were never verified" in w for w in r.warnings)
 
 
 def test_no_false_alert_gives_bounds_and_json_without_nan():
-    r = audit_field_log(40, 0, scanned=500_000, watchlist=5000, gallery_sizes=[10**6])
+    r = field_log_figures(40, 0, scanned=500_000, watchlist=5000, gallery_sizes=[10**6])
     j = r.to_json()
     json.dumps(j, allow_nan=False)
     assert j["false_alerts_per_face"]["upper_bound"] is True
@@ -189,7 +189,7 @@ def test_no_false_alert_gives_bounds_and_json_without_nan():
 
 
 def test_missing_counts_give_none_with_reasons():
-    j = audit_field_log(10, 2).to_json()
+    j = field_log_figures(10, 2).to_json()
     json.dumps(j, allow_nan=False)
     assert j["false_alerts_per_face"]["value"] is None
     assert "faces scanned" in j["false_alerts_per_face"]["reason"]
@@ -204,7 +204,7 @@ def test_missing_counts_give_none_with_reasons():
         "scanned": None,
         "watchlist": None,
     }
-    assert audit_field_log(0, 0).log.ppv is None  # no alert: PPV has no denominator
+    assert field_log_figures(0, 0).log.ppv is None  # no alert: PPV has no denominator
 
 
 # --------------------------------------------------------------------------- bad input

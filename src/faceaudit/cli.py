@@ -23,6 +23,7 @@ COMMAND_MODULES = [
     "faceaudit.commands.identify",
     "faceaudit.commands.scale",
     "faceaudit.commands.audit",
+    "faceaudit.commands.impact",
 ]
 
 app = typer.Typer(
@@ -63,6 +64,11 @@ _FLAGS = {
     "thresholds": "--threshold",
     "model_options": "--model-option",
     "cache_dir": "--cache",
+    "nonmated_hits": "--fpir",
+    "n_nonmated": "--fpir",
+    "mated_correct": "--fnir-rank1",
+    "n_mated": "--fnir-rank1",
+    "mated_wrong": "--wrong-top1",
 }
 
 

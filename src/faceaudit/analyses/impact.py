@@ -7,7 +7,7 @@
   people who are enrolled: the audit cannot measure it, so it is a curve) and per group under each
   group's stated prevalence. Intervals: percentile intervals over the caller's **joint**
   subject-bootstrap replicates of the three rates; without replicates none, and it says so.
-* :func:`audit_field_log`: a deployment's disclosed counts -> PPV of an alert, false alerts per
+* :func:`field_log_figures`: a deployment's disclosed counts -> PPV of an alert, false alerts per
   face, implied per-comparison FMR, with exact intervals (:func:`faceaudit.stats.impact.field_log`).
 
 Both return frozen results whose ``to_json`` holds plain JSON types (no NaN: None and a reason).
@@ -52,7 +52,7 @@ __all__ = [
     "ImpactRates",
     "ImpactResult",
     "OutcomeFigures",
-    "audit_field_log",
+    "field_log_figures",
     "operational_impact",
 ]
 
@@ -363,7 +363,7 @@ def operational_impact(
 # --------------------------------------------------------------------------- field logs
 
 
-def audit_field_log(
+def field_log_figures(
     alerts,
     confirmed_wrong,
     *,
@@ -381,7 +381,7 @@ def audit_field_log(
 
     Examples
     --------
-    >>> r = audit_field_log(2470, 2297, source="South Wales Police, 2017 UEFA final")
+    >>> r = field_log_figures(2470, 2297, source="South Wales Police, 2017 UEFA final")
     >>> print(f"PPV {r.log.ppv.value:.3f}")
     PPV 0.070
     """

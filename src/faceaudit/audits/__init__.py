@@ -7,6 +7,8 @@
 :func:`audit_scale`    FPIR(N, T) on nested galleries, extrapolated to N (e.g. 2.7 x 10^8)
 :func:`audit_images`   photos -> embeddings (cached) -> 1:1 + 1:N + failures to acquire
 :func:`audit_demo`     the whole audit on built-in synthetic data
+:func:`audit_impact`   1:N counts -> expected wrong hits per day, PPV of a hit across prevalence
+:func:`audit_field_log`  a deployment's disclosed counts -> PPV of an alert, false alerts per face
 =====================  ==========================================================================
 
 Each takes keyword-only parameters, validated in one place (:mod:`faceaudit.params`), and an
@@ -19,6 +21,7 @@ from faceaudit.audits.demo import audit_demo
 from faceaudit.audits.groups import GroupBy
 from faceaudit.audits.identification import audit_candidates, audit_search
 from faceaudit.audits.images import audit_images
+from faceaudit.audits.impact import SearchCounts, audit_field_log, audit_impact
 from faceaudit.audits.run import SILENT, Progress, Run
 from faceaudit.audits.scale import audit_scale
 from faceaudit.audits.scores import audit_scores
@@ -28,9 +31,12 @@ __all__ = [
     "GroupBy",
     "Progress",
     "Run",
+    "SearchCounts",
     "audit_candidates",
     "audit_demo",
+    "audit_field_log",
     "audit_images",
+    "audit_impact",
     "audit_scale",
     "audit_scores",
     "audit_search",

@@ -492,3 +492,35 @@ def _extrapolate(size: int, fmr: float, lo: float, hi: float) -> GalleryExtrapol
         tuple(float(v) for v in arr) for arr in gallery_extrapolation([fmr, lo, hi], size)
     )
     return GalleryExtrapolation(size, Estimate(c, (c_lo, c_hi)), Estimate(p, (p_lo, p_hi)))
+
+
+def count_replicates(
+    *,
+    nonmated_hits: int,
+    n_nonmated: int,
+    mated_correct: int,
+    mated_wrong: int,
+    n_mated: int,
+    n_boot: int,
+    seed: int = 0,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Joint replicates ``(fpir, fnir_rank1, wrong_top1)`` from counts alone (no subject ids).
+
+    When only counts are known (a results file, a published table), the searches are treated as
+    independent: FPIR is drawn from its Jeffreys posterior ``Beta(k + 1/2, n - k + 1/2)`` and the
+    three outcomes of a mated search (correct hit, wrong person at rank 1, no hit) from their
+    Jeffreys posterior ``Dirichlet(counts + 1/2)``, so the mated rates stay consistent
+    (``wrong_top1 <= fnir_rank1``) and zero counts still get an honest, non-zero spread. This
+    understates uncertainty when searches share people; a subject bootstrap is preferred when
+    the searches themselves are at hand.
+    """
+    rng = np.random.default_rng(seed)
+    fpir = rng.beta(nonmated_hits + 0.5, n_nonmated - nonmated_hits + 0.5, size=n_boot)
+    no_hit = n_mated - mated_correct - mated_wrong
+    if no_hit < 0:
+        raise InputError(
+            f"mated_correct ({mated_correct}) + mated_wrong ({mated_wrong}) exceed n_mated "
+            f"({n_mated})."
+        )
+    shares = rng.dirichlet(np.array([mated_correct, mated_wrong, no_hit]) + 0.5, size=n_boot)
+    return fpir, 1.0 - shares[:, 0], shares[:, 1]
