@@ -226,7 +226,8 @@ def normalise(results: dict) -> dict:
 
 
 def _drop_input_paths(tree):
-    """Input files anywhere in the tree (``{"path", "sha256", ...}``) lose their path."""
+    """Input files anywhere in the tree (``{"path", "sha256", ...}``) lose their path, and paths
+    into ``../shared`` (e.g. an image that failed) are written relative to it."""
     if isinstance(tree, dict):
         return {
             k: _drop_input_paths(v)
@@ -235,6 +236,8 @@ def _drop_input_paths(tree):
         }
     if isinstance(tree, list):
         return [_drop_input_paths(v) for v in tree]
+    if isinstance(tree, str) and str(SHARED) in tree:
+        return tree.replace(str(SHARED), "<shared>")  # where ../shared is differs per clone
     return tree
 
 
