@@ -1,7 +1,8 @@
 """Golden figures: every command's results.json on small fixtures equals the frozen one, exactly.
 
-Rates, counts, thresholds, intervals and curves are compared with ``==`` (timestamps, versions and
-input paths aside). An intended change regenerates the goldens with ``tests/golden/generate.py``
+Counts, strings and flags are compared exactly; rates, thresholds, intervals and curves to 1e-9
+relative (another CPU's BLAS may round float32 products one ulp apart); timestamps, versions and
+input paths aside. An intended change regenerates the goldens with ``tests/golden/generate.py``
 and says why in its commit. The ORL case skips without ``../shared/data``.
 """
 
@@ -48,3 +49,5 @@ def test_diff_finds_a_moved_figure():
     assert golden.diff(a, b) == ["$.x[1].ci[1]: 0.2000001, expected 0.2"]
     assert golden.diff(a, {"x": [1.0]}) != []
     assert golden.diff({"n": 1}, {"n": True}) != []
+    assert golden.diff({"x": 0.3}, {"x": 0.3 + 1e-15}) == []  # one ulp: another BLAS
+    assert golden.diff({"n": 3}, {"n": 4}) != []

@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import math
 import shutil
 import sys
 import tempfile
@@ -241,8 +242,17 @@ def _drop_input_paths(tree):
     return tree
 
 
+#: Floats agree to 1e-9 (relative): another CPU's BLAS kernels may round float32 products one ulp
+#: apart; any real change of a figure moves it by far more. Integers, strings, booleans: exactly.
+FLOAT_RTOL, FLOAT_ATOL = 1e-9, 1e-12
+
+
+def _float_pair(e, a) -> bool:
+    return isinstance(e, float) and isinstance(a, float)
+
+
 def diff(expected, actual, path: str = "$", limit: int = 20) -> list[str]:
-    """Every place two JSON trees differ (exactly: floats compared with ==), as readable lines."""
+    """Every place two JSON trees differ (floats to :data:`FLOAT_RTOL`), as readable lines."""
     out: list[str] = []
 
     def walk(e, a, p):
@@ -261,6 +271,9 @@ def diff(expected, actual, path: str = "$", limit: int = 20) -> list[str]:
                 out.append(f"{p}: length {len(a)}, expected {len(e)}")
             for k, (x, y) in enumerate(zip(e, a, strict=False)):
                 walk(x, y, f"{p}[{k}]")
+        elif _float_pair(e, a):
+            if not math.isclose(e, a, rel_tol=FLOAT_RTOL, abs_tol=FLOAT_ATOL):
+                out.append(f"{p}: {json.dumps(a)[:80]}, expected {json.dumps(e)[:80]}")
         elif e != a or (isinstance(e, bool) != isinstance(a, bool)):
             out.append(f"{p}: {json.dumps(a)[:80]}, expected {json.dumps(e)[:80]}")
 
