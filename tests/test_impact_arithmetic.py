@@ -334,7 +334,7 @@ B3 = np.full(3, 0.1)
         (dict(days_per_year=0), "days_per_year"),
         (dict(fpir_basis="guessed"), "fpir_basis"),
         (dict(fpir_band=(0.2, 0.1)), "fpir_band"),
-        (dict(prevalence_grid=[0.1, 2.0]), r"prevalence_grid must be a number in \[0, 1\]"),
+        (dict(prevalence_grid=[0.1, 2.0]), r"prevalence_grid = 2.0: must be a number in \[0, 1\]"),
         (dict(prevalence_points=[-0.5]), "prevalence_points"),
         (dict(confidence=1.0), "confidence"),
         (

@@ -34,6 +34,7 @@ __all__ = [
     "finite_number",
     "gallery_size",
     "held_out_subjects",
+    "number_array",
     "rate_targets",
     "seed_value",
     "shown",
@@ -178,6 +179,26 @@ def held_out_subjects(name: str, value: Any, n_subjects: int | None = None) -> f
                 "out fewer.",
             )
     return held
+
+
+def number_array(name: str, value: Any, *, low: float = 0.0, high: float = 1.0):
+    """``value`` as a float array (any shape) of finite numbers in ``[low, high]``.
+
+    The default range is that of a rate; the message names the first bad element.
+    """
+    import numpy as np
+
+    what = "a number in [0, 1]" if (low, high) == (0.0, 1.0) else f"a number >= {low:g}"
+    try:
+        a = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ParameterError(name, value, f"must be {what}.") from None
+    bad = ~np.isfinite(a) | (a < low) | (a > high)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        where = f" (element {i})" if a.ndim else ""
+        raise ParameterError(name, float(a.flat[i]), f"must be {what}{where}.")
+    return a
 
 
 def choice(name: str, value: Any, options: Iterable[str]) -> str:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from faceaudit.errors import InputError
-from faceaudit.stats._impact_checks import rate_array, whole_number
+from faceaudit.params import count, number_array
 
 # 10 points per decade from 0.1% (0.001, 0.01 and 0.1 exactly on the grid) up to 79%, then 90%
 DEFAULT_PREVALENCE_GRID = tuple(float(10.0 ** (k / 10 - 3)) for k in range(30)) + (0.9,)
@@ -47,7 +47,7 @@ class GroupAssumption:
 def checked_rates(rates: ImpactRates, label: str) -> tuple[np.ndarray, np.ndarray | None]:
     """``(3,)`` point rates (fpir, fnir_rank1, wrong_top1) and ``(B, 3)`` replicates or None."""
     names = ("fpir", "fnir_rank1", "wrong_top1")
-    point = np.array([float(rate_array(f"{label}{n}", getattr(rates, n))) for n in names])
+    point = np.array([float(number_array(f"{label}{n}", getattr(rates, n))) for n in names])
     if point[2] > point[1] + _SLACK:
         w, f = float(point[2]), float(point[1])
         raise InputError(
@@ -56,7 +56,7 @@ def checked_rates(rates: ImpactRates, label: str) -> tuple[np.ndarray, np.ndarra
         )
     for n in ("n_mated", "n_nonmated"):
         if getattr(rates, n) is not None:
-            whole_number(f"{label}{n}", getattr(rates, n))
+            count(f"{label}{n}", getattr(rates, n))
     given = [getattr(rates, f"{n}_replicates") is not None for n in names]
     if not any(given):
         return point, None
@@ -70,7 +70,7 @@ def checked_rates(rates: ImpactRates, label: str) -> tuple[np.ndarray, np.ndarra
         )
     reps = []
     for n in names:
-        r = rate_array(f"{label}{n}_replicates", getattr(rates, f"{n}_replicates"))
+        r = number_array(f"{label}{n}_replicates", getattr(rates, f"{n}_replicates"))
         if r.ndim != 1 or r.size == 0:
             raise InputError(f"{label}{n}_replicates must be a non-empty 1-D array, got {r.shape}.")
         reps.append(r)
@@ -101,8 +101,8 @@ def positive(name: str, value, *, optional: bool = False) -> float | None:
 
 def prevalences(grid, points) -> tuple[np.ndarray, np.ndarray]:
     """Sorted unique prevalences of grid and points, and which of them the user gave."""
-    g = rate_array("prevalence_grid", DEFAULT_PREVALENCE_GRID if grid is None else grid)
-    p = rate_array("prevalence_points", points)
+    g = number_array("prevalence_grid", DEFAULT_PREVALENCE_GRID if grid is None else grid)
+    p = number_array("prevalence_points", points)
     g, p = np.atleast_1d(g).ravel(), np.atleast_1d(p).ravel()
     values = np.unique(np.concatenate([g, p]))
     if values.size == 0:
@@ -128,7 +128,7 @@ def fpir_source(basis: str, band):
         raise InputError(f"fpir_basis must be 'measured' or 'extrapolated', got {basis!r}.")
     if band is None:
         return None
-    lo, hi = (float(v) for v in rate_array("fpir_band", band))
+    lo, hi = (float(v) for v in number_array("fpir_band", band))
     if lo > hi:
         raise InputError(f"fpir_band must be (low, high) with low <= high, got {band!r}.")
     return lo, hi

@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from faceaudit.stats.estimate import Rate
-from faceaudit.stats.impact import Estimate, FieldLog
+from faceaudit.stats.field_log import FieldLog
+from faceaudit.stats.impact import Estimate
 
 OUTCOMES = (
     "correct_hit",

@@ -38,10 +38,11 @@ from faceaudit.analyses._impact_types import (
     ImpactResult,
     OutcomeFigures,
 )
-from faceaudit.stats._impact_checks import confidence_level, rate_array, whole_number
+from faceaudit.params import confidence_level, count, number_array
 from faceaudit.stats.bootstrap import percentile_interval
 from faceaudit.stats.estimate import rule_of_three
-from faceaudit.stats.impact import DAYS_PER_YEAR, Estimate, encounter_outcomes, field_log, hit_ppv
+from faceaudit.stats.field_log import field_log
+from faceaudit.stats.impact import DAYS_PER_YEAR, Estimate, encounter_outcomes, hit_ppv
 
 __all__ = [
     "DEFAULT_PREVALENCE_GRID",
@@ -236,7 +237,7 @@ def _group_impact(name: str, g: GroupAssumption, whole_has_reps: bool, basis: st
     """One group's figures at its own prevalence, and the warnings they need."""
     label = f"groups[{name!r}]."
     point, reps = checked_rates(g.rates, label + "rates.")
-    prev = rate_array(label + "prevalence", g.prevalence).reshape(1)
+    prev = number_array(label + "prevalence", g.prevalence).reshape(1)
     enc = positive(label + "encounters_per_day", g.encounters_per_day, optional=True)
     at = _points(prev, np.array([True]), point, reps, encounters=enc, band=None, **kw)[0]
     n_boot = 0 if reps is None else reps.shape[0]
@@ -319,10 +320,10 @@ def operational_impact(
     """
     label = "rates."
     point, reps = checked_rates(rates, label)
-    n = whole_number("gallery_size", gallery_size, minimum=1)
+    n = count("gallery_size", gallery_size, minimum=1)
     enc = positive("encounters_per_day", encounters_per_day)
     days = positive("days_per_year", days_per_year)
-    conf = confidence_level(confidence)
+    conf = confidence_level("confidence", confidence)
     band = fpir_source(fpir_basis, fpir_band)
     thr = finite_or_none("threshold", threshold)
     prev, user = prevalences(prevalence_grid, prevalence_points)

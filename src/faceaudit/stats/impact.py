@@ -33,9 +33,9 @@ Every function is numpy-vectorised and broadcasts: the same call serves a point 
 of bootstrap replicates, and a prevalence grid (``prevalence[None, :]`` against replicates
 ``[:, None]`` gives a replicates x grid table).
 
-**Field logs** (:func:`field_log`): counts a deployment discloses (alerts, alerts confirmed wrong,
-faces scanned, watchlist size) give the PPV of an alert and false alerts per face with exact
-Clopper-Pearson intervals, and, under the independence model of :mod:`faceaudit.stats.tail`
+**Field logs** (:mod:`faceaudit.stats.field_log`): counts a deployment discloses (alerts, alerts
+confirmed wrong, faces scanned, watchlist size) give the PPV of an alert and false alerts per face
+with exact Clopper-Pearson intervals, and, under the independence model of :mod:`faceaudit.stats.tail`
 (``FPIR(N) = 1 - (1 - FMR)^N``), the per-comparison FMR they imply and its extrapolation to other
 gallery sizes.
 
@@ -51,33 +51,22 @@ the binomial", Biometrika 26(4), 1934.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.stats import beta
 
 from faceaudit.errors import InputError
-from faceaudit.stats._impact_checks import (
-    confidence_level,
-    field_log_counts,
-    gallery_array,
-    rate_array,
-)
-from faceaudit.stats.estimate import Rate
+from faceaudit.params import number_array
 from faceaudit.stats.tail import fmr_for_fpir, fpir_from_fmr
 
 __all__ = [
     "DAYS_PER_YEAR",
     "EncounterOutcomes",
     "Estimate",
-    "FieldLog",
-    "GalleryExtrapolation",
-    "clopper_pearson",
     "encounter_outcomes",
-    "field_log",
     "gallery_extrapolation",
     "hit_ppv",
+    "count_replicates",
     "implied_fmr",
     "wrong_one_in",
 ]
@@ -186,10 +175,10 @@ def encounter_outcomes(prevalence, *, fpir, fnir, mated_wrong_hit) -> EncounterO
     >>> print(f"PPV {o.ppv:.4f}; per 1000 encounters {o.scaled(1000).hit:.1f} hits")
     PPV 0.9313; per 1000 encounters 85.9 hits
     """
-    pi = rate_array("prevalence", prevalence)
-    p = rate_array("fpir", fpir)
-    f = rate_array("fnir", fnir)
-    w = rate_array("mated_wrong_hit", mated_wrong_hit)
+    pi = number_array("prevalence", prevalence)
+    p = number_array("fpir", fpir)
+    f = number_array("fnir", fnir)
+    w = number_array("mated_wrong_hit", mated_wrong_hit)
     excess = w - f
     if (excess > _SLACK).any():
         wb, fb = np.broadcast_arrays(w, f)
@@ -262,7 +251,8 @@ def implied_fmr(fpir, gallery_size) -> np.ndarray:
     >>> print(f"{implied_fmr(1 / 6000, 10_000):.4e}")  # NPL 2023, watchlist of 10,000
     1.6668e-08
     """
-    return fmr_for_fpir(rate_array("fpir", fpir), gallery_array("gallery_size", gallery_size))
+    n = number_array("gallery_size", gallery_size, low=1.0, high=math.inf)
+    return fmr_for_fpir(number_array("fpir", fpir), n)
 
 
 def gallery_extrapolation(fmr, gallery_size) -> tuple[np.ndarray, np.ndarray]:
@@ -277,40 +267,9 @@ def gallery_extrapolation(fmr, gallery_size) -> tuple[np.ndarray, np.ndarray]:
     >>> print(f"{false_candidates:.2f} {fpir:.4f}")
     4.50 0.9889
     """
-    f = rate_array("fmr", fmr)
-    n = gallery_array("gallery_size", gallery_size)
+    f = number_array("fmr", fmr)
+    n = number_array("gallery_size", gallery_size, low=1.0, high=math.inf)
     return n * f, fpir_from_fmr(f, n)
-
-
-# --------------------------------------------------------------------------- field logs
-
-
-def clopper_pearson(count: int, n: int, confidence: float = 0.95) -> tuple[float, float] | None:
-    """Exact (Clopper-Pearson) interval for a binomial proportion ``count / n``; None if n = 0.
-
-    Two-sided at ``confidence`` (``alpha / 2`` in each tail) for ``0 < count < n``. At the edges
-    the interval is the **one-sided** exact bound at ``confidence``: ``[0, 1 - (1 - C)^(1/n)]``
-    for ``count = 0`` (the exact form of the rule of 3) and ``[(1 - C)^(1/n), 1]`` for
-    ``count = n``, since there the only open question is how far from the edge the rate may be.
-
-    Examples
-    --------
-    >>> lo, hi = clopper_pearson(8, 42)
-    >>> print(f"{lo:.4f} {hi:.4f}")
-    0.0860 0.3412
-    >>> print(f"{clopper_pearson(0, 1000)[1]:.5f}")  # about 3/n
-    0.00299
-    """
-    count, n = int(count), int(n)
-    conf = confidence_level(confidence)
-    if n == 0:
-        return None
-    if count == 0:
-        return 0.0, float(-math.expm1(math.log1p(-conf) / n))
-    if count == n:
-        return float(math.exp(math.log1p(-conf) / n)), 1.0
-    a = (1.0 - conf) / 2.0
-    return float(beta.ppf(a, count, n - count + 1)), float(beta.ppf(1 - a, count + 1, n - count))
 
 
 @dataclass(frozen=True)
@@ -332,166 +291,6 @@ class Estimate:
         if self.ci is not None and all(num(v) is not None for v in self.ci):
             ci = [float(self.ci[0]), float(self.ci[1])]
         return {"value": num(self.value), "ci": ci, "reason": self.reason}
-
-
-@dataclass(frozen=True)
-class GalleryExtrapolation:
-    """A field log's implied FMR carried to another gallery size (independence model)."""
-
-    gallery_size: int
-    expected_false_candidates: Estimate
-    fpir: Estimate
-
-
-@dataclass(frozen=True)
-class FieldLog:
-    """The figures a deployment's disclosed counts support, with exact intervals.
-
-    Rates are :class:`faceaudit.stats.estimate.Rate` with Clopper-Pearson intervals (one-sided
-    at 0 or n, ``upper_bound`` set for a zero count). None means the counts cannot give the figure.
-    """
-
-    alerts: int
-    confirmed_wrong: int
-    unverified: int
-    scanned: int | None
-    watchlist: int | None
-    confidence: float
-    ppv: Rate | None
-    false_discovery: Rate | None
-    wrong_one_in: Estimate
-    ppv_if_unverified_wrong: Rate | None
-    ppv_if_unverified_correct: Rate | None
-    alerts_per_face: Rate | None
-    false_alerts_per_face: Rate | None
-    false_alerts_per_face_if_unverified_wrong: Rate | None
-    implied_fmr: Estimate | None
-    extrapolations: tuple[GalleryExtrapolation, ...]
-
-    @property
-    def confirmed_correct(self) -> int:
-        """Alerts verified as the right person: ``alerts - confirmed_wrong - unverified``."""
-        return self.alerts - self.confirmed_wrong - self.unverified
-
-
-def _cp_rate(count: int, n: int, confidence: float) -> Rate | None:
-    if n == 0:
-        return None
-    return Rate(count, n, clopper_pearson(count, n, confidence), upper_bound=count == 0)
-
-
-def field_log(
-    alerts,
-    confirmed_wrong,
-    scanned=None,
-    watchlist=None,
-    confidence: float = 0.95,
-    *,
-    unverified=0,
-    gallery_sizes: Sequence[int] = (),
-) -> FieldLog:
-    """Figures from a deployment's disclosed counts: PPV of an alert, false alerts per face, FMR.
-
-    Parameters
-    ----------
-    alerts : int
-        Alerts raised (hits shown to an operator).
-    confirmed_wrong : int
-        Alerts confirmed to show the wrong person.
-    scanned : int, optional
-        Faces searched (each a search of the watchlist); needed for per-face rates.
-    watchlist : int, optional
-        Watchlist (gallery) size N; with ``scanned``, gives the implied per-comparison FMR.
-    confidence : float
-        Level of the Clopper-Pearson intervals.
-    unverified : int
-        Alerts whose outcome was never established (not stopped, lost in the crowd, ...).
-    gallery_sizes : sequence of int
-        Other gallery sizes to carry the implied FMR to.
-
-    Returns
-    -------
-    FieldLog
-
-    Notes
-    -----
-    * ``PPV = (alerts - confirmed_wrong - unverified) / (alerts - unverified)``: the share of
-      verified alerts that were right. With unverified alerts, ``ppv_if_unverified_wrong`` =
-      correct / alerts and ``ppv_if_unverified_correct`` = (correct + unverified) / alerts bound
-      what the unverified could make it.
-    * False alerts per face = ``confirmed_wrong / scanned`` estimates FPIR(N, T) per face, treating
-      every scanned face as a non-mated search (the enrolled are few) and faces as independent
-      trials (a person scanned twice is two trials): that is what the interval assumes.
-    * Implied FMR = ``1 - (1 - FPIR)^(1/N)`` (:func:`implied_fmr`); its interval is the
-      Clopper-Pearson interval of FPIR mapped through this monotone function, so it inherits the
-      exact coverage under the independence model, and none of the model's own error.
-
-    Examples
-    --------
-    >>> log = field_log(2077, 10, scanned=3_147_436)  # Metropolitan Police, Sep 2024 - Sep 2025
-    >>> print(f"PPV {log.ppv.value:.4f}; {log.false_alerts_per_face.value:.2e} per face")
-    PPV 0.9952; 3.18e-06 per face
-    """
-    alerts, wrong, unverified, scanned, watchlist, sizes = field_log_counts(
-        alerts, confirmed_wrong, unverified, scanned, watchlist, gallery_sizes
-    )
-    conf = confidence_level(confidence)
-    correct = alerts - wrong - unverified
-    verified = alerts - unverified
-    ppv = _cp_rate(correct, verified, conf)
-    fdr = _cp_rate(wrong, verified, conf)
-    if fdr is None:
-        one_in = Estimate(None, None, "no alert was verified")
-    elif wrong == 0:
-        one_in = Estimate(None, None, "no verified alert was wrong; see false_discovery's bound")
-    else:
-        lo, hi = fdr.ci
-        one_in = Estimate(verified / wrong, (1.0 / hi, 1.0 / lo))
-    if_wrong = if_right = None
-    if unverified:
-        if_wrong = _cp_rate(correct, alerts, conf)
-        if_right = _cp_rate(correct + unverified, alerts, conf)
-    per_face = false_per_face = false_if_wrong = None
-    if scanned is not None:
-        per_face = _cp_rate(alerts, scanned, conf)
-        false_per_face = _cp_rate(wrong, scanned, conf)
-        if unverified:
-            false_if_wrong = _cp_rate(wrong + unverified, scanned, conf)
-    fmr, extrapolations = _implied(false_per_face, watchlist, sizes)
-    return FieldLog(
-        alerts=alerts,
-        confirmed_wrong=wrong,
-        unverified=unverified,
-        scanned=scanned,
-        watchlist=watchlist,
-        confidence=conf,
-        ppv=ppv,
-        false_discovery=fdr,
-        wrong_one_in=one_in,
-        ppv_if_unverified_wrong=if_wrong,
-        ppv_if_unverified_correct=if_right,
-        alerts_per_face=per_face,
-        false_alerts_per_face=false_per_face,
-        false_alerts_per_face_if_unverified_wrong=false_if_wrong,
-        implied_fmr=fmr,
-        extrapolations=extrapolations,
-    )
-
-
-def _implied(false_per_face: Rate | None, watchlist: int | None, sizes: tuple[int, ...]):
-    """Implied FMR (interval mapped from FPIR's) and its extrapolations; None, () without N."""
-    if watchlist is None or false_per_face is None:
-        return None, ()
-    lo, hi = false_per_face.ci
-    f_val, f_lo, f_hi = (float(implied_fmr(x, watchlist)) for x in (false_per_face.value, lo, hi))
-    return Estimate(f_val, (f_lo, f_hi)), tuple(_extrapolate(g, f_val, f_lo, f_hi) for g in sizes)
-
-
-def _extrapolate(size: int, fmr: float, lo: float, hi: float) -> GalleryExtrapolation:
-    (c, c_lo, c_hi), (p, p_lo, p_hi) = (
-        tuple(float(v) for v in arr) for arr in gallery_extrapolation([fmr, lo, hi], size)
-    )
-    return GalleryExtrapolation(size, Estimate(c, (c_lo, c_hi)), Estimate(p, (p_lo, p_hi)))
 
 
 def count_replicates(
