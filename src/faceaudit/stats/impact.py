@@ -35,9 +35,9 @@ of bootstrap replicates, and a prevalence grid (``prevalence[None, :]`` against 
 
 **Field logs** (:mod:`faceaudit.stats.field_log`): counts a deployment discloses (alerts, alerts
 confirmed wrong, faces scanned, watchlist size) give the PPV of an alert and false alerts per face
-with exact Clopper-Pearson intervals, and, under the independence model of :mod:`faceaudit.stats.tail`
-(``FPIR(N) = 1 - (1 - FMR)^N``), the per-comparison FMR they imply and its extrapolation to other
-gallery sizes.
+with exact Clopper-Pearson intervals, and, under the independence model of
+:mod:`faceaudit.stats.tail` (``FPIR(N) = 1 - (1 - FMR)^N``), the per-comparison FMR they imply and
+its extrapolation to other gallery sizes.
 
 References
 ----------
