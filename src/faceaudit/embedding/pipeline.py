@@ -51,14 +51,8 @@ from faceaudit.io.images import (
     decode_image,
     discover_images,
 )
-from faceaudit.recognizers.base import (
-    DEFAULT_MODEL,
-    ModelInfo,
-    Recognizer,
-    describe_model,
-    file_sha256,
-    load_recognizer,
-)
+from faceaudit.recognizers.base import DEFAULT_MODEL, ModelInfo, Recognizer, file_sha256
+from faceaudit.recognizers.registry import describe_model, load_recognizer
 from faceaudit.stats.estimate import Rate, make_rate
 
 __all__ = [

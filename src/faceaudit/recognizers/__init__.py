@@ -26,16 +26,18 @@ Examples
 """
 
 from faceaudit.recognizers.base import (
-    BUILTIN_MODELS,
     DEFAULT_MODEL,
     Face,
     ModelInfo,
     Recognizer,
     Representation,
+    pick_face,
+)
+from faceaudit.recognizers.registry import (
+    BUILTIN_MODELS,
     available_models,
     describe_model,
     load_recognizer,
-    pick_face,
 )
 
 __all__ = [

@@ -14,16 +14,13 @@ Every model is described by a :class:`ModelInfo` (id, version, weights checksum,
 settings that change its output), computed *without* loading the model, so that a run served from
 the cache never loads a network. :attr:`ModelInfo.cache_key` identifies the exact computation.
 
-Models are named in a registry (:data:`BUILTIN_MODELS`); a name of the form
-``"package.module:Class"`` loads any importable :class:`Recognizer` subclass, which is how tests
-and plug-ins add models that worker processes can also load.
+Models are named in a registry (:mod:`faceaudit.recognizers.registry`).
 """
 
 from __future__ import annotations
 
 import abc
 import hashlib
-import importlib
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -39,31 +36,19 @@ from faceaudit.io._checks import sha256_of as file_sha256  # one file hash for t
 from faceaudit.io.images import AcquisitionError
 
 __all__ = [
-    "BUILTIN_MODELS",
     "DEFAULT_MODEL",
     "Face",
     "ModelInfo",
     "Recognizer",
     "Representation",
-    "available_models",
-    "describe_model",
     "file_sha256",
     "l2_normalise",
-    "load_recognizer",
     "package_dir",
     "package_version",
     "pick_face",
-    "recognizer_class",
 ]
 
 DEFAULT_MODEL = "dlib-resnet"
-
-#: Built-in models: registry name -> ``"module:Class"``.
-BUILTIN_MODELS: dict[str, str] = {
-    "dlib-resnet": "faceaudit.recognizers.dlib_resnet:DlibResnet",
-    "facenet": "faceaudit.recognizers.facenet:FaceNet",
-    "onnx": "faceaudit.recognizers.onnx:OnnxRecognizer",
-}
 
 FACE_POLICIES = ("largest", "centre", "confident")
 
@@ -454,71 +439,3 @@ def _coerce(model: str, key: str, value: Any, default: Any) -> Any:
                 f"option {key} of model {model!r} takes a number, not {value!r}."
             ) from None
     return value
-
-
-# ---------------------------------------------------------------------------------------------
-# Registry
-# ---------------------------------------------------------------------------------------------
-
-
-def available_models() -> list[str]:
-    """Names of the built-in models."""
-    return list(BUILTIN_MODELS)
-
-
-def recognizer_class(name: str) -> type[Recognizer]:
-    """The class behind a model name: a built-in name or ``"package.module:Class"``.
-
-    Raises
-    ------
-    InputError
-        Unknown name, or a path that does not name a Recognizer subclass.
-    """
-    target = BUILTIN_MODELS.get(name)
-    if target is None:
-        if ":" not in name or name.startswith("onnx:"):
-            raise InputError(
-                f"unknown model {name!r}; choose one of {', '.join(BUILTIN_MODELS)} (or "
-                "'package.module:Class' for a plug-in recognizer)."
-            )
-        target = name
-    module_name, _, attr = target.partition(":")
-    try:
-        module = importlib.import_module(module_name)
-        cls = getattr(module, attr)
-    except (ImportError, AttributeError) as exc:
-        raise InputError(f"model {name!r} cannot be loaded ({exc}).") from None
-    if not (isinstance(cls, type) and issubclass(cls, Recognizer)):
-        raise InputError(f"model {name!r} is not a faceaudit Recognizer class.")
-    return cls
-
-
-def describe_model(
-    name: str = DEFAULT_MODEL,
-    options: Mapping[str, Any] | None = None,
-    *,
-    hash_file: Callable[[Path], str] = file_sha256,
-) -> ModelInfo:
-    """The :class:`ModelInfo` of a model with options, without loading its network."""
-    cls = recognizer_class(name)
-    opts = dict(options or {})
-    cls.resolve_options(opts)
-    return cls.describe(hash_file=hash_file, **opts)
-
-
-def load_recognizer(
-    name: str = DEFAULT_MODEL,
-    options: Mapping[str, Any] | None = None,
-    *,
-    threads: int | None = None,
-    info: ModelInfo | None = None,
-) -> Recognizer:
-    """Build a ready-to-use recognizer (loads its network).
-
-    Examples
-    --------
-    >>> rec = load_recognizer("dlib-resnet")                # doctest: +SKIP
-    >>> rec.represent(read_image("face.jpg")).embedding.shape  # doctest: +SKIP
-    (128,)
-    """
-    return recognizer_class(name)(threads=threads, info=info, **dict(options or {}))
