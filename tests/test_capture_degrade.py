@@ -9,6 +9,7 @@ import cv2
 import numpy as np
 import pytest
 
+from capture_images import EYES, texture
 from faceaudit.capture import geometry
 from faceaudit.capture._ops import disc_kernel, line_kernel
 from faceaudit.capture.degrade import (
@@ -24,20 +25,6 @@ from faceaudit.capture.degrade import (
 )
 from faceaudit.capture.profiles import PROFILES, get_profile
 from faceaudit.errors import InputError
-
-EYES = np.array([[30.0, 52.0], [62.0, 52.0]])  # image-left eye first, IED 32 px
-
-
-def texture(shape=(112, 92), seed=0) -> np.ndarray:
-    """A deterministic image with detail at every scale (smoothed noise plus edges)."""
-    rng = np.random.default_rng(seed)
-    a = rng.normal(128, 60, size=shape[:2]).astype(np.float32)
-    a = cv2.GaussianBlur(a, (0, 0), 1.0) + cv2.GaussianBlur(a, (0, 0), 4.0)
-    a[::16, :] += 60
-    out = np.clip(a / 2 + 64, 0, 255).astype(np.uint8)
-    if len(shape) == 3:
-        out = np.stack([out, np.roll(out, 3, axis=1), out[::-1]], axis=2)
-    return out
 
 
 def lap_var(img: np.ndarray) -> float:
