@@ -9,6 +9,8 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from faceaudit.errors import InputError
 from faceaudit.stats.bootstrap import Resampler
@@ -324,3 +326,29 @@ def test_recommended_gate_is_the_cheapest_that_pays():
         weights=Resampler(400, 200, seed=3).weight_batches(),
     )
     assert recommend_gate(noise) is None
+
+
+@settings(max_examples=60)
+@given(
+    st.lists(st.tuples(st.integers(0, 6), st.booleans(), st.booleans()), min_size=1, max_size=60),
+    st.lists(st.floats(0, 0.95), min_size=1, max_size=5),
+)
+def test_every_point_is_the_largest_tie_respecting_gate_not_above_its_target(rows, targets):
+    q = np.array([r[0] for r in rows], float)
+    mated = np.array([r[1] for r in rows])
+    err = np.array([r[2] for r in rows])
+    res = error_vs_discard(q, mated, errors=err, discard=targets)
+    for curve, sel in ((res.mated, mated), (res.nonmated, ~mated)):
+        if not sel.any():
+            assert curve is None
+            continue
+        qs, es = q[sel], err[sel]
+        for p, f in zip(curve.points, targets, strict=True):
+            gate = -np.inf if p.quality_threshold is None else p.quality_threshold
+            kept = qs >= gate
+            assert p.discard == pytest.approx(1 - kept.mean())
+            assert p.discard <= f + 1e-12
+            assert (p.rate.count, p.rate.n) == (int(es[kept].sum()), int(kept.sum()))
+            higher = np.unique(qs[qs > qs[kept].min()])
+            if higher.size:  # the next realisable gate would discard more than asked
+                assert (qs < higher[0]).mean() > f + 1e-12
