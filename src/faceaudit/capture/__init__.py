@@ -25,11 +25,13 @@ from faceaudit.capture.degrade import (
 )
 from faceaudit.capture.geometry import eye_centres, inter_eye_distance, layout_for_model
 from faceaudit.capture.profiles import PROFILES, Profile, get_profile
+from faceaudit.capture.quality import ImageQuality, measure_quality
 
 __all__ = [
     "DEGRADATIONS",
     "PROFILES",
     "Degradation",
+    "ImageQuality",
     "Profile",
     "apply",
     "apply_chain",
@@ -38,6 +40,7 @@ __all__ = [
     "get_profile",
     "inter_eye_distance",
     "layout_for_model",
+    "measure_quality",
     "parse_chain",
     "parse_degradation",
     "track_eyes",
