@@ -46,7 +46,7 @@ def test_exposure_contrast_and_noise_measures():
     scores = [q.components["exposure"] for q in exposure]
     assert scores[0] == scores[1] == 1.0 and scores[2] > scores[3] > scores[4] > 0
     black = measure_quality(np.zeros((112, 92), np.uint8))
-    assert black.dark_clipped == 1.0 and black.score == 0.0
+    assert black.dark_clipped == 1.0 and black.score < 3.0
     flat = np.full((200, 200), 128, np.uint8)
     assert measure_quality(flat).contrast == 0.0
     noisy = apply(flat, Degradation("noise", {"sigma": 6}), seed=1)
@@ -84,7 +84,13 @@ def test_combined_score_formula():
     assert combined_score({"sharpness": 0.25, "exposure": 1.0}) == pytest.approx(
         100 * 0.25 ** (0.25 / 0.45)
     )
-    assert combined_score({"sharpness": 0.0, "exposure": 1.0}) == 0.0
+    # each component is floored at 0.01, so photos failing one aspect stay ordered by the others
+    assert combined_score({"sharpness": 0.0, "exposure": 1.0}) == pytest.approx(
+        100 * 0.01 ** (0.25 / 0.45)
+    )
+    assert combined_score({"sharpness": 0.0, "exposure": 0.5}) < combined_score(
+        {"sharpness": 0.0, "exposure": 1.0}
+    )
     for r in (0, 1, 3, 8):
         q = measure_quality(
             apply(texture(), Degradation("defocus", {"radius": r}), seed=0),

@@ -37,8 +37,8 @@ eye midpoint when eyes are known, else the face box, else the whole image. Lumin
 Combined score
 --------------
 Each component maps to ``s`` in [0, 1] by a clipped linear ramp, then
-``Q = 100 * exp(sum(w_i log s_i) / sum(w_i))``, the weighted geometric mean over the components
-available::
+``Q = 100 * exp(sum(w_i log max(s_i, 0.01)) / sum(w_i))``, the weighted geometric mean over the
+components available::
 
     sharpness   s = ramp(log10(sharpness), log10(2), log10(200))       w = 0.25
     exposure    s = min(ramp(mean_luminance, 0.05, 0.25),
@@ -51,16 +51,18 @@ available::
 
 with ``ramp(x, lo, hi) = clip((x - lo) / (hi - lo), 0, 1)``. Components that cannot be measured
 (no eyes, no nose) are left out and the weights of the others renormalised. A geometric mean makes
-one failed aspect (a black frame, a 6-pixel face) pull the score down to 0 whatever the others.
-The ramps are engineering choices, not fitted: the EDC shows whether the score predicts errors for
-a given system and data.
+one failed aspect (a black frame, a 6-pixel face) pull the score down whatever the others; the
+floor :data:`FLOOR` = 0.01 of each component keeps such photos ordered by their other aspects
+(``Q >= 1``), so a quality gate is not left with a large tie at the bottom. The ramps are
+engineering choices, not fitted: the EDC shows whether the score predicts errors for a given
+system and data.
 
 Examples
 --------
 >>> import numpy as np
 >>> q = measure_quality(np.full((112, 92), 128, np.uint8))
->>> q.contrast, q.components["contrast"], q.score
-(0.0, 0.0, 0.0)
+>>> q.contrast, q.components["contrast"], round(q.score, 2)
+(0.0, 0.0, 8.38)
 """
 
 from __future__ import annotations
@@ -80,10 +82,20 @@ from faceaudit.capture.geometry import (
 )
 from faceaudit.errors import InputError
 
-__all__ = ["CANONICAL_SIDE", "WEIGHTS", "ImageQuality", "combined_score", "measure_quality"]
+__all__ = [
+    "CANONICAL_SIDE",
+    "FLOOR",
+    "WEIGHTS",
+    "ImageQuality",
+    "combined_score",
+    "measure_quality",
+]
 
 #: Side (pixels) the face region is resampled to before the Laplacian.
 CANONICAL_SIDE = 128
+
+#: Lowest value a component enters the combined score with (so ``Q >= 100 * FLOOR``).
+FLOOR = 0.01
 
 #: Component weights of the combined score.
 WEIGHTS: dict[str, float] = {
@@ -202,13 +214,11 @@ def _noise_sigma(region: np.ndarray) -> float:
 
 
 def combined_score(components: Mapping[str, float]) -> float:
-    """``100 x`` the weighted geometric mean of the component scores (see the module docstring)."""
-    used = {k: v for k, v in components.items() if k in WEIGHTS}
+    """``100 x`` the weighted geometric mean of the component scores, each floored at FLOOR."""
+    used = {k: max(float(v), FLOOR) for k, v in components.items() if k in WEIGHTS}
     if not used:
         return 0.0
     total = sum(WEIGHTS[k] for k in used)
-    if any(v <= 0.0 for v in used.values()):
-        return 0.0
     return float(100.0 * math.exp(sum(WEIGHTS[k] * math.log(v) for k, v in used.items()) / total))
 
 
