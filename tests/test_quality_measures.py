@@ -33,6 +33,21 @@ def test_sharpness_falls_with_blur_and_face_size_normalises_it():
     assert q_big.sharpness == pytest.approx(s[0], rel=0.5)
 
 
+def test_directional_sharpness_sees_motion_blur_the_laplacian_misses():
+    img = texture((112, 92, 3))
+    q0 = measure_quality(img, eyes=EYES)
+    qs = [
+        measure_quality(apply(img, Degradation("motion", {"length": n}), seed=0), eyes=EYES)
+        for n in (4, 8, 16)
+    ]
+    d = [q.directional_sharpness for q in qs]
+    assert d[0] > d[1] > d[2]
+    lap_ratio = qs[1].sharpness / q0.sharpness
+    dir_ratio = qs[1].directional_sharpness / q0.directional_sharpness
+    assert dir_ratio < lap_ratio / 3  # motion kills one direction, not the Laplacian
+    assert qs[1].components["sharpness"] < 0.5 * q0.components["sharpness"]
+
+
 def test_exposure_contrast_and_noise_measures():
     img = texture((112, 92, 3))
     q0 = measure_quality(img, eyes=EYES)
