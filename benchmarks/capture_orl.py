@@ -3,7 +3,7 @@
 A study, not a speed benchmark: each subject's image ``1.pgm`` is its clean reference, the other
 nine are probes; the threshold is fixed on the clean probes (FMR target on clean non-mated
 probe-reference pairs) and kept for every condition. Eye centres come from the recognizer's
-landmarks on the clean probe. Prints Markdown tables: FNMR vs defocus radius and motion length,
+landmarks on the clean probe; profile lengths are scaled to each face's inter-eye distance. Prints Markdown tables: FNMR vs defocus radius and motion length,
 FTA and FNMR vs inter-eye distance (with and without restoring the image size), and the EDC of the
 built-in quality score on a pool of mixed conditions.
 
@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from faceaudit.capture.degrade import Degradation, apply_chain
-from faceaudit.capture.geometry import eye_centres
+from faceaudit.capture.geometry import eye_centres, inter_eye_distance
 from faceaudit.capture.profiles import get_profile
 from faceaudit.capture.quality import measure_quality
 from faceaudit.io.images import AcquisitionError, read_image
@@ -140,7 +140,10 @@ def main() -> None:
         prof = get_profile(name)
         header(f"{name} severity")
         for lvl in range(prof.max_severity + 1):
-            condition(lambda e, lvl=lvl, prof=prof: list(prof.steps(lvl)), str(lvl))
+            condition(
+                lambda e, lvl=lvl, prof=prof: list(prof.steps(lvl, ied=inter_eye_distance(e))),
+                str(lvl),
+            )
     if "edc" in want:
         edc_study(rec, probes, clean, ok, R, names, code, subjects, t, args.boot)
 
@@ -150,7 +153,7 @@ def edc_study(rec, probes, clean, ok, R, names, code, subjects, t, boot):
     rng = np.random.default_rng(7)
     chains = [[]] + [[Degradation("defocus", {"radius": r})] for r in (1, 2, 3, 4)]
     chains += [[Degradation("motion", {"length": n})] for n in (6, 12, 18)]
-    chains += [list(get_profile("night-street").steps(v)) for v in (1, 2, 3, 4)]
+    chains += [("night-street", v) for v in (1, 2, 3, 4)]
     chains += [[Degradation("downscale", {"ied": d, "restore": True})] for d in (16, 12, 10)]
     ref_q = {
         s: measure_quality(refs_img, landmarks=represent(rec, refs_img)[1], layout="dlib5").score
@@ -161,7 +164,10 @@ def edc_study(rec, probes, clean, ok, R, names, code, subjects, t, boot):
     for k in ok:
         s, img = probes[k]
         eyes = eye_centres(clean[k][1], "dlib5")
-        out = apply_chain(img, chains[rng.integers(len(chains))], eyes=eyes, seed=k)
+        chain = chains[rng.integers(len(chains))]
+        if isinstance(chain, tuple):  # a profile step, lengths scaled to this face
+            chain = get_profile(chain[0]).steps(chain[1], ied=inter_eye_distance(eyes))
+        out = apply_chain(img, chain, eyes=eyes, seed=k)
         emb, lm, status = represent(rec, out)
         if emb is None:
             n_fta += 1
