@@ -3,9 +3,10 @@
 A study, not a speed benchmark: each subject's image ``1.pgm`` is its clean reference, the other
 nine are probes; the threshold is fixed on the clean probes (FMR target on clean non-mated
 probe-reference pairs) and kept for every condition. Eye centres come from the recognizer's
-landmarks on the clean probe; profile lengths are scaled to each face's inter-eye distance. Prints Markdown tables: FNMR vs defocus radius and motion length,
-FTA and FNMR vs inter-eye distance (with and without restoring the image size), and the EDC of the
-built-in quality score on a pool of mixed conditions.
+landmarks on the clean probe; profile lengths are scaled to each face's inter-eye distance.
+Prints Markdown tables: FNMR vs defocus radius and motion length, FTA and FNMR vs inter-eye
+distance (with and without restoring the image size), FNMR by profile severity, and the EDC of
+the built-in quality score on a pool of mixed conditions.
 
     uv run python benchmarks/capture_orl.py --subjects 40 --boot 500
 
