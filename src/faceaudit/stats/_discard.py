@@ -19,16 +19,25 @@ DEFAULT_MAX_LEVELS = 4096
 _BLOCK = 1 << 22
 
 
-def check_fraction(name: str, value: float, *, upper_open: bool = True) -> float:
-    v = float(value)
-    if not (0.0 <= v < 1.0) if upper_open else not (0.0 < v < 1.0):
-        span = "0 <= f < 1" if upper_open else "0 < limit < 1"
+def check_fraction(name: str, value: float, *, zero_allowed: bool = True) -> float:
+    """A share in ``[0, 1)`` (or ``(0, 1)`` when zero is not allowed), else InputError."""
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        v = float("nan")
+    ok = (0.0 <= v < 1.0) if zero_allowed else (0.0 < v < 1.0)
+    if not ok:
+        span = "0 <= share < 1" if zero_allowed else "0 < share < 1"
         raise InputError(f"{name}={value!r} must be a share with {span}.")
     return v
 
 
 def check_confidence(confidence: float) -> float:
-    c = float(confidence)
+    """A confidence level in ``(0, 1)``, else InputError."""
+    try:
+        c = float(confidence)
+    except (TypeError, ValueError):
+        c = float("nan")
     if not 0.0 < c < 1.0:
         raise InputError(f"confidence={confidence!r} must be between 0 and 1 (e.g. 0.95).")
     return c

@@ -405,7 +405,7 @@ def error_vs_discard(
     fractions = np.array([check_fraction("discard", f) for f in discard], dtype=np.float64)
     if fractions.size == 0:
         raise InputError("discard must list at least one fraction (e.g. 0, 0.05, 0.1).")
-    limit = check_fraction("pauc_limit", pauc_limit, upper_open=False)
+    limit = check_fraction("pauc_limit", pauc_limit, zero_allowed=False)
     confidence = check_confidence(confidence)
     batches = None if weights is None else iter(weight_batches(weights))
     first = None if batches is None else next(batches, None)
