@@ -479,3 +479,57 @@ def test_fixture_overrides_delete_and_replace():
     assert "scale" not in res and res["title"] == "t"
     assert set(verification_only()) >= {"verification", "inputs", "settings"}
     assert "demographics" not in verification_only()
+
+
+# ---------------------------------------------------------------------------------------------
+# Impact and field logs: made by the analysis itself (faceaudit.analyses.impact), not by hand
+
+
+def impact_rates(fpir=0.01, fnir=0.1, wrong=0.01, *, n_mated=4000, n_nonmated=3000, seed=0, b=200):
+    """1:N rates with joint bootstrap replicates (binomial draws on n searches)."""
+    from faceaudit.analyses.impact import ImpactRates
+
+    rng = np.random.default_rng(seed)
+    f = rng.binomial(n_nonmated, fpir, b) / n_nonmated
+    miss = rng.binomial(n_mated, fnir, b)
+    w = np.minimum(miss, rng.binomial(n_mated, wrong, b)) / n_mated
+    return ImpactRates(
+        fpir, fnir, wrong, f, miss / n_mated, w, n_mated=n_mated, n_nonmated=n_nonmated
+    )
+
+
+def impact_result(*, groups: bool = True, **kw):
+    """An ImpactResult as an identify/scale/audit run would carry it (band, groups, user point)."""
+    from faceaudit.analyses.impact import GroupAssumption, operational_impact
+
+    g = None
+    if groups:
+        g = {
+            "A": GroupAssumption(impact_rates(0.008, 0.09, 0.008, seed=1), 0.01, "stated: 1 in 100"),
+            "B": GroupAssumption(impact_rates(0.03, 0.12, 0.02, seed=2), 0.002, None),
+        }
+    args = dict(
+        gallery_size=100_000,
+        encounters_per_day=1000,
+        threshold=0.55,
+        prevalence_points=[0.05],
+        groups=g,
+        fpir_basis="measured",
+    )
+    args.update(kw)
+    return operational_impact(impact_rates(), **args)
+
+
+def field_log_result():
+    """The Met's 2024-25 live facial recognition counts (docs/impact.md, section 7)."""
+    from faceaudit.analyses.impact import audit_field_log
+
+    return audit_field_log(
+        2077,
+        10,
+        scanned=3_147_436,
+        watchlist=10_000,
+        unverified=0,
+        gallery_sizes=[270_000_000],
+        source="Metropolitan Police LFR, Sep 2024 - Sep 2025",
+    )
