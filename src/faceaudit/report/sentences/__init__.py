@@ -230,15 +230,15 @@ def wrong_hits_phrase(point: Node, confidence: float, who: str = "hits shown to 
     if fd["ci"]:
         lo, hi = fd["ci"]
         low_end = one_in(lo) if lo > 0 else "none"
-        ci = f"; 1 in X: {fmt.fmt_confidence(confidence)} CI {one_in(hi)} to {low_end}"
-    return f"about {one_in(v)} {who} is the wrong person ({ppv_s}{ci})"
+        ci = f" ({fmt.fmt_confidence(confidence)} CI {one_in(hi)} to {low_end})"
+    return f"about {one_in(v)}{ci} {who} is the wrong person ({ppv_s})"
 
 
 def _expected(e: Node, confidence: float) -> str:
-    text = fmt.fmt_num(e["value"], 2)
+    text = fmt.fmt_num(e["value"])
     if e["ci"]:
         lo, hi = e["ci"]
-        text += f" ({fmt.fmt_confidence(confidence)} CI {fmt.fmt_num(lo, 2)}–{fmt.fmt_num(hi, 2)})"
+        text += f" ({fmt.fmt_confidence(confidence)} CI {fmt.fmt_num(lo)}–{fmt.fmt_num(hi)})"
     return text
 
 
