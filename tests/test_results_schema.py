@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 
-
 SCHEMA_PATH = Path(__file__).resolve().parents[1] / "docs" / "results.schema.json"
 
 
@@ -27,7 +26,9 @@ def validator():
 def problems(results: dict, limit: int = 10) -> list[str]:
     """Every way ``results`` breaks the schema, as ``$.path: message`` lines (at most ``limit``)."""
     out = []
-    for err in sorted(validator().iter_errors(results), key=lambda e: [str(p) for p in e.absolute_path]):
+    for err in sorted(
+        validator().iter_errors(results), key=lambda e: [str(p) for p in e.absolute_path]
+    ):
         path = "$" + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in err.absolute_path)
         out.append(f"{path}: {err.message[:300]}")
         if len(out) >= limit:

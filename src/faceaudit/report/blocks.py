@@ -153,6 +153,12 @@ def rate_cell(
     return Cell(value, detail)
 
 
+def rate_text(rate: Mapping[str, Any], confidence: float) -> str:
+    """A rate in one line, as its table cell prints it (for fact tables)."""
+    c = rate_cell(rate, confidence)
+    return f"{c.text} {c.detail}".strip()
+
+
 def band_cell(band: Mapping[str, Any], confidence: float, *, threshold: bool = False) -> Cell:
     """A modelled figure ``{value, ci}`` as a cell (no n: it is not a count)."""
     f = fmt.fmt_threshold if threshold else fmt.fmt_num

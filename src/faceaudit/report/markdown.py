@@ -64,9 +64,7 @@ def _block(b, figures: set[str]) -> list[str]:
     if kind == "bullets":
         return [f"- {md(s)}" for s in b.items] + [""]
     if kind == "facts":
-        rows = ["| | |", "|---|---|"] + [
-            f"| {md(r.label)} | {md(r.title or r.value)} |" for r in b.rows
-        ]
+        rows = ["| | |", "|---|---|"] + [f"| {md(r.label)} | {md(r.value)} |" for r in b.rows]
         return rows + [""]
     if kind == "table":
         return _table(b)
@@ -94,17 +92,13 @@ def render_markdown(page: Page, figures: set[str] | frozenset[str] = frozenset()
     out += [f"- {md(s)}" for s in page.verdict] or [
         "No analysis ran: there are no results to summarise."
     ]
-    out += [
-        "",
-        f"Every rate is shown with its confidence interval ({md(page.confidence)} CI) and the n "
-        "it rests on. “≤ x (rule of 3)” means no error was observed: the true rate is probably "
-        "below x, not zero.",
-        "",
-    ]
+    out += ["", md(page.hint, line_start=True), ""]
     if page.warnings:
         out += ["## Warnings", ""] + [f"- {md(w)}" for w in page.warnings] + [""]
+    out += ["Contents: " + " · ".join(md(s.title) for s in page.all_sections), ""]
     for s in page.all_sections:
         out += [f"## {md(s.title)}", ""]
         for b in s.blocks:
             out += _block(b, set(figures))
+    out += ["---", "", md(page.footer, line_start=True)]
     return "\n".join(out).rstrip() + "\n"

@@ -5,24 +5,29 @@ from __future__ import annotations
 from faceaudit.report import format as fmt
 from faceaudit.report import sentences as words
 from faceaudit.report._data import Node
-from faceaudit.report.blocks import Cell, Col, Fact, Facts, Heading, Para, Row, Table, facts
-from faceaudit.report.blocks import rate_cell as _rate_cell
+from faceaudit.report.blocks import (
+    Cell,
+    Col,
+    Fact,
+    Facts,
+    Heading,
+    Para,
+    Row,
+    Table,
+    facts,
+    rate_text,
+)
 from faceaudit.report.sections._base import Ctx, Section
 
 
-def _short_hash(h: str) -> str:
-    return h[:12] + "…" if len(h) > 12 else h
-
-
 def acquisition_blocks(a: Node, ctx: Ctx) -> list:
-    fta = _rate_cell(a.rate("fta"), ctx.confidence)
     out: list = [
         Para(words.acquisition_summary(a, ctx.confidence), "lead"),
         facts(
             [
                 ("Images", fmt.fmt_count(a.int("n_images"))),
                 ("Images with no usable face", fmt.fmt_count(a.int("n_failed"))),
-                ("Failure to acquire (FTA)", f"{fta.text} {fta.detail}".strip()),
+                ("Failure to acquire (FTA)", rate_text(a.rate("fta"), ctx.confidence)),
             ]
         ),
     ]
@@ -66,7 +71,7 @@ def model_blocks(m: Node, ctx: Ctx) -> list:
         Fact("Model", m.str("id")),
         Fact("Version", m.str("version")),
         Fact("Embedding size", fmt.fmt_count(m.int("dim"))),
-        Fact("Weights SHA-256", _short_hash(sha), sha),
+        Fact("Weights SHA-256", sha),
     ]
     config = m.obj("config")
     if config:
@@ -74,7 +79,7 @@ def model_blocks(m: Node, ctx: Ctx) -> list:
             Fact("Config", ", ".join(f"{k}: {fmt.fmt_value(v)}" for k, v in config.items()))
         )
     for name, digest in m.obj("files").items():
-        rows.append(Fact(f"File {name}", _short_hash(str(digest)), str(digest)))
+        rows.append(Fact(f"File {name}", str(digest)))
     return [Facts(tuple(rows))]
 
 

@@ -21,6 +21,7 @@ from faceaudit.report.blocks import (
     Table,
     facts,
     rate_cell,
+    rate_text,
 )
 from faceaudit.report.sections._base import Ctx, Section, point
 
@@ -89,7 +90,7 @@ def _facts(d: Node, ctx: Ctx):
     pairs = [
         (
             f"{k.upper()} of the whole data set at this threshold",
-            fmt.fmt_rate(d.rate(f"overall_{k}"), ctx.confidence),
+            rate_text(d.rate(f"overall_{k}"), ctx.confidence),
         )
         for k in (fp, fn)
     ]
@@ -119,7 +120,7 @@ def _matrix(d: Node) -> tuple[list[str], list[str], dict]:
     return probes, refs, cells
 
 
-def _matrix_table(d: Node) -> Table | None:
+def _matrix_table(d: Node, confidence: float) -> Table | None:
     probes, refs, cells = _matrix(d)
     if not probes or len(refs) > MAX_MATRIX:
         return None
@@ -128,8 +129,11 @@ def _matrix_table(d: Node) -> Table | None:
         row = [Cell(pg, header=True)]
         for rg in refs:
             rate, ok = cells.get((pg, rg), (None, True))
-            text = "—" if rate is None else fmt.fmt_rate_value(rate) + ("" if ok else " (n/s)")
-            row.append(Cell(text))
+            if rate is None:
+                row.append(Cell("—"))
+                continue
+            c = rate_cell(rate, confidence)
+            row.append(c if ok else Cell(c.text, f"{c.detail} not supported", c.bound))
         rows.append(Row(tuple(row)))
     return Table((Col("Probe \\ reference"), *(Col(r) for r in refs)), tuple(rows), "matrix")
 
@@ -165,7 +169,7 @@ def blocks(d: Node, ctx: Ctx) -> list:
     out.append(
         facts([(fmt.humanize_key(k), fmt.fmt_value(v, ctx.confidence)) for k, v in summary.items()])
     )
-    matrix = _matrix_table(d)
+    matrix = _matrix_table(d, ctx.confidence)
     if matrix is not None:
         out += [Heading("Cross-group FMR (probe group × reference group)"), matrix]
     name = "id_" if d.str("mode") == "identification" else ""

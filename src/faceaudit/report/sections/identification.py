@@ -16,6 +16,7 @@ from faceaudit.report.blocks import (
     Table,
     facts,
     rate_cell,
+    rate_text,
 )
 from faceaudit.report.sections._base import Ctx, Section
 
@@ -57,7 +58,8 @@ def _ops_table(i: Node, ctx: Ctx) -> Table:
         Col("FPIR target"),
         Col("Threshold"),
         Col("FPIR (false candidates)"),
-        Col("FNIR (missed mates)"),
+        Col(f"FNIR (mate not in the top {i.int('rank_criterion')})"),
+        Col("FNIR at rank 1"),
         Col("Wrong person at rank 1"),
         Col("Supported"),
     )
@@ -71,7 +73,7 @@ def _ops_table(i: Node, ctx: Ctx) -> Table:
             text = words.unsupported_text(target, have, "non-mated searches")
             rows.append(
                 Row(
-                    (Cell(label), Cell(text, unsupported=True, span=4), Cell("no")),
+                    (Cell(label), Cell(text, unsupported=True, span=5), Cell("no")),
                     "unsupported-row",
                 )
             )
@@ -81,6 +83,7 @@ def _ops_table(i: Node, ctx: Ctx) -> Table:
             Cell(fmt.fmt_threshold(o.num("threshold"))),
             rate_cell(fpir, ctx.confidence),
             rate_cell(o.rate("fnir"), ctx.confidence),
+            rate_cell(o.rate("fnir_rank1"), ctx.confidence),
             rate_cell(o.rate("wrong_top1"), ctx.confidence),
             Cell("yes"),
         )
@@ -114,14 +117,14 @@ def _investigation(i: Node, ctx: Ctx):
     pairs = [
         (
             "Non-mated searches returning any candidate (FPIR at T = 0)",
-            fmt.fmt_rate(inv.rate("fpir_any_candidate"), ctx.confidence),
+            rate_text(inv.rate("fpir_any_candidate"), ctx.confidence),
         )
     ]
     for f in inv.objs("fnir"):
         pairs.append(
             (
                 f"Mated searches with the mate not in the top {f.int('rank')} (FNIR)",
-                fmt.fmt_rate(f.rate("fnir"), ctx.confidence),
+                rate_text(f.rate("fnir"), ctx.confidence),
             )
         )
     return facts(pairs)

@@ -26,6 +26,7 @@ from typing import Any
 
 from faceaudit.report import format as fmt
 from faceaudit.report._data import Node
+from faceaudit.report.blocks import rate_text
 from faceaudit.report.sentences.demographics import demographic_sentences, ratio_text
 from faceaudit.report.sentences.methods import (
     interval_methods,
@@ -199,7 +200,7 @@ def scale_summary(s: Node, confidence: float) -> str | None:
 def acquisition_summary(a: Node, confidence: float) -> str:
     return (
         f"{fmt.fmt_count(a.int('n_failed'))} of {fmt.fmt_count(a.int('n_images'))} images gave "
-        f"no usable face: failure to acquire (FTA) {fmt.fmt_rate(a.rate('fta'), confidence)}. "
+        f"no usable face: failure to acquire (FTA) {rate_text(a.rate('fta'), confidence)}. "
         "They are counted as failures, not dropped."
     )
 
