@@ -734,7 +734,7 @@ def ppv_figure(
         ax.set_xlabel("prevalence: share of searched people who are enrolled (log)")
         ax.set_ylabel("PPV: P(hit shows the right person)")
         ax.set_title("What one hit means: positive predictive value")
-        ax.legend(loc="upper left")
+        ax.legend(loc="lower right")
     return fig
 
 
