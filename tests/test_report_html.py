@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from faceaudit.report import build_figures, render_html, write_report
-from test_report_fixtures import full_results, rate, verification_only
+from faceaudit.report import ReportError, render_html, write_report
+from test_report_fixtures import ANALYSES, full_results, rate, verification_only
 
 
 def text_of(page: str) -> str:
@@ -60,7 +60,7 @@ def test_synthetic_banner(full_report):
     assert 'class="banner synthetic"' not in real
 
 
-def test_plain_language_summary_leads(full_report):
+def test_plain_language_verdict_leads(full_report):
     _, page = full_report
     t = text_of(page)
     # Headline: smallest supported FMR target with observed errors (1e-4): FMR 95 / 10^6.
@@ -72,8 +72,8 @@ def test_plain_language_summary_leads(full_report):
         "(0.0231; 95% CI 1 in 50 to 1 in 38), based on n = 10,000 genuine comparisons."
     )
     assert sentence in t
-    # The summary comes before every section.
-    assert t.index("Summary in plain language") < t.index(sentence) < t.index("Operating points")
+    # The verdict comes before every section.
+    assert t.index("Verdict in plain language") < t.index(sentence) < t.index("Operating points")
 
 
 def test_eer_and_verification_facts(full_report):
@@ -82,7 +82,7 @@ def test_eer_and_verification_facts(full_report):
     assert "FMR = 0.0122 and FNMR = 0.0124" in t
     assert "Impostor comparisons (different people) 1,000,000" in t
     assert "Area under the ROC curve (AUC) 0.998765" in t
-    assert "Threshold units: cosine similarity." in t
+    assert "Threshold units: similarity." in t
 
 
 def test_operating_points_show_ci_and_n(full_report):
@@ -119,7 +119,7 @@ def test_identification_section(full_report):
     assert "0.0967 (95% CI 0.086–0.108; 290 of 3,000)" in t
     assert "≤ 7.50×10⁻⁴ (rule of 3, no errors observed; n = 4,000)" in t  # wrong top-1: 3/4000
     assert "approximate index (hnsw)" in t and "recall against exact search was 0.987" in t
-    assert "Rank r" in t and "1 0.9 (95% CI 0.88–0.995; 3,600 of 4,000)" in t
+    assert "Rank r" in t and " 1 0.9 (95% CI 0.88–0.995; 3,600 of 4,000)" in t
     assert "Candidates returned per search 20" in t
     assert "Thresholds fixed on chosen on these data (FPIR <= target, lowest FNIR)" in t
     assert "Bootstrap 1,000 replicates by subject" in t
@@ -133,26 +133,20 @@ def test_scale_section(full_report):
     t = text_of(full_report[1])
     assert "270,000,000" in t
     assert "extrapolated from a fitted score tail, not measured" in t
-    assert "100 2.00×10⁻⁴ (95% CI 1.40×10⁻⁴–2.80×10⁻⁴) measured" in t
+    assert "100 2.00×10⁻⁴ (95% CI 1.40×10⁻⁴–2.80×10⁻⁴; 0 of 800) measured" in t
     # Extrapolated grid condensed to decades, measured sizes and the largest; the rest counted.
     assert "1,000,000 0.865 (95% CI 0.432–1) extrapolated" in t
     assert " 200 3.99×10⁻⁴" not in t
     assert "4 more extrapolated gallery sizes are listed in results.json" in t
     assert "270,000,000 0.01 0.8123 (95% CI 0.79–0.83)" in t  # threshold needed
     assert "FMR at the threshold (from gpd) 2.00×10⁻⁶ (95% CI 1.50×10⁻⁶–2.60×10⁻⁶)" in t
-    assert "Shape -0.12" in t and "Shape (95% band) -0.15 – -0.09" in t
+    assert "Shape ξ -0.12" in t and "Shape (95% band) -0.15 – -0.09" in t
     assert "Bootstrap 200 replicates, resampling probe subject x gallery subject" in t
     assert "Extrapolation assumes independent comparisons." in t
     assert "1,000 measured 0.994 (95% CI 0.99–0.998; 1,590 of 1,600)" in t  # rank-1
     assert "270,000,000 expected (model) 0.862 (95% CI 0.655–0.922) 0.85" in t
     assert "fitted again on only 1,000 distractors" in t
     assert "10,000 0.02 (95% CI 0.011–0.03; 16 of 800) 0.018 (95% CI 0.012–0.027) yes" in t
-
-
-def test_threshold_needed_accepts_a_threshold_key():
-    res = full_results()
-    res["scale"]["threshold_needed"] = {"gallery_size": 1000, "fpir_target": 0.1, "threshold": 0.5}
-    assert "1,000 0.1 0.5" in text_of(render_html(res))
 
 
 def test_scale_warning_already_listed_at_top_is_not_repeated():
@@ -174,8 +168,9 @@ def test_acquisition_and_model(full_report):
     assert "s01/1.pgm" not in page
     assert "not shown here to protect privacy" in t
     assert "Model dlib-resnet" in t and "Embedding size 128" in t
+    assert "Failure to acquire (FTA) 0.0075 (95% CI 0–0.018; 3 of 400)" in t
     assert "Config detector: hog, upsample: 1" in t
-    assert "cdcdcdcdcdcd…" in t and f'title="{"cd" * 32}"' in page
+    assert f"Weights SHA-256 {'cd' * 32}" in t
 
 
 def test_failed_images_listed_only_when_asked():
@@ -187,9 +182,9 @@ def test_failed_images_listed_only_when_asked():
     assert "not shown here to protect privacy" not in page
 
 
-def test_acquisition_reasons_mapping_used_when_given():
+def test_acquisition_reasons_come_from_by_reason():
     res = full_results()
-    res["acquisition"] = {"n_images": 10, "n_failed": 5, "by_reason": {"too_small": 4, "x": 1}}
+    res["acquisition"]["by_reason"] = {"too_small": 4, "x": 1}
     t = text_of(render_html(res))
     assert "too_small 4" in t and "x 1" in t
 
@@ -200,7 +195,7 @@ def test_demographics_section(full_report):
     assert "Groups by sex." in t
     assert "fixed on: whole data set, FMR 1e-4" in t
     assert "falsely matched 8.3× (95% CI 5.1–12.0) as often" in t
-    assert "The data cannot tell groups female and male apart on FNMR." in t
+    assert "the data cannot tell groups female and male apart on FNMR." in t
     assert "8.30×10⁻⁴ (95% CI 6.50×10⁻⁴–0.001; 83 of 100,000)" in t
     # Ratios to the best group, with the engine's three interval forms.
     assert "8.3× (95% CI 5.1–12) vs male" in t
@@ -211,18 +206,22 @@ def test_demographics_section(full_report):
     assert "⚠ not supported by the data" in t
     assert "≤ 0.05 (rule of 3, no errors observed; n = 60)" in t
     assert "fewer than 30 FMR errors (rule of 30)" in t  # male: the engine's flag
-    assert "subjects without metadata" in t
+    assert "includes 4 subjects without metadata" in t
     assert "FMR max over geomean 2.9 (95% CI 2.1–3.8)" in t
     assert "FNMR max over geomean 1.22 (95% CI from 0.9, no upper limit)" in t
     assert "FMR groups compared female, male" in t
-    assert "FMR of the whole data set at this threshold 1.00×10⁻⁴" in t
+    assert "FMR of the whole data set at this threshold 1.00×10⁻⁴ (no CI; 100 of 1,000,000)" in t
     assert "Lowest-error group (reference of the ratios) FMR: male; FNMR: male" in t
     assert "Bootstrap 1,000 replicates by subject, stratified by group" in t
     assert "Rule of 30 (Doddington et al. 2000)" in t
     assert "4 of 254 subjects in the data have no row in the metadata." in t
     # Cross-group matrix table beside the heatmap; unsupported cells marked.
     assert "Probe \\ reference female male unknown" in t
-    assert "female 8.30×10⁻⁴ 5.00×10⁻⁵ ≤ 0.006 (n/s)" in t
+    assert (
+        "female 8.30×10⁻⁴ (95% CI 5.53×10⁻⁴–0.00119; 83 of 100,000) 5.00×10⁻⁵ (95% CI "
+        "3.33×10⁻⁵–7.14×10⁻⁵; 5 of 100,000) ≤ 0.006 (rule of 3, no errors observed; n = 500) "
+        "not supported"
+    ) in t
     # Coverage is reported; example subject ids only with show_identities.
     assert "Subjects without metadata 4" in t
     assert "subj-0042" not in page
@@ -245,7 +244,10 @@ def test_identification_demographics_section(full_report):
     assert "The threshold itself is not supported by the data" in t
     assert "FPIR max over min 2.2 (95% CI 1.6–3)" in t
     assert 'id="fig-id_group_rates"' in page
-    assert "Searches by people aged 18-30 return a false candidate 2.2× as often." in t
+    assert (
+        "searches of people in group 18-30 who are not enrolled return a false candidate 2.2× "
+        "(95% CI 1.6–3.0) as often as those of group 60+."
+    ) in t
 
 
 def test_header_inputs_settings_warnings(full_report):
@@ -253,11 +255,11 @@ def test_header_inputs_settings_warnings(full_report):
     t = text_of(page)
     assert "Audit of system X (synthetic)" in t
     assert "faceaudit 0.1.0 · created 2026-11-29T00:00:00+00:00" in t
-    assert "/data/scores.csv abababababab… 1,010,000" in t
-    assert f'title="{"ab" * 32}"' in page
+    assert f"/data/scores.csv {'ab' * 32} 1,010,000" in t
     assert "Bootstrap resamples (B) 1,000" in t
     assert "Confidence level 95%" in t
     assert "Bootstrap unit subject" in t
+    assert "Command: faceaudit audit photos/ --by sex --out audit/" in t
     assert "Random seed 42" in t
     assert "Bootstrap by comparison for the impostor set: no subject ids." in t
 
@@ -275,7 +277,7 @@ def test_distance_orientation_is_explained():
     res["settings"]["orientation"] = "distance"
     t = text_of(render_html(res))
     assert "Scores are distances: lower means more alike" in t
-    assert "distance (lower = more alike; match if distance ≤ threshold)" in t
+    assert "Score orientation distance" in t
 
 
 def test_headline_target_can_be_chosen():
@@ -311,24 +313,32 @@ SECTION_TITLES = {
     "verification": "1:1 verification errors",
     "identification": "1:N identification errors",
     "scale": "Gallery size: how false candidates grow with N",
-    "acquisition": "Images and recognition model",
+    "acquisition": "Images: failures to acquire",
+    "model": "Recognition model",
     "demographics": "Demographic differentials: who bears the errors",
     "identification_demographics": "Demographic differentials in 1:N search",
-    "impact": "Impact in the field",
+    "impact": "What a hit means in the field",
+    "field_log": "What a field log shows",
 }
 
 
+def test_the_titles_cover_every_section():
+    from faceaudit.report.sections import SECTIONS
+
+    assert {s.key: s.title for s in SECTIONS} == SECTION_TITLES
+
+
 @pytest.mark.parametrize("key", sorted(SECTION_TITLES))
-def test_each_section_only_when_present(key):
-    res = full_results(**{key: None})
-    if key == "acquisition":
-        res.pop("model")
-    page = render_html(res)
+def test_each_section_exactly_when_its_key_is_present(key):
+    page = render_html(full_results(**{key: None}))
     assert f'<section id="{key}">' not in page
+    assert SECTION_TITLES[key] not in page
     for other, title in SECTION_TITLES.items():
         if other != key:
             assert f'<section id="{other}">' in page, other
             assert title in page
+    for back in ("methods", "limitations", "reproducibility"):
+        assert f'<section id="{back}">' in page
 
 
 def test_exact_index_note():
@@ -337,61 +347,84 @@ def test_exact_index_note():
     assert "Search was exact (flat index)" in text_of(render_html(res))
 
 
-def test_model_alone_gives_the_images_and_model_section():
-    res = verification_only(model={"id": "facenet", "dim": 512})
-    t = text_of(render_html(res))
-    assert "Model facenet" in t and "Embedding size 512" in t
+def test_model_alone_gives_the_model_section_only():
+    res = verification_only(model=full_results()["model"])
+    page = render_html(res)
+    assert '<section id="model">' in page and '<section id="acquisition">' not in page
+    t = text_of(page)
+    assert "Model dlib-resnet" in t and "Embedding size 128" in t
 
 
-def test_minimal_and_empty_results_render():
-    for res in ({}, {"faceaudit_version": "0.1.0"}, {"verification": {}}, {"settings": None}):
-        page = render_html(res)
-        assert "<h1>faceaudit report</h1>" in page
-        assert "No results to summarise." in page
+def test_header_only_results_render_with_an_empty_verdict():
+    res = {k: v for k, v in full_results().items() if k not in ANALYSES}
+    page = render_html(res)
+    assert "<h1>Audit of system X (synthetic)</h1>" in page
+    assert "No analysis ran" in page
+    assert '<section id="reproducibility">' in page
 
 
-def test_verification_with_only_contract_keys():
-    # The minimal contract of issue 2: rates carry only {value, ci}.
-    res = {
-        "faceaudit_version": "0.1.0",
-        "inputs": [{"path": "g.txt", "sha256": "00" * 32, "records": 3}],
-        "verification": {
-            "n_genuine": 3,
-            "n_impostor": 10,
-            "eer": {"value": 0.1, "ci": None, "threshold": 0.5},
-            "operating_points": [
-                {
-                    "fmr_target": 0.1,
-                    "threshold": 0.5,
-                    "supported": True,
-                    "fmr": {"value": 0.1, "ci": [0.0, 0.3]},
-                    "fnmr": {"value": 0.0, "ci": None},
-                },
-                {
-                    "fmr_target": 0.01,
-                    "threshold": None,
-                    "supported": False,
-                    "fmr": {"value": None, "ci": None},
-                    "fnmr": {"value": None, "ci": None},
-                },
-            ],
-        },
-    }
-    figs, notes = build_figures(res)
-    assert figs == {} and notes == []
-    t = text_of(render_html(res))
-    assert "0.1 (95% CI 0–0.3)" in t
-    assert "EER 0.1 (no CI)" in t
-    assert "not supported by the data (needs ≥ 3/target = 300 impostor comparisons; have 10)" in t
+@pytest.mark.parametrize(
+    ("path", "needle"),
+    [
+        (("verification", "operating_points", 1, "fnmr"), "verification.operating_points[1].fnmr"),
+        (("verification", "eer", "threshold"), "$.verification.eer.threshold"),
+        (("identification", "cmc", 0, "count"), "$.identification.cmc[0].count"),
+        (("scale", "tail_fit", "threshold_u"), "$.scale.tail_fit.threshold_u"),
+        (("demographics", "groups", 0, "fmr_supported"), "demographics.groups[0].fmr_supported"),
+        (("impact", "points", 0, "ppv"), "$.impact.points[0].ppv"),
+        (("field_log", "counts", "alerts"), "$.field_log.counts.alerts"),
+        (("acquisition", "fta"), "$.acquisition.fta"),
+        (("settings",), "$.settings"),
+    ],
+)
+def test_a_missing_field_raises_a_report_error_naming_it(path, needle):
+    res = full_results()
+    node = res
+    for k in path[:-1]:
+        node = node[k]
+    del node[path[-1]]
+    with pytest.raises(ReportError, match=re.escape(needle)):
+        render_html(res)
 
 
-def test_operating_point_without_fnmr_or_threshold():
-    res = verification_only()
-    op = res["verification"]["operating_points"][1]
-    op["fnmr"] = None
-    op["threshold"] = None
-    t = text_of(render_html(res))
-    assert "10⁻⁴ — 9.50×10⁻⁵" in t
+@pytest.mark.parametrize(
+    ("path", "value"),
+    [
+        (("verification", "operating_points", 0, "fmr", "ci"), [0.1]),
+        (("verification", "n_impostor"), "many"),
+        (("identification", "operating_points", 0, "supported"), "yes"),
+        (("demographics", "groups"), {}),
+    ],
+)
+def test_a_mistyped_field_raises_a_report_error(path, value):
+    res = full_results()
+    node = res
+    for k in path[:-1]:
+        node = node[k]
+    node[path[-1]] = value
+    with pytest.raises(ReportError):
+        render_html(res)
+
+
+def test_a_renamed_analysis_key_is_an_error_not_a_missing_section():
+    res = full_results()
+    res["verify"] = res.pop("verification")
+    with pytest.raises(ReportError, match="verify"):
+        render_html(res)
+
+
+def test_write_report_writes_nothing_when_the_results_are_bad(tmp_path):
+    res = full_results()
+    del res["scale"]["points"]
+    with pytest.raises(ReportError):
+        write_report(res, tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+
+
+def test_the_demographic_sentences_are_made_from_the_figures_not_read():
+    res = full_results()
+    res["demographics"]["sentences"] = ["a stale sentence the report must not show"]
+    assert "stale sentence" not in render_html(res)
 
 
 def test_bad_figure_data_gives_a_note_not_a_crash(tmp_path):
@@ -402,6 +435,7 @@ def test_bad_figure_data_gives_a_note_not_a_crash(tmp_path):
     page = path.read_text(encoding="utf-8")
     assert "could not be drawn" in text_of(page)
     assert "Operating points" in page
+    assert "could not be drawn" in (tmp_path / "report.md").read_text(encoding="utf-8")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -456,6 +490,7 @@ def test_figures_are_inlined_with_unique_ids(full_report):
 
 def test_verification_only_writes_two_figures(tmp_path):
     write_report(verification_only(), tmp_path)
+    assert (tmp_path / "report.md").is_file()
     assert sorted(p.name for p in (tmp_path / "figures").iterdir()) == [
         "det.png",
         "det.svg",
@@ -465,7 +500,7 @@ def test_verification_only_writes_two_figures(tmp_path):
 
 
 def test_no_figures_folder_without_figures(tmp_path):
-    write_report({"faceaudit_version": "0.1.0"}, tmp_path)
+    write_report({k: v for k, v in full_results().items() if k not in ANALYSES}, tmp_path)
     assert (tmp_path / "report.html").is_file()
     assert not (tmp_path / "figures").exists()
 
@@ -482,10 +517,7 @@ def test_rate_fixture_helper_matches_contract():
 
 def test_unsupported_point_with_null_rate_uses_the_impostor_count():
     # As the engine writes it: every field of the rate null.
-    res = verification_only()
-    null = {"value": None, "ci": None, "count": None, "n": None, "upper_bound": False}
-    res["verification"]["operating_points"][3].update(fmr=null, fnmr=dict(null))
-    t = text_of(render_html(res))
+    t = text_of(render_html(verification_only()))
     assert "needs ≥ 3/target = 3,000,000 impostor comparisons; have 1,000,000)" in t
 
 
@@ -493,5 +525,5 @@ def test_versions_and_seeds_in_settings():
     res = verification_only(versions={"python": "3.11.7", "numpy": "2.4.0"})
     res["settings"]["data_seed"] = 20261129
     t = text_of(render_html(res))
-    assert "Software versions python 3.11.7, numpy 2.4.0" in t
+    assert "Versions faceaudit 0.1.0 python 3.11.7 numpy 2.4.0" in t
     assert "Random seed 42" in t and "Data seed 20261129" in t

@@ -63,8 +63,13 @@ def hostile_results() -> dict:
         if c["probe_group"] == "female":
             c["probe_group"] = f"{PAYLOAD}$x$"
     demo["summary"][PAYLOAD] = PAYLOAD
-    demo["sentences"] = [f"sentence {PAYLOAD}"]
-    res["impact"]["sentences"] = [IMG_PAYLOAD]
+    demo["coverage"]["unknown_values"] = {PAYLOAD: 4}
+    imp = res["impact"]
+    imp["groups"][0]["group"] = PAYLOAD
+    imp["groups"][1]["prevalence_basis"] = IMG_PAYLOAD
+    imp["assumptions"].append(PAYLOAD)
+    res["field_log"]["source"] = PAYLOAD
+    res["settings"]["command_line"] = ["faceaudit", PAYLOAD, ATTR_PAYLOAD]
     return res
 
 
@@ -93,8 +98,9 @@ def test_no_event_handler_attributes(hostile):
     _, page = hostile
     for tag, attrs in parse(page).tags:
         assert not any(a.startswith("on") for a in attrs), (tag, attrs)
-    # The attribute payload sits inside a title attribute, quotes escaped.
-    assert 'title="&#34; onmouseover=&#34;alert(1)&#34; x=&#34;"' in page
+    # The attribute payload stays text, its quotes escaped.
+    assert '" onmouseover="' not in page
+    assert "&#34; onmouseover=&#34;alert(1)&#34; x=&#34;" in page
 
 
 def test_payload_in_figures_is_text(hostile):
@@ -127,6 +133,27 @@ def test_no_external_resources(hostile):
     # CSS has no imports, fonts or remote urls.
     css = page.split("<style>", 1)[1].split("</style>", 1)[0]
     assert "@import" not in css and "@font-face" not in css and "url(" not in css
+
+
+def test_markdown_keeps_every_payload_inert(hostile):
+    out, _ = hostile
+    md = (out / "report.md").read_text(encoding="utf-8")
+    assert "<script" not in md and "<img" not in md
+    assert '&lt;script&gt;alert("x")&lt;/script&gt;' in md
+    # No line of the Markdown starts a raw HTML block or a link to anywhere.
+    assert not re.search(r"^\s*<", md, flags=re.M)
+    assert "](http" not in md
+
+
+def test_payload_in_the_impact_figure_is_text(hostile):
+    out, _ = hostile
+    svg = (out / "figures" / "ppv.svg").read_text(encoding="utf-8")
+    assert "<script" not in svg and "&lt;script&gt;" in svg
+
+
+def test_page_forbids_loading_anything(hostile):
+    _, page = hostile
+    assert "Content-Security-Policy" in page and "default-src 'none'" in page
 
 
 def test_title_is_escaped_in_head(hostile):

@@ -1,25 +1,39 @@
-"""The audit report: one self-contained HTML page and its figures, built from ``results.json``.
+"""The audit report: ``report.html`` and ``report.md`` with their figures, from ``results.json``.
 
-The report reads only the results dict (the content of ``results.json``) and never recomputes a
-metric: whatever the engines wrote is what the reader sees, formatted with its confidence interval
-and sample size. Sections appear only for the keys present (``verification``, ``identification``,
-``scale``, ``acquisition``/``model``, ``demographics``, ``impact``); unknown keys are ignored.
+The report reads only the results dict (the content of ``results.json``, contract in
+``docs/results.md`` and ``docs/results.schema.json``) and never recomputes a metric. It reads it
+strictly: a field the report needs that is missing, or of the wrong type, raises
+:class:`ReportError` naming its path; a section appears exactly when its key is present.
+
+Layout, first page first
+------------------------
+1. a verdict in plain language (what one hit means when an impact analysis ran; otherwise the
+   headline 1:1 and 1:N figures), then warnings;
+2. each analysis that ran (:mod:`faceaudit.report.sections`: impact, field log, 1:N, gallery
+   size, 1:1, demographics, images, model);
+3. methods (definitions, which data fixed each threshold, interval methods, references),
+   limitations the data impose, and reproducibility (command, input checksums, settings,
+   versions, seeds).
+
+Modules: :mod:`~faceaudit.report._data` (strict reading), :mod:`~faceaudit.report.format`
+(numbers), :mod:`~faceaudit.report.sentences` (the one place numbers become words),
+:mod:`~faceaudit.report.blocks` and :mod:`~faceaudit.report.page` (the page model both outputs
+draw), :mod:`~faceaudit.report.figures` (matplotlib), :mod:`~faceaudit.report.markdown`.
 
 Guarantees
 ----------
-- Self-contained: CSS inline, figures inline as SVG; no script, font, stylesheet or image is loaded
-  from anywhere, so the page opens offline and leaks nothing.
-- Escaped: Jinja2 with autoescape on; every string from the results (titles, file paths, group
-  names, warnings) is escaped in the page, and drawn as literal text in the figures.
+- Self-contained: CSS inline, figures inline as SVG; no script, font, stylesheet or image is
+  loaded from anywhere (a Content-Security-Policy forbids it too), so the page opens offline and
+  leaks nothing; it prints to A4 or Letter without cut tables or figures.
+- Escaped: Jinja2 autoescape for HTML, Markdown escaping for ``report.md``; user strings are drawn
+  as literal text in the figures.
 - Honest: every rate carries its CI and n; a rule-of-3 bound reads "≤ x (rule of 3, no errors
-  observed)", an unsupported operating point reads "not supported by the data (needs ≥ 3/target
-  impostors; have n)" instead of a number; synthetic results carry a banner.
-- Private by default: aggregate figures only; the list of failed images (file names) appears only
-  when ``results["settings"]["show_identities"]`` is true.
+  observed)"; a figure the data cannot support reads "not supported by the data (...)".
+- Private by default: aggregate figures only; the failed images and example subject ids appear
+  only when ``results["settings"]["show_identities"]`` is true.
 
 Example
 -------
->>> from pathlib import Path
 >>> from faceaudit.report import write_report
 >>> write_report(results, Path("out"))          # doctest: +SKIP
 PosixPath('out/report.html')
@@ -32,9 +46,17 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from faceaudit.report.sections import SECTIONS, ReportWarning, build_figures
+from faceaudit.report._data import ReportError
+from faceaudit.report.page import ReportWarning, build_figures, build_page
 
-__all__ = ["ReportWarning", "build_figures", "render_html", "write_report"]
+__all__ = [
+    "ReportError",
+    "ReportWarning",
+    "build_figures",
+    "render_html",
+    "render_markdown",
+    "write_report",
+]
 
 _ENV = None
 
@@ -59,61 +81,9 @@ def _environment():
             loader=jinja2.FunctionLoader(_load_template),
             autoescape=True,
             undefined=jinja2.StrictUndefined,
-            trim_blocks=False,
-            lstrip_blocks=False,
             keep_trailing_newline=True,
         )
     return _ENV
-
-
-def render_html(
-    results: Mapping[str, Any],
-    figures: Mapping[str, str] | None = None,
-    *,
-    notes: Sequence[str] = (),
-) -> str:
-    """The report page for ``results`` as one HTML string.
-
-    Parameters
-    ----------
-    results : mapping
-        The results dict (``results.json`` content). Missing optional keys are tolerated.
-    figures : mapping of str to str, optional
-        Figure name -> SVG text, as made by :func:`faceaudit.report.figures.render_svg` from the
-        figures of :func:`build_figures` (trusted: it is inlined as markup after its XML prolog
-        and namespace URLs are stripped and its ids prefixed). Missing figures are left out.
-    notes : sequence of str
-        Extra warnings about the report itself (e.g. a figure that could not be drawn).
-    """
-    from markupsafe import Markup
-
-    from faceaudit.report import figures as F
-    from faceaudit.report.format import fmt_confidence
-    from faceaudit.report.sections import confidence_of, header_context, summary_sentences
-
-    inline = {
-        name: Markup(F.inline_svg(svg, f"svg-{name}", _figure_label(name)))
-        for name, svg in (figures or {}).items()
-    }
-    sections = [
-        {
-            "key": spec.key,
-            "title": spec.title,
-            "template": spec.template,
-            "ctx": spec.context(results),
-        }
-        for spec in SECTIONS
-        if spec.present(results)
-    ]
-    template = _environment().get_template("report.html.j2")
-    return template.render(
-        h=header_context(results),
-        summary=summary_sentences(results),
-        confidence=fmt_confidence(confidence_of(results)),
-        sections=sections,
-        figures=inline,
-        notes=[str(n) for n in notes],
-    )
 
 
 _LABELS = {
@@ -128,36 +98,78 @@ _LABELS = {
     "cross_fmr": "Cross-group FMR heatmap",
     "id_group_rates": "Per-group FPIR and FNIR with confidence intervals",
     "id_cross_fmr": "Cross-group heatmap (1:N)",
-    "ppv": "Positive predictive value against prevalence",
+    "ppv": "Positive predictive value of a hit against prevalence",
 }
 
 
-def _figure_label(name: str) -> str:
-    return _LABELS.get(name, name.replace("_", " "))
+def render_html(
+    results: Mapping[str, Any],
+    figures: Mapping[str, str] | None = None,
+    *,
+    notes: Sequence[str] = (),
+) -> str:
+    """The report page for ``results`` as one HTML string.
+
+    Parameters
+    ----------
+    results : mapping
+        The results dict (``results.json`` content), read strictly (:class:`ReportError`).
+    figures : mapping of str to str, optional
+        Figure name -> SVG text (:func:`faceaudit.report.figures.render_svg`), inlined after its
+        XML prolog and namespace URLs are stripped and its ids prefixed. Missing ones are left out.
+    notes : sequence of str
+        Extra warnings about the report itself (e.g. a figure that could not be drawn).
+    """
+    from markupsafe import Markup
+
+    from faceaudit.report import figures as F
+
+    page = build_page(results, notes)
+    inline = {
+        name: Markup(F.inline_svg(svg, f"svg-{name}", _LABELS.get(name, name)))
+        for name, svg in (figures or {}).items()
+    }
+    return _environment().get_template("report.html.j2").render(p=page, figures=inline)
+
+
+def render_markdown(
+    results: Mapping[str, Any], figures: Sequence[str] = (), *, notes: Sequence[str] = ()
+) -> str:
+    """``report.md`` for ``results``: the same page as :func:`render_html`, as Markdown.
+
+    ``figures`` names the figures written to ``figures/<name>.png`` (referenced, not inlined).
+    """
+    from faceaudit.report.markdown import render_markdown as _render
+
+    return _render(build_page(results, notes), frozenset(figures))
 
 
 def write_report(results: Mapping[str, Any], out_dir: Path) -> Path:
-    """Write ``out_dir/report.html`` and ``out_dir/figures/<name>.svg`` / ``.png``.
+    """Write ``report.html``, ``report.md`` and ``figures/<name>.svg`` / ``.png`` to ``out_dir``.
 
-    Each figure is drawn once and rendered once to SVG and once to PNG. ``out_dir`` is created if
-    needed; files in it are replaced (use :class:`faceaudit.output.OutputDir` around the call for an
-    atomic, overwrite-checked output folder). Returns the path of ``report.html``.
+    The results are read (and checked) before anything is written; each figure is drawn once and
+    rendered once to SVG and once to PNG. ``out_dir`` is created if needed; files in it are
+    replaced (use :class:`faceaudit.output.OutputDir` around the call for an atomic,
+    overwrite-checked folder). Returns the path of ``report.html``.
     """
     from faceaudit.report import figures as F
 
     out_dir = Path(out_dir)
-    fig_dir = out_dir / "figures"
+    build_page(results)  # a ReportError before any file is written
     figs, notes = build_figures(results)
     svgs: dict[str, str] = {}
-    if figs:
-        fig_dir.mkdir(parents=True, exist_ok=True)
+    pngs: dict[str, bytes] = {}
     for name, fig in figs.items():
-        svg, png = F.render(fig)
-        (fig_dir / f"{name}.svg").write_text(svg, encoding="utf-8")
-        (fig_dir / f"{name}.png").write_bytes(png)
-        svgs[name] = svg
+        svgs[name], pngs[name] = F.render(fig)
     html = render_html(results, svgs, notes=notes)
+    text = render_markdown(results, list(svgs), notes=notes)
     out_dir.mkdir(parents=True, exist_ok=True)
+    if svgs:
+        (out_dir / "figures").mkdir(exist_ok=True)
+    for name in svgs:
+        (out_dir / "figures" / f"{name}.svg").write_text(svgs[name], encoding="utf-8")
+        (out_dir / "figures" / f"{name}.png").write_bytes(pngs[name])
+    (out_dir / "report.md").write_text(text, encoding="utf-8")
     path = out_dir / "report.html"
     path.write_text(html, encoding="utf-8")
     return path

@@ -1,4 +1,4 @@
-"""Plain-text formatting of numbers, rates and intervals for the report.
+"""Plain-text formatting of numbers, rates and intervals for the report (numbers only).
 
 Every function returns plain ``str`` (never markup): the templates escape it. A *rate* is the
 ``results.json`` form ``{"value", "ci": [lo, hi] | None, "count", "n", "upper_bound"}``; any key may
@@ -10,8 +10,8 @@ Conventions
   scientific notation with a Unicode exponent (``3.20×10⁻⁶``), so a column reads the same way
   whatever its magnitude and no rate prints as ``0.000``.
 - Counts get thousands separators (``1,000,000``).
-- ``"1 in X"`` phrases round X to 2 significant digits (``1 in 310,000``): they are for readers,
-  the tables keep the precise figure.
+- Words around numbers ("about 1 in 310,000") are made in :mod:`faceaudit.report.sentences`, the
+  one place numbers become words; this module formats numbers only.
 """
 
 from __future__ import annotations
@@ -94,25 +94,26 @@ def fmt_confidence(confidence: Any) -> str:
     return f"{confidence * 100:g}%"
 
 
-def one_in(x: Any) -> str:
-    """``1 in 310,000`` for ``3.2e-6`` (X rounded to 2 significant digits)."""
-    if not is_number(x) or x <= 0:
-        return "none"
-    inv = 1.0 / x
-    if inv < 10:
-        return f"1 in {inv:.2g}"
-    exp = max(math.floor(math.log10(inv)) - 1, 0)
-    rounded = round(inv / 10**exp) * 10**exp
-    return f"1 in {int(rounded):,}"
+def target_text(target: Any) -> str:
+    """An FMR/FPIR target: ``10⁻⁴`` for 1e-4 (a power of ten from 10⁻² down), ``0.003`` else."""
+    if not is_number(target) or target <= 0:
+        return fmt_num(target)
+    e = math.log10(target)
+    if abs(e - round(e)) < 1e-9 and round(e) <= -2:
+        return fmt_sci(target, 1).replace("1×", "")
+    return fmt_num(target)
 
 
-def share(x: Any) -> str:
-    """How often, in words: ``1 in 310,000`` for small rates, ``87%`` from 0.2 up."""
+def fmt_pct(x: Any) -> str:
+    """A share as a percentage for readers: ``47%``, ``99.4%``, ``0.066%``."""
     if not is_number(x):
         return "—"
-    if x >= 0.2:
-        return f"{x * 100:.0f}%"
-    return one_in(x)
+    p = 100 * float(x)
+    if p == 0:
+        return "0%"
+    if abs(p) >= 99.5 and abs(p) < 100:
+        return f"{p:.3g}%"
+    return f"{p:.2g}%" if abs(p) < 10 else f"{p:.0f}%"
 
 
 def _ci(rate: Mapping[str, Any]) -> tuple[float, float] | None:
@@ -233,3 +234,15 @@ def humanize_key(key: Any) -> str:
     if out and out[0] == words[0]:
         out[0] = out[0][:1].upper() + out[0][1:]
     return " ".join(out)
+
+
+def fmt_band(band: Mapping[str, Any], confidence: Any = 0.95, *, threshold: bool = False) -> str:
+    """A modelled figure ``{value, ci}``: ``0.66 (95% CI 0.64–0.71)``, or just ``0.66``.
+
+    ``threshold=True`` prints thresholds (6 significant digits) instead of rates.
+    """
+    f = fmt_threshold if threshold else fmt_num
+    ci = _ci(band)
+    if ci is None:
+        return f(band.get("value"))
+    return f"{f(band.get('value'))} ({fmt_confidence(confidence)} CI {f(ci[0])}–{f(ci[1])})"

@@ -1,0 +1,153 @@
+"""The ``verification`` section: 1:1 errors (ISO/IEC 19795-1 FMR, FNMR, EER, generalised rates)."""
+
+from __future__ import annotations
+
+from faceaudit.report import format as fmt
+from faceaudit.report import sentences as words
+from faceaudit.report._data import Node
+from faceaudit.report.blocks import Cell, Col, Figure, Heading, Para, Row, Table, facts, rate_cell
+from faceaudit.report.sections._base import Ctx, Section
+
+_FACTS = (
+    ("n_genuine", "Genuine comparisons (same person)"),
+    ("n_impostor", "Impostor comparisons (different people)"),
+    ("genuine_fta", "Genuine comparisons with no score (failure to acquire)"),
+    ("impostor_fta", "Impostor comparisons with no score (failure to acquire)"),
+)
+
+
+def _note(v: Node, ctx: Ctx) -> str:
+    if ctx.orientation == "distance":
+        note = (
+            "Scores are distances: lower means more alike, and a comparison is a match when the "
+            "distance is at or below the threshold. Thresholds are shown in the file's own units."
+        )
+    else:
+        note = (
+            "Scores are similarities: higher means more alike, and a comparison is a match when "
+            "the score is at or above the threshold."
+        )
+    return note + f" Threshold units: {v.str('threshold_units')}."
+
+
+def _eer_text(eer: Node, ctx: Ctx) -> str:
+    ci = fmt.fmt_ci(eer, ctx.confidence)
+    return (
+        f"EER {fmt.fmt_num(eer.num('value'))} ({ci}) at threshold "
+        f"{fmt.fmt_threshold(eer.num('threshold'))}; there FMR = {fmt.fmt_num(eer.num('fmr'))} "
+        f"and FNMR = {fmt.fmt_num(eer.num('fnmr'))}."
+    )
+
+
+def _ops_table(v: Node, ctx: Ctx) -> Table:
+    ops = v.objs("operating_points")
+    has_gen = any("generalized_fmr" in o for o in ops)
+    cols = [
+        Col("FMR target"),
+        Col("Threshold"),
+        Col("FMR (false matches)"),
+        Col("FNMR (false non-matches)"),
+    ]
+    if has_gen:
+        cols += [Col("Generalised FMR"), Col("Generalised FNMR")]
+    cols.append(Col("Supported"))
+    rows = []
+    for o in ops:
+        target = o.opt_num("fmr_target")
+        label = fmt.target_text(target) if target is not None else "given threshold"
+        fmr, fnmr = o.rate("fmr"), o.rate("fnmr")
+        if not o.bool("supported"):
+            have = fmr["n"] if fmr["n"] is not None else v.int("n_impostor")
+            text = words.unsupported_text(target, have, "impostor comparisons")
+            span = 5 if has_gen else 3
+            cells = [Cell(label), Cell(text, unsupported=True, span=span), Cell("no")]
+            rows.append(Row(tuple(cells), "unsupported-row"))
+            continue
+        cells = [
+            Cell(label),
+            Cell(fmt.fmt_threshold(o.opt_num("threshold"))),
+            rate_cell(fmr, ctx.confidence),
+            rate_cell(fnmr, ctx.confidence),
+        ]
+        if has_gen:
+            for key in ("generalized_fmr", "generalized_fnmr"):
+                cells.append(rate_cell(o.rate(key), ctx.confidence) if key in o else Cell("—"))
+        cells.append(Cell("yes"))
+        rows.append(Row(tuple(cells)))
+    return Table(tuple(cols), tuple(rows), "ops")
+
+
+def blocks(v: Node, ctx: Ctx) -> list:
+    pairs = [(label, fmt.fmt_count(v.int(key))) for key, label in _FACTS]
+    pairs.append(("Area under the ROC curve (AUC)", f"{v.num('auc'):.6f}"))
+    return [
+        Para(words.verification_summary(v, ctx.confidence), "lead"),
+        Para(_note(v, ctx), "note"),
+        facts(pairs),
+        Heading("Equal error rate"),
+        Para(_eer_text(v.obj("eer"), ctx)),
+        Heading("Operating points"),
+        Para(
+            "For each FMR target, the threshold that gives the lowest FNMR while keeping FMR at "
+            "or below the target on this data. “Given threshold” rows are thresholds fixed "
+            "elsewhere and applied unchanged.",
+            "note",
+        ),
+        _ops_table(v, ctx),
+        Figure(
+            "det",
+            "DET curve: each point is one threshold; lower-left is better. Squares mark the FMR "
+            "targets, the circle the equal error rate. Both axes are logarithmic and span the "
+            "data.",
+        ),
+        Figure(
+            "score_histogram",
+            "Score distributions of genuine and impostor comparisons, each as a share of its own "
+            "total; the right panel uses a log scale to show the tails, where errors happen. "
+            "Dashed lines: thresholds of the operating points.",
+        ),
+    ]
+
+
+def figures(v: Node, ctx: Ctx) -> dict:
+    from faceaudit.report import figures as F
+
+    marks, thresholds = [], []
+    for o in v.objs("operating_points"):
+        if not o.bool("supported"):
+            continue
+        target = o.opt_num("fmr_target")
+        label = f"FMR ≤ {fmt.target_text(target)}" if target is not None else "given"
+        x, y = o.rate("fmr")["value"], o.rate("fnmr")["value"]
+        if x is not None and y is not None:
+            marks.append((x, y, label))
+        if o.opt_num("threshold") is not None:
+            thresholds.append((o.num("threshold"), label))
+    eer = v.obj("eer")
+    thresholds.append((eer.num("threshold"), "EER"))
+    det, hist = v.obj("det"), v.obj("histogram")
+    out = {}
+    if det.list("fmr"):
+        out["det"] = F.det_figure(
+            det.list("fmr"), det.list("fnmr"), operating_points=marks, eer=eer.num("value")
+        )
+    units = v.str("threshold_units")
+    xlabel = "distance" if units == "distance" else "similarity score"
+    if hist.list("edges"):
+        out["score_histogram"] = F.score_histogram_figure(
+            hist.list("edges"),
+            hist.list("genuine"),
+            hist.list("impostor"),
+            thresholds=thresholds,
+            xlabel=xlabel,
+        )
+    return out
+
+
+SECTION = Section(
+    "verification",
+    "1:1 verification errors",
+    blocks,
+    figures,
+    lambda v, ctx: [words.verification_summary(v, ctx.confidence)],
+)

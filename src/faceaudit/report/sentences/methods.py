@@ -1,0 +1,205 @@
+"""Methods and limitations in words: threshold provenance, interval methods, what data cannot
+support (small n, bounds, extrapolation, assumptions)."""
+
+from __future__ import annotations
+
+from faceaudit.report import format as fmt
+from faceaudit.report._data import Node
+from faceaudit.report.sentences.demographics import VOCAB
+
+
+def _targets(ops: list[Node], key: str) -> str:
+    return ", ".join(fmt.target_text(o[key]) for o in ops if o[key] is not None)
+
+
+def limitations(res: Node) -> list[str]:
+    """What these data cannot support, in plain words (small n, bounds, extrapolation, ...)."""
+    out, s = [], res.obj("settings")
+    if res.bool("synthetic"):
+        out.append("The data are synthetic: no figure here is a finding about any real system.")
+    if s.get("bootstrap") == 0:
+        out.append("No bootstrap was run: rates carry no interval (bounds aside).")
+    if s.get("bootstrap_unit") == "comparison":
+        out.append(
+            "Without subject ids the bootstrap resamples comparisons, not people: "
+            "intervals are probably too narrow."
+        )
+    for key, tk, rk, noun in (
+        ("verification", "fmr_target", "fmr", "impostor comparisons"),
+        ("identification", "fpir_target", "fpir", "non-mated searches"),
+    ):
+        if key not in res:
+            continue
+        ops, up = res.obj(key).objs("operating_points"), rk.upper()
+        unsupported = [o for o in ops if not o.bool("supported")]
+        bounds = [o for o in ops if o.bool("supported") and o.rate(rk)["upper_bound"]]
+        if t := _targets(unsupported, tk):
+            out.append(
+                f"{up} targets {t} are not supported by the data: too few {noun} to "
+                "show a rate that small, so no figure is given."
+            )
+        if t := _targets(bounds, tk):
+            out.append(
+                f"At {up} targets {t} no error was observed: the {up} is a rule-of-3 "
+                "upper bound, not an estimate."
+            )
+    for key in ("demographics", "identification_demographics"):
+        if key in res:
+            out += _group_limits(res.obj(key))
+    if "scale" in res:
+        out += _scale_limits(res.obj("scale"))
+    if "impact" in res:
+        imp = res.obj("impact")
+        out.append(
+            "What a hit means depends on the prevalence, which the audit cannot measure: "
+            "the figures are given across a range of assumed values."
+        )
+        if imp.obj("fpir_at_gallery").str("basis") == "extrapolated":
+            out.append(
+                "The impact figures use an FPIR extrapolated to the field's gallery size, "
+                "not measured there."
+            )
+        if g := [x.str("group") for x in imp.objs("groups") if not x.opt_str("prevalence_basis")]:
+            out.append(f"No basis was stated for the prevalence of group(s) {', '.join(g)}.")
+    if "identification" in res and res.obj("identification").opt_obj("approximate_search"):
+        out.append("Searches used an approximate index: an exact search may rank differently.")
+    return out
+
+
+def _group_limits(d: Node) -> list[str]:
+    fp, fn, *_ = VOCAB[d.str("mode")]
+    out = []
+    if not d.bool("threshold_supported"):
+        out.append(
+            f"The demographic threshold ({d.str('threshold_source')}) is not supported by "
+            "the data; the differentials are measured at it all the same."
+        )
+    for key in (fp, fn):
+        groups = d.objs("groups")
+        if bad := [g.str("group") for g in groups if not g.bool(f"{key}_supported")]:
+            out.append(
+                f"Too few comparisons to support the {key.upper()} of group(s) "
+                f"{', '.join(bad)} (rule of 3): shown, but flagged."
+            )
+        if few := [g.str("group") for g in groups if g.bool(f"{key}_few_errors")]:
+            out.append(
+                f"The {key.upper()} of group(s) {', '.join(few)} rests on fewer than 30 "
+                "errors (rule of 30): wide relative uncertainty."
+            )
+    return out
+
+
+def _scale_limits(s: Node) -> list[str]:
+    target, largest = s.int("target_gallery_size"), s.int("gallery_size")
+    out = []
+    if target > largest:
+        out.append(
+            f"FPIR at {fmt.fmt_count(target)} enrolled is extrapolated "
+            f"{fmt.fmt_num(target / max(largest, 1), 2)}× beyond the largest measured "
+            f"gallery ({fmt.fmt_count(largest)}), under the independence model, which "
+            "tends to overstate FPIR at large N."
+        )
+    val = s.opt_obj("validation")
+    if val is None or "skipped" in val:
+        out.append("The extrapolation could not be checked against measurement on these data.")
+    elif off := [
+        fmt.fmt_count(p.int("gallery_size")) for p in val.objs("points") if p["inside"] is False
+    ]:
+        out.append(f"The extrapolation missed the measured FPIR at N = {', '.join(off)}.")
+    return out
+
+
+def threshold_provenance(res: Node) -> list[str]:
+    """Which data fixed each threshold, one sentence per analysis that has one."""
+    out = []
+    if "verification" in res:
+        ops = res.obj("verification").objs("operating_points")
+        given = [fmt.fmt_threshold(o["threshold"]) for o in ops if o["fmr_target"] is None]
+        text = (
+            "1:1: each FMR target's threshold was chosen on these data (the inputs listed under "
+            "Reproducibility) as the one with the lowest FNMR at FMR ≤ target."
+        )
+        if given:
+            text += (
+                f" Threshold(s) {', '.join(given)} were given, fixed elsewhere, and applied "
+                "unchanged."
+            )
+        out.append(text)
+    if "identification" in res:
+        i = res.obj("identification")
+        given = [
+            fmt.fmt_threshold(o["threshold"])
+            for o in i.objs("operating_points")
+            if o["fpir_target"] is None
+        ]
+        text = f"1:N: thresholds {i.str('threshold_source')}."
+        if given:
+            text += f" Threshold(s) {', '.join(given)} were given and applied unchanged."
+        out.append(text)
+    if "scale" in res:
+        s, settings = res.obj("scale"), res.obj("settings")
+        source = settings.get("threshold_source") or "set for this run"
+        out.append(
+            f"Gallery size: one threshold, {fmt.fmt_threshold(s.num('threshold'))}, held fixed "
+            f"for every gallery size ({source})."
+        )
+    for key, name in (("demographics", "1:1"), ("identification_demographics", "1:N")):
+        if key in res:
+            d = res.obj(key)
+            out.append(
+                f"Demographics ({name}): one global threshold, "
+                f"{fmt.fmt_threshold(d.opt_num('threshold'))}, fixed on "
+                f"{d.str('threshold_source')} and applied to every group."
+            )
+    if "impact" in res:
+        imp = res.obj("impact")
+        t = imp.opt_num("threshold")
+        at = f"threshold {fmt.fmt_threshold(t)}" if t is not None else "the 1:N threshold"
+        n = fmt.fmt_count(imp.int("gallery_size"))
+        out.append(f"Impact: the 1:N rates at {at}, for a gallery of {n}.")
+    return out
+
+
+def interval_methods(res: Node) -> list[str]:
+    """How each interval was made, in words."""
+    s = res.obj("settings")
+    conf = fmt.fmt_confidence(s.get("confidence", 0.95))
+    out = [
+        f"Intervals are at {conf} confidence. With no error among n, a rate is given as the "
+        "rule-of-3 upper bound −ln(1 − confidence)/n (3/n at 95%), marked “≤”."
+    ]
+    if "bootstrap" in s:
+        unit = s.get("bootstrap_unit", "subject")
+        out.append(
+            f"Rates: percentile bootstrap, {fmt.fmt_count(s['bootstrap'])} replicates, "
+            f"resampling {unit}s (comparisons that share a person are not independent; "
+            "ISO/IEC 19795-1), seed " + str(s.get("seed", "not recorded")) + "."
+        )
+    if "verification" in res:
+        out.append(
+            "Generalised FMR/FNMR (failures to acquire counted): exact binomial "
+            "(Clopper–Pearson) intervals."
+        )
+    if "identification" in res:
+        out.append(
+            "1:N: bootstrap over probe subjects, mated and non-mated searches in the same "
+            "replicate, thresholds held at the values chosen on the full data."
+        )
+    if "scale" in res:
+        out.append(
+            "Gallery size: two-way bootstrap (probe and gallery subjects resampled together), "
+            "the generalised Pareto tail refitted in each replicate."
+        )
+    if "demographics" in res or "identification_demographics" in res:
+        out.append(
+            "Demographics: subjects resampled within their group, one draw for all groups, so "
+            "ratios and summaries have joint intervals; the threshold stays fixed."
+        )
+    if "impact" in res:
+        out.append(
+            "Impact: every figure computed on each joint bootstrap replicate of (FPIR, FNIR at "
+            "rank 1, wrong person at rank 1); percentile intervals, no linearisation."
+        )
+    if "field_log" in res:
+        out.append("Field log: exact (Clopper–Pearson) intervals on the disclosed counts.")
+    return out

@@ -1,0 +1,134 @@
+"""faceaudit.report.sentences: the words made from the figures (hand-checked and cross-checked).
+
+The demographic sentences are made from the demographics JSON with the wording the analysis used
+for its own ``sentences`` list; while that list exists they must be equal, on every golden and on
+fresh analyses of random data.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from faceaudit.report import sentences as words
+from faceaudit.report._data import Node
+from test_report_fixtures import full_results, impact_result
+from test_results_schema import CASES, golden
+
+DEMO_KEYS = ("demographics", "identification_demographics")
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_demographic_sentences_equal_the_analysis_wording_on_the_goldens(case):
+    res = golden(case)
+    for key in DEMO_KEYS:
+        if key in res and "sentences" in res[key]:
+            assert words.demographic_sentences(Node(res[key])) == res[key]["sentences"]
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_demographic_sentences_equal_the_analysis_wording_on_random_data(seed):
+    from faceaudit.analyses.demographics import verification_differentials
+    from faceaudit.data import ComparisonScores, SubjectMetadata
+
+    rng = np.random.default_rng(seed)
+    n, names = 45, ["a", "b", "c"][: 2 + seed % 2]
+    group = rng.integers(0, len(names), n)
+    p, r = np.meshgrid(np.arange(n), np.arange(n), indexing="ij")
+    keep = p != r
+    p, r = p[keep], r[keep]
+    imp = rng.random(p.size) ** (1 + group[p])  # groups differ in FMR
+    gs = np.repeat(np.arange(n), 4)
+    gen = np.where(rng.random(gs.size) < 0.05 * (1 + group[gs]), 0.2, 1.0)
+    subjects = [f"s{i}" for i in range(n)]
+    data = ComparisonScores(
+        genuine=gen,
+        impostor=imp,
+        genuine_subject=gs.astype(np.int32),
+        impostor_subject=p.astype(np.int32),
+        impostor_reference_subject=r.astype(np.int32),
+        subjects=subjects,
+    )
+    n_meta = n - (seed % 3)  # some subjects without metadata
+    meta = SubjectMetadata.from_mapping(
+        {"g": {s: names[group[i]] for i, s in enumerate(subjects[:n_meta])}}
+    )
+    target = (0.02, 0.1, 0.3)[seed % 3]
+    demo = verification_differentials(
+        data, meta.groups(["g"], subjects), threshold=f"all@{target}",
+        bootstrap=(0, 100)[seed % 2], seed=seed,
+    )  # fmt: skip
+    assert words.demographic_sentences(Node(demo.to_json())) == list(demo.sentences)
+
+
+def test_rate_phrase_forms():
+    conf = 0.95
+    r = {"value": 9.5e-5, "ci": [7.8e-5, 1.1e-4], "count": 95, "n": 10**6, "upper_bound": False}
+    assert words.rate_phrase(Node(r), conf, "impostor comparisons", words.FMR_VERBS) == (
+        "about 1 in 11,000 impostor comparisons is falsely matched (9.50×10⁻⁵; 95% CI 1 in "
+        "13,000 to 1 in 9,100)"
+    )
+    b = {"value": 0.0, "ci": [0.0, 3e-6], "count": 0, "n": 10**6, "upper_bound": True}
+    assert words.rate_phrase(Node(b), conf, "impostor comparisons", words.FMR_VERBS) == (
+        "none of the 1,000,000 impostor comparisons was falsely matched: the true rate is at "
+        "most about 1 in 330,000 (≤ 3.00×10⁻⁶, rule of 3, no errors observed)"
+    )
+    big = {"value": 0.87, "ci": [0.8, 0.9], "count": 87, "n": 100, "upper_bound": False}
+    assert words.rate_phrase(Node(big), conf, "searches", words.FNIR_VERBS).startswith(
+        "about 87% of searches miss them (0.87; 95% CI 80% to 90%)"
+    )
+
+
+def test_unsupported_text():
+    assert words.unsupported_text(1e-4, 12_000, "impostor comparisons") == (
+        "not supported by the data (needs ≥ 3/target = 30,000 impostor comparisons; have 12,000)"
+    )
+
+
+def test_wrong_hits_phrase_reads_one_in_x_and_percentages():
+    pts = Node(impact_result().to_json()).objs("points")
+    by_pi = {round(p.num("prevalence"), 6): p for p in pts}
+    low, high = by_pi[0.001], by_pi[0.9]
+    # At 0.1% prevalence most hits are wrong: said as a share, not "1 in 1.1".
+    assert words.wrong_hits_phrase(low, 0.95).startswith("about 92% of hits shown to an officer")
+    text = words.wrong_hits_phrase(high, 0.95)
+    fd = high.band("false_discovery")
+    assert text.startswith(f"about {words.one_in(fd['value'])} (95% CI ")
+    assert "hits shown to an officer is the wrong person (PPV 99%" in text
+
+
+def test_impact_verdict_states_the_assumptions_and_each_group():
+    imp = Node(full_results()["impact"])
+    s = words.impact_sentences(imp, 0.95)
+    assert s[0].startswith(
+        "Under these assumptions — a gallery of 100,000, FPIR measured at that size, and 5% of "
+        "the people searched truly enrolled — about 1 in 5.5 (95% CI 1 in 4.3 to 1 in 7.8) hits "
+        "shown to an officer is the wrong person (PPV 82%"
+    )
+    assert s[0].endswith("based on n = 4,000 mated and 3,000 non-mated searches.")
+    assert s[1].startswith("Of 1,000 people searched a day, expect about 45 (95% CI ")
+    assert "0.5 of enrolled people shown someone else, 9.5 of people not enrolled" in s[1]
+    assert s[2].startswith("For group A (assumed prevalence 1%; basis: stated: 1 in 100), about")
+    assert s[3].startswith("For group B (assumed prevalence 0.2%; no basis stated: an assumption")
+
+
+def test_field_log_sentences():
+    log = Node(full_results()["field_log"])
+    s = words.field_log_sentences(log)
+    assert s[0].startswith(
+        "In the field log of Metropolitan Police LFR, Sep 2024 - Sep 2025, 10 of 2,077 verified "
+        "alerts were the wrong person: about 1 in 210 (95% CI 1 in 110 to 1 in 430) alerts is "
+        "the wrong person (PPV 99.5%"
+    )
+    assert s[1].startswith("Per face scanned, about 1 in 310,000 faces raises a false alert")
+
+
+def test_limitations_name_what_the_data_cannot_support():
+    lim = words.limitations(Node(full_results()))
+    text = " ".join(lim)
+    assert "synthetic" in text
+    assert "FMR targets 10⁻⁶ are not supported by the data" in text
+    assert "At FMR targets 10⁻⁵ no error was observed" in text
+    assert "Too few comparisons to support the FMR of group(s) unknown" in text
+    assert "extrapolated 27,000× beyond the largest measured gallery (10,000)" in text
+    assert "No basis was stated for the prevalence of group(s) B." in text
