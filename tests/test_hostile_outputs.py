@@ -78,9 +78,9 @@ def test_force_refuses_the_folder_holding_an_input(tmp_path, capsys):
 def test_an_input_inside_the_destination_is_named(tmp_path):
     out = tmp_path / "ours"
     with OutputDir(out) as tmp:
-        (tmp / "results.json").write_text("{}")
+        (tmp / "data.txt").write_text("x")
     with pytest.raises(InputError, match="holds the input"):
-        OutputDir(out, force=True, inputs=[str(out / "results.json")]).__enter__()
+        OutputDir(out, force=True, inputs=[str(out / "data.txt")]).__enter__()
 
 
 def test_force_refuses_a_faceaudit_folder_with_foreign_files(tmp_path, capsys):
@@ -141,12 +141,12 @@ def test_two_runs_racing_to_one_new_folder(tmp_path):
     out = tmp_path / "race"
     a, b = OutputDir(out), OutputDir(out)
     ta, tb = a.__enter__(), b.__enter__()
-    (ta / "results.json").write_text("A")
-    (tb / "results.json").write_text("B")
+    (ta / "out.txt").write_text("A")
+    (tb / "out.txt").write_text("B")
     a.__exit__(None, None, None)
     with pytest.raises(InputError, match="another run"):
         b.__exit__(None, None, None)
-    assert (out / "results.json").read_text() == "A"
+    assert (out / "out.txt").read_text() == "A"
     assert not tb.exists()
 
 
@@ -157,8 +157,8 @@ def test_a_stale_partial_folder_of_a_dead_run_is_cleaned(tmp_path):
     stale.mkdir()
     (stale / "results.json").write_text("half")
     with OutputDir(tmp_path / "out") as tmp:
-        (tmp / "results.json").write_text("{}")
-    assert not stale.exists() and (tmp_path / "out" / "results.json").exists()
+        (tmp / "out.txt").write_text("x")
+    assert not stale.exists() and (tmp_path / "out" / "out.txt").exists()
 
 
 # -- every OS error on writing is one sentence ----------------------------------------------------

@@ -547,9 +547,9 @@ def impact_json() -> dict:
 
 def field_log_result():
     """The Met's 2024-25 live facial recognition counts (docs/impact.md, section 7)."""
-    from faceaudit.analyses.impact import audit_field_log
+    from faceaudit.analyses.impact import field_log_figures
 
-    return audit_field_log(
+    return field_log_figures(
         2077,
         10,
         scanned=3_147_436,

@@ -3,7 +3,7 @@
 ``impact`` (:func:`faceaudit.analyses.impact.operational_impact`): the PPV of a hit, "1 in X hits
 is the wrong person", expected correct hits, wrong hits (of enrolled and of non-enrolled people)
 and misses per day and per year, across prevalence and per group, with the FPIR basis stated.
-``field_log`` (:func:`faceaudit.analyses.impact.audit_field_log`): a deployment's disclosed
+``field_log`` (:func:`faceaudit.analyses.impact.field_log_figures`): a deployment's disclosed
 counts as the PPV of an alert and false alerts per face, with exact intervals.
 """
 
