@@ -25,12 +25,14 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from faceaudit.data.embeddings import EmbeddingSet
 from faceaudit.data.inputs import InputFile
 from faceaudit.data.scores import ComparisonScores
 
 __all__ = [
     "PairProtocol",
     "ResolvedPairs",
+    "TemplateEmbeddings",
     "TemplateMetadata",
     "match_samples",
     "normalise_sample_id",
@@ -147,7 +149,9 @@ class PairProtocol:
         ok = ~np.isnan(s)
         m = self.mated
         warnings = list(self.warnings)
-        known = (np.char.str_len(self.first_subject) > 0) & (np.char.str_len(self.second_subject) > 0)
+        known = (np.char.str_len(self.first_subject) > 0) & (
+            np.char.str_len(self.second_subject) > 0
+        )
         if known.all():
             names, codes = np.unique(
                 np.concatenate([self.first_subject, self.second_subject]), return_inverse=True
@@ -251,6 +255,32 @@ class TemplateMetadata:
     def template_subjects(self) -> dict[str, str]:
         """Template id -> subject (``""`` when unknown)."""
         return dict(zip(self.templates.tolist(), self.subjects.tolist(), strict=True))
+
+
+@dataclass(frozen=True)
+class TemplateEmbeddings:
+    """One pooled embedding per template (:func:`faceaudit.io.protocols.template_embeddings`).
+
+    Attributes
+    ----------
+    embeddings : EmbeddingSet
+        Sample ids are the template ids, subjects the templates' subjects (the template id where
+        the metadata names none); only templates with at least one embedded image.
+    n_images, n_media : ndarray of int64
+        Images and media pooled into each row of ``embeddings``.
+    empty : ndarray of str
+        Templates none of whose images has an embedding (their pairs are failures to acquire).
+    pooling : str
+        The pooling rule, in words (for reports).
+    warnings : tuple of str
+    """
+
+    embeddings: EmbeddingSet
+    n_images: np.ndarray
+    n_media: np.ndarray
+    empty: np.ndarray
+    pooling: str
+    warnings: tuple[str, ...] = ()
 
 
 # ------------------------------------------------------------------------------------------------
@@ -387,7 +417,7 @@ def pool_template_features(
     >>> f = np.array([[1.0, 0.0], [0.0, 1.0], [0.0, 1.0]])
     >>> pooled, n_img, n_med = pool_template_features(
     ...     f, np.array([0, 0, 0]), 1, media_index=np.array([7, 8, 8]))
-    >>> np.round(pooled, 4).tolist(), n_img.tolist(), n_med.tolist()
+    >>> np.round(pooled.astype(float), 4).tolist(), n_img.tolist(), n_med.tolist()
     ([[0.7071, 0.7071]], [3], [2])
     """
     x = np.asarray(features, dtype=np.float64)
