@@ -120,9 +120,10 @@ def mcnemar_p_value(a_only: int, b_only: int, *, mid_p: bool = False) -> float:
     if n == 0:
         return 1.0
     k = min(b, c)
-    p = 2.0 * float(_st.binom.cdf(k, n, 0.5))
-    if mid_p:
-        p -= float(_st.binom.pmf(k, n, 0.5))
+    if mid_p:  # 2 P(X <= k) - P(X = k), computed as 2 P(X <= k - 1) + P(X = k)
+        p = 2.0 * float(_st.binom.cdf(k - 1, n, 0.5)) + float(_st.binom.pmf(k, n, 0.5))
+    else:
+        p = 2.0 * float(_st.binom.cdf(k, n, 0.5))
     return float(min(1.0, p))
 
 
