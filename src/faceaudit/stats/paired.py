@@ -44,8 +44,10 @@ pattern recognition systems - the subsets bootstrap, *CVIU* 93 (2004).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from fractions import Fraction
 from itertools import combinations
 
 import numpy as np
@@ -68,6 +70,10 @@ __all__ = [
 
 #: Multiple-comparison adjustments :func:`adjust_p_values` knows.
 ADJUSTMENTS = ("holm", "bh", "bonferroni", "none")
+
+#: Up to this many discordant pairs the binomial tail is summed exactly (rational arithmetic);
+#: above it, scipy's binomial distribution is used.
+_EXACT_N = 2000
 
 
 # ------------------------------------------------------------------------------------------------
@@ -120,10 +126,16 @@ def mcnemar_p_value(a_only: int, b_only: int, *, mid_p: bool = False) -> float:
     if n == 0:
         return 1.0
     k = min(b, c)
-    if mid_p:  # 2 P(X <= k) - P(X = k), computed as 2 P(X <= k - 1) + P(X = k)
-        p = 2.0 * float(_st.binom.cdf(k - 1, n, 0.5)) + float(_st.binom.pmf(k, n, 0.5))
-    else:
-        p = 2.0 * float(_st.binom.cdf(k, n, 0.5))
+    if n <= _EXACT_N:  # exact rational arithmetic: 2 sum_{i <= k} C(n, i) / 2**n
+        tail = sum(math.comb(n, i) for i in range(k + 1))
+        if mid_p:  # 2 P(X <= k) - P(X = k)
+            tail = 2 * tail - math.comb(n, k)
+        else:
+            tail = 2 * tail
+        return float(min(Fraction(1), Fraction(tail, 2**n)))
+    p = 2.0 * float(_st.binom.cdf(k, n, 0.5))
+    if mid_p:
+        p -= float(_st.binom.pmf(k, n, 0.5))
     return float(min(1.0, p))
 
 
