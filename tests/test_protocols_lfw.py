@@ -124,9 +124,13 @@ def test_embeddings_resolve_scores_and_the_two_kinds_of_figures(tmp_path):
     cs = resolved.protocol.comparison_scores(scores)
     assert (cs.genuine.size, cs.impostor.size) == (4, 4)
     assert cs.subjects == sorted(set(proto.first_subject) | set(proto.second_subject))
-    run = audit_scores(cs, fmr_targets=[0.5], bootstrap=100)
-    op = run["verification"].operating_points[0]
-    assert op.fnmr.n == 4
+    run = audit_scores(cs, fmr_targets=[0.5], thresholds=[0.5], bootstrap=100)
+    ver = run["verification"]
+    assert not ver.operating_points[0].supported  # 4 impostor pairs cannot support FMR 0.5
+    op = ver.operating_points[1]
+    assert (op.threshold, op.fmr.n, op.fnmr.n) == (0.5, 4, 4)
+    assert op.fnmr.count == int(np.count_nonzero(scores[proto.mated] < 0.5))
+    assert ver.bootstrap.unit == "subject"
 
 
 def test_missing_embedding_is_an_error_or_a_failure_to_acquire(tmp_path):
