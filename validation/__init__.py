@@ -2,7 +2,7 @@
 
 * :mod:`validation.generators` - data generators with a known population truth, written apart
   from :mod:`faceaudit.synth` (a generator shared with the code under test could share its bugs);
-* :mod:`validation.adapter` - the ONLY module that calls faceaudit (so an API move changes it alone);
+* :mod:`validation.adapter` - the ONLY module that calls faceaudit (an API move changes it alone);
 * :mod:`validation.coverage` - coverage of every interval the tool prints;
 * :mod:`validation.extrapolation` - gallery-size extrapolation bias and band coverage.
 

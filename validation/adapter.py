@@ -125,22 +125,52 @@ def run_verify(
     return out
 
 
-def run_differentials(
-    s: ScoreSample, *, threshold: float, bootstrap: int, seed: int, confidence: float = 0.95
-) -> dict[str, Interval]:
-    """1:1 demographic differentials at one given threshold: per-group FMR (within-group
-    impostor pairs) and FNMR, and each group's ratio to the best group (``*_ratio[g]``, with
-    ``best_fmr`` / ``best_fnmr`` naming the reference group in ``Interval.threshold``'s place:
-    see the ``"best"`` keys)."""
-    from faceaudit.analyses.demographics import verification_differentials  # API
+def _subject_groups(subjects: Sequence[str], group_of: dict[str, str]):
+    """faceaudit's SubjectGroups for ``subjects`` (in the tool's code order)."""
     from faceaudit.io.metadata import SubjectMetadata  # API: metadata type (moving to .data)
 
+    meta = SubjectMetadata.from_mapping({"group": dict(group_of)})  # API
+    return meta.groups(["group"], list(subjects))  # API: SubjectGroups for these subjects
+
+
+def _differential_intervals(res, threshold: float) -> tuple[dict[str, Interval], dict[str, str]]:
+    """Per-group rates and ratios of a DemographicsResult; the reference group of each ratio."""
+    fp, fn = res.rate_names  # API: ("fmr", "fnmr") or ("fpir", "fnir")
+    out: dict[str, Interval] = {}
+    refs: dict[str, str] = {}
+    for g in res.groups:  # API: GroupRates(group, false_positive, false_negative, fp/fn_ratio)
+        out[f"{fp}[{g.group}]"] = _from_rate(g.false_positive, threshold)
+        out[f"{fn}[{g.group}]"] = _from_rate(g.false_negative, threshold)
+        for kind, r in ((fp, g.fp_ratio), (fn, g.fn_ratio)):
+            if r is None:  # API: Ratio(value, ci, reference_group, upper_bound, ci_low)
+                continue
+            refs[kind] = r.reference_group
+            if r.reference_group == g.group:
+                continue  # 1 by construction: not an interval
+            lo, hi = (None, None) if r.ci is None else r.ci
+            if r.ci is None and r.ci_low is not None:  # [ci_low, infinity)
+                lo, hi = r.ci_low, float("inf")
+            out[f"{kind}_ratio[{g.group}]"] = Interval(
+                r.value, lo, hi, bound=bool(r.upper_bound), threshold=threshold
+            )
+    return out, refs
+
+
+def run_differentials(
+    s: ScoreSample, *, threshold: float, bootstrap: int, seed: int, confidence: float = 0.95
+) -> tuple[dict[str, Interval], dict[str, str]]:
+    """1:1 demographic differentials at one given threshold: per-group FMR (within-group
+    impostor pairs) and FNMR (``fmr[g]``, ``fnmr[g]``), and each group's ratio to the tool's
+    reference (lowest-error) group (``fmr_ratio[g]``, ``fnmr_ratio[g]``). Also returns the
+    reference group of each kind: ``{"fmr": name, "fnmr": name}``."""
+    from faceaudit.analyses.demographics import verification_differentials  # API
+
     names = s.subject_names
-    meta = SubjectMetadata.from_mapping(  # API: metadata from a mapping
-        {"group": {n: s.group_names[g] for n, g in zip(names, s.subject_group.tolist(), strict=True)}}
-    )
     scores = comparison_scores(s)
-    groups = meta.groups(["group"], scores.subjects)  # API: SubjectGroups for these subjects
+    groups = _subject_groups(
+        scores.subjects,
+        {n: s.group_names[g] for n, g in zip(names, s.subject_group.tolist(), strict=True)},
+    )
     res = verification_differentials(  # API
         scores,
         groups,
@@ -149,23 +179,47 @@ def run_differentials(
         confidence=confidence,
         seed=seed,
     )
-    out: dict[str, Interval] = {}
-    for g in res.groups:  # API: GroupRates(group, false_positive, false_negative, *_ratio)
-        out[f"fmr[{g.group}]"] = _from_rate(g.false_positive, threshold)
-        out[f"fnmr[{g.group}]"] = _from_rate(g.false_negative, threshold)
-        for kind, r in (("fmr", g.fp_ratio), ("fnmr", g.fn_ratio)):
-            if r is None:
-                continue
-            lo, hi = (None, None) if r.ci is None else r.ci
-            if r.ci is None and r.ci_low is not None:  # [ci_low, infinity)
-                lo, hi = r.ci_low, float("inf")
-            out[f"{kind}_ratio[{g.group}]"] = Interval(
-                r.value, lo, hi, bound=bool(r.upper_bound), threshold=threshold
-            )
-            out[f"{kind}_best[{g.group}]"] = Interval(
-                float(r.reference_group == g.group), None, None
-            )
-    return out
+    return _differential_intervals(res, threshold)
+
+
+def run_identification_differentials(
+    s: SearchSample,
+    *,
+    threshold: float,
+    bootstrap: int,
+    seed: int,
+    list_length: int = 50,
+    confidence: float = 0.95,
+) -> tuple[dict[str, Interval], dict[str, str]]:
+    """1:N demographic differentials (groups = the probes' clusters) at one given threshold:
+    ``fpir[g]``, ``fnir[g]``, ``fpir_ratio[g]``, ``fnir_ratio[g]`` and the reference groups."""
+    from faceaudit.analyses.demographics import identification_differentials  # API
+    from faceaudit.compare.search import search_gallery  # API
+    from faceaudit.stats.identification import search_outcomes  # API
+
+    found = search_gallery(  # API: GallerySearch(lists, truth, gallery_size, gallery_subjects)
+        embedding_set(s.gallery, s.gallery_subjects),
+        embedding_set(s.probes, s.probe_subjects, s.probe_groups),
+        list_length=list_length,
+        seed=seed,
+    )
+    outcomes = search_outcomes(  # API
+        found.lists,
+        found.truth,
+        gallery_size=found.gallery_size,
+        gallery_subjects=found.gallery_subjects,
+    )
+    group_of = dict(zip(s.probe_subjects.tolist(), s.probe_groups.tolist(), strict=True))
+    groups = _subject_groups(outcomes.units.tolist(), group_of)  # API: outcomes.units
+    res = identification_differentials(  # API
+        outcomes,
+        groups,
+        threshold=float(threshold),
+        bootstrap=bootstrap,
+        confidence=confidence,
+        seed=seed,
+    )
+    return _differential_intervals(res, threshold)
 
 
 # ---------------------------------------------------------------------------------------------

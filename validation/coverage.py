@@ -182,8 +182,9 @@ def _zero_config():
 
     def rep(r: int, st: dict, boot: int):
         s = model.sample(np.random.default_rng(_seed(name, r)))
-        out = adapter.run_verify(s, thresholds=st["thresholds"], fmr_targets=[], bootstrap=boot,
-                                 seed=r)
+        out = adapter.run_verify(
+            s, thresholds=st["thresholds"], fmr_targets=[], bootstrap=boot, seed=r
+        )
         return {k: v for k, v in out.items() if k.endswith("T0")}, {}
 
     def extra(records: list[dict], st: dict) -> dict:
@@ -240,35 +241,23 @@ def _differentials_config():
     def setup() -> dict:
         t = model.threshold_for_fmr(1e-3)
         truth = {}
-        rates = {}
         for g, spec in enumerate(model.groups):
-            rates[("fmr", spec.name)] = model.fmr(t, g)
-            rates[("fnmr", spec.name)] = model.fnmr(t, g)
-            truth[f"fmr[{spec.name}]"] = rates[("fmr", spec.name)]
-            truth[f"fnmr[{spec.name}]"] = rates[("fnmr", spec.name)]
-        for kind in ("fmr", "fnmr"):
-            best = min(model.groups, key=lambda s: rates[(kind, s.name)]).name
-            for spec in model.groups:
-                truth[f"{kind}_ratio[{spec.name}]"] = (
-                    rates[(kind, spec.name)] / rates[(kind, best)]
-                )
+            truth[f"fmr[{spec.name}]"] = model.fmr(t, g)
+            truth[f"fnmr[{spec.name}]"] = model.fnmr(t, g)
         return {
             "threshold": t,
             "threshold_rule": "given: the population threshold of overall FMR 1e-3",
             "truth": truth,
+            "truth_note": "a ratio's truth is the true rate of its group over the true rate of "
+            "the tool's reference group in that repetition (per-rep truth)",
             "truth_method": "analytic (finite normal mixture per group)",
             "model": _model_json(model),
         }
 
     def rep(r: int, st: dict, boot: int):
         s = model.sample(np.random.default_rng(_seed(name, r)))
-        out = adapter.run_differentials(s, threshold=st["threshold"], bootstrap=boot, seed=r)
-        # the reference (best) group's own ratio is 1 by construction: not an interval
-        return {
-            k: v
-            for k, v in out.items()
-            if "_best[" not in k and not (k.endswith("[A]") and "_ratio" in k)
-        }, {}
+        out, refs = adapter.run_differentials(s, threshold=st["threshold"], bootstrap=boot, seed=r)
+        return out, _ratio_truths(out, refs, st["truth"])
 
     return _register(
         Config(
@@ -381,8 +370,84 @@ _identify_config(
 )
 
 
+def _identify_differentials_config():
+    name = "identify_differentials"
+    design = SearchDesign(
+        embedding_preset("clusters", 128).with_(noise=1.0, quality_spread=0.4),
+        gallery_size=1000,
+        n_mated=500,
+        n_nonmated=1500,
+        probes_per_subject=2,
+    )
+    mc_galleries = 400
+
+    def setup() -> dict:
+        half = mc_galleries // 2
+        a = monte_carlo_searches(design, zlib.crc32(name.encode()) + 1, half)
+        b = monte_carlo_searches(design, zlib.crc32(name.encode()) + 2, half)
+        t = float(np.quantile(a["nonmated_top"], 1 - 0.1))
+        truth, se = {}, {}
+        for g in sorted(set(b["nonmated_group"].tolist())):
+            m = b["nonmated_group"] == g
+            truth[f"fpir[{g}]"], se[f"fpir[{g}]"] = _mc_rate(
+                b["nonmated_top"][m] >= t, b["nonmated_gallery"][m]
+            )
+            m = b["mated_group"] == g
+            truth[f"fnir[{g}]"], se[f"fnir[{g}]"] = _mc_rate(
+                b["mate_effective"][m] < t, b["mated_gallery"][m]
+            )
+        return {
+            "threshold": t,
+            "threshold_rule": "given: the population threshold of overall FPIR 0.1",
+            "truth": truth,
+            "truth_mc_se": se,
+            "truth_note": "a ratio's truth is the true rate of its group over the true rate of "
+            "the tool's reference group in that repetition (per-rep truth)",
+            "truth_method": f"Monte-Carlo, {half} + {half} independent galleries (as identify_*)",
+            "design": _design_json(design),
+        }
+
+    def rep(r: int, st: dict, boot: int):
+        s = design.sample(np.random.default_rng(_seed(name, r)))
+        out, refs = adapter.run_identification_differentials(
+            s, threshold=st["threshold"], bootstrap=boot, seed=r
+        )
+        return out, _ratio_truths(out, refs, st["truth"])
+
+    return _register(
+        Config(
+            name,
+            "1:N demographic differentials at a given threshold (population FPIR 0.1): the "
+            "clusters population at d=128, groups = the probe's cluster (55/25/12/8%); gallery "
+            "1000; 500 mated and 1500 non-mated subjects x 2 probes.",
+            setup,
+            rep,
+        )
+    )
+
+
+_identify_differentials_config()
+
+
 # ---------------------------------------------------------------------------------------------
 # Helpers
+
+
+def _ratio_truths(out: dict, refs: dict[str, str], truth: dict[str, float]) -> dict[str, float]:
+    """Per-rep truth of each ratio ``kind_ratio[g]``: true rate of g / true rate of the reference
+    group the tool chose in this repetition."""
+    cond = {}
+    for key in out:
+        if "_ratio[" not in key:
+            continue
+        kind, g = key.split("_ratio[")
+        g = g[:-1]
+        ref = refs.get(kind)
+        den = truth.get(f"{kind}[{ref}]")
+        num = truth.get(f"{kind}[{g}]")
+        if ref is not None and den and num is not None:
+            cond[key] = num / den
+    return cond
 
 
 def _mc_rate(events: np.ndarray, cluster: np.ndarray) -> tuple[float, float]:
@@ -459,7 +524,9 @@ def summarise(records: list[dict], st: dict) -> dict:
             "unbounded": int(np.sum(~np.isfinite(w))),
             "mean_estimate": float(np.mean(est_arr)),
             "bias": float(np.mean(est_arr - truth_arr)),
-            "bias_mc_se": float(np.std(est_arr - truth_arr, ddof=1) / math.sqrt(n)) if n > 1 else None,
+            "bias_mc_se": float(np.std(est_arr - truth_arr, ddof=1) / math.sqrt(n))
+            if n > 1
+            else None,
             "rel_bias": float(np.mean(est_arr - truth_arr) / truth_ref) if truth_ref else None,
             "sd_estimate": float(np.std(est_arr, ddof=1)) if n > 1 else None,
             "zero_width": float(np.mean(zero_w)),
@@ -568,8 +635,11 @@ def format_table(doc: dict) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m validation.coverage", description=__doc__,
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        prog="python -m validation.coverage",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     ap.add_argument("--config", help="configuration name, or 'all'")
     ap.add_argument("--reps", type=int, default=200)
     ap.add_argument("--boot", type=int, default=None, help="bootstrap replicates per run")
@@ -594,8 +664,10 @@ def main(argv: list[str] | None = None) -> int:
             ap.error(f"unknown config {n!r}; see --list")
         path = os.path.join(a.out, f"{n}.json") if a.config == "all" else a.out
         doc = run(n, a.reps, path, boot=a.boot, quiet=a.quiet)
-        print(f"\n## {n}  ({len(doc['records'])} reps, B = {doc['bootstrap']}, "
-              f"{doc['rep_seconds']:.0f} s)\n")
+        print(
+            f"\n## {n}  ({len(doc['records'])} reps, B = {doc['bootstrap']}, "
+            f"{doc['rep_seconds']:.0f} s)\n"
+        )
         print(format_table(doc))
         if "extra" in doc:
             print(json.dumps(doc["extra"], indent=1))

@@ -225,10 +225,12 @@ def main(argv: list[str] | None = None) -> int:
         "bootstrap": a.boot,
         "engine_version": adapter.engine_version(),
     }
-    if doc.get("settings") and {k: doc["settings"][k] for k in settings if k != "engine_version"} != {
-        k: v for k, v in settings.items() if k != "engine_version"
-    }:
-        raise SystemExit(f"{a.out} was made with other settings {doc['settings']}; use another --out")
+    if doc.get("settings") and {
+        k: doc["settings"][k] for k in settings if k != "engine_version"
+    } != {k: v for k, v in settings.items() if k != "engine_version"}:
+        raise SystemExit(
+            f"{a.out} was made with other settings {doc['settings']}; use another --out"
+        )
     doc["settings"] = settings
     done = {(r["generator"], r["dim"], r["seed"]) for r in doc["records"]}
     os.makedirs(os.path.dirname(os.path.abspath(a.out)), exist_ok=True)
