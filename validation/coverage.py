@@ -102,11 +102,19 @@ INDEPENDENT = CrossedScoreModel(
 CROSSED = CrossedScoreModel()
 
 
-def _verify_config(name: str, model: CrossedScoreModel, description: str, fmrs=(1e-3, 1e-2)):
+def _verify_config(
+    name: str,
+    model: CrossedScoreModel,
+    description: str,
+    fmrs=(1e-3, 1e-2),
+    fnmrs=(),
+):
+    """Thresholds at the population FMRs ``fmrs`` (and at the population FNMRs ``fnmrs``)."""
     targets = (1e-3, 1e-2)
 
     def setup() -> dict:
         ts = [model.threshold_for_fmr(a) for a in fmrs]
+        ts += [model.genuine_law().quantile(b) for b in fnmrs]
         truth = {}
         for k, t in enumerate(ts):
             truth[f"fmr@T{k}"] = model.fmr(t)
@@ -116,7 +124,8 @@ def _verify_config(name: str, model: CrossedScoreModel, description: str, fmrs=(
         truth["eer"] = model.eer()[0]
         return {
             "thresholds": ts,
-            "true_fmr_at_thresholds": list(fmrs),
+            "true_fmr_at_thresholds": [model.fmr(t) for t in ts],
+            "true_fnmr_at_thresholds": [model.fnmr(t) for t in ts],
             "fmr_targets": list(targets),
             "truth": truth,
             "truth_method": "analytic (finite normal mixture, root finding to 1e-12)",
@@ -221,9 +230,11 @@ _zero_config()
 _verify_config(
     "verify_saturated",
     CROSSED.with_(n_subjects=10, probes_per_subject=1),
-    "Edge case: 10 subjects x 1 probe (10 genuine, 90 impostor); the second threshold's "
-    "true FNMR is high, so FNMR 10/10 happens: is [1, 1] printed as its interval?",
-    fmrs=(1e-1, 1e-6),
+    "Edge case: 10 subjects x 1 probe (10 genuine, 90 impostor); T0 at population FMR 0.1, "
+    "T1 where the population FNMR is 0.8, so FNMR 10/10 happens (0.8^10 = 11% if independent): "
+    "is [1, 1] printed as its interval?",
+    fmrs=(1e-1,),
+    fnmrs=(0.8,),
 )
 
 
@@ -476,64 +487,78 @@ def _design_json(d: SearchDesign) -> dict:
 
 
 def summarise(records: list[dict], st: dict) -> dict:
-    """Per figure: coverage +- MC s.e., misses by side, width, bias, zero-width and bound shares."""
+    """Per figure: coverage +- MC s.e., misses by side, width, bias, zero-width and bound shares.
+
+    Ratios to the reference group are also pooled over the non-reference groups
+    (``fmr_ratio[any]``: every printed ratio interval of every repetition; its MC s.e. treats
+    them as independent), since which group is the reference varies between repetitions.
+    """
     keys = sorted({k for rec in records for k in rec["intervals"]})
+    groups: dict[str, list[str]] = {k: [k] for k in keys}
+    for k in keys:
+        if "_ratio[" in k:
+            groups.setdefault(k.split("[")[0] + "[any]", []).append(k)
     out = {}
-    for key in keys:
-        truths, covered, widths, ests, zero_w, bounds, lows, highs = [], [], [], [], [], [], [], []
-        undefined = 0
+    for name, members in groups.items():
+        pairs = []
         for rec in records:
-            iv = rec["intervals"].get(key)
-            truth = rec.get("truth", {}).get(key, st["truth"].get(key))
-            if iv is None or truth is None:
-                continue
-            est, lo, hi = iv["estimate"], iv["low"], iv["high"]
-            if key.endswith("]") and "_ratio" in key and hi is None and lo is not None:
-                hi = math.inf  # an unbounded ratio interval [lo, infinity)
-            if est is None or lo is None or hi is None:
-                undefined += 1
-                continue
-            truths.append(truth)
-            ests.append(est)
-            lows.append(truth < lo)
-            highs.append(truth > hi)
-            covered.append(lo <= truth <= hi)
-            widths.append(hi - lo)
-            zero_w.append(hi - lo == 0)
-            bounds.append(bool(iv.get("bound")))
-        n = len(covered)
-        if n == 0:
-            out[key] = {"reps": 0, "undefined": undefined}
-            continue
-        p = float(np.mean(covered))
-        truth_arr = np.array(truths)
-        est_arr = np.array(ests)
-        conditional = key not in st["truth"]
-        truth_ref = float(np.mean(truth_arr))
-        w = np.array(widths)
-        out[key] = {
-            "reps": n,
-            "undefined": undefined,
-            "truth": truth_ref,
-            "truth_is_per_rep": conditional,
-            "coverage": p,
-            "mc_se": math.sqrt(p * (1 - p) / n),
-            "miss_low": float(np.mean(lows)),  # interval above the truth
-            "miss_high": float(np.mean(highs)),  # interval below the truth
-            "mean_width": float(np.mean(w[np.isfinite(w)])) if np.isfinite(w).any() else None,
-            "unbounded": int(np.sum(~np.isfinite(w))),
-            "mean_estimate": float(np.mean(est_arr)),
-            "bias": float(np.mean(est_arr - truth_arr)),
-            "bias_mc_se": float(np.std(est_arr - truth_arr, ddof=1) / math.sqrt(n))
-            if n > 1
-            else None,
-            "rel_bias": float(np.mean(est_arr - truth_arr) / truth_ref) if truth_ref else None,
-            "sd_estimate": float(np.std(est_arr, ddof=1)) if n > 1 else None,
-            "zero_width": float(np.mean(zero_w)),
-            "bound": float(np.mean(bounds)),
-            "pass": TARGET_LOW <= p <= TARGET_HIGH,
-        }
+            for key in members:
+                iv = rec["intervals"].get(key)
+                truth = rec.get("truth", {}).get(key, st["truth"].get(key))
+                if iv is not None and truth is not None:
+                    pairs.append((key, iv, truth))
+        out[name] = _summary(pairs, st)
     return out
+
+
+def _summary(pairs: list[tuple[str, dict, float]], st: dict) -> dict:
+    truths, covered, widths, ests, zero_w, bounds, lows, highs = [], [], [], [], [], [], [], []
+    undefined = 0
+    conditional = False
+    for key, iv, truth in pairs:
+        conditional |= key not in st["truth"]
+        est, lo, hi = iv["estimate"], iv["low"], iv["high"]
+        if "_ratio[" in key and hi is None and lo is not None:
+            hi = math.inf  # an unbounded ratio interval [lo, infinity)
+        if est is None or lo is None or hi is None:
+            undefined += 1
+            continue
+        truths.append(truth)
+        ests.append(est)
+        lows.append(truth < lo)
+        highs.append(truth > hi)
+        covered.append(lo <= truth <= hi)
+        widths.append(hi - lo)
+        zero_w.append(hi - lo == 0)
+        bounds.append(bool(iv.get("bound")))
+    n = len(covered)
+    if n == 0:
+        return {"reps": 0, "undefined": undefined}
+    p = float(np.mean(covered))
+    truth_arr = np.array(truths)
+    est_arr = np.array(ests)
+    truth_ref = float(np.mean(truth_arr))
+    w = np.array(widths)
+    return {
+        "reps": n,
+        "undefined": undefined,
+        "truth": truth_ref,
+        "truth_is_per_rep": conditional,
+        "coverage": p,
+        "mc_se": math.sqrt(p * (1 - p) / n),
+        "miss_low": float(np.mean(lows)),  # interval above the truth
+        "miss_high": float(np.mean(highs)),  # interval below the truth
+        "mean_width": float(np.mean(w[np.isfinite(w)])) if np.isfinite(w).any() else None,
+        "unbounded": int(np.sum(~np.isfinite(w))),
+        "mean_estimate": float(np.mean(est_arr)),
+        "bias": float(np.mean(est_arr - truth_arr)),
+        "bias_mc_se": float(np.std(est_arr - truth_arr, ddof=1) / math.sqrt(n)) if n > 1 else None,
+        "rel_bias": float(np.mean(est_arr / truth_arr - 1)) if np.all(truth_arr) else None,
+        "sd_estimate": float(np.std(est_arr, ddof=1)) if n > 1 else None,
+        "zero_width": float(np.mean(zero_w)),
+        "bound": float(np.mean(bounds)),
+        "pass": TARGET_LOW <= p <= TARGET_HIGH,
+    }
 
 
 def _write(path: str, doc: dict) -> None:

@@ -121,6 +121,12 @@ class NormalMixture:
         """P(X < t)."""
         return float(np.dot(self.weights, norm.cdf((t - self.means) / self.sds)))
 
+    def quantile(self, p: float) -> float:
+        """The t with P(X < t) = p (0 < p < 1)."""
+        lo = float(np.min(self.means - 40 * self.sds))
+        hi = float(np.max(self.means + 40 * self.sds))
+        return float(optimize.brentq(lambda t: self.cdf(t) - p, lo, hi, xtol=1e-13))
+
     def isf(self, p: float) -> float:
         """The t with P(X >= t) = p (0 < p < 1), by root finding on log P (accurate at 1e-9)."""
         lo = float(np.min(self.means - 40 * self.sds))
