@@ -564,7 +564,7 @@ def _summary(pairs: list[tuple[str, dict, float]], st: dict) -> dict:
 def _write(path: str, doc: dict) -> None:
     tmp = f"{path}.tmp{os.getpid()}"
     with open(tmp, "w") as fh:
-        json.dump(doc, fh, indent=1, default=_json_default)
+        json.dump(doc, fh, separators=(",", ":"), default=_json_default)
     os.replace(tmp, path)
 
 

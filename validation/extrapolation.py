@@ -189,7 +189,7 @@ def format_table(rows: list[dict]) -> str:
 def _write(path: str, doc: dict) -> None:
     tmp = f"{path}.tmp{os.getpid()}"
     with open(tmp, "w") as fh:
-        json.dump(doc, fh, indent=1)
+        json.dump(doc, fh, separators=(",", ":"))
     os.replace(tmp, path)
 
 
