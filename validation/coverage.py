@@ -646,7 +646,7 @@ def format_table(doc: dict) -> str:
     ]
     for key, s in doc["summary"].items():
         if not s.get("reps"):
-            rows.append(f"| {key} | – | no interval ({s.get('undefined')} reps) | | | | | |")
+            rows.append(f"| {key} | – | not printed ({s.get('undefined')} reps) | | | | | |")
             continue
         rel = "" if s["rel_bias"] is None else f" ({100 * s['rel_bias']:+.1f}%)"
         tr = f"{s['truth']:.4g}" + (" *" if s["truth_is_per_rep"] else "")
@@ -654,9 +654,15 @@ def format_table(doc: dict) -> str:
             f"| {key} | {tr} | {100 * s['coverage']:.1f}% ± {100 * s['mc_se']:.1f} "
             f"| {100 * s['miss_low']:.1f} / {100 * s['miss_high']:.1f} "
             f"| {s['mean_width']:.3g} | {s['bias']:+.3g}{rel} | {100 * s['zero_width']:.1f}% "
-            f"| {'pass' if s['pass'] else '**FAIL**'} |"
+            f"| {_verdict(s)} |"
         )
     return "\n".join(rows)
+
+
+def _verdict(s: dict) -> str:
+    if s["pass"]:
+        return "pass"
+    return "**FAIL** (under)" if s["coverage"] < TARGET_LOW else "over"
 
 
 def main(argv: list[str] | None = None) -> int:
