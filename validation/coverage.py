@@ -553,8 +553,15 @@ def _summary(pairs: list[tuple[str, dict, float]], st: dict) -> dict:
         "mean_estimate": float(np.mean(est_arr)),
         "bias": float(np.mean(est_arr - truth_arr)),
         "bias_mc_se": float(np.std(est_arr - truth_arr, ddof=1) / math.sqrt(n)) if n > 1 else None,
-        "rel_bias": float(np.mean(est_arr / truth_arr - 1)) if np.all(truth_arr) else None,
+        "rel_bias": float(np.mean(est_arr - truth_arr) / truth_ref) if truth_ref else None,
         "sd_estimate": float(np.std(est_arr, ddof=1)) if n > 1 else None,
+        # how much wider a normal 95% interval would have to be: s.d. of (estimate - truth)
+        # over the half-width / 1.96 the tool printed on average
+        "width_factor_needed": (
+            float(np.std(est_arr - truth_arr, ddof=1) * 3.92 / np.mean(w[np.isfinite(w)]))
+            if n > 1 and np.isfinite(w).any() and np.mean(w[np.isfinite(w)]) > 0
+            else None
+        ),
         "zero_width": float(np.mean(zero_w)),
         "bound": float(np.mean(bounds)),
         "pass": TARGET_LOW <= p <= TARGET_HIGH,
@@ -641,22 +648,28 @@ def format_table(doc: dict) -> str:
     """Markdown rows: figure | truth | coverage +- MC s.e. | misses | width | bias | pass."""
     rows = [
         "| figure | truth | coverage ± MC s.e. | miss low / high | mean width | bias (rel.) "
-        "| zero-width | target |",
-        "|---|---|---|---|---|---|---|---|",
+        "| s.d. error x 3.92 / width | zero-width | target |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for key, s in doc["summary"].items():
         if not s.get("reps"):
-            rows.append(f"| {key} | – | not printed ({s.get('undefined')} reps) | | | | | |")
+            rows.append(f"| {key} | – | not printed ({s.get('undefined')} reps) | | | | | | |")
             continue
         rel = "" if s["rel_bias"] is None else f" ({100 * s['rel_bias']:+.1f}%)"
         tr = f"{s['truth']:.4g}" + (" *" if s["truth_is_per_rep"] else "")
         rows.append(
             f"| {key} | {tr} | {100 * s['coverage']:.1f}% ± {100 * s['mc_se']:.1f} "
             f"| {100 * s['miss_low']:.1f} / {100 * s['miss_high']:.1f} "
-            f"| {s['mean_width']:.3g} | {s['bias']:+.3g}{rel} | {100 * s['zero_width']:.1f}% "
+            f"| {s['mean_width']:.3g} | {s['bias']:+.3g}{rel} "
+            f"| {_num(s['width_factor_needed'], '.2f')} "
+            f"| {100 * s['zero_width']:.1f}% "
             f"| {_verdict(s)} |"
         )
     return "\n".join(rows)
+
+
+def _num(x, fmt: str) -> str:
+    return "–" if x is None else format(x, fmt)
 
 
 def _verdict(s: dict) -> str:
