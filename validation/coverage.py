@@ -345,9 +345,19 @@ def _identify_config(
         for tg in st["fpir_targets"]:
             iv = out.get(f"fpir@fpir={tg:g}")
             if iv is not None and iv.threshold is not None:
-                cond[f"fpir@fpir={tg:g}"] = float(
-                    (pool.size - np.searchsorted(pool, iv.threshold, side="left")) / pool.size
-                )
+                cond[f"fpir@fpir={tg:g}"] = _share_ge(pool, iv.threshold)
+        # the same intervals against the truth for THIS gallery (probes random, gallery fixed)
+        g = design.gallery_conditional(s, np.random.default_rng(_seed(name + "|g", r)))
+        for k, t in enumerate(st["thresholds"]):
+            for kind, arr, ge in (
+                ("fpir", g["nonmated_top"], True),
+                ("fnir", g["mate_effective"], False),
+            ):
+                key = f"{kind}@T{k}"
+                if key in out:
+                    out[f"{key}|gallery"] = out[key]
+                    share = _share_ge(arr, t)
+                    cond[f"{key}|gallery"] = share if ge else 1.0 - share
         return out, cond
 
     return _register(Config(name, description, setup, rep))
@@ -459,6 +469,12 @@ def _ratio_truths(out: dict, refs: dict[str, str], truth: dict[str, float]) -> d
         if ref is not None and den and num is not None:
             cond[key] = num / den
     return cond
+
+
+def _share_ge(sorted_values: np.ndarray, t: float) -> float:
+    """Share of ``sorted_values`` (ascending) that are >= t."""
+    n = sorted_values.size
+    return float((n - np.searchsorted(sorted_values, t, side="left")) / n)
 
 
 def _mc_rate(events: np.ndarray, cluster: np.ndarray) -> tuple[float, float]:

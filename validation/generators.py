@@ -517,6 +517,8 @@ class SearchSample:
     probe_subjects: np.ndarray  # str; mated probes carry an enrolled subject's id
     probe_groups: np.ndarray  # str: cluster of the probe's subject
     gallery_groups: np.ndarray  # str
+    gallery_identities: Identities | None = None  # for gallery-conditional truths
+    family_book: _FamilyBook | None = None
 
 
 @dataclass(frozen=True)
@@ -554,7 +556,46 @@ class SearchDesign:
             probe_subjects=subj,
             probe_groups=np.array([f"c{c}" for c in cl]),
             gallery_groups=np.array([f"c{c}" for c in gal_id.cluster]),
+            gallery_identities=gal_id,
+            family_book=book,
         )
+
+    def gallery_conditional(
+        self,
+        s: SearchSample,
+        seed: int | np.random.Generator,
+        *,
+        n_nonmated: int = 20_000,
+        samples_per_subject: int = 5,
+        list_length: int = 50,
+    ) -> dict[str, np.ndarray]:
+        """Fresh searches against the FIXED gallery of ``s``, for the gallery-conditional truth
+        (the rate for this gallery over the population of probes).
+
+        ``nonmated_top``: top score of ``n_nonmated`` fresh non-enrolled subjects (one probe
+        each); ``mate_effective``: for ``samples_per_subject`` fresh samples of every enrolled
+        subject, the mate's score if within the top ``list_length``, else -inf.
+        """
+        rng = np.random.default_rng(seed)
+        pop = self.population
+        book = s.family_book if s.family_book is not None else _FamilyBook(pop.dim)
+        tops = []
+        for a, b in iter_chunks(n_nonmated, 5000):
+            ids = pop.identities(rng, b - a, book, fresh=True)
+            tops.append((pop.samples(rng, ids.mu) @ s.gallery.T).max(axis=1))
+        mates = []
+        mu = s.gallery_identities.mu
+        n = mu.shape[0]
+        for _ in range(samples_per_subject):
+            S = pop.samples(rng, mu) @ s.gallery.T
+            mate = S[np.arange(n), np.arange(n)].astype(np.float64)
+            S[np.arange(n), np.arange(n)] = -np.inf
+            above = (S > mate[:, None]).sum(axis=1)
+            mates.append(np.where(above < list_length, mate, -np.inf))
+        return {
+            "nonmated_top": np.sort(np.concatenate(tops).astype(np.float64)),
+            "mate_effective": np.sort(np.concatenate(mates)),
+        }
 
 
 def monte_carlo_searches(
