@@ -64,9 +64,35 @@ def _from_rate(rate, threshold=None) -> Interval:
 
 
 def engine_version() -> str:
+    """Package version plus the last commit that touched ``src/`` (the engine under test) and
+    whether ``src/`` has uncommitted changes, e.g. ``0.1.0 src@6a58c15``."""
+    import subprocess
+    from pathlib import Path
+
     import faceaudit  # API: package version
 
-    return str(getattr(faceaudit, "__version__", "unknown"))
+    v = str(getattr(faceaudit, "__version__", "unknown"))
+    root = Path(__file__).resolve().parents[1]
+    try:
+        rev = subprocess.run(
+            ["git", "log", "-1", "--format=%h", "--", "src"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=10,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--", "src"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=10,
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return v
+    return f"{v} src@{rev}{'+dirty' if dirty else ''}"
 
 
 # ---------------------------------------------------------------------------------------------

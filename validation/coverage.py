@@ -632,6 +632,9 @@ def run(
             "rep_seconds": 0.0,
         }
     os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
+    now = adapter.engine_version()
+    if len(doc["records"]) < reps and now != doc["engine_version"]:
+        doc.setdefault("engine_versions_resumed", []).append([len(doc["records"]), now])
     st = doc["setup"]
     started = time.time()
     last_write = started
