@@ -6,6 +6,8 @@ Usage::
     uv run python -m validation.report validation/results/after \
         --compare validation/results/baseline
 
+    uv run python -m validation.report validation/results/baseline --update-doc docs/validation.md
+
 Summaries are recomputed from the stored repetitions (so a change of the summary code applies).
 """
 
@@ -17,6 +19,9 @@ import os
 import sys
 
 from validation import coverage, extrapolation
+
+BEGIN = "<!-- BEGIN RESULTS TABLES (python -m validation.report --update-doc) -->"
+END = "<!-- END RESULTS TABLES -->"
 
 
 def _load(folder: str) -> tuple[dict[str, dict], dict | None]:
@@ -89,8 +94,22 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m validation.report")
     ap.add_argument("folder")
     ap.add_argument("--compare", help="an earlier results folder (e.g. the baseline)")
+    ap.add_argument(
+        "--update-doc",
+        metavar="MD",
+        help=f"replace the text between {BEGIN!r} and {END!r} in this Markdown file",
+    )
     a = ap.parse_args(argv)
-    print(tables(a.folder, a.compare))
+    text = tables(a.folder, a.compare)
+    if a.update_doc:
+        with open(a.update_doc) as fh:
+            doc = fh.read()
+        head, rest = doc.split(BEGIN, 1)
+        _, tail = rest.split(END, 1)
+        with open(a.update_doc, "w") as fh:
+            fh.write(f"{head}{BEGIN}\n\n{text}\n{END}{tail}")
+    else:
+        print(text)
     return 0
 
 
