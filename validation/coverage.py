@@ -670,7 +670,8 @@ def format_table(doc: dict) -> str:
         "| s.d. error x 3.92 / width | zero-width | target |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
-    for key, s in doc["summary"].items():
+    for name, s in doc["summary"].items():
+        key = name.replace("|", "\\|")  # "fpir@T0|gallery" inside a Markdown table
         if not s.get("reps"):
             rows.append(f"| {key} | – | not printed ({s.get('undefined')} reps) | | | | | | |")
             continue
