@@ -101,7 +101,7 @@ def engine_version() -> str:
 
 def comparison_scores(s: ScoreSample):
     """The generator's arrays as faceaudit's ComparisonScores (subject ids on both sides)."""
-    from faceaudit.io.scores import ComparisonScores  # API: domain type (moving to .data)
+    from faceaudit.data import ComparisonScores  # API: domain type
 
     return ComparisonScores(  # API: constructor fields
         genuine=np.asarray(s.genuine, dtype=np.float64),
@@ -153,7 +153,7 @@ def run_verify(
 
 def _subject_groups(subjects: Sequence[str], group_of: dict[str, str]):
     """faceaudit's SubjectGroups for ``subjects`` (in the tool's code order)."""
-    from faceaudit.io.metadata import SubjectMetadata  # API: metadata type (moving to .data)
+    from faceaudit.data import SubjectMetadata  # API: metadata type
 
     meta = SubjectMetadata.from_mapping({"group": dict(group_of)})  # API
     return meta.groups(["group"], list(subjects))  # API: SubjectGroups for these subjects
@@ -254,7 +254,7 @@ def run_identification_differentials(
 
 def embedding_set(emb: np.ndarray, subjects: np.ndarray, groups: np.ndarray | None = None):
     """Arrays as faceaudit's EmbeddingSet (unit rows; sample ids made unique)."""
-    from faceaudit.io.embeddings import EmbeddingSet  # API: domain type (moving to .data)
+    from faceaudit.data import EmbeddingSet  # API: domain type (moving to .data)
 
     subjects = np.asarray(subjects).astype(str)
     samples = np.char.add(np.char.add(subjects, "#"), np.arange(subjects.size).astype(str))
