@@ -42,6 +42,7 @@ def cli(tmp_path: Path, *args: str) -> dict:
 
 def same(cli_json: dict, run) -> None:
     api = json.loads(json.dumps(run.to_json()))
+    assert cli_json["settings"].pop("command_line")[0] == "faceaudit"  # the CLI records its args
     for d in (cli_json, api):
         d.pop("created")
     assert api == cli_json

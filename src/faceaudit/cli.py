@@ -98,6 +98,9 @@ def main(argv: list[str] | None = None) -> None:
         terminated["flag"] = True
         raise KeyboardInterrupt
 
+    from faceaudit.commands import _common
+
+    _common.COMMAND_LINE[:] = list(sys.argv[1:] if argv is None else argv)
     try:
         previous = signal.signal(signal.SIGTERM, on_term)
     except ValueError:  # not the main thread (e.g. a test runner's worker): leave signals alone

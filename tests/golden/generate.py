@@ -220,6 +220,7 @@ def run_case(name: str, args: list[str], tmp: Path) -> dict:
 def normalise(results: dict) -> dict:
     """Drop what legitimately varies between runs (time, versions, input paths)."""
     res = {k: v for k, v in results.items() if k not in VOLATILE}
+    res["settings"] = {k: v for k, v in res.get("settings", {}).items() if k != "command_line"}
     res["inputs"] = [
         {k: v for k, v in item.items() if k != "path"} for item in results.get("inputs", [])
     ]

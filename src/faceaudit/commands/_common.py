@@ -168,8 +168,23 @@ def read_enrol(enrol: str) -> str | list[str]:
     return read_sample_ids(enrol)
 
 
+#: The arguments of the running command (set by :func:`faceaudit.cli.main`), for the record.
+COMMAND_LINE: list[str] = []
+
+
+def recorded(run):
+    """``run`` with the command line in ``settings.command_line`` (for reproducibility): the only
+    difference between a command's results.json and that of the same library call."""
+    from dataclasses import replace
+
+    if not COMMAND_LINE:
+        return run
+    return replace(run, settings={**run.settings, "command_line": ["faceaudit", *COMMAND_LINE]})
+
+
 def finish(run, out: Path | None, json_out: str | None, force: bool, log: Log) -> None:
-    """Write the run: the output folder (results.json + report) and/or ``--json``."""
+    """Write the run (with its command line): the output folder and/or ``--json``."""
+    run = recorded(run)
     if out is not None:
         with log.stage("writing results and report"):
             run.write(out, force=force, log=log.text())

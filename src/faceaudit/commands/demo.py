@@ -36,7 +36,7 @@ def demo(
     from faceaudit.audits import audit_demo
 
     log = C.Log(quiet=quiet)
-    run = audit_demo(seed=seed, bootstrap=bootstrap, progress=log)
+    run = C.recorded(audit_demo(seed=seed, bootstrap=bootstrap, progress=log))
     out = _free_name(out)
     with log.stage("writing report"):
         run.write(out, log=log.text())
