@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from numpy.testing import assert_array_equal
 
 from faceaudit.data import ComparisonScores, InputFile
-from faceaudit.io import scores as scores_mod
+from faceaudit.io import tables as tables_mod
 from faceaudit.io.scores import (
     ColumnNames,
     load_scores,
@@ -310,7 +310,7 @@ def test_chunk_boundaries_do_not_change_the_result(tmp_path, monkeypatch):
     for chunk_rows in (1, 3, 4, 10):
         assert_same(read_table_scores(path, chunk_rows=chunk_rows), one)
     # Real pyarrow block boundaries, not only slices of one block.
-    monkeypatch.setattr(scores_mod, "_CSV_BLOCK_BYTES", 64)
+    monkeypatch.setattr(tables_mod, "_CSV_BLOCK_BYTES", 64)
     assert_same(read_table_scores(path, chunk_rows=3), one)
     pq.write_table(
         pa.csv.read_csv(path, convert_options=pa.csv.ConvertOptions(strings_can_be_null=True)),

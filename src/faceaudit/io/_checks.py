@@ -80,7 +80,7 @@ def compression_of(path: Path) -> str | None:
 
 
 def table_suffix(path: Path) -> str:
-    """The suffix that names a file's format, under any compression suffix (``a.csv.gz`` -> .csv)."""
+    """The suffix naming a file's format, under a compression suffix (``a.csv.gz`` -> .csv)."""
     base = path.with_suffix("") if compression_of(path) else path
     return base.suffix.lower()
 
@@ -140,6 +140,16 @@ class _ArchiveMember(io.RawIOBase):
         b[: len(data)] = data
         return len(data)
 
+    def next_file(self) -> str | None:
+        """After the member was read to its end: the name of the archive's next regular file."""
+        try:
+            info = self._tar.next()
+            while info is not None and not info.isfile():
+                info = self._tar.next()
+        except (OSError, EOFError, tarfile.TarError, zlib.error, lzma.LZMAError):
+            return None
+        return None if info is None else info.name
+
     def close(self) -> None:
         if not self.closed:
             self._fh.close()
@@ -193,7 +203,9 @@ class CountingReader(io.RawIOBase):
         if n:
             b[:n] = data
             self.newlines += data.count(b"\n")
-            self._tail = (self._tail + data)[-_TAIL_BYTES:] if n < _TAIL_BYTES else data[-_TAIL_BYTES:]
+            self._tail = (
+                (self._tail + data)[-_TAIL_BYTES:] if n < _TAIL_BYTES else data[-_TAIL_BYTES:]
+            )
         return n
 
     def lines(self) -> tuple[int, bytes]:

@@ -33,6 +33,18 @@ class BadRecord(Exception):
         self.message = message
 
 
+def arrow_indices(index: np.ndarray) -> pa.Array:
+    """An int64 arrow array viewing a numpy index array (``pa.array`` would import pandas)."""
+    index = np.ascontiguousarray(index, dtype=np.int64)
+    return pa.Array.from_buffers(pa.int64(), index.shape[0], [None, pa.py_buffer(index)])
+
+
+def arrow_mask(mask: np.ndarray) -> pa.Array:
+    """A boolean arrow array from a numpy mask (without importing pandas)."""
+    bits = np.packbits(np.asarray(mask, dtype=bool), bitorder="little")
+    return pa.Array.from_buffers(pa.bool_(), mask.shape[0], [None, pa.py_buffer(bits)])
+
+
 def as_array(column: pa.Array | pa.ChunkedArray) -> pa.Array:
     """One contiguous arrow Array from an Array or ChunkedArray."""
     if isinstance(column, pa.ChunkedArray):
@@ -205,7 +217,7 @@ class SubjectCodes:
 
     def __init__(self) -> None:
         self.names: list[str] = []
-        self._known = pa.array([], pa.string())
+        self._known = pa.nulls(0, pa.string())
 
     def encode(self, column: pa.Array | pa.ChunkedArray, *, name: str) -> np.ndarray:
         """int32 codes of one chunk of ids (text or integers, plain or dictionary-encoded).
@@ -246,7 +258,7 @@ class SubjectCodes:
             new &= used
         lut = pc.fill_null(where, -1).to_numpy(zero_copy_only=False).astype(np.int32)
         if new.any():
-            fresh = ids.filter(pa.array(new))
+            fresh = ids.filter(arrow_mask(new))
             # A stored dictionary may repeat a value: give repeats one code.
             fresh_enc = pc.dictionary_encode(fresh)
             distinct = fresh_enc.dictionary
@@ -265,7 +277,7 @@ class SubjectCodes:
         order = pc.sort_indices(self._known).to_numpy(zero_copy_only=False)
         remap = np.empty(len(order), dtype=np.int32)
         remap[order] = np.arange(len(order), dtype=np.int32)
-        names = self._known.take(pa.array(order)).to_pylist()
+        names = self._known.take(arrow_indices(order)).to_pylist()
         return names, remap
 
 

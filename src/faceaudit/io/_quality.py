@@ -1,0 +1,211 @@
+"""Data-quality checks the score readers make while streaming: self-comparisons, repeated pairs.
+
+Both need the identity of each comparison's two samples. Ids are hashed to 64 bits, chunk by
+chunk (a chunk's distinct ids are hashed once, FNV-1a over their bytes, then finalised with
+splitmix64), so no table of ids is ever kept:
+
+- a **self-comparison** (probe id equals reference id) is counted exactly;
+- **repeated pairs** are counted on the pairs' hashes: exactly while at most
+  :attr:`PairCounter.LIMIT` pairs have been seen, and beyond that on a deterministic hash sample
+  (a pair is kept when its hash falls below a threshold that halves as needed, so every copy of a
+  pair is kept or dropped together): the count is scaled up and reported as an estimate. Memory
+  stays under 16 bytes x LIMIT (32 MiB) whatever the file's size.
+
+Two different ids share a hash with probability about 2^-64: the counts are exact in practice.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from faceaudit._lazy import lazy_module
+
+pa = lazy_module("pyarrow")
+pc = lazy_module("pyarrow.compute")
+
+__all__ = ["PairCounter", "hash_ids"]
+
+_FNV_OFFSET = np.uint64(0xCBF29CE484222325)
+_FNV_PRIME = np.uint64(0x100000001B3)
+_K = np.uint64(0x9E3779B97F4A7C15)
+#: Longest id hashed byte by byte with numpy; longer ones (rare) are hashed by hashlib.
+_LONG = 64
+
+
+def _mix(x: np.ndarray) -> np.ndarray:
+    """splitmix64's finaliser, in place on a uint64 array (wrapping arithmetic)."""
+    with np.errstate(over="ignore"):
+        x ^= x >> np.uint64(30)
+        x *= np.uint64(0xBF58476D1CE4E5B9)
+        x ^= x >> np.uint64(27)
+        x *= np.uint64(0x94D049BB133111EB)
+        x ^= x >> np.uint64(31)
+    return x
+
+
+def _hash_strings(arr: pa.Array) -> np.ndarray:
+    """64-bit hashes of the values of a (large_)string array without nulls."""
+    n = len(arr)
+    large = pa.types.is_large_string(arr.type)
+    bufs = arr.buffers()
+    offs = np.frombuffer(bufs[1], dtype=np.int64 if large else np.int32)
+    offs = offs[arr.offset : arr.offset + n + 1].astype(np.int64)
+    data = np.frombuffer(bufs[2], dtype=np.uint8) if bufs[2] is not None else None
+    if data is None or data.size == 0:
+        data = np.zeros(1, np.uint8)
+    starts, lengths = offs[:-1], np.diff(offs)
+    h = np.full(n, _FNV_OFFSET, dtype=np.uint64)
+    short = min(int(lengths.max()) if n else 0, _LONG)
+    last = data.size - 1
+    with np.errstate(over="ignore"):
+        for j in range(short):
+            alive = lengths > j
+            b = data[np.minimum(starts + j, last)].astype(np.uint64)
+            h = np.where(alive, (h ^ b) * _FNV_PRIME, h)
+        h ^= lengths.astype(np.uint64) * _K
+    long = np.flatnonzero(lengths > _LONG)
+    if long.size:
+        import hashlib
+
+        for i in long.tolist():
+            raw = data[starts[i] : starts[i] + lengths[i]].tobytes()
+            h[i] = int.from_bytes(hashlib.blake2b(raw, digest_size=8).digest(), "little")
+    return _mix(h)
+
+
+def hash_ids(column: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    """uint64 hashes of one chunk of ids (text, integers, or dictionary-encoded; no nulls)."""
+    if isinstance(column, pa.ChunkedArray):
+        column = column.combine_chunks()
+    if pa.types.is_dictionary(column.type):
+        enc = column
+    elif pa.types.is_integer(column.type):
+        values = column.to_numpy(zero_copy_only=False).astype(np.int64).view(np.uint64)
+        return _mix(values ^ _K)
+    else:
+        enc = pc.dictionary_encode(column)
+    values = enc.dictionary
+    if pa.types.is_integer(values.type):
+        hashed = _mix(values.to_numpy(zero_copy_only=False).astype(np.int64).view(np.uint64) ^ _K)
+    else:
+        if not (pa.types.is_string(values.type) or pa.types.is_large_string(values.type)):
+            values = pc.cast(values, pa.string())
+        hashed = _hash_strings(values)
+    idx = pc.fill_null(enc.indices, 0).to_numpy(zero_copy_only=False)
+    return hashed[idx]
+
+
+class PairCounter:
+    """Counts self-comparisons and repeated (probe, reference) pairs over a stream of chunks.
+
+    Parameters
+    ----------
+    probe, reference : str
+        What the two ids are called in the file (for the messages).
+    self_check : bool
+        Count self-comparisons (False where the two ids are not of one kind, e.g. bob's 4-column
+        ``claimed_id`` and ``test_label``).
+    """
+
+    #: Pairs kept before the hash sample thins (16 bytes each).
+    LIMIT = 1 << 21
+
+    def __init__(self, probe: str, reference: str, *, self_check: bool = True) -> None:
+        self.probe, self.reference = probe, reference
+        self.self_check = self_check
+        self.rows = 0
+        self.self_comparisons = 0
+        self.first_self: int | None = None
+        self._shift = 0  # a pair is kept when its hash < 2^(64 - shift)
+        self._u: list[np.ndarray] = []  # unordered pair hashes (a-b == b-a)
+        self._o: list[np.ndarray] = []  # ordered pair hashes
+        self._kept = 0
+
+    def add(
+        self,
+        first_row: int,
+        probe: np.ndarray,
+        reference: np.ndarray,
+        index: np.ndarray | None = None,
+    ) -> None:
+        """Add one chunk: the hashes of its probe and reference ids (from :func:`hash_ids`);
+        ``index`` gives each element's row within the chunk when rows were dropped."""
+        self.rows += probe.shape[0]
+        if self.self_check:
+            same = probe == reference
+            k = int(np.count_nonzero(same))
+            if k:
+                if self.first_self is None:
+                    j = int(np.argmax(same))
+                    self.first_self = first_row + (j if index is None else int(index[j]))
+                self.self_comparisons += k
+        lo, hi = np.minimum(probe, reference), np.maximum(probe, reference)
+        with np.errstate(over="ignore"):
+            u = _mix(lo * _K + hi)
+            o = _mix(probe * _K + reference)
+        keep = self._keep(u)
+        if keep is not None:
+            u, o = u[keep], o[keep]
+        self._u.append(u)
+        self._o.append(o)
+        self._kept += u.shape[0]
+        if self._kept > self.LIMIT:
+            self._thin()
+
+    def _keep(self, u: np.ndarray) -> np.ndarray | None:
+        if self._shift == 0:
+            return None
+        return (u >> np.uint64(64 - self._shift)) == 0
+
+    def _thin(self) -> None:
+        u, o = np.concatenate(self._u), np.concatenate(self._o)
+        while u.shape[0] > self.LIMIT // 2:
+            self._shift += 1
+            keep = self._keep(u)
+            u, o = u[keep], o[keep]
+        self._u, self._o, self._kept = [u], [o], u.shape[0]
+
+    def repeats(self) -> tuple[int, int, bool]:
+        """``(same_order, swapped, estimated)``: comparisons repeating an earlier pair in the
+        same order, and with probe and reference swapped (scaled up from the sample when
+        ``estimated``)."""
+        if not self._u:
+            return 0, 0, False
+        u, o = np.concatenate(self._u), np.concatenate(self._o)
+        dup_u = u.shape[0] - np.unique(u).shape[0]
+        dup_o = o.shape[0] - np.unique(o).shape[0]
+        scale = 1 << self._shift
+        return dup_o * scale, (dup_u - dup_o) * scale, self._shift > 0
+
+    def warnings(self, where_row) -> list[str]:
+        """Plain sentences with counts; ``where_row(i)`` names the location of data row ``i``."""
+        out = []
+        if self.self_comparisons:
+            n = self.self_comparisons
+            out.append(
+                f"{n} of {self.rows} comparisons compare a sample with itself ({self.probe} "
+                f"equals {self.reference}; the first at {where_row(self.first_self)}). A sample "
+                "compared with itself scores as similar as anything can, so these comparisons "
+                "make the system look more accurate than it is: remove them."
+            )
+        same, swapped, estimated = self.repeats()
+        if same or swapped:
+            about = "about " if estimated else ""
+            parts = []
+            if same:
+                parts.append(f"{same} in the same order")
+            if swapped:
+                parts.append(f"{swapped} with {self.probe} and {self.reference} swapped")
+            sample = (
+                f" (estimated from a 1-in-{1 << self._shift} hash sample of the pairs)"
+                if estimated
+                else ""
+            )
+            out.append(
+                f"{about}{same + swapped} of {self.rows} comparisons repeat a "
+                f"({self.probe}, {self.reference}) pair compared before ({', '.join(parts)})"
+                f"{sample}. A repeat counts the same evidence again (a symmetric comparator "
+                "scores a swapped pair the same): rates lean on the repeated pairs and intervals "
+                "come out too narrow. Keep one comparison per pair of samples."
+            )
+        return out
