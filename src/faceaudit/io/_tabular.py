@@ -219,7 +219,9 @@ class SubjectCodes:
         self.names: list[str] = []
         self._known = pa.nulls(0, pa.string())
 
-    def encode(self, column: pa.Array | pa.ChunkedArray, *, name: str) -> np.ndarray:
+    def encode(
+        self, column: pa.Array | pa.ChunkedArray, *, name: str, noun: str = "a subject id"
+    ) -> np.ndarray:
         """int32 codes of one chunk of ids (text or integers, plain or dictionary-encoded).
 
         Raises
@@ -237,7 +239,7 @@ class SubjectCodes:
         ids, idx = enc.dictionary, enc.indices
         if idx.null_count:
             i = int(np.flatnonzero(idx.is_null().to_numpy(zero_copy_only=False))[0])
-            raise BadRecord(i, f"{name} is empty; every row needs a subject id.")
+            raise BadRecord(i, f"{name} is empty; every row needs {noun}.")
         idx = idx.to_numpy(zero_copy_only=False)
         if not pa.types.is_string(ids.type):
             if not (_is_text(ids.type) or pa.types.is_integer(ids.type)):
@@ -251,7 +253,7 @@ class SubjectCodes:
             blank &= used
         if blank.any():
             i = int(np.flatnonzero(blank[idx])[0])
-            raise BadRecord(i, f"{name} is empty; every row needs a subject id.")
+            raise BadRecord(i, f"{name} is empty; every row needs {noun}.")
         where = pc.index_in(ids, value_set=self._known)
         new = where.is_null().to_numpy(zero_copy_only=False)
         if used is not None:
