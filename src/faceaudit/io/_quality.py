@@ -19,6 +19,7 @@ from __future__ import annotations
 import numpy as np
 
 from faceaudit._lazy import lazy_module
+from faceaudit.io._tabular import scalar, to_numpy
 
 pa = lazy_module("pyarrow")
 pc = lazy_module("pyarrow.compute")
@@ -80,18 +81,21 @@ def hash_ids(column: pa.Array | pa.ChunkedArray) -> np.ndarray:
     if pa.types.is_dictionary(column.type):
         enc = column
     elif pa.types.is_integer(column.type):
-        values = column.to_numpy(zero_copy_only=False).astype(np.int64).view(np.uint64)
+        values = to_numpy(column).astype(np.int64).view(np.uint64)
         return _mix(values ^ _K)
     else:
         enc = pc.dictionary_encode(column)
     values = enc.dictionary
     if pa.types.is_integer(values.type):
-        hashed = _mix(values.to_numpy(zero_copy_only=False).astype(np.int64).view(np.uint64) ^ _K)
+        hashed = _mix(to_numpy(values).astype(np.int64).view(np.uint64) ^ _K)
     else:
         if not (pa.types.is_string(values.type) or pa.types.is_large_string(values.type)):
             values = pc.cast(values, pa.string())
         hashed = _hash_strings(values)
-    idx = pc.fill_null(enc.indices, 0).to_numpy(zero_copy_only=False)
+    idx = enc.indices
+    if idx.null_count:
+        idx = pc.fill_null(idx, scalar(0).cast(idx.type))
+    idx = to_numpy(idx)
     return hashed[idx]
 
 

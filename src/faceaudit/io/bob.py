@@ -45,7 +45,7 @@ from faceaudit.io._checks import (
 )
 from faceaudit.io._collect import Accumulator, input_file
 from faceaudit.io._quality import PairCounter, hash_ids
-from faceaudit.io._tabular import BadRecord, arrow_indices, parse_scores
+from faceaudit.io._tabular import BadRecord, arrow_indices, parse_scores, scalar, to_numpy
 from faceaudit.io.lines import (
     Slow,
     arrow_input,
@@ -245,9 +245,9 @@ def _slow(p: Path, path: PathLike, layout: _Layout, acc, pairs, others: list[str
         lines, _ = strip_comments(lines)
         # (pyarrow's split keeps an empty field for blanks at either end: trim first.)
         trimmed = pc.utf8_trim_whitespace(lines)
-        blank = pc.equal(trimmed, "").to_numpy(zero_copy_only=False)
+        blank = to_numpy(pc.equal(trimmed, scalar("")))
         parts = pc.utf8_split_whitespace(trimmed)
-        counts = pc.list_value_length(parts).to_numpy(zero_copy_only=False)
+        counts = to_numpy(pc.list_value_length(parts))
         wrong = np.flatnonzero((counts != ncols) & ~blank)
         if wrong.size:
             i = int(wrong[0])
@@ -262,7 +262,7 @@ def _slow(p: Path, path: PathLike, layout: _Layout, acc, pairs, others: list[str
         keep = np.flatnonzero(~blank) if blank.any() else None
         if keep is not None:
             parts = parts.take(arrow_indices(keep))
-        fields = [pc.list_element(parts, j) for j in range(ncols)]
+        fields = [pc.list_element(parts, scalar(j)) for j in range(ncols)]
         try:
             _chunk(fields, layout, acc, pairs, rows, keep)
         except BadRecord as bad:

@@ -44,7 +44,14 @@ from faceaudit.data.candidates import CandidateLists, CandidateSearch, ProbeTrut
 from faceaudit.data.inputs import InputFile
 from faceaudit.errors import InputError
 from faceaudit.io._checks import PendingDigest, check_file, table_suffix
-from faceaudit.io._tabular import BadColumn, BadRecord, GrowableArray, SubjectCodes, parse_scores
+from faceaudit.io._tabular import (
+    BadColumn,
+    BadRecord,
+    GrowableArray,
+    SubjectCodes,
+    parse_scores,
+    to_numpy,
+)
 from faceaudit.io.lines import line_number, whole_lines
 from faceaudit.io.tables import (
     PARQUET_SUFFIXES,
@@ -282,8 +289,8 @@ def read_gallery_subjects(path: PathLike) -> np.ndarray:
     if repeat is not None:
         first, second = repeat
         raise InputError(
-            f"subject {str(subjects[first])!r} is listed twice ({where(first)} and {where(second)}); "
-            "a gallery enrols each subject once.",
+            f"subject {str(subjects[first])!r} is listed twice ({where(first)} and "
+            f"{where(second)}); a gallery enrols each subject once.",
             path=path,
         )
     return subjects
@@ -301,7 +308,7 @@ def _first_repeat(values: np.ndarray) -> tuple[int, int] | None:
 
 def _text_lines(lines: pa.Array) -> np.ndarray:
     """Stripped lines of a text list, as an object array of str."""
-    return pc.utf8_trim_whitespace(lines).to_numpy(zero_copy_only=False)
+    return to_numpy(pc.utf8_trim_whitespace(lines))
 
 
 def load_candidate_search(
@@ -371,8 +378,8 @@ def _cross_check(rows, lists, tr, truth, gallery, gallery_subjects, gallery_size
         more = f" ({len(unknown)} probes are missing)" if len(unknown) > 1 else ""
         raise rows.table.error_at(
             rows.first_row(rows.probe, unknown[0]),
-            f"probe {str(lists.probes[unknown[0]])!r} is not in the truth table {truth}{more}; add it "
-            "(empty subject for a non-mated search).",
+            f"probe {str(lists.probes[unknown[0]])!r} is not in the truth table {truth}{more}; "
+            "add it (empty subject for a non-mated search).",
         )
     if gallery_subjects is not None:
         enrolled = set(gallery_subjects.tolist())

@@ -25,6 +25,7 @@ from faceaudit.io._checks import (
     locate_nonempty_line,
     open_binary,
 )
+from faceaudit.io._tabular import to_numpy
 
 pa = lazy_module("pyarrow")
 pc = lazy_module("pyarrow.compute")
@@ -168,5 +169,5 @@ def strip_comments(lines: pa.Array) -> tuple[pa.Array, int]:
     if not pc.any(has).as_py():
         return lines, 0
     cut = pc.replace_substring_regex(lines, _COMMENT, "")
-    changed = int(np.count_nonzero(pc.not_equal(cut, lines).to_numpy(zero_copy_only=False)))
+    changed = int(np.count_nonzero(to_numpy(pc.not_equal(cut, lines))))
     return cut, changed

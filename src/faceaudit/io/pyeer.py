@@ -42,7 +42,7 @@ from faceaudit.io._checks import (
     sha256_of,
 )
 from faceaudit.io._collect import input_file, scores_only
-from faceaudit.io._tabular import BadRecord, parse_scores
+from faceaudit.io._tabular import BadRecord, parse_scores, scalar, to_numpy
 from faceaudit.io.lines import (
     NO_DELIMITER,
     Slow,
@@ -84,7 +84,7 @@ def read_score_lines(path: PathLike, *, kind: str) -> tuple[np.ndarray, int]:
         with arrow_input(p) as source:
             reader = text_reader(source, ncols=1, delimiter=NO_DELIMITER, types=pa.float64())
             for batch in stream(reader):
-                values = batch.column(0).to_numpy(zero_copy_only=False)
+                values = to_numpy(batch.column(0))
                 if first_nonfinite(values) is not None:
                     raise Slow
                 parts.append(values)
@@ -106,7 +106,7 @@ def _last_fields(p: Path, path: PathLike, rows: int, lines: pa.Array):
 
     Returns ``(values, fields_per_line or None)``."""
     trimmed = pc.utf8_trim_whitespace(lines)
-    comment = pc.starts_with(trimmed, "#").to_numpy(zero_copy_only=False)
+    comment = to_numpy(pc.starts_with(trimmed, "#"))
     if comment.any():
         raise line_error(
             p,
@@ -118,7 +118,7 @@ def _last_fields(p: Path, path: PathLike, rows: int, lines: pa.Array):
     if not pc.any(pc.match_substring_regex(trimmed, r"\s")).as_py():
         return trimmed, None
     parts = pc.utf8_split_whitespace(trimmed)
-    counts = pc.list_value_length(parts).to_numpy(zero_copy_only=False)
+    counts = to_numpy(pc.list_value_length(parts))
     last = pc.replace_substring_regex(trimmed, r"^.*\s", "")
     return last, (parts, counts)
 
@@ -148,8 +148,8 @@ def _refuse_bob_layout(p: Path, path: PathLike, parts: pa.Array, counts: np.ndar
         rows = np.flatnonzero(counts == n)
         if rows.size < max(2, counts.size // 2):
             continue
-        sub = parts.filter(pc.equal(pc.list_value_length(parts), n))
-        same = pc.equal(pc.list_element(sub, 0), pc.list_element(sub, real))
+        sub = parts.filter(pc.equal(pc.list_value_length(parts), scalar(n).cast(pa.int32())))
+        same = pc.equal(pc.list_element(sub, scalar(0)), pc.list_element(sub, scalar(real)))
         k = int(pc.sum(same).as_py() or 0)
         if 0 < k < len(sub):
             raise InputError(

@@ -44,6 +44,7 @@ from faceaudit.io._checks import (
     open_binary,
     table_suffix,
 )
+from faceaudit.io._tabular import scalar, to_numpy
 
 pa = lazy_module("pyarrow")
 pc = lazy_module("pyarrow.compute")
@@ -269,8 +270,8 @@ class _Csv(Table):
 
     def _drop_blank(self, batch: pa.RecordBatch) -> pa.RecordBatch:
         col = batch.column(0)
-        blank = pc.equal(pc.utf8_trim(col, BLANK_BYTES.decode()), "")
-        blank = pc.fill_null(blank, False)
+        blank = pc.equal(pc.utf8_trim(col, BLANK_BYTES.decode()), scalar(""))
+        blank = pc.fill_null(blank, scalar(False))
         n = pc.sum(blank).as_py() or 0
         if not n:
             return batch
@@ -500,8 +501,8 @@ def text_values(table: Table, column: pa.Array, name: str) -> np.ndarray:
             raise table.header_error(
                 f"column {name!r} has type {t}; store it as text or numbers."
             ) from None
-    column = pc.fill_null(pc.utf8_trim_whitespace(column), "")
-    return column.to_numpy(zero_copy_only=False)
+    column = pc.fill_null(pc.utf8_trim_whitespace(column), scalar(""))
+    return to_numpy(column)
 
 
 def first_empty(values: np.ndarray) -> int | None:
