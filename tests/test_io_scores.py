@@ -103,10 +103,10 @@ def test_input_file_pickles_with_its_digest(tmp_path):
     assert again == info and again.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def test_growable_array_grows_in_place_like_concatenate(monkeypatch):
+def test_growable_array_in_segments_equals_concatenate(monkeypatch):
     from faceaudit.io._tabular import GrowableArray
 
-    monkeypatch.setattr(GrowableArray, "INITIAL_BYTES", 16)
+    monkeypatch.setattr(GrowableArray, "SEGMENT_BYTES", 16)
     rng = np.random.default_rng(3)
     grow = GrowableArray(np.float64)
     parts = []

@@ -9,7 +9,7 @@ splitmix64), so no table of ids is ever kept:
   :attr:`PairCounter.LIMIT` pairs have been seen, and beyond that on a deterministic hash sample
   (a pair is kept when its hash falls below a threshold that halves as needed, so every copy of a
   pair is kept or dropped together): the count is scaled up and reported as an estimate. Memory
-  stays under 16 bytes x LIMIT (32 MiB) whatever the file's size.
+  stays under 32 bytes x LIMIT (32 MiB) whatever the file's size.
 
 Two different ids share a hash with probability about 2^-64: the counts are exact in practice.
 """
@@ -25,6 +25,15 @@ pa = lazy_module("pyarrow")
 pc = lazy_module("pyarrow.compute")
 
 __all__ = ["PairCounter", "hash_ids"]
+
+
+def _repeats(values: np.ndarray) -> int:
+    """Elements equal to an earlier one (sorting a copy: faster than numpy.unique here)."""
+    if values.shape[0] < 2:
+        return 0
+    ordered = np.sort(values)
+    return int(np.count_nonzero(ordered[1:] == ordered[:-1]))
+
 
 _FNV_OFFSET = np.uint64(0xCBF29CE484222325)
 _FNV_PRIME = np.uint64(0x100000001B3)
@@ -45,7 +54,11 @@ def _mix(x: np.ndarray) -> np.ndarray:
 
 
 def _hash_strings(arr: pa.Array) -> np.ndarray:
-    """64-bit hashes of the values of a (large_)string array without nulls."""
+    """64-bit hashes of the values of a (large_)string array without nulls.
+
+    The bytes of each value are laid out in 8-byte words (zero-padded), and the words folded in
+    with splitmix64, seeded by the length: a few vectorised passes whatever the ids look like.
+    """
     n = len(arr)
     large = pa.types.is_large_string(arr.type)
     bufs = arr.buffers()
@@ -55,15 +68,19 @@ def _hash_strings(arr: pa.Array) -> np.ndarray:
     if data is None or data.size == 0:
         data = np.zeros(1, np.uint8)
     starts, lengths = offs[:-1], np.diff(offs)
-    h = np.full(n, _FNV_OFFSET, dtype=np.uint64)
-    short = min(int(lengths.max()) if n else 0, _LONG)
-    last = data.size - 1
-    with np.errstate(over="ignore"):
-        for j in range(short):
-            alive = lengths > j
-            b = data[np.minimum(starts + j, last)].astype(np.uint64)
-            h = np.where(alive, (h ^ b) * _FNV_PRIME, h)
-        h ^= lengths.astype(np.uint64) * _K
+    width = min(int(lengths.max()) if n else 0, _LONG)
+    words = (width + 7) // 8
+    h = lengths.astype(np.uint64) * _K
+    if words:
+        pos = np.arange(words * 8)
+        take = np.minimum(starts[:, None] + pos[None, :], data.size - 1)
+        block = data[take]
+        block[pos[None, :] >= lengths[:, None]] = 0
+        block = block.view(np.uint64)  # (n, words)
+        with np.errstate(over="ignore"):
+            for w in range(words):
+                h ^= block[:, w]
+                _mix(h)
     long = np.flatnonzero(lengths > _LONG)
     if long.size:
         import hashlib
@@ -111,8 +128,8 @@ class PairCounter:
         ``claimed_id`` and ``test_label``).
     """
 
-    #: Pairs kept before the hash sample thins (16 bytes each).
-    LIMIT = 1 << 21
+    #: Pairs kept before the hash sample thins (two uint64 hashes each, in buffers of twice this).
+    LIMIT = 1 << 20
 
     def __init__(self, probe: str, reference: str, *, self_check: bool = True) -> None:
         self.probe, self.reference = probe, reference
@@ -121,8 +138,8 @@ class PairCounter:
         self.self_comparisons = 0
         self.first_self: int | None = None
         self._shift = 0  # a pair is kept when its hash < 2^(64 - shift)
-        self._u: list[np.ndarray] = []  # unordered pair hashes (a-b == b-a)
-        self._o: list[np.ndarray] = []  # ordered pair hashes
+        self._u = np.empty(0, dtype=np.uint64)  # unordered pair hashes (a-b == b-a)
+        self._o = np.empty(0, dtype=np.uint64)  # ordered pair hashes
         self._kept = 0
 
     def add(
@@ -143,42 +160,48 @@ class PairCounter:
                     j = int(np.argmax(same))
                     self.first_self = first_row + (j if index is None else int(index[j]))
                 self.self_comparisons += k
-        lo, hi = np.minimum(probe, reference), np.maximum(probe, reference)
         with np.errstate(over="ignore"):
-            u = _mix(lo * _K + hi)
+            u = _mix(np.minimum(probe, reference) * _K + np.maximum(probe, reference))
             o = _mix(probe * _K + reference)
-        keep = self._keep(u)
-        if keep is not None:
+        if self._shift:
+            keep = self._keep(u)
             u, o = u[keep], o[keep]
-        self._u.append(u)
-        self._o.append(o)
-        self._kept += u.shape[0]
-        if self._kept > self.LIMIT:
-            self._thin()
+        for start in range(0, u.shape[0], self.LIMIT):
+            self._append(u[start : start + self.LIMIT], o[start : start + self.LIMIT])
 
-    def _keep(self, u: np.ndarray) -> np.ndarray | None:
-        if self._shift == 0:
-            return None
+    def _append(self, u: np.ndarray, o: np.ndarray) -> None:
+        k = u.shape[0]
+        if self._kept + k > self._u.shape[0]:
+            if self._u.shape[0] < 2 * self.LIMIT:
+                size = max(min(2 * self.LIMIT, 2 * (self._kept + k)), min(1 << 16, 2 * self.LIMIT))
+                self._u = np.resize(self._u[: self._kept], size)
+                self._o = np.resize(self._o[: self._kept], size)
+            while self._kept + k > self._u.shape[0]:  # full: thin the sample in place
+                self._thin()
+                keep = self._keep(u)
+                u, o, k = u[keep], o[keep], int(np.count_nonzero(keep))
+        self._u[self._kept : self._kept + k] = u
+        self._o[self._kept : self._kept + k] = o
+        self._kept += k
+
+    def _keep(self, u: np.ndarray) -> np.ndarray:
         return (u >> np.uint64(64 - self._shift)) == 0
 
     def _thin(self) -> None:
-        u, o = np.concatenate(self._u), np.concatenate(self._o)
-        while u.shape[0] > self.LIMIT // 2:
-            self._shift += 1
-            keep = self._keep(u)
-            u, o = u[keep], o[keep]
-        self._u, self._o, self._kept = [u], [o], u.shape[0]
+        self._shift += 1
+        u, o = self._u[: self._kept], self._o[: self._kept]
+        keep = self._keep(u)
+        k = int(np.count_nonzero(keep))
+        self._u[:k], self._o[:k] = u[keep], o[keep]
+        self._kept = k
 
     def repeats(self) -> tuple[int, int, bool]:
         """``(same_order, swapped, estimated)``: comparisons repeating an earlier pair in the
         same order, and with probe and reference swapped (scaled up from the sample when
         ``estimated``)."""
-        if not self._u:
-            return 0, 0, False
-        u, o = np.concatenate(self._u), np.concatenate(self._o)
-        dup_u = u.shape[0] - np.unique(u).shape[0]
-        dup_o = o.shape[0] - np.unique(o).shape[0]
         scale = 1 << self._shift
+        dup_u = _repeats(self._u[: self._kept])
+        dup_o = _repeats(self._o[: self._kept])
         return dup_o * scale, (dup_u - dup_o) * scale, self._shift > 0
 
     def warnings(self, where_row) -> list[str]:

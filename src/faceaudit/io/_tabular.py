@@ -353,45 +353,67 @@ def check_ids(column: pa.Array | pa.ChunkedArray, *, name: str) -> None:
 
 
 class GrowableArray:
-    """A 1-D array that grows in place: chunks are appended without keeping a list of parts.
+    """A 1-D array built chunk by chunk in fixed-size segments, joined once at the end.
 
-    The buffer grows by doubling with ``ndarray.resize``, which calls ``realloc``; for large
-    buffers glibc moves pages with ``mremap`` instead of copying, and pages of the spare
-    capacity are never touched, so peak memory stays near the final size (a list of chunks
-    joined by ``numpy.concatenate`` needs twice that).
+    Segments are ``numpy.empty`` blocks of :attr:`SEGMENT_BYTES` (their own mappings, so a page
+    costs memory only once written) and are never resized: ``ndarray.resize`` zero-fills every
+    byte it adds, which touched the whole doubled capacity (up to twice the final array).
+    :meth:`finish` copies the segments into the final array, freeing each as it goes: peak
+    memory is the data plus one segment.
     """
 
-    #: Initial capacity in bytes: above glibc's largest mmap threshold (32 MiB), so the buffer
-    #: is its own mapping from the start and every growth is an ``mremap`` (no copy, no holes
-    #: left in the heap). Untouched pages cost no memory.
-    INITIAL_BYTES = 64 << 20
+    #: Bytes per segment (above glibc's mmap threshold: each segment is its own mapping).
+    SEGMENT_BYTES = 32 << 20
 
     def __init__(self, dtype: type | np.dtype) -> None:
-        dtype = np.dtype(dtype)
-        self._buf = np.empty(self.INITIAL_BYTES // dtype.itemsize, dtype=dtype)
+        self._dtype = np.dtype(dtype)
+        self._size = max(1, self.SEGMENT_BYTES // self._dtype.itemsize)
+        self._parts: list[np.ndarray] = []
+        self._fill = self._size  # elements used in the last segment (full: none yet)
         self._n = 0
 
     def __len__(self) -> int:
         return self._n
 
-    def _reserve(self, k: int) -> np.ndarray:
-        need = self._n + k
-        if need > self._buf.shape[0]:
-            self._buf.resize(max(need, 2 * self._buf.shape[0]), refcheck=False)
-        return self._buf[self._n : need]
+    def _append(self, values: np.ndarray) -> None:
+        done, k = 0, values.shape[0]
+        while done < k:
+            if self._fill == self._size:
+                self._parts.append(np.empty(self._size, dtype=self._dtype))
+                self._fill = 0
+            take = min(self._size - self._fill, k - done)
+            self._parts[-1][self._fill : self._fill + take] = values[done : done + take]
+            self._fill += take
+            done += take
+        self._n += k
 
     def extend_where(self, values: np.ndarray, mask: np.ndarray | None) -> None:
         """Append ``values[mask]`` (all of ``values`` when ``mask`` is None)."""
         if mask is None:
-            self._reserve(values.shape[0])[...] = values
-            self._n += values.shape[0]
+            self._append(values)
             return
         k = int(np.count_nonzero(mask))
-        np.compress(mask, values, out=self._reserve(k))
-        self._n += k
+        if k == values.shape[0]:
+            self._append(values)
+        elif k:
+            room = self._size - self._fill
+            if 0 < k <= room:  # straight into the segment, no temporary
+                np.compress(mask, values, out=self._parts[-1][self._fill : self._fill + k])
+                self._fill += k
+                self._n += k
+            else:
+                self._append(np.compress(mask, values))
 
     def finish(self) -> np.ndarray:
-        """The array (the buffer shrunk to its length); the object must not be used after."""
-        buf, self._buf = self._buf, np.empty(0, dtype=self._buf.dtype)
-        buf.resize(self._n, refcheck=False)
-        return buf
+        """The array (one block, owning its data); the object must not be used after."""
+        out = np.empty(self._n, dtype=self._dtype)
+        parts, self._parts = self._parts, []
+        parts.reverse()
+        done = 0
+        while parts:
+            part = parts.pop()
+            take = min(part.shape[0], self._n - done)
+            out[done : done + take] = part[:take]
+            done += take
+            del part
+        return out

@@ -24,6 +24,7 @@ from faceaudit.io._checks import (
     iter_lines_from,
     locate_nonempty_line,
     open_binary,
+    release_heap,
 )
 from faceaudit.io._tabular import to_numpy
 
@@ -98,6 +99,7 @@ def stream(reader) -> Iterator[pa.RecordBatch]:
             yield reader.read_next_batch()
         except StopIteration:
             return
+        release_heap()
 
 
 def line_error(p: Path, path: PathLike, row: int, message: str) -> InputError:

@@ -42,6 +42,7 @@ from faceaudit.io._checks import (
     iter_lines_from,
     locate_nonempty_line,
     open_binary,
+    release_heap,
     table_suffix,
 )
 from faceaudit.io._tabular import scalar, to_numpy
@@ -262,6 +263,7 @@ class _Csv(Table):
                 batch = pa.RecordBatch.from_arrays(batch.columns, names=list(used))
                 yield from _split(batch, rows, chunk_rows)
                 rows += batch.num_rows
+                release_heap()
         except (pa.ArrowInvalid, OSError, EOFError) as exc:
             raise self._diagnose(rows, exc) from None
         finally:
@@ -410,6 +412,7 @@ class _Parquet(Table):
             batch = pa.RecordBatch.from_arrays(batch.columns, names=list(used))
             yield from _split(batch, rows, chunk_rows)
             rows += batch.num_rows
+            release_heap()
 
 
 def open_table(path: PathLike) -> Table:
