@@ -53,11 +53,27 @@ def _mix(x: np.ndarray) -> np.ndarray:
     return x
 
 
+def _fold(rows: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """Hashes of byte rows ``(n, L)`` (zeros past each length): 8-byte words folded in with
+    splitmix64, seeded by the length."""
+    n, width = rows.shape
+    words = (width + 7) // 8
+    padded = np.zeros((n, words * 8), dtype=np.uint8)
+    padded[:, :width] = rows
+    block = padded.view(np.uint64)
+    h = lengths.astype(np.uint64) * _K
+    with np.errstate(over="ignore"):
+        for w in range(words):
+            h ^= block[:, w]
+            _mix(h)
+    return h
+
+
 def _hash_strings(arr: pa.Array) -> np.ndarray:
     """64-bit hashes of the values of a (large_)string array without nulls.
 
-    The bytes of each value are laid out in 8-byte words (zero-padded), and the words folded in
-    with splitmix64, seeded by the length: a few vectorised passes whatever the ids look like.
+    Values of one length are hashed together: when every value has the same length (ids such
+    as ``img000123``) their bytes are one contiguous (n, L) block, viewed without a copy.
     """
     n = len(arr)
     large = pa.types.is_large_string(arr.type)
@@ -68,26 +84,24 @@ def _hash_strings(arr: pa.Array) -> np.ndarray:
     if data is None or data.size == 0:
         data = np.zeros(1, np.uint8)
     starts, lengths = offs[:-1], np.diff(offs)
-    width = min(int(lengths.max()) if n else 0, _LONG)
-    words = (width + 7) // 8
-    h = lengths.astype(np.uint64) * _K
-    if words:
-        pos = np.arange(words * 8)
-        take = np.minimum(starts[:, None] + pos[None, :], data.size - 1)
-        block = data[take]
-        block[pos[None, :] >= lengths[:, None]] = 0
-        block = block.view(np.uint64)  # (n, words)
-        with np.errstate(over="ignore"):
-            for w in range(words):
-                h ^= block[:, w]
-                _mix(h)
-    long = np.flatnonzero(lengths > _LONG)
-    if long.size:
-        import hashlib
+    h = np.empty(n, dtype=np.uint64)
+    if n == 0:
+        return h
+    first = int(lengths[0])
+    if first <= _LONG and (lengths == first).all():
+        rows = data[offs[0] : offs[0] + n * first].reshape(n, first)
+        return _mix(_fold(rows, lengths))
+    for length in np.unique(lengths).tolist():
+        idx = np.flatnonzero(lengths == length)
+        if length > _LONG:
+            import hashlib
 
-        for i in long.tolist():
-            raw = data[starts[i] : starts[i] + lengths[i]].tobytes()
-            h[i] = int.from_bytes(hashlib.blake2b(raw, digest_size=8).digest(), "little")
+            for i in idx.tolist():
+                raw = data[starts[i] : starts[i] + length].tobytes()
+                h[i] = int.from_bytes(hashlib.blake2b(raw, digest_size=8).digest(), "little")
+            continue
+        rows = data[starts[idx, None] + np.arange(length)[None, :]]
+        h[idx] = _fold(rows, lengths[idx])
     return _mix(h)
 
 
@@ -101,7 +115,9 @@ def hash_ids(column: pa.Array | pa.ChunkedArray) -> np.ndarray:
         values = to_numpy(column).astype(np.int64).view(np.uint64)
         return _mix(values ^ _K)
     else:
-        enc = pc.dictionary_encode(column)
+        if not (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
+            column = pc.cast(column, pa.string())
+        return _hash_strings(column)
     values = enc.dictionary
     if pa.types.is_integer(values.type):
         hashed = _mix(to_numpy(values).astype(np.int64).view(np.uint64) ^ _K)
