@@ -53,55 +53,42 @@ def _mix(x: np.ndarray) -> np.ndarray:
     return x
 
 
-def _fold(rows: np.ndarray, lengths: np.ndarray) -> np.ndarray:
-    """Hashes of byte rows ``(n, L)`` (zeros past each length): 8-byte words folded in with
-    splitmix64, seeded by the length."""
-    n, width = rows.shape
-    words = (width + 7) // 8
-    padded = np.zeros((n, words * 8), dtype=np.uint8)
-    padded[:, :width] = rows
-    block = padded.view(np.uint64)
-    h = lengths.astype(np.uint64) * _K
-    with np.errstate(over="ignore"):
-        for w in range(words):
-            h ^= block[:, w]
-            _mix(h)
-    return h
-
-
 def _hash_strings(arr: pa.Array) -> np.ndarray:
     """64-bit hashes of the values of a (large_)string array without nulls.
 
-    Values of one length are hashed together: when every value has the same length (ids such
-    as ``img000123``) their bytes are one contiguous (n, L) block, viewed without a copy.
+    Each value's bytes are read as a window of ``8 * W`` bytes (W = words of the longest value,
+    up to 64 bytes) from the contiguous data buffer, zeroed past the value's end, and the W
+    8-byte words are folded in with splitmix64 seeded by the length: a few vectorised passes.
+    Values longer than 64 bytes (rare) are hashed with BLAKE2b.
     """
     n = len(arr)
     large = pa.types.is_large_string(arr.type)
     bufs = arr.buffers()
     offs = np.frombuffer(bufs[1], dtype=np.int64 if large else np.int32)
     offs = offs[arr.offset : arr.offset + n + 1].astype(np.int64)
-    data = np.frombuffer(bufs[2], dtype=np.uint8) if bufs[2] is not None else None
-    if data is None or data.size == 0:
-        data = np.zeros(1, np.uint8)
-    starts, lengths = offs[:-1], np.diff(offs)
-    h = np.empty(n, dtype=np.uint64)
+    starts, lengths = offs[:-1] - offs[0], np.diff(offs)
     if n == 0:
-        return h
-    first = int(lengths[0])
-    if first <= _LONG and (lengths == first).all():
-        rows = data[offs[0] : offs[0] + n * first].reshape(n, first)
-        return _mix(_fold(rows, lengths))
-    for length in np.unique(lengths).tolist():
-        idx = np.flatnonzero(lengths == length)
-        if length > _LONG:
-            import hashlib
+        return np.empty(0, dtype=np.uint64)
+    data = np.frombuffer(bufs[2], dtype=np.uint8) if bufs[2] is not None else np.zeros(0, np.uint8)
+    width = 8 * ((min(int(lengths.max()), _LONG) + 7) // 8)
+    h = lengths.astype(np.uint64) * _K
+    if width:
+        pad = np.zeros(int(offs[-1] - offs[0]) + width, dtype=np.uint8)
+        pad[: pad.size - width] = data[offs[0] : offs[-1]]
+        rows = np.lib.stride_tricks.sliding_window_view(pad, width)[starts]
+        rows[np.arange(width)[None, :] >= lengths[:, None]] = 0
+        block = rows.view(np.uint64)
+        with np.errstate(over="ignore"):
+            for w in range(width // 8):
+                h ^= block[:, w]
+                _mix(h)
+    long = np.flatnonzero(lengths > _LONG)
+    if long.size:
+        import hashlib
 
-            for i in idx.tolist():
-                raw = data[starts[i] : starts[i] + length].tobytes()
-                h[i] = int.from_bytes(hashlib.blake2b(raw, digest_size=8).digest(), "little")
-            continue
-        rows = data[starts[idx, None] + np.arange(length)[None, :]]
-        h[idx] = _fold(rows, lengths[idx])
+        for i in long.tolist():
+            raw = data[offs[0] + starts[i] : offs[0] + starts[i] + lengths[i]].tobytes()
+            h[i] = int.from_bytes(hashlib.blake2b(raw, digest_size=8).digest(), "little")
     return _mix(h)
 
 
