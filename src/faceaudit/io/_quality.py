@@ -24,7 +24,7 @@ from faceaudit.io._tabular import scalar, to_numpy
 pa = lazy_module("pyarrow")
 pc = lazy_module("pyarrow.compute")
 
-__all__ = ["PairCounter", "hash_ids"]
+__all__ = ["PairCounter", "hash_codes", "hash_ids"]
 
 
 def _repeats(values: np.ndarray) -> int:
@@ -38,6 +38,8 @@ def _repeats(values: np.ndarray) -> int:
 _FNV_OFFSET = np.uint64(0xCBF29CE484222325)
 _FNV_PRIME = np.uint64(0x100000001B3)
 _K = np.uint64(0x9E3779B97F4A7C15)
+#: ``_LOW_BYTES[k]``: a uint64 mask of the k low bytes (little-endian: the first k bytes).
+_LOW_BYTES = np.array([(1 << (8 * k)) - 1 for k in range(9)], dtype=np.uint64)
 #: Longest id hashed byte by byte with numpy; longer ones (rare) are hashed by hashlib.
 _LONG = 64
 
@@ -75,12 +77,10 @@ def _hash_strings(arr: pa.Array) -> np.ndarray:
     if width:
         pad = np.zeros(int(offs[-1] - offs[0]) + width, dtype=np.uint8)
         pad[: pad.size - width] = data[offs[0] : offs[-1]]
-        rows = np.lib.stride_tricks.sliding_window_view(pad, width)[starts]
-        rows[np.arange(width)[None, :] >= lengths[:, None]] = 0
-        block = rows.view(np.uint64)
+        block = np.lib.stride_tricks.sliding_window_view(pad, width)[starts].view(np.uint64)
         with np.errstate(over="ignore"):
-            for w in range(width // 8):
-                h ^= block[:, w]
+            for w in range(width // 8):  # each word, cut to the bytes inside the value
+                h ^= block[:, w] & _LOW_BYTES[np.clip(lengths - 8 * w, 0, 8)]
                 _mix(h)
     long = np.flatnonzero(lengths > _LONG)
     if long.size:
@@ -90,6 +90,11 @@ def _hash_strings(arr: pa.Array) -> np.ndarray:
             raw = data[offs[0] + starts[i] : offs[0] + starts[i] + lengths[i]].tobytes()
             h[i] = int.from_bytes(hashlib.blake2b(raw, digest_size=8).digest(), "little")
     return _mix(h)
+
+
+def hash_codes(codes: np.ndarray) -> np.ndarray:
+    """uint64 hashes of integer codes (ids already coded consistently across chunks)."""
+    return _mix(codes.astype(np.int64).view(np.uint64) ^ _K)
 
 
 def hash_ids(column: pa.Array | pa.ChunkedArray) -> np.ndarray:

@@ -44,7 +44,7 @@ from faceaudit.io._checks import (
     open_binary,
 )
 from faceaudit.io._collect import Accumulator, input_file
-from faceaudit.io._quality import PairCounter, hash_ids
+from faceaudit.io._quality import PairCounter, hash_codes, hash_ids
 from faceaudit.io._tabular import BadRecord, arrow_indices, parse_scores, scalar, to_numpy
 from faceaudit.io.lines import (
     Slow,
@@ -218,7 +218,9 @@ def _chunk(fields, layout: _Layout, acc, pairs, first_row: int, index) -> None:
     claimed_codes = acc.codes.encode(fields[0], name="claimed_id")
     acc.add(scores, missing, real_codes == claimed_codes, real_codes, claimed_codes)
     a, b, _, _ = layout.pair
-    pairs.add(first_row, hash_ids(fields[a]), hash_ids(fields[b]), index)
+    # 4 columns: the model is the claimed_id, already coded (codes are stable across chunks)
+    model = hash_codes(claimed_codes) if a == 0 else hash_ids(fields[a])
+    pairs.add(first_row, model, hash_ids(fields[b]), index)
 
 
 def _labels(column: pa.Array) -> np.ndarray:
