@@ -429,6 +429,12 @@ def _lines_and_last(newlines: int, tail: bytes) -> tuple[int, bytes]:
     return lines, body[body.rfind(b"\n") + 1 :] if body else b""
 
 
+def nonempty_line_numbers(path: Path, *, skip_blank: bool = False) -> np.ndarray:
+    """The 1-based line numbers of every non-empty line (one pass; for small tables)."""
+    parts = [first + np.flatnonzero(~s) for first, _, s in _line_table(path, skip_blank)]
+    return np.concatenate(parts) if parts else np.empty(0, dtype=np.int64)
+
+
 def count_nonempty_lines(path: Path, *, skip_blank: bool = False) -> int:
     """Non-empty lines of a text file (as pyarrow's CSV reader counts rows, header included);
     with ``skip_blank``, lines holding only blanks are not counted either."""

@@ -41,6 +41,7 @@ from faceaudit.io._checks import (
     is_plain,
     iter_lines_from,
     locate_nonempty_line,
+    nonempty_line_numbers,
     open_binary,
     release_heap,
     table_suffix,
@@ -114,6 +115,10 @@ class Table:
 
     def header_error(self, message: str) -> InputError:
         raise NotImplementedError
+
+    def row_lines(self, rows: int) -> np.ndarray | None:
+        """The line of each of the first ``rows`` data rows (CSV), or None (Parquet)."""
+        return None
 
     def proves_no_nulls(self, name: str) -> bool:
         """True if the file's metadata show that a column has no missing value."""
@@ -218,6 +223,9 @@ class _Csv(Table):
         if line is None:
             return InputError(message, path=self.shown, record=f"data row {row + 1}")
         return InputError(message, path=self.shown, line=line)
+
+    def row_lines(self, rows: int) -> np.ndarray | None:
+        return nonempty_line_numbers(self.p, skip_blank=True)[1 : rows + 1]
 
     def _on_invalid(self, row) -> str:
         if is_blank(row.text):
