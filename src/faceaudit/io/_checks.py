@@ -124,8 +124,11 @@ class _ArchiveMember(io.RawIOBase):
 
     def __init__(self, path: Path, member: str) -> None:
         self._tar = tarfile.open(path, "r:*")
-        try:
-            fh = self._tar.extractfile(member)
+        try:  # by its TarInfo: extractfile(name) would first read every header of the archive
+            info = self._tar.next()
+            while info is not None and not (info.isfile() and info.name == member):
+                info = self._tar.next()
+            fh = self._tar.extractfile(info)
         except BaseException:
             self._tar.close()
             raise
