@@ -93,9 +93,9 @@ def test_bob_file_given_as_pyeer_list_is_refused(tmp_path):
 
 def test_same_file_as_genuine_and_impostor_is_refused(tmp_path):
     g = write(tmp_path / "g.txt", "0.9\n0.8\n")
-    with pytest.raises(InputError, match="hold the same bytes"):
+    with pytest.raises(InputError, match="holds the same bytes as the genuine file"):
         read_pyeer(g, g)
-    with pytest.raises(InputError, match="hold the same bytes"):
+    with pytest.raises(InputError, match="holds the same bytes as the genuine file"):
         read_pyeer(g, write(tmp_path / "copy.txt", "0.9\n0.8\n"))
 
 

@@ -279,9 +279,9 @@ def _refuse_same(genuine_path: PathLike, impostor_path: PathLike) -> None:
         same = sha256_of(g) == sha256_of(i)
     if same:
         raise InputError(
-            f"the genuine file {genuine_path} and the impostor file {impostor_path} hold the same "
-            "bytes; give the genuine (mated) scores and the impostor (non-mated) scores in two "
-            "different files."
+            f"holds the same bytes as the genuine file {genuine_path}; give the genuine (mated) "
+            "and the impostor (non-mated) scores in two different files.",
+            path=impostor_path,
         )
 
 
