@@ -240,7 +240,9 @@ def test_row_with_too_many_fields(tmp_path):
 def test_truncated_last_row(tmp_path):
     full = GOOD + "0.7,0,b,c\n"
     path = write(tmp_path / "s.csv", full[: full.rindex(",")])  # cut inside the last row
-    assert_names(table_error(path), path, 5, "has 3 fields but the header (line 1) has 4", "truncated")
+    assert_names(
+        table_error(path), path, 5, "has 3 fields but the header (line 1) has 4", "truncated"
+    )
 
 
 def test_unterminated_quote(tmp_path):
