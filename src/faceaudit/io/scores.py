@@ -33,6 +33,18 @@ file and the line (1-based, as an editor shows it: a CSV header is line 1) or th
 Data-quality warnings (:attr:`ComparisonScores.warnings`, with counts): comparisons of a sample
 with itself and repeated (probe, reference) pairs, when a table has both sample-id columns (and
 the same for bob files); see :mod:`faceaudit.io._quality` for how they stay in bounded memory.
+
+Memory
+------
+What a table read keeps is its arrays: 8 bytes per score, plus 4 bytes per subject code and
+column (16 bytes a row with both subject columns). Above that, a read holds a bounded working
+set that does not grow with the file: pyarrow's blocks in flight and its allocator (about
+100-150 MB on the benchmark machine), the pair sample of the data-quality checks (at most
+32 MiB), and one 32 MiB segment per array while the arrays are joined. Measured on a 10^7-row,
+6-column CSV: peak RSS 0.42 GB = 0.08 GB interpreter and libraries + 0.15 GB arrays + 0.19 GB
+working set, i.e. about 19 bytes a row above the arrays at 10^7 rows, mostly fixed (at 10^6
+rows the same working set is about 140 bytes a row); the slope from 10^6 to 10^7 rows is about
+5 bytes a row (allocator fragmentation, kept down by returning free heap pages while streaming).
 """
 
 from __future__ import annotations
@@ -184,6 +196,20 @@ def read_table_scores(
         probe_subjects="probe_subject" in present,
         reference_subjects="reference_subject" in present,
     )
+    rows = _stream(table, used, present, acc, pairs, chunk_rows)
+    if rows == 0:
+        raise table.header_error(
+            "has a header but no data rows; give a file with one comparison per row."
+        )
+    if pairs is not None:
+        acc.warnings += pairs.warnings(table.where)
+    return acc.finish(
+        path=path, orientation=orientation, inputs=[input_file(path, rows)], what="in the table"
+    )
+
+
+def _stream(table: Table, used, present, acc: Accumulator, pairs, chunk_rows: int) -> int:
+    """Read every chunk into ``acc`` (and ``pairs``); return the number of data rows."""
     rows = 0
     for start, batch in table.batches(used, chunk_rows):
         try:
@@ -199,15 +225,7 @@ def read_table_scores(
         except BadColumn as bad:
             raise table.header_error(str(bad)) from None
         rows = start + batch.num_rows
-    if rows == 0:
-        raise table.header_error(
-            "has a header but no data rows; give a file with one comparison per row."
-        )
-    if pairs is not None:
-        acc.warnings += pairs.warnings(table.where)
-    return acc.finish(
-        path=path, orientation=orientation, inputs=[input_file(path, rows)], what="in the table"
-    )
+    return rows
 
 
 def _table_chunk(batch: pa.RecordBatch, present: dict[str, str], acc: Accumulator) -> None:
