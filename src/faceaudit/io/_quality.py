@@ -9,7 +9,7 @@ splitmix64), so no table of ids is ever kept:
   :attr:`PairCounter.LIMIT` pairs have been seen, and beyond that on a deterministic hash sample
   (a pair is kept when its hash falls below a threshold that halves as needed, so every copy of a
   pair is kept or dropped together): the count is scaled up and reported as an estimate. Memory
-  stays under 32 bytes x LIMIT (32 MiB) whatever the file's size.
+  stays under 32 bytes x LIMIT (16 MiB) whatever the file's size.
 
 Two different ids share a hash with probability about 2^-64: the counts are exact in practice.
 """
@@ -25,6 +25,12 @@ pa = lazy_module("pyarrow")
 pc = lazy_module("pyarrow.compute")
 
 __all__ = ["PairCounter", "hash_codes", "hash_ids"]
+
+
+def _grown(values: np.ndarray, size: int) -> np.ndarray:
+    out = np.empty(size, dtype=values.dtype)  # (numpy.resize would fill the rest by repeating)
+    out[: values.shape[0]] = values
+    return out
 
 
 def _repeats(values: np.ndarray) -> int:
@@ -136,8 +142,9 @@ class PairCounter:
         ``claimed_id`` and ``test_label``).
     """
 
-    #: Pairs kept before the hash sample thins (two uint64 hashes each, in buffers of twice this).
-    LIMIT = 1 << 20
+    #: Pairs counted exactly before the hash sample thins (two uint64 hashes each, in buffers of
+    #: twice this: 16 MiB).
+    LIMIT = 1 << 19
 
     def __init__(self, probe: str, reference: str, *, self_check: bool = True) -> None:
         self.probe, self.reference = probe, reference
@@ -169,11 +176,16 @@ class PairCounter:
                     self.first_self = first_row + (j if index is None else int(index[j]))
                 self.self_comparisons += k
         with np.errstate(over="ignore"):
-            u = _mix(np.minimum(probe, reference) * _K + np.maximum(probe, reference))
-            o = _mix(probe * _K + reference)
-        if self._shift:
-            keep = self._keep(u)
-            u, o = u[keep], o[keep]
+            u = np.minimum(probe, reference)
+            u *= _K
+            u += np.maximum(probe, reference)
+            _mix(u)
+            if self._shift:  # the ordered hash only for the pairs the sample keeps
+                keep = self._keep(u)
+                u, probe, reference = u[keep], probe[keep], reference[keep]
+            o = probe * _K
+            o += reference
+            _mix(o)
         for start in range(0, u.shape[0], self.LIMIT):
             self._append(u[start : start + self.LIMIT], o[start : start + self.LIMIT])
 
@@ -182,8 +194,8 @@ class PairCounter:
         if self._kept + k > self._u.shape[0]:
             if self._u.shape[0] < 2 * self.LIMIT:
                 size = max(min(2 * self.LIMIT, 2 * (self._kept + k)), min(1 << 16, 2 * self.LIMIT))
-                self._u = np.resize(self._u[: self._kept], size)
-                self._o = np.resize(self._o[: self._kept], size)
+                self._u = _grown(self._u[: self._kept], size)
+                self._o = _grown(self._o[: self._kept], size)
             while self._kept + k > self._u.shape[0]:  # full: thin the sample in place
                 self._thin()
                 keep = self._keep(u)
