@@ -37,14 +37,13 @@ the same for bob files); see :mod:`faceaudit.io._quality` for how they stay in b
 Memory
 ------
 What a table read keeps is its arrays: 8 bytes per score, plus 4 bytes per subject code and
-column (16 bytes a row with both subject columns). Above that, a read holds a bounded working
-set that does not grow with the file: pyarrow's blocks in flight and its allocator (about
-100-150 MB on the benchmark machine), the pair sample of the data-quality checks (at most
-32 MiB), and one 32 MiB segment per array while the arrays are joined. Measured on a 10^7-row,
-6-column CSV: peak RSS 0.42 GB = 0.08 GB interpreter and libraries + 0.15 GB arrays + 0.19 GB
-working set, i.e. about 19 bytes a row above the arrays at 10^7 rows, mostly fixed (at 10^6
-rows the same working set is about 140 bytes a row); the slope from 10^6 to 10^7 rows is about
-5 bytes a row (allocator fragmentation, kept down by returning free heap pages while streaming).
+column (16 bytes a row with both subject columns). Above that a read holds a working set that
+hardly grows with the file: pyarrow's blocks in flight and the allocators' free lists, the pair
+sample of the data-quality checks (at most 16 MiB) and one 32 MiB segment per array while the
+arrays are joined. Measured on the benchmark's 6-column CSV (peak RSS above the arrays and the
+interpreter): 122 MB at 10^6 rows, 134 MB at 3 x 10^6, 164 MB at 10^7 (17 bytes a row there),
+i.e. about 120 MB fixed plus 5 bytes a row of allocator fragmentation (kept down by returning
+free heap pages while streaming); about 0.6 GB above 1.6 GB of arrays at 10^8 rows.
 """
 
 from __future__ import annotations
