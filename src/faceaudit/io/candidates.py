@@ -50,9 +50,8 @@ from faceaudit.io._tabular import (
     GrowableArray,
     SubjectCodes,
     parse_scores,
-    to_numpy,
 )
-from faceaudit.io.lines import line_number, whole_lines
+from faceaudit.io.lines import id_lines, line_number
 from faceaudit.io.tables import (
     PARQUET_SUFFIXES,
     Table,
@@ -270,14 +269,7 @@ def read_gallery_subjects(path: PathLike) -> np.ndarray:
             raise table.error_at(empty, "subject is empty; every row names an enrolled subject.")
         where = table.where
     else:
-        ids, records = [], []
-        for first, lines in whole_lines(p, path):
-            text = _text_lines(lines)
-            keep = np.flatnonzero((text != "") & ~np.char.startswith(text.astype(str), "#"))
-            ids.append(text[keep])
-            records.append(keep + first)
-        subjects = np.concatenate(ids) if ids else np.empty(0, dtype=object)
-        record = np.concatenate(records) if records else np.empty(0, dtype=np.int64)
+        subjects, record = id_lines(p, path)
 
         def where(i: int) -> str:
             return f"line {line_number(p, int(record[i]))}"
@@ -304,11 +296,6 @@ def _first_repeat(values: np.ndarray) -> tuple[int, int] | None:
         return None
     second = int(order[same + 1].min())
     return int(np.argmax(values == values[second])), second
-
-
-def _text_lines(lines: pa.Array) -> np.ndarray:
-    """Stripped lines of a text list, as an object array of str."""
-    return to_numpy(pc.utf8_trim_whitespace(lines))
 
 
 def load_candidate_search(

@@ -408,12 +408,9 @@ def read_sample_ids(path: str | os.PathLike[str]) -> list[str]:
             "sample ids (one per line).",
             path=p,
         )
-    try:
-        text = p.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"cannot be read as UTF-8 text ({exc}).", path=p) from None
-    ids = [ln.strip() for ln in text.splitlines()]
-    ids = [i for i in ids if i and not i.startswith("#")]
-    if not ids:
+    from faceaudit.io.lines import id_lines
+
+    ids, _ = id_lines(p, path)
+    if not ids.size:
         raise InputError("lists no sample id.", path=p)
-    return ids
+    return [str(i) for i in ids.tolist()]

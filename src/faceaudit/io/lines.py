@@ -36,6 +36,7 @@ __all__ = [
     "NO_DELIMITER",
     "Slow",
     "arrow_input",
+    "id_lines",
     "line_error",
     "line_number",
     "stream",
@@ -162,6 +163,22 @@ def whole_lines(
                 rows += batch.num_rows
     except (pa.ArrowInvalid, OSError, EOFError) as exc:
         raise unreadable(p, path, rows, exc) from None
+
+
+def id_lines(p: Path, path: PathLike) -> tuple[np.ndarray, np.ndarray]:
+    """The ids of a one-id-per-line list: stripped lines, blank lines and ``#`` comment lines
+    skipped. Returns ``(ids, records)`` (object array of str; each id's record, for
+    :func:`line_number`)."""
+    ids, records = [], []
+    if p.stat().st_size:
+        for first, lines in whole_lines(p, path):
+            text = to_numpy(pc.utf8_trim_whitespace(lines))
+            keep = np.flatnonzero((text != "") & ~np.char.startswith(text.astype(str), "#"))
+            ids.append(text[keep])
+            records.append(keep + first)
+    if not ids:
+        return np.empty(0, dtype=object), np.empty(0, dtype=np.int64)
+    return np.concatenate(ids), np.concatenate(records)
 
 
 def strip_comments(lines: pa.Array) -> tuple[pa.Array, int]:
