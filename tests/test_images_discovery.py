@@ -34,7 +34,14 @@ def test_folder_layout_sorted_and_skips_what_is_not_an_image(tmp_path):
     assert [r.subject for r in found.records] == ["alice", "alice", "bob", "bob"]
     assert found.records[0].path == tmp_path / "alice" / "a.png"
     skipped = dict(found.skipped)
-    assert set(skipped) == {"README", "alice/notes.txt", "alice/deeper/"}
+    assert set(skipped) == {
+        "README",
+        "alice/notes.txt",
+        "alice/deeper/",
+        ".hidden/",  # hidden files are skipped and listed (issue 9)
+        "alice/.DS_Store",
+    }
+    assert "hidden" in skipped["alice/.DS_Store"]
 
 
 def test_empty_folder_is_an_input_error(tmp_path):

@@ -53,12 +53,12 @@ def test_parquet_with_numbers_and_nulls(tmp_path):
 @pytest.mark.parametrize(
     "text, where, words",
     [
-        ("subj,sex\ns1,F\n", "meta.csv", ["no column 'subject'", "'subj'"]),
-        ("Subject,sex\ns1,F\n", "meta.csv", ["Did you mean 'Subject'"]),
-        ("subject\ns1\n", "meta.csv", ["only the 'subject' column"]),
-        ("subject,sex,sex\ns1,F,F\n", "meta.csv", ["two columns named 'sex'"]),
-        ("subject,,sex\ns1,x,F\n", "meta.csv", ["column 2 of the header has no name"]),
-        ("subject,sex\n", "meta.csv", ["no rows"]),
+        ("subj,sex\ns1,F\n", "meta.csv, line 1", ["no column 'subject'", "'subj'"]),
+        ("Subject,sex\ns1,F\n", "meta.csv, line 1", ["Did you mean 'Subject'"]),
+        ("subject\ns1\n", "meta.csv, line 1", ["only the 'subject' column"]),
+        ("subject,sex,sex\ns1,F,F\n", "meta.csv, line 1", ["two columns named 'sex'"]),
+        ("subject,,sex\ns1,x,F\n", "meta.csv, line 1", ["column 2 of the header has no name"]),
+        ("subject,sex\n", "meta.csv, line 1", ["no rows"]),
         (
             "subject,sex\ns1,F\ns2\n",
             "meta.csv, line 3",

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from numpy.testing import assert_array_equal
 
 from faceaudit.data import ComparisonScores, InputFile
-from faceaudit.io import scores as scores_mod
+from faceaudit.io import tables as tables_mod
 from faceaudit.io.scores import (
     ColumnNames,
     load_scores,
@@ -103,10 +103,10 @@ def test_input_file_pickles_with_its_digest(tmp_path):
     assert again == info and again.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def test_growable_array_grows_in_place_like_concatenate(monkeypatch):
+def test_growable_array_in_segments_equals_concatenate(monkeypatch):
     from faceaudit.io._tabular import GrowableArray
 
-    monkeypatch.setattr(GrowableArray, "INITIAL_BYTES", 16)
+    monkeypatch.setattr(GrowableArray, "SEGMENT_BYTES", 16)
     rng = np.random.default_rng(3)
     grow = GrowableArray(np.float64)
     parts = []
@@ -310,7 +310,7 @@ def test_chunk_boundaries_do_not_change_the_result(tmp_path, monkeypatch):
     for chunk_rows in (1, 3, 4, 10):
         assert_same(read_table_scores(path, chunk_rows=chunk_rows), one)
     # Real pyarrow block boundaries, not only slices of one block.
-    monkeypatch.setattr(scores_mod, "_CSV_BLOCK_BYTES", 64)
+    monkeypatch.setattr(tables_mod, "_CSV_BLOCK_BYTES", 64)
     assert_same(read_table_scores(path, chunk_rows=3), one)
     pq.write_table(
         pa.csv.read_csv(path, convert_options=pa.csv.ConvertOptions(strings_can_be_null=True)),

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from faceaudit.errors import InputError
 from faceaudit.io import _checks
-from faceaudit.io import scores as scores_mod
+from faceaudit.io import tables as tables_mod
 from faceaudit.io.scores import (
     ColumnNames,
     load_scores,
@@ -148,7 +148,7 @@ def test_bad_score_in_csv(tmp_path, value, words):
     path = write(tmp_path / "s.csv", text)
     err = table_error(path)
     if value == "0,5":
-        assert_names(err, path, 5, "has 3 fields but the header has 2")
+        assert_names(err, path, 5, "has 3 fields but the header (line 1) has 2")
     else:
         assert_names(err, path, 5, *words)
 
@@ -213,7 +213,7 @@ def test_error_line_after_blank_lines_and_crlf(tmp_path):
 def test_error_line_in_a_later_chunk(tmp_path, monkeypatch):
     rows = "".join(f"0.{i},{i % 2}\n" for i in range(1, 500))
     path = write(tmp_path / "s.csv", "score,mated\n" + rows + "oops,1\n" + rows)
-    monkeypatch.setattr(scores_mod, "_CSV_BLOCK_BYTES", 256)
+    monkeypatch.setattr(tables_mod, "_CSV_BLOCK_BYTES", 256)
     assert_names(table_error(path, chunk_rows=7), path, 501, "score 'oops'")
 
 
@@ -229,34 +229,36 @@ def test_error_line_in_a_gzip_file(tmp_path):
 
 def test_row_with_too_few_fields(tmp_path):
     path = write(tmp_path / "s.csv", "score,mated\n0.5,1\n0.4\n0.3,0\n")
-    assert_names(table_error(path), path, 3, "has 1 fields but the header has 2")
+    assert_names(table_error(path), path, 3, "has 1 fields but the header (line 1) has 2")
 
 
 def test_row_with_too_many_fields(tmp_path):
     path = write(tmp_path / "s.csv", "score,mated\n0.5,1\n\n0.4,0,zzz\n0.3,0\n")
-    assert_names(table_error(path), path, 4, "has 3 fields but the header has 2")
+    assert_names(table_error(path), path, 4, "has 3 fields but the header (line 1) has 2")
 
 
 def test_truncated_last_row(tmp_path):
     full = GOOD + "0.7,0,b,c\n"
     path = write(tmp_path / "s.csv", full[: full.rindex(",")])  # cut inside the last row
-    assert_names(table_error(path), path, 5, "has 3 fields but the header has 4", "truncated")
+    assert_names(
+        table_error(path), path, 5, "has 3 fields but the header (line 1) has 4", "truncated"
+    )
 
 
 def test_unterminated_quote(tmp_path):
     path = write(tmp_path / "s.csv", 'score,mated,probe\n0.5,1,"a"\n0.4,0,"b\n')
-    assert_names(table_error(path), path, 3, "quoted field that is not closed")
+    assert_names(table_error(path), path, 3, "a quoted field is not closed")
 
 
 def test_unterminated_quote_swallowing_the_lines_after_it(tmp_path):
     text = 'score,mated,probe\n0.5,1,a\n\n0.4,0,"b\n0.3,0,c\n0.2,0,d\n'
     path = write(tmp_path / "s.csv", text)
-    assert_names(table_error(path), path, 4, "quoted field that is not closed")
+    assert_names(table_error(path), path, 4, "a quoted field is not closed")
 
 
 def test_unterminated_quote_in_an_unused_column_on_the_last_line(tmp_path):
     path = write(tmp_path / "s.csv", 'score,mated,note\n0.5,1,a\n0.4,0,"b\n\n')
-    assert_names(table_error(path), path, 3, "quoted field that is not closed")
+    assert_names(table_error(path), path, 3, "a quoted field is not closed")
 
 
 def test_line_break_inside_a_quoted_value_is_refused(tmp_path):
@@ -272,7 +274,7 @@ def test_truncated_gzip_file(tmp_path):
 
 def test_invalid_utf8(tmp_path):
     path = write(tmp_path / "s.csv", b"score,mated,probe\n0.5,1,a\n0.4,0,caf\xe9\n")
-    assert_names(table_error(path), path, 3, "not valid UTF-8")
+    assert_names(table_error(path), path, 3, "is not UTF-8")
 
 
 def test_parquet_bytes_in_a_csv_file(tmp_path):
@@ -393,9 +395,14 @@ def test_pyeer_nan_or_inf(tmp_path, value, word):
     assert_names(err, i, 5, word)
 
 
-def test_pyeer_two_numbers_on_a_line(tmp_path):
-    err, g, _ = pyeer_error(tmp_path, "0.9\n0.8 0.7\n")
-    assert_names(err, g, 2, "'0.8 0.7' is not a number")
+def test_pyeer_several_fields_on_a_line_take_the_last(tmp_path):
+    # pyeer's README: "Each line can have any number of columns but the score must be in the
+    # last column"; a bad last field is named with its line.
+    g = write(tmp_path / "gen.txt", "0.9\np1 g1 0.8\nx 0.7\n")
+    i = write(tmp_path / "imp.txt", "0.1\n0.2\n")
+    assert read_pyeer(g, i).genuine.tolist() == [0.9, 0.8, 0.7]
+    err, g, _ = pyeer_error(tmp_path, "0.9\n0.8 abc\n")
+    assert_names(err, g, 2, "'abc' is not a number")
 
 
 def test_pyeer_header_line(tmp_path):
@@ -472,17 +479,17 @@ def test_bob_first_line_with_wrong_field_count(tmp_path):
 
 def test_bob_truncated_last_line(tmp_path):
     err, path = bob_error(tmp_path, "a a x 0.9\na b y 0.1\n\nb b z 0.8\nb a w")
-    assert_names(err, path, 5, "has 3 fields but the first line has 4", "truncated")
+    assert_names(err, path, 5, "has 3 fields but the first comparison line has 4", "truncated")
 
 
 def test_bob_5_column_file_with_a_4_column_line(tmp_path):
     err, path = bob_error(tmp_path, "a m a x 0.9\na m b y 0.1\nb b z 0.8\n")
-    assert_names(err, path, 3, "has 4 fields but the first line has 5")
+    assert_names(err, path, 3, "has 4 fields but the first comparison line has 5")
 
 
 def test_bob_wrong_field_count_with_tabs(tmp_path):
     err, path = bob_error(tmp_path, "a\ta\tx\t0.9\na\tb\ty\t0.1\nb\tb\tz\t0.8\textra\n")
-    assert_names(err, path, 3, "has 5 fields but the first line has 4")
+    assert_names(err, path, 3, "has 5 fields but the first comparison line has 4")
 
 
 @pytest.mark.parametrize(

@@ -187,10 +187,30 @@ def _progress(console, total: int, model: str):
     return update, bar
 
 
+def _one_line(value: object) -> str:
+    """A value written into the log on one line: a backslash and every control character
+    (a newline in a file name would forge a log line) are escaped, ``\\n``, ``\\x1b``, ..."""
+    text = str(value)
+    if text.isprintable() and "\\" not in text:
+        return text
+    out = []
+    for c in text:
+        if c == "\\":
+            out.append("\\\\")
+        elif c in "\n\r\t":
+            out.append({"\n": "\\n", "\r": "\\r", "\t": "\\t"}[c])
+        elif not c.isprintable() and c != " ":
+            out.append(f"\\x{ord(c):02x}" if ord(c) < 256 else f"\\u{ord(c):04x}")
+        else:
+            out.append(c)
+    return "".join(out)
+
+
 def _log_text(result, image_set) -> str:
+    q = _one_line
     lines = [
-        f"faceaudit embed: {result.source}",
-        f"model: {result.model.id} ({result.model.version}), dim {result.model.dim}, "
+        f"faceaudit embed: {q(result.source)}",
+        f"model: {q(result.model.id)} ({q(result.model.version)}), dim {result.model.dim}, "
         f"weights sha256 {result.model.weights_sha256}",
         f"images: {result.n_images}; embedded: {result.embeddings.shape[0]}; "
         f"failures to acquire: {result.n_failed}",
@@ -202,9 +222,11 @@ def _log_text(result, image_set) -> str:
             f"{s.workers} worker(s)"
         )
     for f in result.failures:
-        lines.append(f"FTA {f.reason}: {f.image} ({f.detail})")
+        lines.append(f"FTA {q(f.reason)}: {q(f.image)} ({q(f.detail)})")
     for path, why in image_set.skipped:
-        lines.append(f"skipped: {path} ({why})")
+        lines.append(f"skipped: {q(path)} ({q(why)})")
+    for warning in getattr(image_set, "warnings", ()):
+        lines.append(f"warning: {q(warning)}")
     return "\n".join(lines) + "\n"
 
 

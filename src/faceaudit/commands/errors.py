@@ -24,7 +24,19 @@ def errors(
     impostor: Path | None = typer.Option(
         None, "--impostor", help="Impostor (non-mated) scores: pyeer text file or .npy."
     ),
-    bob: Path | None = typer.Option(None, "--bob", help="bob.measure 4- or 5-column score file."),
+    genuine_hist: Path | None = typer.Option(
+        None,
+        "--genuine-hist",
+        help="Genuine scores as a pyeer histogram: line k = number of scores equal to k.",
+    ),
+    impostor_hist: Path | None = typer.Option(
+        None,
+        "--impostor-hist",
+        help="Impostor scores as a pyeer histogram (pyeer -ht): line k = count of score k.",
+    ),
+    bob: Path | None = typer.Option(
+        None, "--bob", help="bob score file: 2 (label score), 4 or 5 columns; .tar.gz as bob."
+    ),
     similarity: bool = typer.Option(
         True, "--similarity/--distance", help="Which way scores point (distance: lower = closer)."
     ),
@@ -67,6 +79,8 @@ def errors(
             table=scores,
             genuine=genuine,
             impostor=impostor,
+            genuine_hist=genuine_hist,
+            impostor_hist=impostor_hist,
             bob=bob,
             columns=columns,
             orientation="similarity" if similarity else "distance",

@@ -33,6 +33,75 @@ class BadRecord(Exception):
         self.message = message
 
 
+def arrow_indices(index: np.ndarray) -> pa.Array:
+    """An int64 arrow array viewing a numpy index array (``pa.array`` would import pandas)."""
+    index = np.ascontiguousarray(index, dtype=np.int64)
+    return pa.Array.from_buffers(pa.int64(), index.shape[0], [None, pa.py_buffer(index)])
+
+
+def arrow_mask(mask: np.ndarray) -> pa.Array:
+    """A boolean arrow array from a numpy mask (without importing pandas)."""
+    bits = np.packbits(np.asarray(mask, dtype=bool), bitorder="little")
+    return pa.Array.from_buffers(pa.bool_(), mask.shape[0], [None, pa.py_buffer(bits)])
+
+
+def scalar(value, type: pa.DataType | None = None) -> pa.Scalar:
+    """An arrow scalar for a compute call, built from buffers: ``pa.scalar`` (which pyarrow's
+    compute functions call on a Python value) imports pandas, a second or more per process."""
+    if value is None:
+        return pa.nulls(1, type or pa.string())[0]
+    if isinstance(value, bool | np.bool_):
+        return arrow_mask(np.array([value]))[0]
+    if isinstance(value, int | np.integer):
+        return arrow_indices(np.array([value]))[0]
+    if isinstance(value, float | np.floating):
+        buf = pa.py_buffer(np.array([value], dtype=np.float64))
+        return pa.Array.from_buffers(pa.float64(), 1, [None, buf])[0]
+    raw = str(value).encode("utf-8")
+    offsets = pa.py_buffer(np.array([0, len(raw)], dtype=np.int32))
+    return pa.Array.from_buffers(pa.string(), 1, [None, offsets, pa.py_buffer(raw)])[0]
+
+
+_NUMPY_OF = {
+    "int8": np.int8,
+    "int16": np.int16,
+    "int32": np.int32,
+    "int64": np.int64,
+    "uint8": np.uint8,
+    "uint16": np.uint16,
+    "uint32": np.uint32,
+    "uint64": np.uint64,
+    "halffloat": np.float16,
+    "float": np.float32,
+    "double": np.float64,
+}
+
+
+def to_numpy(column: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    """A numpy view (booleans: a copy) of a numeric or boolean arrow array, or an object array
+    of a text one; nulls read as False / 0 / None.
+
+    pyarrow's own ``to_numpy`` imports pandas on first use (seconds without bytecode caches);
+    the readers never need pandas, so they convert through this.
+    """
+    arr = as_array(column)
+    t = arr.type
+    n, off = len(arr), arr.offset
+    if pa.types.is_boolean(t):
+        if arr.null_count:
+            arr = pc.fill_null(arr, scalar(False))
+            off = arr.offset
+        bits = np.frombuffer(arr.buffers()[1], dtype=np.uint8)
+        return np.unpackbits(bits, bitorder="little", count=off + n)[off:].view(bool)
+    dtype = _NUMPY_OF.get(str(t))
+    if dtype is not None:
+        if arr.null_count:
+            arr = pc.fill_null(arr, scalar(0).cast(t))
+            off = arr.offset
+        return np.frombuffer(arr.buffers()[1], dtype=dtype, count=off + n)[off:]
+    return np.array(arr.to_pylist(), dtype=object)
+
+
 def as_array(column: pa.Array | pa.ChunkedArray) -> pa.Array:
     """One contiguous arrow Array from an Array or ChunkedArray."""
     if isinstance(column, pa.ChunkedArray):
@@ -107,7 +176,7 @@ def parse_scores(
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
             # Slow path: blanks around numbers, or a bad value to locate.
             arr = pc.utf8_trim_whitespace(arr)
-            arr = pc.if_else(pc.equal(arr, ""), pa.scalar(None, arr.type), arr)
+            arr = pc.if_else(pc.equal(arr, scalar("")), scalar(None, arr.type), arr)
             try:
                 num = pc.cast(arr, pa.float64())
             except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
@@ -121,10 +190,11 @@ def parse_scores(
         num = pa.nulls(len(arr), pa.float64())
     else:
         raise BadColumn(f"column {name!r} has type {t}, not numbers; store the scores as numbers.")
-    values = num.to_numpy(zero_copy_only=False)
     missing = None
     if num.null_count:
-        missing = num.is_null().to_numpy(zero_copy_only=False)
+        missing = to_numpy(num.is_null())
+        num = pc.fill_null(num, scalar(float("nan")))
+    values = to_numpy(num)
     if values.size and not (np.isfinite(values.min()) and np.isfinite(values.max())):
         bad = ~np.isfinite(values)
         if missing is not None:
@@ -155,13 +225,15 @@ def parse_mated(column: pa.Array | pa.ChunkedArray, *, name: str = "mated") -> n
     """
     arr = as_array(column)
     t = arr.type
+    if (pa.types.is_boolean(t) or pa.types.is_integer(t) or pa.types.is_floating(t)) and (
+        arr.null_count
+    ):
+        i = int(np.flatnonzero(to_numpy(arr.is_null()))[0])
+        raise BadRecord(i, f"{name} value is empty; write true or false.")
     if pa.types.is_boolean(t):
-        if arr.null_count:
-            i = int(np.flatnonzero(arr.is_null().to_numpy(zero_copy_only=False))[0])
-            raise BadRecord(i, f"{name} value is empty; write true or false.")
-        return arr.to_numpy(zero_copy_only=False)
+        return to_numpy(arr)
     if pa.types.is_integer(t) or pa.types.is_floating(t):
-        values = arr.to_numpy(zero_copy_only=False).astype(np.float64, copy=False)
+        values = to_numpy(arr).astype(np.float64, copy=False)
         bad = ~((values == 0) | (values == 1))
         if bad.any():
             i = int(np.flatnonzero(bad)[0])
@@ -180,8 +252,8 @@ def parse_mated(column: pa.Array | pa.ChunkedArray, *, name: str = "mated") -> n
             lut[j] = 1 if key in TRUE_WORDS else 0 if key in FALSE_WORDS else -1
         idx = enc.indices
         if idx.null_count:
-            idx = pc.fill_null(idx, len(words))
-        flags = lut[idx.to_numpy(zero_copy_only=False)]
+            idx = pc.fill_null(idx, scalar(len(words)).cast(idx.type))
+        flags = lut[to_numpy(idx)]
         if (flags < 0).any():
             i = int(np.flatnonzero(flags < 0)[0])
             value = enc[i].as_py()
@@ -205,9 +277,11 @@ class SubjectCodes:
 
     def __init__(self) -> None:
         self.names: list[str] = []
-        self._known = pa.array([], pa.string())
+        self._known = pa.nulls(0, pa.string())
 
-    def encode(self, column: pa.Array | pa.ChunkedArray, *, name: str) -> np.ndarray:
+    def encode(
+        self, column: pa.Array | pa.ChunkedArray, *, name: str, noun: str = "a subject id"
+    ) -> np.ndarray:
         """int32 codes of one chunk of ids (text or integers, plain or dictionary-encoded).
 
         Raises
@@ -224,36 +298,37 @@ class SubjectCodes:
             raise BadColumn(f"column {name!r} has type {arr.type}; store subject ids as text.")
         ids, idx = enc.dictionary, enc.indices
         if idx.null_count:
-            i = int(np.flatnonzero(idx.is_null().to_numpy(zero_copy_only=False))[0])
-            raise BadRecord(i, f"{name} is empty; every row needs a subject id.")
-        idx = idx.to_numpy(zero_copy_only=False)
+            i = int(np.flatnonzero(to_numpy(idx.is_null()))[0])
+            raise BadRecord(i, f"{name} is empty; every row needs {noun}.")
+        idx = to_numpy(idx)
         if not pa.types.is_string(ids.type):
             if not (_is_text(ids.type) or pa.types.is_integer(ids.type)):
                 raise BadColumn(f"column {name!r} holds {ids.type}; store subject ids as text.")
             ids = pc.cast(ids, pa.string())
         # Distinct ids actually used by this chunk (a stored dictionary may hold more).
         used = None if own else np.bincount(idx, minlength=len(ids)) > 0
-        blank = pc.or_kleene(pc.utf8_is_space(ids), pc.equal(ids, ""))
-        blank = pc.fill_null(blank, True).to_numpy(zero_copy_only=False)
+        blank = pc.or_kleene(pc.utf8_is_space(ids), pc.equal(ids, scalar("")))
+        blank = to_numpy(pc.fill_null(blank, scalar(True)))
         if used is not None:
             blank &= used
         if blank.any():
             i = int(np.flatnonzero(blank[idx])[0])
-            raise BadRecord(i, f"{name} is empty; every row needs a subject id.")
+            raise BadRecord(i, f"{name} is empty; every row needs {noun}.")
         where = pc.index_in(ids, value_set=self._known)
-        new = where.is_null().to_numpy(zero_copy_only=False)
+        new = to_numpy(where.is_null())
         if used is not None:
             new &= used
-        lut = pc.fill_null(where, -1).to_numpy(zero_copy_only=False).astype(np.int32)
+        lut = pc.fill_null(where, scalar(-1).cast(where.type))
+        lut = to_numpy(lut).astype(np.int32)
         if new.any():
-            fresh = ids.filter(pa.array(new))
+            fresh = ids.filter(arrow_mask(new))
             # A stored dictionary may repeat a value: give repeats one code.
             fresh_enc = pc.dictionary_encode(fresh)
             distinct = fresh_enc.dictionary
             first = len(self.names)
             self._known = pa.concat_arrays([self._known, distinct])
             self.names.extend(distinct.to_pylist())
-            lut[new] = first + fresh_enc.indices.to_numpy(zero_copy_only=False).astype(np.int32)
+            lut[new] = first + to_numpy(fresh_enc.indices).astype(np.int32)
         return lut[idx]
 
     def canonical(self) -> tuple[list[str], np.ndarray]:
@@ -262,10 +337,10 @@ class SubjectCodes:
         Codes are assigned as ids first appear, which depends on how the file was chunked;
         renumbering them in sorted order makes the result independent of chunking and format.
         """
-        order = pc.sort_indices(self._known).to_numpy(zero_copy_only=False)
+        order = to_numpy(pc.sort_indices(self._known))
         remap = np.empty(len(order), dtype=np.int32)
         remap[order] = np.arange(len(order), dtype=np.int32)
-        names = self._known.take(pa.array(order)).to_pylist()
+        names = self._known.take(arrow_indices(order)).to_pylist()
         return names, remap
 
 
@@ -273,50 +348,72 @@ def check_ids(column: pa.Array | pa.ChunkedArray, *, name: str) -> None:
     """Check an id column (probe, reference): every value present. Raises BadRecord."""
     arr = as_array(column)
     if arr.null_count:
-        i = int(np.flatnonzero(arr.is_null().to_numpy(zero_copy_only=False))[0])
+        i = int(np.flatnonzero(to_numpy(arr.is_null()))[0])
         raise BadRecord(i, f"{name} is empty; every row needs a {name} id.")
 
 
 class GrowableArray:
-    """A 1-D array that grows in place: chunks are appended without keeping a list of parts.
+    """A 1-D array built chunk by chunk in fixed-size segments, joined once at the end.
 
-    The buffer grows by doubling with ``ndarray.resize``, which calls ``realloc``; for large
-    buffers glibc moves pages with ``mremap`` instead of copying, and pages of the spare
-    capacity are never touched, so peak memory stays near the final size (a list of chunks
-    joined by ``numpy.concatenate`` needs twice that).
+    Segments are ``numpy.empty`` blocks of :attr:`SEGMENT_BYTES` (their own mappings, so a page
+    costs memory only once written) and are never resized: ``ndarray.resize`` zero-fills every
+    byte it adds, which touched the whole doubled capacity (up to twice the final array).
+    :meth:`finish` copies the segments into the final array, freeing each as it goes: peak
+    memory is the data plus one segment.
     """
 
-    #: Initial capacity in bytes: above glibc's largest mmap threshold (32 MiB), so the buffer
-    #: is its own mapping from the start and every growth is an ``mremap`` (no copy, no holes
-    #: left in the heap). Untouched pages cost no memory.
-    INITIAL_BYTES = 64 << 20
+    #: Bytes per segment (above glibc's mmap threshold: each segment is its own mapping).
+    SEGMENT_BYTES = 32 << 20
 
     def __init__(self, dtype: type | np.dtype) -> None:
-        dtype = np.dtype(dtype)
-        self._buf = np.empty(self.INITIAL_BYTES // dtype.itemsize, dtype=dtype)
+        self._dtype = np.dtype(dtype)
+        self._size = max(1, self.SEGMENT_BYTES // self._dtype.itemsize)
+        self._parts: list[np.ndarray] = []
+        self._fill = self._size  # elements used in the last segment (full: none yet)
         self._n = 0
 
     def __len__(self) -> int:
         return self._n
 
-    def _reserve(self, k: int) -> np.ndarray:
-        need = self._n + k
-        if need > self._buf.shape[0]:
-            self._buf.resize(max(need, 2 * self._buf.shape[0]), refcheck=False)
-        return self._buf[self._n : need]
+    def _append(self, values: np.ndarray) -> None:
+        done, k = 0, values.shape[0]
+        while done < k:
+            if self._fill == self._size:
+                self._parts.append(np.empty(self._size, dtype=self._dtype))
+                self._fill = 0
+            take = min(self._size - self._fill, k - done)
+            self._parts[-1][self._fill : self._fill + take] = values[done : done + take]
+            self._fill += take
+            done += take
+        self._n += k
 
     def extend_where(self, values: np.ndarray, mask: np.ndarray | None) -> None:
         """Append ``values[mask]`` (all of ``values`` when ``mask`` is None)."""
         if mask is None:
-            self._reserve(values.shape[0])[...] = values
-            self._n += values.shape[0]
+            self._append(values)
             return
         k = int(np.count_nonzero(mask))
-        np.compress(mask, values, out=self._reserve(k))
-        self._n += k
+        if k == values.shape[0]:
+            self._append(values)
+        elif k:
+            room = self._size - self._fill
+            if 0 < k <= room:  # straight into the segment, no temporary
+                np.compress(mask, values, out=self._parts[-1][self._fill : self._fill + k])
+                self._fill += k
+                self._n += k
+            else:
+                self._append(np.compress(mask, values))
 
     def finish(self) -> np.ndarray:
-        """The array (the buffer shrunk to its length); the object must not be used after."""
-        buf, self._buf = self._buf, np.empty(0, dtype=self._buf.dtype)
-        buf.resize(self._n, refcheck=False)
-        return buf
+        """The array (one block, owning its data); the object must not be used after."""
+        out = np.empty(self._n, dtype=self._dtype)
+        parts, self._parts = self._parts, []
+        parts.reverse()
+        done = 0
+        while parts:
+            part = parts.pop()
+            take = min(part.shape[0], self._n - done)
+            out[done : done + take] = part[:take]
+            done += take
+            del part
+        return out

@@ -31,7 +31,14 @@ from faceaudit.errors import InputError
 from faceaudit.io._checks import PendingDigest
 from faceaudit.io._checks import sha256_of as file_sha256  # one file hash for the package
 
-__all__ = ["file_sha256", "read_embeddings", "read_sample_ids", "write_embeddings"]
+__all__ = [
+    "duplicate_warnings",
+    "file_sha256",
+    "overlap_warnings",
+    "read_embeddings",
+    "read_sample_ids",
+    "write_embeddings",
+]
 
 _NPZ = {".npz"}
 _PARQUET = {".parquet", ".pq"}
@@ -82,7 +89,9 @@ def _read_npz(path: Path, normalise: bool) -> EmbeddingSet:
         npz=True,
         normalise=normalise,
     )
-    return EmbeddingSet(emb, subj, samp, grp, str(path), metadata, _source(path, len(subj)))
+    return _with_warnings(
+        EmbeddingSet(emb, subj, samp, grp, str(path), metadata, _source(path, len(subj)))
+    )
 
 
 def _read_parquet(path: Path, normalise: bool) -> EmbeddingSet:
@@ -158,7 +167,128 @@ def _read_parquet(path: Path, normalise: bool) -> EmbeddingSet:
         npz=False,
         normalise=normalise,
     )
-    return EmbeddingSet(emb, subj, samp, grp, str(path), metadata, _source(path, len(subj)))
+    return _with_warnings(
+        EmbeddingSet(emb, subj, samp, grp, str(path), metadata, _source(path, len(subj)))
+    )
+
+
+def _with_warnings(eset: EmbeddingSet) -> EmbeddingSet:
+    found = duplicate_warnings(eset)
+    if not found:
+        return eset
+    from dataclasses import replace
+
+    return replace(eset, warnings=(*eset.warnings, *found))
+
+
+def _row_keys(emb: np.ndarray) -> np.ndarray:
+    """A 64-bit key per row from its first 16 bytes (rows with equal keys are then compared
+    in full): cheap whatever the dimension."""
+    n, d = emb.shape
+    head = np.zeros((n, 16), dtype=np.uint8)
+    raw = np.ascontiguousarray(emb[:, : min(d, 4)]).view(np.uint8)
+    head[:, : raw.shape[1]] = raw
+    words = head.view(np.uint64)
+    with np.errstate(over="ignore"):
+        return words[:, 0] * np.uint64(0x9E3779B97F4A7C15) ^ words[:, 1]
+
+
+def _equal_rows(a: np.ndarray, ka: np.ndarray, b: np.ndarray, kb: np.ndarray):
+    """Pairs ``(i, j)`` with ``a[i] == b[j]`` exactly (byte for byte), each i once."""
+    order = np.argsort(kb, kind="stable")
+    sorted_kb = kb[order]
+    lo = np.searchsorted(sorted_kb, ka, side="left")
+    hi = np.searchsorted(sorted_kb, ka, side="right")
+    cand = np.flatnonzero(hi > lo)
+    first = order[lo[cand]]
+    same = np.ones(cand.size, dtype=bool)
+    for start in range(0, cand.size, 1 << 14):  # the first key match of each, compared in bulk
+        block = slice(start, start + (1 << 14))
+        same[block] = (a[cand[block]] == b[first[block]]).all(axis=1)
+    pairs = list(zip(cand[same].tolist(), first[same].tolist(), strict=True))
+    for i in cand[~same][(hi - lo)[cand[~same]] > 1].tolist():  # later matches of the rest
+        for j in order[lo[i] + 1 : hi[i]].tolist():
+            if np.array_equal(a[i], b[j]):
+                pairs.append((i, j))
+                break
+    return pairs
+
+
+def duplicate_warnings(eset: EmbeddingSet) -> list[str]:
+    """Sentences with counts about exact copies of an embedding within one set.
+
+    A copy (the same image embedded twice under two sample ids) scores with its original as
+    high as a comparison can: as a mated pair it inflates genuine scores, and labelled with two
+    subjects it is a certain false match. Read sets carry these in their ``warnings``.
+    """
+    emb = eset.embeddings
+    keys = _row_keys(emb)
+    order = np.argsort(keys, kind="stable")
+    sk = keys[order]
+    cand = np.flatnonzero(sk[1:] == sk[:-1])
+    copies, other_subject = 0, 0
+    seen = set()
+    for c in cand.tolist():
+        i, j = int(order[c]), int(order[c + 1])
+        if j in seen:
+            continue
+        if np.array_equal(emb[i].view(np.uint8), emb[j].view(np.uint8)):
+            seen.add(j)
+            copies += 1
+            other_subject += bool(eset.subjects[i] != eset.subjects[j])
+    if not copies:
+        return []
+    where = f" in {eset.path}" if eset.path else ""
+    return [
+        f"{copies} of {eset.n} embeddings{where} are exact copies of another embedding of the "
+        f"set ({other_subject} of them labelled with a different subject). A copy scores with "
+        "its original as high as a comparison can: as a mated pair it inflates the genuine "
+        "scores, labelled as two people it is a certain false match. The same image was "
+        "probably enrolled twice: remove the copies."
+    ]
+
+
+def _explicit_samples(eset: EmbeddingSet) -> bool:
+    """False when the sample ids are the default row numbers ("0", "1", ...)."""
+    return not np.array_equal(eset.samples, np.arange(eset.n).astype(eset.samples.dtype))
+
+
+def overlap_warnings(gallery: EmbeddingSet, probes: EmbeddingSet) -> list[str]:
+    """Sentences with counts about probes that are also in the gallery.
+
+    Two checks: probe sample ids that are gallery sample ids (when both sets have sample ids of
+    their own), and probe embeddings identical, byte for byte, to a gallery embedding (whatever
+    the ids). Either way a probe finds itself in the gallery at the top score, so 1:N accuracy
+    looks better than it is: the gallery used as its own probes, or overlapping splits. Costs one
+    sort of 64-bit keys per set; rows are compared in full only where keys agree.
+    """
+    out = []
+    if _explicit_samples(gallery) and _explicit_samples(probes):
+        shared = np.intersect1d(gallery.samples, probes.samples)
+        if shared.size:
+            ex = ", ".join(repr(str(x)) for x in shared[:3])
+            out.append(
+                f"{shared.size} of {probes.n} probe samples are also gallery samples (the same "
+                f"sample id, e.g. {ex}). A probe searched against a gallery that holds it finds "
+                "itself at the top score, so 1:N accuracy looks better than it is: use probes "
+                "that are not enrolled."
+            )
+    if gallery.dim == probes.dim:
+        pairs = _equal_rows(
+            probes.embeddings,
+            _row_keys(probes.embeddings),
+            gallery.embeddings,
+            _row_keys(gallery.embeddings),
+        )
+        if pairs:
+            i, j = pairs[0]
+            out.append(
+                f"{len(pairs)} of {probes.n} probe embeddings are identical to a gallery "
+                f"embedding (e.g. probe {str(probes.samples[i])!r} and gallery sample "
+                f"{str(gallery.samples[j])!r}): the same image is in both, and such a search "
+                "finds its own copy at the top score. Use probe images that are not enrolled."
+            )
+    return out
 
 
 def read_embeddings(path: str | os.PathLike[str], *, normalise: bool = True) -> EmbeddingSet:
@@ -249,10 +379,17 @@ def write_embeddings(
             if metadata:
                 table = table.replace_schema_metadata({"faceaudit": json.dumps(metadata)})
             pq.write_table(table, tmp)
+        os.chmod(tmp, 0o644 & ~_umask())  # mkstemp made it 0600; others' files are 0644
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def read_sample_ids(path: str | os.PathLike[str]) -> list[str]:
@@ -271,12 +408,9 @@ def read_sample_ids(path: str | os.PathLike[str]) -> list[str]:
             "sample ids (one per line).",
             path=p,
         )
-    try:
-        text = p.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"cannot be read as UTF-8 text ({exc}).", path=p) from None
-    ids = [ln.strip() for ln in text.splitlines()]
-    ids = [i for i in ids if i and not i.startswith("#")]
-    if not ids:
+    from faceaudit.io.lines import id_lines
+
+    ids, _ = id_lines(p, path)
+    if not ids.size:
         raise InputError("lists no sample id.", path=p)
-    return ids
+    return [str(i) for i in ids.tolist()]
