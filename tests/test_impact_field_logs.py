@@ -136,7 +136,7 @@ def test_implied_fmr_interval_is_the_fpir_interval_mapped():
 @given(st.floats(1e-12, 0.999), st.integers(1, 10**9))
 def test_implied_fmr_is_stable_and_inverts(fpir, n):
     fmr = float(implied_fmr(fpir, n))
-    assert 0 < fmr <= fpir
+    assert 0 < fmr <= fpir * (1 + 1e-12)  # equal at N = 1, up to rounding
     _, back = gallery_extrapolation(fmr, n)
     assert float(back) == pytest.approx(fpir, rel=1e-8)
 

@@ -46,9 +46,22 @@ def restore(golden: dict) -> dict:
     res.setdefault("faceaudit_version", "0.0.0")
     res.setdefault("created", "2026-01-01T00:00:00+00:00")
     res.setdefault("versions", {"python": "3.11"})
-    for i, item in enumerate(res.get("inputs", [])):
-        item.setdefault("path", f"input-{i}")
+    _paths(res)
     return res
+
+
+def _paths(tree, counter=None) -> None:
+    """Input files anywhere in the tree (``{"sha256", "records"}``) get back a path."""
+    counter = counter if counter is not None else [0]
+    if isinstance(tree, dict):
+        if "sha256" in tree and "records" in tree and "path" not in tree:
+            tree["path"] = f"input-{counter[0]}"
+            counter[0] += 1
+        for v in tree.values():
+            _paths(v, counter)
+    elif isinstance(tree, list):
+        for v in tree:
+            _paths(v, counter)
 
 
 def golden(name: str) -> dict:

@@ -212,9 +212,11 @@ def run(args: list[str]) -> None:
 
 
 def run_case(name: str, args: list[str], tmp: Path) -> dict:
+    """results.json of one case, with the case's temporary folder written as ``<tmp>``."""
     out = tmp / f"out-{name}"
     run([*args, "--out", str(out), "--quiet"])
-    return json.loads((out / "results.json").read_text(encoding="utf-8"))
+    text = (out / "results.json").read_text(encoding="utf-8")
+    return json.loads(text.replace(json.dumps(str(tmp))[1:-1], "<tmp>"))
 
 
 def normalise(results: dict) -> dict:

@@ -10,6 +10,7 @@ from faceaudit.analyses.identification import DEFAULT_FPIR_TARGETS, Identificati
 from faceaudit.audits.groups import GroupBy
 from faceaudit.audits.run import SILENT, Progress, Run
 from faceaudit.data import CandidateSearch, EmbeddingSet
+from faceaudit.io.embeddings import overlap_warnings
 from faceaudit.stats.identification import SearchOutcomes, search_outcomes
 
 __all__ = ["INDEXES", "audit_candidates", "audit_search"]
@@ -226,6 +227,7 @@ def audit_search(
     else:
         inputs += [i for i in probes.inputs if i not in inputs]
         data_warnings += [w for w in probes.warnings if w not in data_warnings]
+        data_warnings += overlap_warnings(gallery, probes)
     synthetic = gallery.synthetic or probes.synthetic
     settings.update(
         source="embeddings",

@@ -106,7 +106,7 @@ def audit_images(
             "bootstrap_unit": result.verification.bootstrap.unit,
             "n_bootstrap_units": result.verification.bootstrap.n_units,
         },
-        warnings=result.warnings,
+        warnings=(*images.warnings, *result.warnings),
     )
     if demographics is not None:
         from faceaudit.audits.scores import verification_groups

@@ -8,6 +8,7 @@ from faceaudit import params
 from faceaudit.analyses.scale import DEFAULT_FPIR_TARGETS, DEFAULT_TARGET_GALLERY_SIZE, scale
 from faceaudit.audits.run import SILENT, Progress, Run
 from faceaudit.data import EmbeddingSet
+from faceaudit.io.embeddings import overlap_warnings
 
 __all__ = ["audit_scale"]
 
@@ -64,6 +65,7 @@ def audit_scale(
     gallery_warnings = list(gallery.warnings) + [
         w for w in probes.warnings if w not in gallery.warnings
     ]
+    gallery_warnings += overlap_warnings(gallery, probes)
     with progress.bar("scoring every search against the gallery", "searches") as update:
         result = scale(
             gallery,
