@@ -53,6 +53,18 @@ def _check_rank(rank: int | None, list_length: int) -> None:
         )
 
 
+def _threshold_warnings(outcomes: SearchOutcomes, thresholds) -> list[str]:
+    import numpy as np
+
+    from faceaudit.audits.scores import outside_warnings
+
+    seen = np.concatenate([outcomes.nonmated_top, outcomes.mate_score])
+    seen = seen[np.isfinite(seen)]
+    if not seen.size or not thresholds:
+        return []
+    return outside_warnings(thresholds, float(seen.min()), float(seen.max()))
+
+
 def _finish(
     title: str,
     outcomes: SearchOutcomes,
@@ -67,7 +79,7 @@ def _finish(
     attachments=None,
     data_warnings=(),
 ) -> Run:
-    warnings = [*data_warnings, *result.warnings]
+    warnings = [*data_warnings, *result.warnings, *_threshold_warnings(outcomes, kw["thresholds"])]
     if synthetic:
         warnings.insert(0, SYNTHETIC_WARNING)
     run = Run(

@@ -9,7 +9,7 @@ from faceaudit.analyses.verification import DEFAULT_FMR_TARGETS, verify
 from faceaudit.audits.groups import GroupBy
 from faceaudit.audits.run import SILENT, Progress, Run
 from faceaudit.data import ComparisonScores
-from faceaudit.data.orientation import to_similarity
+from faceaudit.data.orientation import to_file_units, to_similarity
 
 __all__ = ["audit_scores"]
 
@@ -51,7 +51,7 @@ def audit_scores(
         --------
         >>> import numpy as np
         >>> from faceaudit.data import ComparisonScores
-    from faceaudit.data.orientation import to_similarity
+    from faceaudit.data.orientation import to_file_units, to_similarity
         >>> s = ComparisonScores(np.array([0.9, 0.8, 0.7]), np.array([0.1, 0.2, 0.75]), None, None,
         ...                      None, [])
         >>> run = audit_scores(s, fmr_targets=[0.5], bootstrap=0)
@@ -88,7 +88,11 @@ def audit_scores(
             "bootstrap_unit": result.bootstrap.unit,
             "n_bootstrap_units": result.bootstrap.n_units,
         },
-        warnings=(*scores.warnings, *result.warnings),
+        warnings=(
+            *scores.warnings,
+            *result.warnings,
+            *score_warnings(result, thresholds, scores.orientation),
+        ),
     )
     if demographics is not None:
         run = verification_groups(run, scores, demographics, progress=progress)
@@ -125,3 +129,29 @@ def verification_groups(
         settings=spec.settings(demo),
         warnings=demo.warnings,
     )
+
+
+def score_warnings(result, thresholds, orientation: str) -> list[str]:
+    """Warnings about the scores' direction and thresholds no score reaches."""
+    out = []
+    if result.auc < 0.5:
+        other = "similarity" if orientation == "distance" else "distance"
+        out.append(
+            f"Mated comparisons score LOWER than non-mated ones on the whole (AUC "
+            f"{result.auc:.3f} < 0.5): the scores look inverted. If that is how this file's "
+            f"scores point, rerun with orientation {other!r} (command line: --{other})."
+        )
+    lo, hi = float(result.histogram_edges[0]), float(result.histogram_edges[-1])
+    span = sorted((to_file_units(lo, orientation), to_file_units(hi, orientation)))
+    out += outside_warnings(thresholds, *span)
+    return out
+
+
+def outside_warnings(thresholds, lo: float, hi: float) -> list[str]:
+    """A warning for each threshold outside the observed scores ``[lo, hi]`` (same units)."""
+    return [
+        f"The threshold {t:g} lies outside every observed score ({lo:g} to {hi:g}): at it every "
+        "comparison matches or none does. Check its units."
+        for t in thresholds
+        if not lo <= t <= hi
+    ]
