@@ -273,7 +273,9 @@ class UnitCountsGE:
     n_units: int
 
     def key(self) -> str:
-        return _key("UnitCountsGE", self.side, np.asarray(self.thresholds, np.float64), self.n_units)
+        return _key(
+            "UnitCountsGE", self.side, np.asarray(self.thresholds, np.float64), self.n_units
+        )
 
     def __call__(self, blk: Block) -> np.ndarray:
         from faceaudit.stats.bootstrap import unit_counts_ge
