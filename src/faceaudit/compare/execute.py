@@ -218,7 +218,7 @@ class DaskCluster(Executor):
                     n_workers=int(self.n_workers),
                     threads_per_worker=1,
                     processes=True,
-                    dashboard_address=None,
+                    dashboard_address=":0",
                     silence_logs=40,
                 )
                 self._client = distributed.Client(self._cluster, set_as_default=False)
@@ -250,7 +250,7 @@ class DaskCluster(Executor):
         ]
         weight = {f.key: wt for f, wt in zip(futures, w, strict=True)}
         alive = {f.key: f for f in futures}  # for cancelling; merged inputs are let go
-        ac = distributed.as_completed(futures)
+        ac = distributed.as_completed(futures, loop=client.loop)
         del futures
         try:
             ready: list = []
