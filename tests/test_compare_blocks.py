@@ -131,7 +131,8 @@ def test_tables_equal_the_engine_functions_on_all_comparisons():
         np.testing.assert_array_equal(got, unit_counts_ge(s, t, n_units))
     cells = np.union1d(imp.distribution.cells, gen.distribution.cells)
     got = _all_blocks(UnitCellHistograms("impostor", cells, n_units), x, codes, plan)
-    np.testing.assert_array_equal(got.toarray(), unit_cell_histograms(imp, cells, n_units).toarray())
+    want_h = unit_cell_histograms(imp, cells, n_units).toarray()
+    np.testing.assert_array_equal(got.toarray(), want_h)
     group_of_unit = np.arange(n_units) % 3
     neg, pos = _all_blocks(GroupTables(0.3, group_of_unit, 3), x, codes, plan)
     want = unit_error_counts(
@@ -139,7 +140,8 @@ def test_tables_equal_the_engine_functions_on_all_comparisons():
         group_of_unit=group_of_unit, n_groups=3,
     )  # fmt: skip
     np.testing.assert_array_equal(neg, want)
-    np.testing.assert_array_equal(pos, unit_error_counts(gen, 0.3, n_units, errors_below=True)[:, 0])
+    want_pos = unit_error_counts(gen, 0.3, n_units, errors_below=True)[:, 0]
+    np.testing.assert_array_equal(pos, want_pos)
     cell = int(imp.distribution.cells[imp.distribution.cells.size // 2])
     v, pu, ru = _all_blocks(CellValues("impostor", np.array([cell])), x, codes, plan)
     np.testing.assert_array_equal(np.sort(v), np.sort(imp.cell_values(cell)))
