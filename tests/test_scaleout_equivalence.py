@@ -79,8 +79,11 @@ def test_large_set_beyond_the_exact_curve_limit():
 
 def test_block_size_and_threads_give_bit_identical_figures(ident_set, groups):
     runs = [
-        _figures(audit_embeddings(ident_set, bootstrap=100, demographics=groups, block=b,
-                                  executor=InProcess(t)))  # fmt: skip
+        _figures(
+            audit_embeddings(
+                ident_set, bootstrap=100, demographics=groups, block=b, executor=InProcess(t)
+            )
+        )  # fmt: skip
         for b, t in ((256, 2), (512, 1), (4096, 2))
     ]
     first = json.dumps(runs[0], sort_keys=True)

@@ -155,11 +155,11 @@ WORK_DIR = typer.Option(
 )
 
 
-def cluster(scheduler: str | None, workers: int | None):
+def cluster(scheduler: str | None, workers: int | None, work_dir: Path | None = None):
     """Context in which the audit's comparisons run where ``--scheduler``/``--workers`` say."""
     from faceaudit.compare.execute import executor_for, use_executor
 
-    return use_executor(executor_for(scheduler, workers))
+    return use_executor(executor_for(scheduler, workers, work_dir))
 
 
 def bootstrap_option(default: int) -> typer.models.OptionInfo:

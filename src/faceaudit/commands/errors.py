@@ -80,7 +80,7 @@ def errors(
             raise InputError("--embeddings is an input of its own: give it without score files.")
         with log.stage("reading embeddings"):
             data = read_embeddings(embeddings)
-        with C.cluster(scheduler, workers):
+        with C.cluster(scheduler, workers, work_dir):
             run = audit_embeddings(
                 data,
                 fmr_targets=targets,

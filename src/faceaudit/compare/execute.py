@@ -90,6 +90,32 @@ class Executor:
 
     #: Whether tasks must read their data from files (a separate process or machine).
     needs_files = False
+    #: Where files for the workers go (shared storage); None: a temporary folder if local.
+    work_dir: str | None = None
+    #: Whether the workers may read this machine's temporary folders (a local cluster).
+    local = True
+
+    def files_dir(self) -> Path:
+        """A folder the workers can read: ``work_dir``, or a temporary one for a local cluster."""
+        if self.work_dir is not None:
+            Path(self.work_dir).mkdir(parents=True, exist_ok=True)
+            return Path(self.work_dir)
+        if not self.local:
+            raise InputError(
+                "the workers of a remote cluster read the embeddings from shared storage: give a "
+                "work folder they can all read (--work-dir)."
+            )
+        if getattr(self, "_tmpdir", None) is None:
+            self._tmpdir = tempfile.mkdtemp(prefix="faceaudit-work-")
+        return Path(self._tmpdir)
+
+    def _remove_tmp(self) -> None:
+        import shutil
+
+        tmp = getattr(self, "_tmpdir", None)
+        if tmp is not None:
+            shutil.rmtree(tmp, ignore_errors=True)
+            self._tmpdir = None
 
     def map_reduce(
         self,
@@ -104,7 +130,7 @@ class Executor:
         raise NotImplementedError
 
     def close(self) -> None:
-        return None
+        self._remove_tmp()
 
     def __enter__(self):
         return self
@@ -188,7 +214,14 @@ class DaskCluster(Executor):
 
     needs_files = True
 
-    def __init__(self, address: str | None = None, *, n_workers: int | None = None) -> None:
+    def __init__(
+        self,
+        address: str | None = None,
+        *,
+        n_workers: int | None = None,
+        work_dir: str | os.PathLike | None = None,
+    ) -> None:
+        self.work_dir = None if work_dir is None else str(work_dir)
         if address is not None and address.startswith("local"):
             _, _, k = address.partition(":")
             n_workers = int(k) if k else (n_workers or 2)
@@ -196,6 +229,7 @@ class DaskCluster(Executor):
         if address is None and not n_workers:
             raise ValueError("give a scheduler address or a number of workers")
         self.address = address
+        self.local = address is None
         self.n_workers = n_workers
         self._client = None
         self._cluster = None
@@ -225,6 +259,7 @@ class DaskCluster(Executor):
         return self._client
 
     def close(self) -> None:
+        self._remove_tmp()
         if self._client is not None:
             with contextlib.suppress(Exception):
                 self._client.close()
@@ -305,7 +340,9 @@ def use_executor(executor: Executor | None) -> Iterator[Executor]:
         _CURRENT.reset(token)
 
 
-def executor_for(scheduler: str | None = None, workers: int | None = None) -> Executor | None:
+def executor_for(
+    scheduler: str | None = None, workers: int | None = None, work_dir=None
+) -> Executor | None:
     """The executor the options ask for: ``scheduler`` (address, or ``local[:N]``) or a
     LocalCluster of ``workers``; ``None`` for neither (in-process, no Dask start-up)."""
     if scheduler is not None and workers is not None and not scheduler.startswith("local"):
@@ -314,9 +351,9 @@ def executor_for(scheduler: str | None = None, workers: int | None = None) -> Ex
             "local cluster), not both."
         )
     if scheduler is not None:
-        return DaskCluster(scheduler, n_workers=workers)
+        return DaskCluster(scheduler, n_workers=workers, work_dir=work_dir)
     if workers is not None:
         if workers < 1:
             raise InputError(f"workers = {workers}: give at least 1 worker.")
-        return DaskCluster(n_workers=workers)
+        return DaskCluster(n_workers=workers, work_dir=work_dir)
     return None

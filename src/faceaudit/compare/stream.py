@@ -257,9 +257,7 @@ class StreamedComparisons:
         """This input's folder inside the work folder (created on first use)."""
         root = self._work_root
         if root is None and self.executor.needs_files:
-            if self._tmp is None:
-                self._tmp = tempfile.mkdtemp(prefix="faceaudit-blocks-")
-            root = Path(self._tmp)
+            root = self.executor.files_dir()
         if root is None:
             return None
         d = root / f"allpairs-{self.data_key}"
