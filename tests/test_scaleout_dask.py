@@ -125,3 +125,20 @@ def test_audit_figures_are_bit_identical_on_the_cluster(cluster, tmp_path):
     here = figures(audit_embeddings(eset, block=2048, executor=InProcess(), **kw))
     there = figures(audit_embeddings(eset, block=256, executor=cluster, work_dir=tmp_path, **kw))
     assert here == there
+
+
+def test_search_on_the_cluster_equals_one_index(cluster, tmp_path):
+    from faceaudit.compare.execute import use_executor
+    from faceaudit.compare.search import search_gallery
+    from faceaudit.data import EmbeddingSet
+
+    rng = np.random.default_rng(4)
+    g = rng.normal(size=(3000, 16)).astype(np.float32)
+    gallery = EmbeddingSet.from_arrays(g, [f"s{k}" for k in range(3000)])
+    p = rng.normal(size=(300, 16)).astype(np.float32)
+    probes = EmbeddingSet.from_arrays(p, [f"s{k * 7}" for k in range(300)])
+    one = search_gallery(gallery, probes, list_length=10)
+    with use_executor(cluster, close=False):
+        many = search_gallery(gallery, probes, list_length=10, unit_rows=1024)
+    np.testing.assert_array_equal(one.lists.candidates, many.lists.candidates)
+    np.testing.assert_array_equal(one.lists.scores, many.lists.scores)

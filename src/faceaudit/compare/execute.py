@@ -327,17 +327,19 @@ def current_executor() -> Executor:
 
 
 @contextlib.contextmanager
-def use_executor(executor: Executor | None) -> Iterator[Executor]:
-    """Run everything inside on ``executor`` (closed on exit); ``None`` keeps the current one."""
+def use_executor(executor: Executor | None, *, close: bool = True) -> Iterator[Executor]:
+    """Run everything inside on ``executor`` (closed on exit unless ``close=False``); ``None``
+    keeps the current one."""
     if executor is None:
         yield current_executor()
         return
     token = _CURRENT.set(executor)
     try:
-        with executor:
-            yield executor
+        yield executor
     finally:
         _CURRENT.reset(token)
+        if close:
+            executor.close()
 
 
 def executor_for(

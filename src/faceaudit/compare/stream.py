@@ -215,11 +215,7 @@ class StreamedComparisons:
         self.subjects = names
         self.codes = codes
         self.n_units = len(names)
-        self.plan = BlockPlan(x.shape[0], block, precision)
-        self.tail = int(tail)
-        self.pair_counts = block_pair_counts(codes, self.plan)
-        self.n_genuine = int(self.pair_counts[:, 0].sum())
-        self.n_impostor = int(self.pair_counts[:, 1].sum())
+        self.n_genuine, self.n_impostor = pair_counts(subjects)
         if self.n_genuine == 0:
             raise InputError(
                 "no genuine pair: every subject has a single embedded sample, so FNMR cannot be "
@@ -227,6 +223,9 @@ class StreamedComparisons:
             )
         if self.n_impostor == 0:
             raise InputError("no impostor pair: all samples belong to one subject.")
+        self.plan = BlockPlan(x.shape[0], block, precision)
+        self.tail = int(tail)
+        self.pair_counts = block_pair_counts(codes, self.plan)
         self.genuine_fta = self.impostor_fta = 0
         if failed_subjects is not None and len(failed_subjects):
             all_gen, all_imp = pair_counts(
