@@ -106,6 +106,20 @@ def _dist_of_cells(
     return ScoreDistribution(cells[keep], counts[keep], low, high, tail)
 
 
+def _summary(values: np.ndarray, tail: int) -> ScoreDistribution:
+    """``summarize(values, tail=tail)``, without its dense grid for a few values."""
+    v = np.asarray(values)
+    if v.size == 0:
+        return ScoreDistribution.empty(tail)
+    if v.size > 1 << 16:
+        return summarize(v, tail=tail)
+    v = v.astype(np.float64)
+    cells, counts = np.unique(cells_of(v), return_counts=True)
+    return ScoreDistribution(
+        cells.astype(np.int64), counts.astype(np.int64), _bottom(v, tail), _top(v, tail), tail
+    )
+
+
 def _fast_impostor_distribution(blk: Block, tail: int) -> ScoreDistribution:
     """Impostor summary of an off-diagonal float32 block without copying its comparisons out.
 
@@ -181,7 +195,7 @@ class PairSummaries:
 
     def __call__(self, blk: Block) -> PairSummary:
         g, gu = blk.genuine()
-        gd = summarize(g, tail=self.tail) if g.size else ScoreDistribution.empty(self.tail)
+        gd = _summary(g, self.tail)
         use_fast = (
             self.fast
             and not blk.diagonal
@@ -191,8 +205,9 @@ class PairSummaries:
         if use_fast:
             idist = _fast_impostor_distribution(blk, self.tail)
         else:
-            v, _, _ = blk.impostor()
-            idist = summarize(v, tail=self.tail) if v.size else ScoreDistribution.empty(self.tail)
+            v = blk.impostor_scores()
+            idist = _summary(v, self.tail)
+            del v
 
         def rng(d: ScoreDistribution) -> tuple[int, int]:
             return (int(d.cells[0]), int(d.cells[-1])) if d.cells.size else (-1, -1)

@@ -223,8 +223,14 @@ class Block:
     def impostor(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """``(scores in the matrix dtype, probe codes, reference codes)`` of the non-mated pairs."""
         mask = self._impostor_mask
-        rows, cols = np.nonzero(mask)
-        return self.scores[mask], self.row_codes[rows], self.col_codes[cols]
+        shape = self.scores.shape
+        rows = np.broadcast_to(self.row_codes.astype(np.int32)[:, None], shape)[mask]
+        cols = np.broadcast_to(self.col_codes.astype(np.int32)[None, :], shape)[mask]
+        return self.scores[mask], rows, cols
+
+    def impostor_scores(self) -> np.ndarray:
+        """The non-mated pairs' scores only (matrix dtype, row-major)."""
+        return self.scores[self._impostor_mask]
 
     def n_impostor(self) -> int:
         r, c = self.scores.shape
