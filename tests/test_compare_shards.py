@@ -43,16 +43,21 @@ def test_ties_follow_the_rule_score_then_lower_row(seed):
     np.testing.assert_array_equal(ii, np.take_along_axis(full_i, order, 1))
 
 
-def test_units_merge_to_the_single_index_bit_for_bit():
+def test_units_merge_exactly_ties_included():
+    import faiss
+
     rng = np.random.default_rng(1)
     base = _unit(rng, 900, 32)
     g = np.concatenate([base, base[:300], _unit(rng, 4000, 32)])  # ties across unit borders
     p = _unit(rng, 700, 32)
-    want = search_topk(g, p, 25, chunk_size=256)
-    for unit in (1024, 2048, 4096):
-        got = sharded_topk(Templates(array=g), p, 25, chunk_size=256, unit_rows=unit)
-        np.testing.assert_array_equal(got[0], want[0])
-        np.testing.assert_array_equal(got[1], want[1])
+    d, i = faiss.knn(p, g, g.shape[0], metric=faiss.METRIC_INNER_PRODUCT)
+    rule = np.lexsort((i, -d), axis=1)[:, :25]
+    for unit in (1024, 2048, 4096, None):
+        got = search_topk(g, p, 25, chunk_size=256, unit_rows=unit)
+        np.testing.assert_array_equal(got[1], np.take_along_axis(i, rule, 1))
+        again = sharded_topk(Templates(array=g), p, 25, chunk_size=256, unit_rows=unit)
+        np.testing.assert_array_equal(again[0], got[0])
+        np.testing.assert_array_equal(again[1], got[1])
 
 
 def _sets(rng, n_gallery=5000, d=32):
@@ -88,7 +93,7 @@ def test_sharded_gallery_from_disk_equals_one_index(tmp_path):
         np.concatenate([q.samples for q in parts]),
     )
     assert again.n == 5000 and len(again.shards.files) == 3
-    one = search_gallery(gallery, probes, list_length=20)
+    one = search_gallery(gallery, probes, list_length=20, unit_rows=1024)
     many = search_gallery(sharded, probes, list_length=20, unit_rows=1024)
     np.testing.assert_array_equal(one.lists.candidates, many.lists.candidates)
     np.testing.assert_array_equal(one.lists.scores, many.lists.scores)
@@ -105,7 +110,7 @@ def test_sharded_enrolment_first_sample(tmp_path):
     gallery = EmbeddingSet.from_arrays(x, subjects)
     probes = EmbeddingSet.from_arrays(_unit(rng, 200, 16), [f"s{k}" for k in range(200)])
     sharded = write_gallery_shards(gallery, tmp_path / "g", shards=4)
-    one = search_gallery(gallery, probes, list_length=10)
+    one = search_gallery(gallery, probes, list_length=10, unit_rows=1024)
     many = search_gallery(sharded, probes, list_length=10, unit_rows=1024)
     assert one.gallery_size == many.gallery_size == 1000
     np.testing.assert_array_equal(one.lists.candidates, many.lists.candidates)

@@ -137,7 +137,7 @@ def test_search_on_the_cluster_equals_one_index(cluster, tmp_path):
     gallery = EmbeddingSet.from_arrays(g, [f"s{k}" for k in range(3000)])
     p = rng.normal(size=(300, 16)).astype(np.float32)
     probes = EmbeddingSet.from_arrays(p, [f"s{k * 7}" for k in range(300)])
-    one = search_gallery(gallery, probes, list_length=10)
+    one = search_gallery(gallery, probes, list_length=10, unit_rows=1024)
     with use_executor(cluster, close=False):
         many = search_gallery(gallery, probes, list_length=10, unit_rows=1024)
     np.testing.assert_array_equal(one.lists.candidates, many.lists.candidates)

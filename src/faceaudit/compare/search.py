@@ -217,6 +217,7 @@ def search_topk(
     index_params: dict | None = None,
     progress: Progress | None = None,
     seed: int = 0,
+    unit_rows: int | None = None,
     _built=None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Top-``k`` gallery rows per probe by inner product.
@@ -236,6 +237,10 @@ def search_topk(
         ``nlist``, ``nprobe`` (ivf); ``m``, ``ef_construction``, ``ef_search`` (hnsw). Filled in
         with the values used.
     progress : callable(done, total), optional
+    unit_rows : int, optional
+        The exact search runs over units of this many gallery rows (default
+        :data:`faceaudit.compare.shards.UNIT_ROWS`), merged exactly: a gallery in shards is
+        searched in the same units, so both give the same bits and candidates.
 
     Returns
     -------
@@ -244,8 +249,6 @@ def search_topk(
     indices : ndarray, int64, shape (m, k)
         Gallery row of each candidate; ``-1`` where none.
     """
-    from faceaudit.compare.shards import knn_exact
-
     gallery = np.ascontiguousarray(gallery, dtype=np.float32)
     probes = np.ascontiguousarray(probes, dtype=np.float32)
     if gallery.ndim != 2 or probes.ndim != 2 or gallery.shape[1] != probes.shape[1]:
@@ -259,6 +262,25 @@ def search_topk(
     if k_eff == 0 or m == 0:
         return scores, indices
     params = index_params if index_params is not None else {}
+    if index == "flat":
+        from faceaudit.compare.execute import InProcess
+        from faceaudit.compare.shards import Templates, sharded_topk
+
+        def by_probe(done: int, total: int) -> None:
+            progress(done // n, total // n)
+
+        s_, i_ = sharded_topk(
+            Templates(array=gallery),
+            probes,
+            k_eff,
+            chunk_size=chunk_size,
+            unit_rows=unit_rows,
+            executor=InProcess(),
+            progress=by_probe if progress else None,
+        )
+        scores[:, :k_eff] = s_
+        indices[:, :k_eff] = i_
+        return scores, indices
     idx = None
     if index != "flat":
         idx = _built if _built is not None else _build_index(gallery, index, params, seed)
@@ -267,10 +289,7 @@ def search_topk(
         progress(0, m)
     for start in range(0, m, chunk_size):
         stop = min(m, start + chunk_size)
-        if idx is None:
-            d_, i_ = knn_exact(probes[start:stop], gallery, k_eff)
-        else:
-            d_, i_ = idx.search(probes[start:stop], k_eff)
+        d_, i_ = idx.search(probes[start:stop], k_eff)
         bad = i_ < 0
         if bad.any():
             d_ = np.where(bad, -np.inf, d_)
@@ -340,9 +359,9 @@ def search_gallery(
         With an approximate index, how many probes (random, seeded) are also searched exactly to
         measure its recall.
     unit_rows : int, optional
-        Search the templates in units of this many rows (rounded up to faiss's block) and merge
-        exactly; the default for a gallery in shards or on a cluster is
-        :data:`faceaudit.compare.shards.DEFAULT_UNIT_ROWS`. Same results as one index.
+        The exact search runs over units of this many templates (default
+        :data:`faceaudit.compare.shards.UNIT_ROWS`), whether the gallery is in memory, in
+        shards or searched on a cluster: the same units give the same results.
 
     Returns
     -------
@@ -368,7 +387,7 @@ def search_gallery(
     from faceaudit.compare.execute import current_executor
 
     executor = current_executor()
-    in_units = gallery.templates is not None or executor.needs_files or unit_rows is not None
+    in_units = gallery.templates is not None or executor.needs_files
     if in_units and index != "flat":
         from faceaudit.errors import InputError
 
@@ -377,7 +396,7 @@ def search_gallery(
             "(index 'flat')."
         )
     if in_units:
-        from faceaudit.compare.shards import DEFAULT_UNIT_ROWS, Templates, sharded_topk
+        from faceaudit.compare.shards import Templates, sharded_topk
 
         templates = gallery.templates or Templates(array=gallery.embeddings)
         if executor.needs_files and templates.array is not None:
@@ -387,7 +406,7 @@ def search_gallery(
             probes.embeddings,
             k,
             chunk_size=chunk_size,
-            unit_rows=unit_rows or DEFAULT_UNIT_ROWS,
+            unit_rows=unit_rows,
             executor=executor,
             work_dir=executor.files_dir() if executor.needs_files else None,
             progress=progress,
@@ -404,6 +423,7 @@ def search_gallery(
             index_params=params,
             progress=progress,
             seed=seed,
+            unit_rows=unit_rows,
             _built=built,
         )
     codes, sc = _subject_lists(scores, indices, gallery.template_subject, L)

@@ -7,18 +7,19 @@ opened by :func:`read_gallery_shards` without reading the embeddings: a gallery 
 is searched from disk, one *search unit* of rows at a time.
 
 Exactness. The enrolled templates (the logical gallery, in row order) are cut into search units
-of a multiple of faiss's database block (1024 rows): faiss then computes every probe-template score
-with the same bits as one index over the whole gallery (same per-pair kernel, or the same BLAS
-tiles), whatever the shard files. The top-k of each unit and their merge follow one rule, which the
-single-index search (:func:`faceaudit.compare.search.search_topk`) follows too:
+of :data:`UNIT_ROWS` templates, whatever the shard files, and every exact search — an in-memory
+gallery (:func:`faceaudit.compare.search.search_topk`), shards, a cluster — runs faiss on exactly
+those units with the same probe chunks, so every probe-template score has the same bits (faiss's
+kernels depend on the shape of a call, not only on the pair). A gallery of up to ``UNIT_ROWS``
+templates is one faiss call, as before. The top-k of each unit and their merge follow one rule:
 
     candidates are ranked by score (higher first), equal scores by gallery row (lower first), and
     the top k are the first k in that order.
 
-faiss alone breaks ties in an implementation-defined way; :func:`knn_exact` asks it for one more
-candidate than needed and, when the k-th and the last returned scores tie, widens the search until
-every tied candidate is seen. So FPIR, FNIR and the candidate lists of a sharded search equal those
-of one index exactly (``tests/test_compare_shards.py``).
+faiss alone breaks ties in an implementation-defined way; :func:`knn_exact` asks it for a few more
+candidates than needed and, when the k-th and the last returned scores still tie, widens the search
+until every tied candidate is seen. So FPIR, FNIR and the candidate lists of a sharded search equal
+those of one index exactly (``tests/test_compare_shards.py``).
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ from faceaudit.data import EmbeddingSet, InputFile
 from faceaudit.errors import InputError
 
 __all__ = [
-    "DEFAULT_UNIT_ROWS",
+    "UNIT_ROWS",
     "MANIFEST",
     "GalleryShards",
     "ShardedGallery",
@@ -51,8 +52,9 @@ __all__ = [
 ]
 
 MANIFEST = "gallery.json"
-#: Templates per search unit of a gallery in shards or on a cluster (128 MB at d = 128).
-DEFAULT_UNIT_ROWS = 1 << 18
+#: Templates per search unit (128 MB at d = 128): every exact search, in memory, in shards or on a
+#: cluster, runs over units of this many templates, so all give the same bits.
+UNIT_ROWS = 1 << 18
 FORMAT = "faceaudit-gallery-shards"
 
 
@@ -74,7 +76,7 @@ def knn_exact(probes: np.ndarray, gallery: np.ndarray, k: int) -> tuple[np.ndarr
     k = max(0, min(int(k), n))
     if k == 0 or m == 0:
         return np.empty((m, k), np.float32), np.empty((m, k), np.int64)
-    kk = min(n, k + 1)
+    kk = min(n, k + max(8, k // 4))  # a margin: exact ties at the k-th score are then rare
     while True:
         d, i = faiss.knn(probes, gallery, kk, metric=faiss.METRIC_INNER_PRODUCT)
         if kk == n or not (d[:, k - 1] == d[:, kk - 1]).any():
@@ -320,7 +322,7 @@ class Templates:
 def search_units(n: int, unit_rows: int | None = None) -> list[tuple[int, int]]:
     """Template ranges of the search units (a multiple of faiss's database block each)."""
     block = faiss_block()
-    unit = max(block, -(-(unit_rows or n) // block) * block)
+    unit = max(block, -(-(unit_rows or UNIT_ROWS) // block) * block)
     return [(s, min(n, s + unit)) for s in range(0, n, unit)]
 
 
