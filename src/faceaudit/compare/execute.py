@@ -69,8 +69,11 @@ def run_task(task, block_id: int, store: str | None):
                 return pickle.load(fh)
         except Exception:  # a torn or foreign file: recompute it
             pass
-    with _blas_one_thread():
+    if getattr(task, "parallel_inside", False):  # the task sets its own threads
         product = task(block_id)
+    else:
+        with _blas_one_thread():
+            product = task(block_id)
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".pkl")
@@ -155,7 +158,7 @@ class InProcess(Executor):
         if progress:
             progress(0, total)
         acc = None
-        if self.threads == 1 or len(ids) < 2:
+        if self.threads == 1 or len(ids) < 2 or getattr(task, "parallel_inside", False):
             for bid, wt in zip(ids, w, strict=True):
                 p = run_task(task, bid, store)
                 acc = p if acc is None else merge(acc, p)

@@ -326,14 +326,29 @@ def search_units(n: int, unit_rows: int | None = None) -> list[tuple[int, int]]:
     return [(s, min(n, s + unit)) for s in range(0, n, unit)]
 
 
-class _UnitTask:
-    """``task(job) -> (scores, global rows)`` of one probe chunk x one search unit."""
+def search_threads() -> int:
+    """faiss's threads in this process (its OpenMP maximum)."""
+    import faiss
 
-    def __init__(self, templates: Templates, probes, k: int, jobs) -> None:
+    return int(faiss.omp_get_max_threads())
+
+
+class _UnitTask:
+    """``task(job) -> (scores, global rows)`` of one probe chunk x one search unit.
+
+    faiss's scores depend on its thread count (OpenMP and BLAS), so every unit is searched with
+    the client's: units run one after the other in this process, and a worker sets the same
+    count for the duration of the task.
+    """
+
+    parallel_inside = True
+
+    def __init__(self, templates: Templates, probes, k: int, jobs, threads: int) -> None:
         self.templates = templates
         self.probes = probes
         self.k = k
         self.jobs = jobs
+        self.threads = int(threads)
 
     def key(self) -> str:
         return f"unit-{id(self)}"
@@ -346,8 +361,18 @@ class _UnitTask:
         return self.probes[p0:p1]
 
     def __call__(self, job_id: int):
+        import faiss
+        from threadpoolctl import threadpool_limits
+
         p0, p1, u0, u1 = self.jobs[job_id]
-        d, i = knn_exact(self._probes(p0, p1), self.templates.rows(u0, u1), self.k)
+        q, g = self._probes(p0, p1), self.templates.rows(u0, u1)
+        before = faiss.omp_get_max_threads()
+        try:
+            with threadpool_limits(self.threads):
+                faiss.omp_set_num_threads(self.threads)
+                d, i = knn_exact(q, g, self.k)
+        finally:
+            faiss.omp_set_num_threads(before)
         return {job_id: (d, i + u0)}
 
     def __getstate__(self):
@@ -397,7 +422,7 @@ def sharded_topk(
         path = base / f"probes-{os.getpid()}-{id(probes)}.npy"
         _atomic_npy(path, probes)
         probe_src = str(path)
-    task = _UnitTask(templates, probe_src, k, jobs)
+    task = _UnitTask(templates, probe_src, k, jobs, search_threads())
     weights = [(p1 - p0) * (u1 - u0) for p0, p1, u0, u1 in jobs]
     try:
         found = executor.map_reduce(
