@@ -409,7 +409,7 @@ def search_gallery(
             unit_rows=unit_rows,
             executor=executor,
             work_dir=executor.files_dir() if executor.needs_files else None,
-            progress=progress,
+            progress=None if progress is None else _per_probe(progress, templates.n),
         )
     else:
         if index != "flat":
@@ -461,6 +461,12 @@ def search_gallery(
         gallery.n_unused,
         approx,
     )
+
+
+def _per_probe(progress: Progress, n_templates: int) -> Progress:
+    """A progress in comparisons shown in probes."""
+    n = max(1, int(n_templates))
+    return lambda done, total: progress(done // n, total // n)
 
 
 def _templates_on_disk(embeddings: np.ndarray, folder):
