@@ -12,6 +12,7 @@ from faceaudit.compare.accumulate import (
     CellValues,
     GroupTables,
     PairSummaries,
+    PairUnitCountsGE,
     UnitCellHistograms,
     UnitCountsGE,
 )
@@ -146,3 +147,16 @@ def test_tables_equal_the_engine_functions_on_all_comparisons():
     v, pu, ru = _all_blocks(CellValues("impostor", np.array([cell])), x, codes, plan)
     np.testing.assert_array_equal(np.sort(v), np.sort(imp.cell_values(cell)))
     assert v.size == imp.distribution.cell_count(cell)
+
+
+def test_two_way_tables_count_each_probe_reference_pair():
+    x, subjects, codes = _case(4, 600, 8, 90)
+    ref = all_pairs_scores(x, subjects, dtype=np.float32)
+    n_units = int(codes.max()) + 1
+    t = np.array([0.2, float(np.median(ref.impostor))])
+    got = _all_blocks(PairUnitCountsGE(t, n_units), x, codes, BlockPlan(600, 256))
+    for j in range(3):
+        keep = np.ones(ref.impostor.size, bool) if j == 0 else ref.impostor >= t[j - 1]
+        want = np.zeros((n_units, n_units), dtype=np.int64)
+        np.add.at(want, (ref.impostor_subject[keep], ref.impostor_reference_subject[keep]), 1)
+        np.testing.assert_array_equal(got[j].toarray(), want)

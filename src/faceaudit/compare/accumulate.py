@@ -15,6 +15,8 @@ result, bit for bit. ``acc.key()`` names the accumulator and its parameters (for
 :class:`CellValues`            exact scores (with probe and reference subjects) in given grid cells:
                                the engine's "second look"
 :class:`UnitCountsGE`          per-subject ``[comparisons, scores >= t_j ...]`` (bootstrap table)
+:class:`PairUnitCountsGE`      per (probe, reference) subject pair, counts at thresholds (the
+                               two-way bootstrap of non-mated comparisons)
 :class:`UnitCellHistograms`    per-subject counts in given grid cells (bootstrap of the EER)
 :class:`GroupTables`           per-subject ``[comparisons, errors]`` at one threshold, split by the
                                reference's group (demographics)
@@ -42,6 +44,7 @@ __all__ = [
     "GroupTables",
     "PairSummaries",
     "PairSummary",
+    "PairUnitCountsGE",
     "UnitCellHistograms",
     "UnitCountsGE",
 ]
@@ -300,6 +303,43 @@ class UnitCountsGE:
 
     def merge(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         return a + b
+
+
+@dataclass(frozen=True, eq=False)
+class PairUnitCountsGE:
+    """Two-way table of the non-mated side: for each threshold column ``j`` (column 0: all
+    comparisons, column ``j >= 1``: scores ``>= t_j``) a sparse ``(n_units, n_units)`` matrix of
+    counts by (probe subject, reference subject) — what a two-way subject bootstrap weights by
+    the product of the two subjects' multiplicities."""
+
+    thresholds: np.ndarray
+    n_units: int
+
+    def key(self) -> str:
+        return _key("PairUnitCountsGE", np.asarray(self.thresholds, np.float64), self.n_units)
+
+    def __call__(self, blk: Block) -> list:
+        from scipy import sparse
+
+        v, u, ru = blk.impostor()
+        n = self.n_units
+        key = u.astype(np.int64) * n + ru.astype(np.int64)
+        out = []
+        for j in range(len(self.thresholds) + 1):
+            k = key if j == 0 else key[v >= _at_least(v.dtype, self.thresholds[j - 1])]
+            cells, counts = np.unique(k, return_counts=True)
+            out.append(
+                sparse.csr_matrix((counts.astype(np.int64), (cells // n, cells % n)), shape=(n, n))
+            )
+        return out
+
+    def merge(self, a: list, b: list) -> list:
+        return [x + y for x, y in zip(a, b, strict=True)]
+
+
+def _at_least(dtype: np.dtype, t: float):
+    """The threshold in ``dtype`` such that ``x >= it`` iff ``float64(x) >= t``."""
+    return _f32_up(float(t)) if np.dtype(dtype) == np.float32 else np.float64(t)
 
 
 @dataclass(frozen=True, eq=False)

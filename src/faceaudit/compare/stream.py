@@ -55,6 +55,7 @@ from faceaudit.compare.accumulate import (
     GroupTables,
     PairSummaries,
     PairSummary,
+    PairUnitCountsGE,
     UnitCellHistograms,
     UnitCountsGE,
     _side,
@@ -393,6 +394,12 @@ class StreamedComparisons:
         if side == "genuine" and self.keep_genuine:
             return UnitCountsGE(side, t, self.n_units).__call__(_KeptBlock(self))
         return self.run(UnitCountsGE(side, t, self.n_units), description="bootstrap tables")
+
+    def pair_unit_counts_ge(self, thresholds: Sequence[float]) -> list:
+        """Two-way non-mated table: per column (all, ``>= t_1``, ...) a sparse (probe subject x
+        reference subject) count matrix (``accumulate.PairUnitCountsGE``)."""
+        acc = PairUnitCountsGE(np.asarray(thresholds, dtype=np.float64), self.n_units)
+        return self.run(acc, description="two-way bootstrap tables")
 
     def unit_cell_histograms(self, side: str, cells: np.ndarray):
         """Sparse per-subject counts of ``side`` in ``cells`` (for the bootstrap of the EER)."""
