@@ -118,23 +118,43 @@ class GalleryShards:
         return [_open(f) for f in self.files]
 
     def take(self, rows: np.ndarray) -> np.ndarray:
-        """The gallery rows ``rows`` (sorted ascending), as a contiguous float32 array."""
+        """The gallery rows ``rows`` (sorted ascending), as a contiguous float32 array.
+
+        A run of consecutive rows inside one shard is that shard's memory map itself (no copy;
+        :meth:`release` lets its pages go after use); anything else is gathered into a copy.
+        """
         rows = np.asarray(rows, dtype=np.int64)
-        out = np.empty((rows.size, self.dim), dtype=np.float32)
         starts = self.starts
         which = np.searchsorted(starts, rows, side="right") - 1
         arrs = self.arrays()
+        if rows.size and which[0] == which[-1] and rows[-1] - rows[0] + 1 == rows.size:
+            s = int(which[0])
+            lo = int(rows[0] - starts[s])
+            return arrs[s][lo : lo + rows.size]
+        out = np.empty((rows.size, self.dim), dtype=np.float32)
         for s in np.unique(which):
-            sel = which == s
+            sel = np.flatnonzero(which == s)
             local = rows[sel] - starts[s]
             arr = arrs[int(s)]
             lo, hi = int(local[0]), int(local[-1]) + 1
             if hi - lo == local.size:  # a contiguous run: one slice
-                out[sel] = arr[lo:hi]
+                out[sel[0] : sel[-1] + 1] = arr[lo:hi]
             else:
                 out[sel] = arr[local]
             release_pages(arr, lo, hi)
         return out
+
+    def release(self, rows: np.ndarray) -> None:
+        """Let the pages of ``rows`` (as :meth:`take` read them) go from this process."""
+        rows = np.asarray(rows, dtype=np.int64)
+        if rows.size == 0:
+            return
+        starts = self.starts
+        arrs = self.arrays()
+        for s in np.unique(np.searchsorted(starts, rows[[0, -1]], side="right") - 1):
+            lo = max(0, int(rows[0] - starts[s]))
+            hi = min(self.rows[int(s)], int(rows[-1] - starts[s]) + 1)
+            release_pages(arrs[int(s)], lo, hi)
 
 
 @dataclass(frozen=True, eq=False)
@@ -196,8 +216,9 @@ def write_gallery_shards(
     """Write a sharded gallery folder from an embedding set or from embedding files.
 
     Given files (``.npz`` / Parquet, read one at a time, L2-normalised by the reader), each file
-    becomes one shard or more; given a set, it is cut into ``shards`` shards (or shards of
-    ``rows_per_shard`` rows). Shard files: ``shard-00000.npy`` ...; ``subjects.npy`` and
+    becomes one shard; given a set, it is cut into ``shards`` shards (rounded to whole search units
+    of :data:`UNIT_ROWS`, so that a unit is read from its shard's memory map without a copy), or
+    shards of ``rows_per_shard`` rows. Shard files: ``shard-00000.npy`` ...; ``subjects.npy`` and
     ``samples.npy`` (fixed-width strings); ``gallery.json`` (the manifest, written last).
     """
     from faceaudit.io.embeddings import read_embeddings
@@ -217,7 +238,13 @@ def write_gallery_shards(
             dim = eset.dim
         elif eset.dim != dim:
             raise InputError(f"shard has {eset.dim} dimensions, the others {dim}.", path=eset.path)
-        step = rows_per_shard or -(-eset.n // (shards if isinstance(gallery, EmbeddingSet) else 1))
+        if rows_per_shard:
+            step = int(rows_per_shard)
+        elif isinstance(gallery, EmbeddingSet):  # whole search units per shard: no copies
+            step = -(-eset.n // max(1, shards))
+            step = -(-step // UNIT_ROWS) * UNIT_ROWS if eset.n > UNIT_ROWS else step
+        else:
+            step = eset.n
         for s in range(0, eset.n, max(1, step)):
             name = f"shard-{len(files):05d}.npy"
             part = np.ascontiguousarray(eset.embeddings[s : s + step], dtype=np.float32)
@@ -313,6 +340,10 @@ class Templates:
         rows = np.arange(t0, t1) if self.index is None else self.index[t0:t1]
         return self.shards.take(rows)
 
+    def release(self, t0: int, t1: int) -> None:
+        if self.array is None:
+            self.shards.release(np.arange(t0, t1) if self.index is None else self.index[t0:t1])
+
     def __getstate__(self):
         if self.array is not None:
             raise TypeError("in-memory templates are searched in this process only")
@@ -373,6 +404,8 @@ class _UnitTask:
                 d, i = knn_exact(q, g, self.k)
         finally:
             faiss.omp_set_num_threads(before)
+            del g
+            self.templates.release(u0, u1)
         return {job_id: (d, i + u0)}
 
     def __getstate__(self):
