@@ -260,7 +260,8 @@ def write_results(record: dict) -> None:
             )
         lines += [
             "",
-            "Best of two interleaved runs each. one index = `faceaudit identify --gallery G.npz --probes P.npz --bootstrap 0` "
+            "Best of two interleaved runs each. one index = `faceaudit identify --gallery G.npz "
+            "--probes P.npz --bootstrap 0` "
             "(read, validate, exact search, metrics, report); 4 shards = the same with `--gallery` "
             "a folder of 4 memory-mapped `.npy` shards (searched in units of 2^18 templates, "
             "merged exactly; identical results); bare faiss = `IndexFlatIP` add + search.",
