@@ -405,7 +405,8 @@ class _UnitTask:
         finally:
             faiss.omp_set_num_threads(before)
             del g
-            self.templates.release(u0, u1)
+            if job_id + 1 == len(self.jobs) or self.jobs[job_id + 1][2] != u0:
+                self.templates.release(u0, u1)  # the unit's last probe chunk: let its pages go
         return {job_id: (d, i + u0)}
 
     def __getstate__(self):
@@ -444,7 +445,8 @@ def sharded_topk(
         return out_s, out_i
     units = search_units(n, unit_rows)
     chunks = [(s, min(m, s + chunk_size)) for s in range(0, m, chunk_size)]
-    jobs = [(p0, p1, u0, u1) for p0, p1 in chunks for u0, u1 in units]
+    # unit-major: in this process a unit's pages are read once for all probe chunks
+    jobs = [(p0, p1, u0, u1) for u0, u1 in units for p0, p1 in chunks]
     probe_src: np.ndarray | str = probes
     tmp = None
     if executor.needs_files:
