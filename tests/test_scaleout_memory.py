@@ -15,7 +15,7 @@ import sys
 import pytest
 
 CHILD = r"""
-import json, resource, sys
+import json, sys
 import numpy as np
 from faceaudit.compare.execute import InProcess
 from faceaudit.compare.stream import StreamedComparisons
@@ -28,7 +28,9 @@ c = StreamedComparisons(x, [f"s{k // 5}" for k in range(n)], block=block,
 _ = c.pair_counts
 before = int(open("/proc/self/statm").read().split()[1]) * 4096
 s = c.summary
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+# VmHWM is this process's own high-water mark (ru_maxrss would include the parent's at fork)
+hwm = [ln for ln in open("/proc/self/status") if ln.startswith("VmHWM")][0]
+peak = int(hwm.split()[1]) * 1024
 print(json.dumps({"before": before, "peak": peak, "pairs": s.genuine.n + s.impostor.n}))
 """
 
