@@ -197,7 +197,7 @@ def test_identification_options_give_the_1n_key(tmp_path):
     from faceaudit.analyses.identification import identify
     from faceaudit.audits import SILENT
 
-    kw = {"rank": None, "bootstrap": 200, "confidence": 0.95, "seed": 0}
+    kw = {"rank": None, "bootstrap": 200, "confidence": 0.95, "seed": 0, "thresholds": ()}
     run = _finish("t", o, identify(o, bootstrap=0), kw, inputs=(), settings={},
                   synthetic=False, demographics=group_by(meta, "sex", "all@0.1", "subject"),
                   progress=SILENT)  # fmt: skip

@@ -51,6 +51,7 @@ _API = (
     "Run",
     "audit_candidates",
     "audit_demo",
+    "audit_embeddings",
     "audit_images",
     "audit_scale",
     "audit_scores",

@@ -2,6 +2,7 @@
 
 =====================  ==========================================================================
 :func:`audit_scores`   1:1 comparison scores -> FMR, FNMR, EER, DET, FNMR at FMR targets
+:func:`audit_embeddings`  every pair of an embedding set, streamed -> the same 1:1 audit at scale
 :func:`audit_candidates`  black-box 1:N candidate lists -> FPIR, FNIR, CMC, wrong person at rank 1
 :func:`audit_search`   embeddings searched 1:N here -> the same, from a gallery and probes
 :func:`audit_scale`    FPIR(N, T) on nested galleries, extrapolated to N (e.g. 2.7 x 10^8)
@@ -18,6 +19,7 @@ same ``results.json``.
 """
 
 from faceaudit.audits.demo import audit_demo
+from faceaudit.audits.embeddings import audit_embeddings
 from faceaudit.audits.groups import GroupBy
 from faceaudit.audits.identification import audit_candidates, audit_search
 from faceaudit.audits.images import audit_images
@@ -34,6 +36,7 @@ __all__ = [
     "SearchCounts",
     "audit_candidates",
     "audit_demo",
+    "audit_embeddings",
     "audit_field_log",
     "audit_images",
     "audit_impact",

@@ -239,7 +239,8 @@ def audit_search(
     else:
         inputs += [i for i in probes.inputs if i not in inputs]
         data_warnings += [w for w in probes.warnings if w not in data_warnings]
-        data_warnings += overlap_warnings(gallery, probes)
+        if isinstance(gallery, EmbeddingSet):  # a sharded gallery stays on disk: not compared
+            data_warnings += overlap_warnings(gallery, probes)
     synthetic = gallery.synthetic or probes.synthetic
     settings.update(
         source="embeddings",

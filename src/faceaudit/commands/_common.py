@@ -138,6 +138,28 @@ ENROL = typer.Option(
     help="Which gallery samples enrol: 'first' per subject (NIST), 'all', or a file of ids.",
 )
 TITLE_HELP = "Report title."
+SCHEDULER = typer.Option(
+    None,
+    "--scheduler",
+    help="Run the comparisons on this Dask scheduler (tcp://host:8786), or 'local:N' for a local "
+    "cluster of N workers. Needs faceaudit[dask].",
+)
+CLUSTER_WORKERS = typer.Option(
+    None, "--workers", help="Run the comparisons on a local Dask cluster of N worker processes."
+)
+WORK_DIR = typer.Option(
+    None,
+    "--work-dir",
+    help="Work folder for block products (a rerun resumes from them); on a cluster, a folder "
+    "the workers share.",
+)
+
+
+def cluster(scheduler: str | None, workers: int | None, work_dir: Path | None = None):
+    """Context in which the audit's comparisons run where ``--scheduler``/``--workers`` say."""
+    from faceaudit.compare.execute import executor_for, use_executor
+
+    return use_executor(executor_for(scheduler, workers, work_dir))
 
 
 def bootstrap_option(default: int) -> typer.models.OptionInfo:

@@ -36,6 +36,14 @@ def audit(
     by: str | None = D.BY,
     threshold_from: str = D.THRESHOLD_FROM,
     metadata_subject_column: str = D.METADATA_SUBJECT_COLUMN,
+    scheduler: str | None = typer.Option(
+        None,
+        "--scheduler",
+        help="Run the all-vs-all comparisons and the 1:N search on this Dask scheduler "
+        "(tcp://host:8786), or 'local:N' for a local cluster of N workers (--workers stays the "
+        "embedding processes). Needs faceaudit[dask].",
+    ),
+    work_dir: Path | None = C.WORK_DIR,
     bootstrap: int = C.bootstrap_option(1000),
     confidence: float = C.CONFIDENCE,
     seed: int = typer.Option(0, help="Seed of the bootstrap and of the 1:N split."),
@@ -54,21 +62,22 @@ def audit(
     name, options = parse_model(model, model_option)
     image_set = discover_images(images)
     groups = D.group_by(metadata, by, threshold_from, metadata_subject_column, manifest=image_set)
-    run = audit_images(
-        image_set,
-        model=name,
-        model_options=options,
-        workers=workers,
-        cache_dir=cache,
-        held_out=held_out,
-        fmr_targets=C.parse_floats(fmr_target, "--fmr-target") or DEFAULT_FMR_TARGETS,
-        fpir_targets=C.parse_floats(fpir_target, "--fpir-target") or None,
-        list_length=list_length,
-        demographics=groups,
-        bootstrap=bootstrap,
-        confidence=confidence,
-        seed=seed,
-        title=title,
-        progress=log,
-    )
+    with C.cluster(scheduler, None, work_dir):
+        run = audit_images(
+            image_set,
+            model=name,
+            model_options=options,
+            workers=workers,
+            cache_dir=cache,
+            held_out=held_out,
+            fmr_targets=C.parse_floats(fmr_target, "--fmr-target") or DEFAULT_FMR_TARGETS,
+            fpir_targets=C.parse_floats(fpir_target, "--fpir-target") or None,
+            list_length=list_length,
+            demographics=groups,
+            bootstrap=bootstrap,
+            confidence=confidence,
+            seed=seed,
+            title=title,
+            progress=log,
+        )
     C.finish(run, out, None, force, log)

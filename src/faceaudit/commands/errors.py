@@ -8,6 +8,7 @@ import typer
 
 from faceaudit.commands import _common as C
 from faceaudit.commands import _demographics as D
+from faceaudit.errors import InputError
 
 
 def register(app: typer.Typer) -> None:
@@ -37,6 +38,11 @@ def errors(
     bob: Path | None = typer.Option(
         None, "--bob", help="bob score file: 2 (label score), 4 or 5 columns; .tar.gz as bob."
     ),
+    embeddings: Path | None = typer.Option(
+        None,
+        "--embeddings",
+        help="Embeddings (.npz/Parquet, as identify reads): every pair compared, streamed.",
+    ),
     similarity: bool = typer.Option(
         True, "--similarity/--distance", help="Which way scores point (distance: lower = closer)."
     ),
@@ -52,6 +58,11 @@ def errors(
     by: str | None = D.BY,
     threshold_from: str = D.THRESHOLD_FROM,
     metadata_subject_column: str = D.METADATA_SUBJECT_COLUMN,
+    block: int = typer.Option(2048, help="--embeddings: rows per block of comparisons."),
+    precision: str = typer.Option("float32", help="--embeddings: float32 or float64 products."),
+    scheduler: str | None = C.SCHEDULER,
+    workers: int | None = C.CLUSTER_WORKERS,
+    work_dir: Path | None = C.WORK_DIR,
     bootstrap: int = C.bootstrap_option(1000),
     confidence: float = C.CONFIDENCE,
     seed: int = C.SEED,
@@ -61,13 +72,48 @@ def errors(
     title: str = typer.Option("1:1 verification audit", help=C.TITLE_HELP),
     quiet: bool = C.QUIET,
 ) -> None:
-    """1:1 audit: FMR, FNMR, DET, EER and FNMR at FMR targets, with confidence intervals."""
+    """1:1 audit: FMR, FNMR, DET, EER and FNMR at FMR targets, with confidence intervals.
+
+    Scores exported by a system (--scores, --genuine/--impostor, --bob), or --embeddings: every
+    pair compared here, streamed in blocks (in-process, or on Dask with --scheduler/--workers).
+    """
     from faceaudit.analyses.verification import DEFAULT_FMR_TARGETS
     from faceaudit.audits import audit_scores
     from faceaudit.io.scores import ColumnNames, load_scores
 
     log = C.destination(out, json_out, force, quiet)
     groups = D.group_by(metadata, by, threshold_from, metadata_subject_column)
+    targets = C.parse_floats(fmr_target, "--fmr-target") or DEFAULT_FMR_TARGETS
+    if embeddings is not None:
+        from faceaudit.audits import audit_embeddings
+        from faceaudit.io.embeddings import read_embeddings
+
+        if (
+            any(
+                v is not None for v in (scores, genuine, impostor, genuine_hist, impostor_hist, bob)
+            )
+            or not similarity
+        ):
+            raise InputError("--embeddings is an input of its own: give it without score files.")
+        with log.stage("reading embeddings"):
+            data = read_embeddings(embeddings)
+        with C.cluster(scheduler, workers, work_dir):
+            run = audit_embeddings(
+                data,
+                fmr_targets=targets,
+                thresholds=C.parse_floats(threshold, "--threshold"),
+                bootstrap=bootstrap,
+                confidence=confidence,
+                seed=seed,
+                demographics=groups,
+                block=block,
+                precision=precision,
+                work_dir=work_dir,
+                title=title,
+                progress=log,
+            )
+        C.finish(run, out, json_out, force, log)
+        return
     columns = ColumnNames(
         score=score_column,
         mated=mated_column,
@@ -87,7 +133,7 @@ def errors(
         )
     run = audit_scores(
         data,
-        fmr_targets=C.parse_floats(fmr_target, "--fmr-target") or DEFAULT_FMR_TARGETS,
+        fmr_targets=targets,
         thresholds=C.parse_floats(threshold, "--threshold"),
         bootstrap=bootstrap,
         confidence=confidence,

@@ -34,7 +34,10 @@ def identify(
         None, "--gallery-subjects", help="Enrolled subject ids, one per line (gives N)."
     ),
     gallery: Path | None = typer.Option(
-        None, "--gallery", help="Gallery embeddings (.npz: embeddings, subjects; or Parquet)."
+        None,
+        "--gallery",
+        help="Gallery embeddings (.npz: embeddings, subjects; or Parquet), or a folder of shards "
+        "(faceaudit.compare.shards), searched from disk.",
     ),
     probes: Path | None = typer.Option(None, "--probes", help="Probe embeddings (.npz/Parquet)."),
     embeddings: Path | None = typer.Option(
@@ -63,6 +66,9 @@ def identify(
     by: str | None = D.BY,
     threshold_from: str = D.THRESHOLD_FROM,
     metadata_subject_column: str = D.METADATA_SUBJECT_COLUMN,
+    scheduler: str | None = C.SCHEDULER,
+    workers: int | None = C.CLUSTER_WORKERS,
+    work_dir: Path | None = C.WORK_DIR,
     bootstrap: int = C.bootstrap_option(1000),
     confidence: float = C.CONFIDENCE,
     seed: int = C.SEED,
@@ -115,19 +121,25 @@ def identify(
 
         enrolled = C.read_enrol(enrol)
         with log.stage("reading embeddings"):
-            g = read_embeddings(embeddings if embeddings is not None else gallery)
+            if gallery is not None and gallery.is_dir():
+                from faceaudit.compare.shards import read_gallery_shards
+
+                g = read_gallery_shards(gallery)
+            else:
+                g = read_embeddings(embeddings if embeddings is not None else gallery)
             p = None if embeddings is not None else read_embeddings(probes)
         index_params = dict(nlist=nlist, nprobe=nprobe, m=hnsw_m, ef_search=ef_search)
-        run = audit_search(
-            g,
-            p,
-            held_out=held_out,
-            enrol=enrolled,
-            list_length=list_length,
-            index=index,
-            index_params={k: v for k, v in index_params.items() if v is not None},
-            chunk_size=chunk_size,
-            write_candidates=write_candidates,
-            **common,
-        )
+        with C.cluster(scheduler, workers, work_dir):
+            run = audit_search(
+                g,
+                p,
+                held_out=held_out,
+                enrol=enrolled,
+                list_length=list_length,
+                index=index,
+                index_params={k: v for k, v in index_params.items() if v is not None},
+                chunk_size=chunk_size,
+                write_candidates=write_candidates,
+                **common,
+            )
     C.finish(run, out, json_out, force, log)

@@ -175,7 +175,10 @@ def all_pairs_scores(
     subjects : sequence of str, length n
         Subject id of each row.
     block : int
-        Rows per block (memory ``O(block**2)`` on top of the output arrays).
+        Rows per block (memory ``O(block**2)`` on top of the output arrays; rounded up to a
+        multiple of 256). The blocks are those of :mod:`faceaudit.compare.blocks`, computed where
+        the executor in force says (in-process by default, or a Dask cluster); the scores have
+        the same bits whatever the block size or worker.
     failed_subjects : sequence of str, optional
         Subjects of the images that failed to acquire (no embedding). Their lost comparisons are
         counted exactly into ``genuine_fta`` / ``impostor_fta`` (the comparisons that would have
@@ -203,47 +206,11 @@ def all_pairs_scores(
     >>> s.genuine.tolist(), s.impostor.tolist(), s.subjects
     ([1.0], [0.0, 0.0], ['a', 'b'])
     """
-    from faceaudit.data import ComparisonScores
+    from faceaudit.compare.stream import StreamedComparisons
 
-    names, codes = subject_codes(subjects)
-    x = _check(embeddings, len(codes))
-    n_gen, n_imp = pair_counts(subjects)
-    if n_gen == 0:
-        raise InputError(
-            "no genuine pair: every subject has a single embedded sample, so FNMR cannot be "
-            "measured; give at least two images of some subjects."
-        )
-    if n_imp == 0:
-        raise InputError("no impostor pair: all samples belong to one subject.")
-    gen = np.empty(n_gen, dtype=np.float64)
-    gen_s = np.empty(n_gen, dtype=np.int32)
-    imp = np.empty(n_imp, dtype=np.float64)
-    imp_s = np.empty(n_imp, dtype=np.int32)
-    imp_r = np.empty(n_imp, dtype=np.int32)
-    g = i = 0
-    for blk in iter_all_pairs(x, codes, block=block, dtype=dtype):
-        k = blk.genuine.shape[0]
-        gen[g : g + k] = blk.genuine
-        gen_s[g : g + k] = blk.genuine_subject
-        g += k
-        k = blk.impostor.shape[0]
-        imp[i : i + k] = blk.impostor
-        imp_s[i : i + k] = blk.impostor_subject
-        imp_r[i : i + k] = blk.impostor_reference_subject
-        i += k
-    assert g == n_gen and i == n_imp
-    gen_fta = imp_fta = 0
-    if failed_subjects is not None and len(failed_subjects):
-        all_gen, all_imp = pair_counts(list(map(str, subjects)) + list(map(str, failed_subjects)))
-        gen_fta, imp_fta = all_gen - n_gen, all_imp - n_imp
-    return ComparisonScores(
-        genuine=gen,
-        impostor=imp,
-        genuine_subject=gen_s,
-        impostor_subject=imp_s,
-        impostor_reference_subject=imp_r,
-        subjects=names,
-        genuine_fta=int(gen_fta),
-        impostor_fta=int(imp_fta),
-        orientation="similarity",
+    precision = "float32" if np.dtype(dtype) == np.float32 else "float64"
+    comps = StreamedComparisons(
+        embeddings, subjects, block=block, precision=precision, failed_subjects=failed_subjects
     )
+    with comps:
+        return comps.to_comparison_scores()

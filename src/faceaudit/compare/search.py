@@ -69,13 +69,23 @@ class ApproximateSearch:
 
 @dataclass(frozen=True)
 class Enrolment:
-    """The enrolled gallery: templates (rows of ``embeddings``) and their subjects."""
+    """The enrolled gallery: templates (rows of ``embeddings``) and their subjects.
 
-    embeddings: np.ndarray
+    For a gallery in shards ``embeddings`` is None and ``templates`` reads them from disk.
+    """
+
+    embeddings: np.ndarray | None
     template_subject: np.ndarray  # int64 code into ``subjects`` per template
     subjects: np.ndarray  # str, enrolled subject ids (sorted)
     samples: np.ndarray  # str, sample id per template
     n_unused: int  # gallery-file samples not enrolled
+    templates: object = None  # faceaudit.compare.shards.Templates for a sharded gallery
+
+    @property
+    def dim(self) -> int:
+        if self.embeddings is not None:
+            return int(self.embeddings.shape[1])
+        return int(self.templates.shards.dim)
 
     @property
     def gallery_size(self) -> int:
@@ -99,15 +109,13 @@ class GallerySearch:
     approximate: ApproximateSearch | None
 
 
-def enrol_gallery(
-    gallery: EmbeddingSet, enrol: str | Iterable[str] = "first", *, path=None
-) -> Enrolment:
+def enrol_gallery(gallery, enrol: str | Iterable[str] = "first", *, path=None) -> Enrolment:
     """Choose the enrolled templates of a gallery file.
 
     Parameters
     ----------
-    gallery : EmbeddingSet
-        L2-normalised embeddings.
+    gallery : EmbeddingSet or faceaudit.compare.shards.ShardedGallery
+        L2-normalised embeddings (in memory or in shards on disk).
     enrol : "first", "all", or an iterable of sample ids
         ``"first"`` (default, as NIST): the first sample of each subject in file order;
         ``"all"``: every sample; otherwise exactly the named samples.
@@ -147,6 +155,20 @@ def enrol_gallery(
         idx = np.unique(np.array([pos[s] for s in wanted.tolist()], dtype=np.int64))
         if len(idx) == 0:
             raise InputError("no sample was named for enrolment.", path=path or gallery.path)
+    from faceaudit.compare.shards import ShardedGallery, Templates
+
+    if isinstance(gallery, ShardedGallery):
+        every = len(idx) == gallery.n
+        subj = gallery.subjects if every else gallery.subjects[idx]
+        samples = gallery.samples if every else gallery.samples[idx]
+        if not every:
+            names = None
+        if names is None:
+            names, code = np.unique(subj, return_inverse=True)
+        templates = Templates(shards=gallery.shards, index=None if every else np.asarray(idx))
+        return Enrolment(
+            None, code.astype(np.int64), names, samples, gallery.n - len(idx), templates
+        )
     if len(idx) == gallery.n:  # every sample enrols: no copies
         emb, subj, samples = gallery.embeddings, gallery.subjects, gallery.samples
     else:
@@ -195,6 +217,7 @@ def search_topk(
     index_params: dict | None = None,
     progress: Progress | None = None,
     seed: int = 0,
+    unit_rows: int | None = None,
     _built=None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Top-``k`` gallery rows per probe by inner product.
@@ -209,11 +232,15 @@ def search_topk(
     chunk_size : int
         Probes searched per call (bounds memory and sets the progress granularity).
     index : {"flat", "ivf", "hnsw"}
-        ``"flat"`` is exact.
+        ``"flat"`` is exact (ties: lower gallery row first, see the module docstring).
     index_params : dict, optional
         ``nlist``, ``nprobe`` (ivf); ``m``, ``ef_construction``, ``ef_search`` (hnsw). Filled in
         with the values used.
     progress : callable(done, total), optional
+    unit_rows : int, optional
+        The exact search runs over units of this many gallery rows (default
+        :data:`faceaudit.compare.shards.UNIT_ROWS`), merged exactly: a gallery in shards is
+        searched in the same units, so both give the same bits and candidates.
 
     Returns
     -------
@@ -222,8 +249,6 @@ def search_topk(
     indices : ndarray, int64, shape (m, k)
         Gallery row of each candidate; ``-1`` where none.
     """
-    import faiss
-
     gallery = np.ascontiguousarray(gallery, dtype=np.float32)
     probes = np.ascontiguousarray(probes, dtype=np.float32)
     if gallery.ndim != 2 or probes.ndim != 2 or gallery.shape[1] != probes.shape[1]:
@@ -237,6 +262,25 @@ def search_topk(
     if k_eff == 0 or m == 0:
         return scores, indices
     params = index_params if index_params is not None else {}
+    if index == "flat":
+        from faceaudit.compare.execute import InProcess
+        from faceaudit.compare.shards import Templates, sharded_topk
+
+        def by_probe(done: int, total: int) -> None:
+            progress(done // n, total // n)
+
+        s_, i_ = sharded_topk(
+            Templates(array=gallery),
+            probes,
+            k_eff,
+            chunk_size=chunk_size,
+            unit_rows=unit_rows,
+            executor=InProcess(),
+            progress=by_probe if progress else None,
+        )
+        scores[:, :k_eff] = s_
+        indices[:, :k_eff] = i_
+        return scores, indices
     idx = None
     if index != "flat":
         idx = _built if _built is not None else _build_index(gallery, index, params, seed)
@@ -245,12 +289,7 @@ def search_topk(
         progress(0, m)
     for start in range(0, m, chunk_size):
         stop = min(m, start + chunk_size)
-        if idx is None:
-            d_, i_ = faiss.knn(
-                probes[start:stop], gallery, k_eff, metric=faiss.METRIC_INNER_PRODUCT
-            )
-        else:
-            d_, i_ = idx.search(probes[start:stop], k_eff)
+        d_, i_ = idx.search(probes[start:stop], k_eff)
         bad = i_ < 0
         if bad.any():
             d_ = np.where(bad, -np.inf, d_)
@@ -299,6 +338,7 @@ def search_gallery(
     recall_probes: int = 1000,
     progress: Progress | None = None,
     seed: int = 0,
+    unit_rows: int | None = None,
 ) -> GallerySearch:
     """Search every probe against the enrolled gallery; subject-level top-L candidate lists.
 
@@ -318,6 +358,10 @@ def search_gallery(
     recall_probes : int
         With an approximate index, how many probes (random, seeded) are also searched exactly to
         measure its recall.
+    unit_rows : int, optional
+        The exact search runs over units of this many templates (default
+        :data:`faceaudit.compare.shards.UNIT_ROWS`), whether the gallery is in memory, in
+        shards or searched on a cluster: the same units give the same results.
 
     Returns
     -------
@@ -325,12 +369,12 @@ def search_gallery(
     """
     if not isinstance(gallery, Enrolment):
         gallery = enrol_gallery(gallery, enrol)
-    if gallery.embeddings.shape[1] != probes.dim:
+    if gallery.dim != probes.dim:
         from faceaudit.errors import InputError
 
         raise InputError(
             f"the probe embeddings have {probes.dim} dimensions but the gallery's have "
-            f"{gallery.embeddings.shape[1]}; both must come from the same model.",
+            f"{gallery.dim}; both must come from the same model.",
             path=probes.path,
         )
     L = int(list_length)
@@ -340,19 +384,48 @@ def search_gallery(
     k = min(len(gallery.template_subject), L * max(multi, 1))
     params = dict(index_params or {})
     built = None
-    if index != "flat":
-        built = _build_index(gallery.embeddings, index, params, seed)
-    scores, indices = search_topk(
-        gallery.embeddings,
-        probes.embeddings,
-        k,
-        chunk_size=chunk_size,
-        index=index,
-        index_params=params,
-        progress=progress,
-        seed=seed,
-        _built=built,
-    )
+    from faceaudit.compare.execute import current_executor
+
+    executor = current_executor()
+    in_units = gallery.templates is not None or executor.needs_files
+    if in_units and index != "flat":
+        from faceaudit.errors import InputError
+
+        raise InputError(
+            f"index = {index!r}: a gallery in shards or on a cluster is searched exactly "
+            "(index 'flat')."
+        )
+    if in_units:
+        from faceaudit.compare.shards import Templates, sharded_topk
+
+        templates = gallery.templates or Templates(array=gallery.embeddings)
+        if executor.needs_files and templates.array is not None:
+            templates = _templates_on_disk(gallery.embeddings, executor.files_dir())
+        scores, indices = sharded_topk(
+            templates,
+            probes.embeddings,
+            k,
+            chunk_size=chunk_size,
+            unit_rows=unit_rows,
+            executor=executor,
+            work_dir=executor.files_dir() if executor.needs_files else None,
+            progress=None if progress is None else _per_probe(progress, templates.n),
+        )
+    else:
+        if index != "flat":
+            built = _build_index(gallery.embeddings, index, params, seed)
+        scores, indices = search_topk(
+            gallery.embeddings,
+            probes.embeddings,
+            k,
+            chunk_size=chunk_size,
+            index=index,
+            index_params=params,
+            progress=progress,
+            seed=seed,
+            unit_rows=unit_rows,
+            _built=built,
+        )
     codes, sc = _subject_lists(scores, indices, gallery.template_subject, L)
     approx = None
     if index != "flat":
@@ -388,6 +461,27 @@ def search_gallery(
         gallery.n_unused,
         approx,
     )
+
+
+def _per_probe(progress: Progress, n_templates: int) -> Progress:
+    """A progress in comparisons shown in probes."""
+    n = max(1, int(n_templates))
+    return lambda done, total: progress(done // n, total // n)
+
+
+def _templates_on_disk(embeddings: np.ndarray, folder):
+    """The enrolled templates written once as a shard file the workers read by path."""
+    import hashlib
+    from pathlib import Path
+
+    from faceaudit.compare.shards import GalleryShards, Templates, _atomic_npy
+
+    h = hashlib.sha256(np.ascontiguousarray(embeddings, dtype=np.float32).tobytes()).hexdigest()
+    path = Path(folder) / f"templates-{h[:20]}.npy"
+    if not path.exists():
+        _atomic_npy(path, np.ascontiguousarray(embeddings, dtype=np.float32))
+    n, d = embeddings.shape
+    return Templates(shards=GalleryShards((str(path),), (int(n),), int(d)))
 
 
 def split_enrolment(

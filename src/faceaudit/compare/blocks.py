@@ -1,0 +1,266 @@
+"""The block map of an all-vs-all comparison: which pairs a block holds and how its scores are made.
+
+Every unordered pair of distinct samples ``i < j`` (input order) belongs to exactly one **block**:
+the rows ``[a0, a1)`` times the columns ``[b0, b1)`` of the upper triangle, for row blocks
+``a <= b`` of :attr:`BlockPlan.block` rows each (row-major order of blocks; in a diagonal block only
+the pairs ``i < j``). A pair is **mated** (genuine) when both samples have the same subject, else
+**non-mated** (impostor); the impostor pair's *probe* is the earlier sample ``i`` (its row), its
+*reference* the later ``j`` (its column), as :func:`faceaudit.compare.allpairs.all_pairs_scores`
+defines them. Within a block, pairs are taken row-major, so the concatenation of all blocks is the
+order of ``all_pairs_scores``.
+
+Scores are inner products of the L2-normalised embeddings (cosine similarity) computed by BLAS:
+
+- ``precision="float32"`` (the default): one ``sgemm`` per block. OpenBLAS's sgemm gives every
+  element the same bits whatever the shape and offset of the call, once both sides have at least
+  :data:`MIN_GEMM` rows (checked by ``tests/test_compare_blocks.py``); a block with fewer rows is
+  computed inside a call widened to ``MIN_GEMM`` rows. So the scores, and every figure made from
+  them, do not depend on the block size or on which worker computed a block.
+- ``precision="float64"``: products in float64, as ``all_pairs_scores`` makes them by default.
+  dgemm's bits do depend on the call's shape and offset, so float64 scores are computed on a fixed
+  global grid of :data:`TILE` x ``TILE`` tiles (block sizes are multiples of ``TILE``): again the
+  same bits for every block size.
+
+Block sizes are rounded up to a multiple of :data:`TILE` rows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+
+__all__ = [
+    "DEFAULT_BLOCK",
+    "MIN_GEMM",
+    "PRECISIONS",
+    "TILE",
+    "Block",
+    "BlockPlan",
+    "block_scores",
+    "genuine_pairs",
+]
+
+#: Rows per block by default: 2048 x 2048 = 4.2 million pairs (16 MiB of float32 scores).
+DEFAULT_BLOCK = 2048
+#: Block sizes are multiples of this many rows (and float64 products are made tile by tile).
+TILE = 256
+#: Fewest rows on either side of a float32 product call (smaller calls take other BLAS kernels).
+MIN_GEMM = 256
+PRECISIONS = ("float32", "float64")
+
+
+@dataclass(frozen=True)
+class BlockPlan:
+    """How ``n`` samples are cut into blocks of ``block`` rows, and the precision of the products.
+
+    >>> p = BlockPlan(600, 300)
+    >>> p.block, p.n_blocks, [p.bounds(k) for k in range(p.n_blocks)]
+    (512, 3, [(0, 512, 0, 512), (0, 512, 512, 600), (512, 600, 512, 600)])
+    """
+
+    n: int
+    block: int = DEFAULT_BLOCK
+    precision: str = "float32"
+
+    def __post_init__(self) -> None:
+        if self.n < 2:
+            raise ValueError("an all-vs-all comparison needs at least 2 samples")
+        if self.block < 1:
+            raise ValueError("block must be >= 1")
+        if self.precision not in PRECISIONS:
+            raise ValueError(f"precision must be one of {PRECISIONS}, got {self.precision!r}")
+        object.__setattr__(self, "block", -(-int(self.block) // TILE) * TILE)
+
+    @property
+    def dtype(self) -> np.dtype:
+        return np.dtype(self.precision)
+
+    @property
+    def n_row_blocks(self) -> int:
+        return -(-self.n // self.block)
+
+    @cached_property
+    def _pairs(self) -> np.ndarray:
+        k = self.n_row_blocks
+        a, b = np.triu_indices(k)
+        return np.stack([a, b], axis=1)
+
+    @property
+    def n_blocks(self) -> int:
+        return int(self._pairs.shape[0])
+
+    def bounds(self, block_id: int) -> tuple[int, int, int, int]:
+        """``(a0, a1, b0, b1)``: the rows and columns of block ``block_id``."""
+        a, b = (int(v) for v in self._pairs[block_id])
+        s = self.block
+        return a * s, min(self.n, (a + 1) * s), b * s, min(self.n, (b + 1) * s)
+
+    def n_pairs(self, block_id: int) -> int:
+        a0, a1, b0, b1 = self.bounds(block_id)
+        r, c = a1 - a0, b1 - b0
+        return r * (r - 1) // 2 if a0 == b0 else r * c
+
+    @property
+    def total_pairs(self) -> int:
+        return self.n * (self.n - 1) // 2
+
+    def to_json(self) -> dict:
+        return {"block": self.block, "precision": self.precision, "n_blocks": self.n_blocks}
+
+
+def _widen(lo: int, hi: int, n: int, m: int) -> tuple[int, int]:
+    """``[lo, hi)`` widened to at least ``m`` rows inside ``[0, n)``."""
+    if hi - lo >= m:
+        return lo, hi
+    start = max(0, hi - m)
+    return start, min(n, start + m)
+
+
+def block_scores(embeddings: np.ndarray, plan: BlockPlan, block_id: int) -> np.ndarray:
+    """The ``(a1 - a0, b1 - b0)`` matrix of scores of block ``block_id`` (rows x columns).
+
+    ``embeddings`` may be a memory map; only the block's rows are read.
+    """
+    a0, a1, b0, b1 = plan.bounds(block_id)
+    n = plan.n
+    if plan.precision == "float32":
+        m = min(n, MIN_GEMM)
+        ra0, ra1 = _widen(a0, a1, n, m)
+        rb0, rb1 = _widen(b0, b1, n, m)
+        xa = np.ascontiguousarray(embeddings[ra0:ra1], dtype=np.float32)
+        # a separate copy for the columns, so numpy calls gemm (not syrk) on diagonal blocks too
+        xb = np.array(embeddings[rb0:rb1], dtype=np.float32, order="C", copy=True)
+        s = xa @ xb.T
+        if (ra0, ra1, rb0, rb1) != (a0, a1, b0, b1):
+            s = np.ascontiguousarray(s[a0 - ra0 : a1 - ra0, b0 - rb0 : b1 - rb0])
+        return s
+    out = np.empty((a1 - a0, b1 - b0), dtype=np.float64)
+    for t0 in range(a0, a1, TILE):
+        t1 = min(a1, t0 + TILE)
+        xa = np.ascontiguousarray(embeddings[t0:t1], dtype=np.float64)
+        for u0 in range(b0, b1, TILE):
+            u1 = min(b1, u0 + TILE)
+            xb = np.array(embeddings[u0:u1], dtype=np.float64, order="C", copy=True)
+            out[t0 - a0 : t1 - a0, u0 - b0 : u1 - b0] = xa @ xb.T
+    return out
+
+
+def genuine_pairs(
+    row_codes: np.ndarray, col_codes: np.ndarray, diagonal: bool
+) -> tuple[np.ndarray, np.ndarray]:
+    """Local ``(row, column)`` indices of the mated pairs of a block, row-major.
+
+    O(r log r + mated pairs): subjects are matched by sorting, never by an r x c mask. In a
+    diagonal block only pairs ``row < column`` count.
+
+    >>> genuine_pairs(np.array([0, 1, 0]), np.array([0, 1, 0]), True)
+    (array([0]), array([2]))
+    """
+    oa = np.argsort(row_codes, kind="stable")
+    ob = np.argsort(col_codes, kind="stable")
+    sa, sb = row_codes[oa], col_codes[ob]
+    common = np.intersect1d(sa, sb)
+    if common.size == 0:
+        e = np.empty(0, dtype=np.int64)
+        return e, e
+    la = np.searchsorted(sa, common, "left")
+    na = np.searchsorted(sa, common, "right") - la
+    lb = np.searchsorted(sb, common, "left")
+    nb = np.searchsorted(sb, common, "right") - lb
+    sizes = na * nb
+    grp = np.repeat(np.arange(common.size), sizes)
+    start = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    off = np.arange(int(sizes.sum())) - start[grp]
+    gi = oa[la[grp] + off // nb[grp]].astype(np.int64)
+    gj = ob[lb[grp] + off % nb[grp]].astype(np.int64)
+    if diagonal:
+        keep = gi < gj
+        gi, gj = gi[keep], gj[keep]
+    order = np.lexsort((gj, gi))
+    return gi[order], gj[order]
+
+
+@dataclass
+class Block:
+    """One block's comparisons: the score matrix and what is mated in it.
+
+    Accumulators read from it either the matrix with the mated pairs' indices (fast paths), or
+    the comparisons as 1-D arrays in row-major order (:meth:`impostor`, :meth:`genuine`), exactly
+    as :func:`~faceaudit.compare.allpairs.iter_all_pairs` yields them.
+    """
+
+    block_id: int
+    bounds: tuple[int, int, int, int]
+    scores: np.ndarray
+    row_codes: np.ndarray
+    col_codes: np.ndarray
+
+    @property
+    def diagonal(self) -> bool:
+        return self.bounds[0] == self.bounds[2]
+
+    @cached_property
+    def genuine_index(self) -> tuple[np.ndarray, np.ndarray]:
+        return genuine_pairs(self.row_codes, self.col_codes, self.diagonal)
+
+    @cached_property
+    def _impostor_mask(self) -> np.ndarray:
+        r, c = self.scores.shape
+        mask = np.ones((r, c), dtype=bool)
+        if self.diagonal:
+            mask &= np.arange(c)[None, :] > np.arange(r)[:, None]
+        gi, gj = self.genuine_index
+        mask[gi, gj] = False
+        return mask
+
+    def genuine(self) -> tuple[np.ndarray, np.ndarray]:
+        """``(scores as float64, subject codes)`` of the mated pairs."""
+        gi, gj = self.genuine_index
+        return self.scores[gi, gj].astype(np.float64), self.row_codes[gi]
+
+    def impostor(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(scores in the matrix dtype, probe codes, reference codes)`` of the non-mated pairs."""
+        mask = self._impostor_mask
+        shape = self.scores.shape
+        rows = np.broadcast_to(self.row_codes.astype(np.int32)[:, None], shape)[mask]
+        cols = np.broadcast_to(self.col_codes.astype(np.int32)[None, :], shape)[mask]
+        return self.scores[mask], rows, cols
+
+    def impostor_scores(self) -> np.ndarray:
+        """The non-mated pairs' scores only (matrix dtype, row-major)."""
+        return self.scores[self._impostor_mask]
+
+    def n_impostor(self) -> int:
+        r, c = self.scores.shape
+        total = r * (r - 1) // 2 if self.diagonal else r * c
+        return total - int(self.genuine_index[0].size)
+
+
+def make_block(embeddings: np.ndarray, codes: np.ndarray, plan: BlockPlan, block_id: int) -> Block:
+    """Compute block ``block_id`` of ``plan`` (scores and subject codes)."""
+    a0, a1, b0, b1 = plan.bounds(block_id)
+    s = block_scores(embeddings, plan, block_id)
+    codes = np.asarray(codes)
+    return Block(block_id, (a0, a1, b0, b1), s, codes[a0:a1], codes[b0:b1])
+
+
+def block_pair_counts(codes: np.ndarray, plan: BlockPlan) -> np.ndarray:
+    """``(n_blocks, 2)`` exact numbers of mated and non-mated pairs per block, from codes only."""
+    codes = np.asarray(codes, dtype=np.int64)
+    k = int(codes.max()) + 1 if codes.size else 0
+    out = np.zeros((plan.n_blocks, 2), dtype=np.int64)
+    per_row_block = []
+    for a in range(plan.n_row_blocks):
+        c = codes[a * plan.block : (a + 1) * plan.block]
+        per_row_block.append(np.bincount(c, minlength=k).astype(np.int64))
+    for bid in range(plan.n_blocks):
+        a0, _, b0, _ = plan.bounds(bid)
+        ha, hb = per_row_block[a0 // plan.block], per_row_block[b0 // plan.block]
+        if a0 == b0:
+            gen = int((ha * (ha - 1) // 2).sum())
+        else:
+            gen = int((ha * hb).sum())
+        out[bid] = (gen, plan.n_pairs(bid) - gen)
+    return out

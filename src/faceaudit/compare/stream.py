@@ -1,0 +1,544 @@
+"""Streamed all-vs-all comparisons: blocks go straight into summaries; no array of all scores.
+
+:class:`StreamedComparisons` stands for every unordered pair of an embedding set (the pairs,
+scores and subject conventions of :mod:`faceaudit.compare.blocks`). Nothing is computed until a
+product is asked for; each product is one map/merge over blocks (:mod:`faceaudit.compare.execute`)
+of an accumulator (:mod:`faceaudit.compare.accumulate`):
+
+1. :attr:`summary` — pass 1: the mergeable distributions of the mated and non-mated scores (exact
+   counts on the grid, exact extremes), each block's score range, and the mated scores themselves
+   when there are at most ``keep_genuine`` of them (usually: they grow with n, not n^2);
+2. :meth:`score_sets` — :class:`~faceaudit.stats.scoreset.ScoreSet` objects on which the engine's
+   exact functions run unchanged; the non-mated one is a
+   :class:`~faceaudit.stats.stream.StreamedScoreSet` whose exact look inside a grid cell
+   recomputes **only the blocks whose score range reaches that cell** and keeps just the scores in
+   it (:meth:`cell_values`);
+3. the tables a bootstrap and the demographics consume, one pass each for the thresholds or cells
+   they are given: :meth:`unit_counts_ge`, :meth:`unit_cell_histograms`, :meth:`group_tables`.
+
+Memory (in-process, ``W`` threads, ``b`` rows per block, ``d`` dimensions, ``n`` samples):
+``4 n d`` (the embeddings, float32; a memory map on workers) ``+ W x b^2 x 12`` bytes (a block's
+float32 scores, its binned bits and one temporary) ``+ 2 MB`` per block summary in flight (grid
+counts, ``2 x tail`` exact values per side) ``+ 12 x min(n_mated, keep_genuine)`` bytes for the
+mated scores, plus the tables a later pass asks for (``n_subjects x`` thresholds or cells).
+``docs/scale-out.md`` gives the measured figures; ``tests/test_scaleout_memory.py`` checks the
+formula within 1.5x.
+
+Precision contract: with ``precision="float32"`` (the default) a score is the float32 inner product
+of the float32 embeddings, the same bits whatever the block size or worker
+(:mod:`faceaudit.compare.blocks`); it differs from the float64 product by at most ``d x 2^-24``
+(7.6e-6 for d = 128; typically ~1e-7). Every rate is the exact count of those scores at its
+threshold, so a rate can differ from one on float64 products only through comparisons whose
+scores lie that close to the threshold; thresholds agree to ~1e-6, far below the 4 significant
+digits a report prints. ``precision="float64"`` gives the products
+:func:`~faceaudit.compare.allpairs.all_pairs_scores` makes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import shutil
+import tempfile
+import threading
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+import numpy as np
+
+from faceaudit.compare.accumulate import (
+    CellValues,
+    GroupTables,
+    PairSummaries,
+    PairSummary,
+    PairUnitCountsGE,
+    UnitCellHistograms,
+    UnitCountsGE,
+    _side,
+)
+from faceaudit.compare.allpairs import _check, pair_counts, subject_codes
+from faceaudit.compare.blocks import DEFAULT_BLOCK, BlockPlan, block_pair_counts, make_block
+from faceaudit.compare.execute import Executor, current_executor
+from faceaudit.errors import InputError
+from faceaudit.stats.distribution import DEFAULT_TAIL
+from faceaudit.stats.grid import cells_of
+from faceaudit.stats.scoreset import ScoreSet
+from faceaudit.stats.stream import StreamedScoreSet
+
+__all__ = [
+    "KEEP_GENUINE",
+    "MATERIALISE_LIMIT",
+    "EmbeddingFiles",
+    "StreamedComparisons",
+    "stream_all_pairs",
+]
+
+#: Mated scores kept in memory exactly (12 bytes each) when there are at most this many.
+KEEP_GENUINE = 1 << 23
+#: A view of one side may be materialised (e.g. for the exact DET curve) up to this many scores.
+MATERIALISE_LIMIT = 1 << 22
+
+
+@dataclass(frozen=True)
+class EmbeddingFiles:
+    """Where workers read the data: L2-normalised float32 embeddings and int32 subject codes
+    (``.npy``, memory-mapped on first use and cached per worker process)."""
+
+    embeddings: str
+    codes: str
+
+
+_OPEN: dict[str, np.ndarray] = {}
+_OPEN_LOCK = threading.Lock()
+
+
+def _open(path: str) -> np.ndarray:
+    with _OPEN_LOCK:
+        arr = _OPEN.get(path)
+        if arr is None:
+            arr = np.load(path, mmap_mode="r", allow_pickle=False)
+            _OPEN[path] = arr
+        return arr
+
+
+class BlockTask:
+    """``task(block_id) -> accumulator product``: picklable when its data are files."""
+
+    def __init__(self, data, codes, plan: BlockPlan, accumulator, key: str) -> None:
+        self.data = data
+        self.codes = codes
+        self.plan = plan
+        self.accumulator = accumulator
+        self._key = key
+
+    def key(self) -> str:
+        return self._key
+
+    def arrays(self) -> tuple[np.ndarray, np.ndarray]:
+        if isinstance(self.data, EmbeddingFiles):
+            return _open(self.data.embeddings), _open(self.data.codes)
+        return self.data, self.codes
+
+    def block(self, block_id: int):
+        emb, codes = self.arrays()
+        return make_block(emb, codes, self.plan, block_id)
+
+    def __call__(self, block_id: int):
+        return self.accumulator(self.block(block_id))
+
+    def __getstate__(self):
+        if not isinstance(self.data, EmbeddingFiles):
+            raise TypeError("a block task over in-memory arrays runs in this process only")
+        return self.__dict__
+
+
+def _atomic_save(path: Path, arr: np.ndarray) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".npy")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            np.save(fh, arr, allow_pickle=False)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+class _Bar:
+    """A progress bar per pass from an audit ``Progress`` (``bar(description, unit)``)."""
+
+    def __init__(self, progress) -> None:
+        self.progress = progress
+
+    @contextlib.contextmanager
+    def __call__(self, description: str):
+        if self.progress is None:
+            yield None
+            return
+        if callable(self.progress) and not hasattr(self.progress, "bar"):
+            yield self.progress
+            return
+        with self.progress.bar(description, "pairs") as update:
+            yield update
+
+
+class StreamedComparisons:
+    """All-vs-all comparisons of L2-normalised embeddings, never materialised (module docstring).
+
+    Parameters
+    ----------
+    embeddings : ndarray, shape (n, d)
+        L2-normalised rows (checked: squared norms within 1e-3 of 1), float32 or float64.
+    subjects : sequence of str, length n
+    block : int
+        Rows per block (rounded up to a multiple of 256); memory grows with its square.
+    precision : {"float32", "float64"}
+        Of the inner products (see the precision contract above).
+    tail : int
+        Exact extreme scores kept per side.
+    failed_subjects : sequence of str, optional
+        Subjects of images that failed to acquire: their lost comparisons are counted for the
+        generalised rates, as :func:`~faceaudit.compare.allpairs.all_pairs_scores` does.
+    keep_genuine : int
+        Keep the mated scores in memory when there are at most this many.
+    executor : Executor, optional
+        Where blocks are computed (default: :func:`~faceaudit.compare.execute.current_executor`).
+    work_dir : path, optional
+        Work folder: every block product is written there atomically, keyed by the inputs and
+        settings, and read back by a rerun (resume). Workers of a cluster read the embeddings
+        from it, so it must be on storage they share.
+    progress : audit Progress or callable(done, total), optional
+    """
+
+    def __init__(
+        self,
+        embeddings: np.ndarray,
+        subjects: Sequence,
+        *,
+        block: int = DEFAULT_BLOCK,
+        precision: str = "float32",
+        tail: int = DEFAULT_TAIL,
+        failed_subjects: Sequence | None = None,
+        keep_genuine: int = KEEP_GENUINE,
+        executor: Executor | None = None,
+        work_dir: str | Path | None = None,
+        progress=None,
+    ) -> None:
+        names, codes = subject_codes(subjects)
+        x = _check(embeddings, len(codes))
+        if x.dtype != np.float32 and precision == "float32":
+            x = np.ascontiguousarray(x, dtype=np.float32)
+        self.embeddings = x
+        self.subjects = names
+        self.codes = codes
+        self.n_units = len(names)
+        self.n_genuine, self.n_impostor = pair_counts(subjects)
+        if self.n_genuine == 0:
+            raise InputError(
+                "no genuine pair: every subject has a single embedded sample, so FNMR cannot be "
+                "measured; give at least two images of some subjects."
+            )
+        if self.n_impostor == 0:
+            raise InputError("no impostor pair: all samples belong to one subject.")
+        self.plan = BlockPlan(x.shape[0], block, precision)
+        self.tail = int(tail)
+        self.pair_counts = block_pair_counts(codes, self.plan)
+        self.genuine_fta = self.impostor_fta = 0
+        if failed_subjects is not None and len(failed_subjects):
+            all_gen, all_imp = pair_counts(
+                list(map(str, subjects)) + list(map(str, failed_subjects))
+            )
+            self.genuine_fta = all_gen - self.n_genuine
+            self.impostor_fta = all_imp - self.n_impostor
+        self.keep_genuine = self.n_genuine <= int(keep_genuine)
+        self.executor = executor if executor is not None else current_executor()
+        self.progress = _Bar(progress)
+        self._work_root = None if work_dir is None else Path(work_dir)
+        self._tmp: str | None = None
+        self._cache: OrderedDict = OrderedDict()
+        self._cache_lock = threading.Lock()
+
+    # -- data, keys and the work folder ------------------------------------------------------
+    @cached_property
+    def data_key(self) -> str:
+        h = hashlib.sha256()
+        h.update(f"{self.embeddings.shape}|{self.plan.block}|{self.plan.precision}|".encode())
+        for start in range(0, self.embeddings.shape[0], 1 << 16):
+            h.update(np.ascontiguousarray(self.embeddings[start : start + (1 << 16)]).tobytes())
+        h.update(np.ascontiguousarray(self.codes).tobytes())
+        return h.hexdigest()[:24]
+
+    @property
+    def work_dir(self) -> Path | None:
+        """This input's folder inside the work folder (created on first use)."""
+        root = self._work_root
+        if root is None and self.executor.needs_files:
+            root = self.executor.files_dir()
+        if root is None:
+            return None
+        d = root / f"allpairs-{self.data_key}"
+        d.mkdir(parents=True, exist_ok=True)
+        return d
+
+    def _data(self):
+        if not self.executor.needs_files:
+            return self.embeddings, self.codes
+        d = self.work_dir
+        files = EmbeddingFiles(str(d / "embeddings.npy"), str(d / "codes.npy"))
+        if not Path(files.embeddings).exists():
+            _atomic_save(Path(files.embeddings), self.embeddings)
+        if not Path(files.codes).exists():
+            _atomic_save(Path(files.codes), np.asarray(self.codes, dtype=np.int32))
+        return files
+
+    def close(self) -> None:
+        """Remove the temporary work folder (if one was made for a local cluster)."""
+        if self._tmp is not None:
+            shutil.rmtree(self._tmp, ignore_errors=True)
+            self._tmp = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # -- one pass ----------------------------------------------------------------------------
+    def run(self, accumulator, block_ids: Sequence[int] | None = None, description: str = ""):
+        """Map ``accumulator`` over the blocks (all, or ``block_ids``) and merge the products."""
+        ids = list(range(self.plan.n_blocks)) if block_ids is None else [int(b) for b in block_ids]
+        key = f"{self.data_key}-{accumulator.key()}"
+        data = self._data()
+        if isinstance(data, EmbeddingFiles):
+            task = BlockTask(data, None, self.plan, accumulator, key)
+        else:
+            task = BlockTask(data[0], data[1], self.plan, accumulator, key)
+        store = None
+        if self.work_dir is not None and self._work_root is not None:
+            store = str(self.work_dir / accumulator.key())
+        weights = [int(self.plan.n_pairs(b)) for b in ids]
+        if not ids:
+            return None
+        with self.progress(description or "all-vs-all comparisons") as update:
+            return self.executor.map_reduce(
+                task, ids, accumulator.merge, weights=weights, store=store, progress=update
+            )
+
+    @cached_property
+    def summary(self) -> PairSummary:
+        """Pass 1 (computed once): both sides' distributions, block ranges, kept mated scores."""
+        acc = PairSummaries(tail=self.tail, keep_genuine=self.keep_genuine)
+        s = self.run(acc, description=f"all-vs-all: {self.plan.total_pairs:,} pairs")
+        assert s.genuine.n == self.n_genuine and s.impostor.n == self.n_impostor
+        return s
+
+    # -- the second look ---------------------------------------------------------------------
+    def blocks_reaching(self, side: str, cells: Sequence[int]) -> list[int]:
+        """Blocks whose ``side`` scores span a range that contains any of ``cells``."""
+        k = 0 if side == "genuine" else 2
+        cells = np.unique(np.asarray(list(cells), dtype=np.int64))
+        out = []
+        for bid, r in sorted(self.summary.ranges.items()):
+            lo, hi = r[k], r[k + 1]
+            if lo < 0:
+                continue
+            j = np.searchsorted(cells, lo)
+            if j < cells.size and cells[j] <= hi:
+                out.append(bid)
+        return out
+
+    def cell_values(self, side: str, cells: Sequence[int]) -> dict[int, np.ndarray]:
+        """``{cell: sorted exact scores}`` of ``side`` in ``cells``: one pass over the blocks
+        that reach them (none if no block does)."""
+        cells = sorted({int(c) for c in cells})
+        out = {c: np.empty(0) for c in cells}
+        if not cells:
+            return out
+        if side == "genuine" and self.keep_genuine:
+            v = self.genuine_values()[0]
+            cx = cells_of(v)
+            return {c: np.sort(v[cx == c]) for c in cells}
+        ids = self.blocks_reaching(side, cells)
+        found = self.run(
+            CellValues(side, np.asarray(cells, dtype=np.int64)),
+            ids,
+            description=f"exact look inside {len(cells)} grid cell(s): {len(ids)} block(s)",
+        )
+        if found is None:
+            return out
+        v = found[0]
+        cx = cells_of(v)
+        return {c: np.sort(v[cx == c]) for c in cells}
+
+    # -- score sets for the engine -----------------------------------------------------------
+    def genuine_values(self) -> tuple[np.ndarray, np.ndarray]:
+        """Kept mated ``(scores, subject codes)`` in block order (``keep_genuine`` only)."""
+        kept = self.summary.genuine_values
+        if kept is None:
+            raise ValueError("the mated scores were not kept (more than keep_genuine)")
+        ids = sorted(kept)
+        if not ids:
+            return np.empty(0), np.empty(0, dtype=np.int32)
+        return (
+            np.concatenate([kept[b][0] for b in ids]),
+            np.concatenate([kept[b][1] for b in ids]).astype(np.int32),
+        )
+
+    def score_set(self, side: str) -> ScoreSet:
+        """The engine's view of ``side`` (units: probe subjects)."""
+        s = self.summary
+        if side == "genuine" and self.keep_genuine:
+            v, u = self.genuine_values()
+            return ScoreSet(v, units=u, distribution=s.genuine, tail=self.tail)
+        dist = s.genuine if side == "genuine" else s.impostor
+        return StreamedScoreSet(
+            dist,
+            look=lambda cells: self.cell_values(side, cells),
+            scores=self.view(side, 0),
+            units=self.view(side, 1),
+        )
+
+    def score_sets(self) -> tuple[ScoreSet, ScoreSet, int]:
+        """``(genuine, impostor, n_units)`` as :func:`faceaudit.analyses.verification.score_sets`
+        returns them for materialised scores."""
+        return self.score_set("genuine"), self.score_set("impostor"), self.n_units
+
+    # -- tables for the bootstrap and the demographics ---------------------------------------
+    def unit_counts_ge(self, side: str, thresholds: Sequence[float]) -> np.ndarray:
+        """Per-subject ``[n, >= t_1, ...]`` of ``side`` (:func:`stats.bootstrap.unit_counts_ge`)."""
+        t = np.asarray(thresholds, dtype=np.float64)
+        if side == "genuine" and self.keep_genuine:
+            return UnitCountsGE(side, t, self.n_units).__call__(_KeptBlock(self))
+        return self.run(UnitCountsGE(side, t, self.n_units), description="bootstrap tables")
+
+    def pair_unit_counts_ge(self, thresholds: Sequence[float]) -> list:
+        """Two-way non-mated table: per column (all, ``>= t_1``, ...) a sparse (probe subject x
+        reference subject) count matrix (``accumulate.PairUnitCountsGE``)."""
+        acc = PairUnitCountsGE(np.asarray(thresholds, dtype=np.float64), self.n_units)
+        return self.run(acc, description="two-way bootstrap tables")
+
+    def unit_cell_histograms(self, side: str, cells: np.ndarray):
+        """Sparse per-subject counts of ``side`` in ``cells`` (for the bootstrap of the EER)."""
+        acc = UnitCellHistograms(side, np.asarray(cells, dtype=np.int64), self.n_units)
+        if side == "genuine" and self.keep_genuine:
+            return acc(_KeptBlock(self))
+        return self.run(acc, description="bootstrap tables (EER)")
+
+    def group_tables(self, threshold: float, group_of_unit: np.ndarray, n_groups: int):
+        """``(negatives (n_units, G, 2), positives (n_units, 2))`` at ``threshold``, as
+        :func:`faceaudit.stats.groups.group_counts` makes them."""
+        acc = GroupTables(float(threshold), np.asarray(group_of_unit, np.int64), int(n_groups))
+        return self.run(acc, description="per-group tables")
+
+    # -- views: slices of one side in all_pairs_scores order, computed on demand ------------
+    def view(self, side: str, what: int) -> _View:
+        return _View(self, side, what)
+
+    def _side_block(self, side: str, block_id: int):
+        with self._cache_lock:
+            hit = self._cache.get((side, block_id))
+            if hit is not None:
+                self._cache.move_to_end((side, block_id))
+                return hit
+        task = BlockTask(self.embeddings, self.codes, self.plan, None, "")
+        v, u, ru = _side(task.block(block_id), side)
+        item = (np.asarray(v), np.asarray(u, np.int32), np.asarray(ru, np.int32))
+        with self._cache_lock:
+            self._cache[(side, block_id)] = item
+            while len(self._cache) > 3:
+                self._cache.popitem(last=False)
+        return item
+
+    def to_comparison_scores(self):
+        """All the scores as the ``ComparisonScores`` of ``all_pairs_scores`` (materialised)."""
+        from faceaudit.data import ComparisonScores
+
+        parts = self.run(_Collect(), description=f"all-vs-all: {self.plan.total_pairs:,} pairs")
+        ids = sorted(parts)
+        g = [parts[b][0] for b in ids]
+        i = [parts[b][1] for b in ids]
+
+        def cat(seq, k, dtype):
+            return np.concatenate([p[k] for p in seq]).astype(dtype, copy=False)
+
+        return ComparisonScores(
+            genuine=cat(g, 0, np.float64),
+            impostor=cat(i, 0, np.float64),
+            genuine_subject=cat(g, 1, np.int32),
+            impostor_subject=cat(i, 1, np.int32),
+            impostor_reference_subject=cat(i, 2, np.int32),
+            subjects=list(self.subjects),
+            genuine_fta=int(self.genuine_fta),
+            impostor_fta=int(self.impostor_fta),
+            orientation="similarity",
+        )
+
+
+class _KeptBlock:
+    """The kept mated scores posing as one block for the accumulators' genuine side."""
+
+    def __init__(self, comps: StreamedComparisons) -> None:
+        self._v, self._u = comps.genuine_values()
+
+    def genuine(self):
+        return self._v, self._u
+
+
+class _Collect:
+    """Accumulator that keeps every comparison (for :meth:`to_comparison_scores`)."""
+
+    def key(self) -> str:
+        return "collect"
+
+    def __call__(self, blk):
+        g, gu = blk.genuine()
+        v, u, ru = blk.impostor()
+        return {blk.block_id: ((g, gu), (v.astype(np.float64), u, ru))}
+
+    def merge(self, a, b):
+        return {**a, **b}
+
+
+class _View:
+    """One side's scores (``what=0``), probe codes (1) or reference codes (2), sliceable.
+
+    Slices are computed from the blocks that hold them (a few blocks cached); ``np.asarray`` of a
+    view materialises it, allowed up to :data:`MATERIALISE_LIMIT` scores.
+    """
+
+    ndim = 1
+
+    def __init__(self, comps: StreamedComparisons, side: str, what: int) -> None:
+        self.comps = comps
+        self.side = side
+        self.what = what
+        col = 0 if side == "genuine" else 1
+        self.offsets = np.concatenate([[0], np.cumsum(comps.pair_counts[:, col])])
+
+    @property
+    def dtype(self) -> np.dtype:
+        if self.what:
+            return np.dtype(np.int32)
+        return np.dtype(np.float64) if self.side == "genuine" else self.comps.plan.dtype
+
+    def __len__(self) -> int:
+        return int(self.offsets[-1])
+
+    @property
+    def shape(self) -> tuple[int]:
+        return (len(self),)
+
+    def __getitem__(self, key) -> np.ndarray:
+        if not isinstance(key, slice) or key.step not in (None, 1):
+            raise TypeError("a streamed view takes contiguous slices only")
+        start, stop, _ = key.indices(len(self))
+        if stop <= start:
+            return np.empty(0, dtype=self.dtype)
+        first = int(np.searchsorted(self.offsets, start, side="right")) - 1
+        last = int(np.searchsorted(self.offsets, stop, side="left")) - 1
+        parts = []
+        for b in range(first, last + 1):
+            lo, hi = int(self.offsets[b]), int(self.offsets[b + 1])
+            if hi <= lo:
+                continue
+            arr = self.comps._side_block(self.side, b)[self.what]
+            parts.append(arr[max(start, lo) - lo : min(stop, hi) - lo])
+        return np.concatenate(parts).astype(self.dtype, copy=False)
+
+    def __array__(self, dtype=None, copy=None):
+        if len(self) > MATERIALISE_LIMIT:
+            raise MemoryError(
+                f"refusing to materialise {len(self):,} streamed comparisons (limit "
+                f"{MATERIALISE_LIMIT:,}); this computation needs a streamed implementation"
+            )
+        out = self[0 : len(self)]
+        return out if dtype is None else out.astype(dtype)
+
+
+def stream_all_pairs(embeddings, subjects, **kwargs) -> StreamedComparisons:
+    """Shorthand for :class:`StreamedComparisons` ``(embeddings, subjects, **kwargs)``."""
+    return StreamedComparisons(embeddings, subjects, **kwargs)
