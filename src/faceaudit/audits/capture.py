@@ -210,6 +210,10 @@ def _find_image(images: ImageSet, name: str) -> int:
     for i, r in enumerate(images.records):
         if resolved is not None and Path(r.path).resolve() == resolved:
             return i
+    tail = "/" + target.as_posix().lstrip("/")
+    hits = [i for i, r in enumerate(images.records) if r.sample.endswith(tail)]
+    if len(hits) == 1:
+        return hits[0]
     raise params.ParameterError(
         "show_examples",
         name,
@@ -646,3 +650,82 @@ def _cache_note(what: str, result) -> str:
         f"{what}: {s.n_images:,} images, cache: {s.n_cached:,} reused, {s.n_computed:,} "
         f"computed ({s.n_failed:,} failures to acquire)"
     )
+
+
+def conditions_analysis(
+    images: ImageSet,
+    embedding,
+    conditions: ConditionsBy,
+    *,
+    held_out: float | int,
+    list_length: int,
+    bootstrap: int,
+    confidence: float,
+    seed: int,
+):
+    """The recorded-conditions analysis of embeddings already made (``audit_images``).
+
+    ``embedding`` is the :class:`~faceaudit.embedding.EmbeddingResult` of ``images``. Returns the
+    :class:`~faceaudit.analyses.capture.CaptureAnalysis` (no quality part: the photos were not
+    measured).
+    """
+    from faceaudit.analyses._capture_inputs import (
+        Observation,
+        probe_observations,
+        references_of,
+        split_subjects,
+    )
+    from faceaudit.analyses.capture import Condition, capture_conditions
+
+    labels = conditions.labels(images)
+    ref_name, ref_rule = _choose_reference(labels, conditions.reference)
+    records = images.records
+    samples = [r.sample for r in records]
+    row_of = {str(s): k for k, s in enumerate(embedding.samples)}
+    reason_of = {f.image: f.reason for f in embedding.failures}
+    dim = int(embedding.dim)
+    emb = np.zeros((len(records), dim), dtype=np.float32)
+    status = []
+    for i, s in enumerate(samples):
+        if s in row_of:
+            emb[i] = embedding.embeddings[row_of[s]]
+            status.append("ok")
+        else:
+            status.append(reason_of.get(s, "embed_error"))
+    acquired = np.array([st == "ok" for st in status], dtype=bool)
+    eligible = np.array([v == ref_name for v in labels], dtype=bool)
+    split = split_subjects(
+        [r.subject for r in records],
+        acquired,
+        eligible,
+        held_out=params.held_out_subjects("held_out", held_out),
+        seed=seed,
+    )
+    refs = references_of(split, emb, samples)
+    names = [ref_name] + sorted(set(labels) - {ref_name})
+    index = {n: k for k, n in enumerate(names)}
+    is_ref = split.is_reference
+    rows = [
+        Observation(i, index[labels[i]], samples[i], status[i], emb[i] if acquired[i] else None)
+        for i in range(len(records))
+        if not is_ref[i]
+    ]
+    result = capture_conditions(
+        refs,
+        probe_observations(split, samples, rows, dim),
+        [Condition(n, n, "recorded") for n in names],
+        subjects=split.names,
+        reference=ref_name,
+        list_length=list_length,
+        bootstrap=bootstrap,
+        confidence=confidence,
+        seed=seed,
+        mode="recorded",
+        condition_source=conditions.source(),
+        reference_rule=ref_rule,
+        split=split.to_json(
+            f"each subject's first photo in the reference condition {ref_name!r} that yields a face"
+        ),
+        **parse_threshold_rule(conditions.threshold_from),
+    )
+    return result, _split_warnings(split, True, ref_name)
