@@ -605,6 +605,12 @@ def _threshold_keywords(conditions, fmr_target, fpir_target, threshold) -> dict:
         )
     if not any(given):
         fmr_target = 1e-3
+    if fmr_target is not None:
+        fmr_target = params.rate_targets("fmr_targets", [fmr_target])[0]
+    if fpir_target is not None:
+        fpir_target = params.rate_targets("fpir_targets", [fpir_target])[0]
+    if threshold is not None:
+        threshold = params.finite_number("threshold", threshold)
     return {"fmr_target": fmr_target, "fpir_target": fpir_target, "threshold": threshold}
 
 
