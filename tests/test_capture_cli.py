@@ -28,9 +28,11 @@ from faceaudit.embedding.cache import EmbeddingCache
 
 
 def _exit_code(argv: list[str]) -> int:
-    with pytest.raises(SystemExit) as info:
+    try:
         main(argv)
-    return info.value.code
+    except SystemExit as exc:
+        return exc.code
+    return 0
 
 
 def _cli() -> list[str]:

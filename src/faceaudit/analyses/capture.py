@@ -768,6 +768,8 @@ def capture_conditions(
         if a is None or b is None:
             return RatioToReference(ratio, None, None, False), Difference(diff, None)
         d_ci = _interval(a - b, confidence)
+        if ratio is None:  # no error on the reference condition: no ratio to speak of
+            return RatioToReference(None, None, None, False), Difference(diff, d_ci)
         with np.errstate(invalid="ignore", divide="ignore"):
             q = np.where(b > 0, a / np.where(b > 0, b, 1.0), np.where(a > 0, np.inf, np.nan))
         keep = q[~np.isnan(q)]
@@ -776,9 +778,10 @@ def capture_conditions(
         big = np.finfo(np.float64).max
         al = (1.0 - confidence) / 2.0
         lo, hi = np.quantile(np.minimum(keep, big), [al, 1.0 - al], method="inverted_cdf")
-        finite = hi < big
         return (
-            RatioToReference(ratio, float(lo), float(hi) if finite else None, True),
+            RatioToReference(
+                ratio, float(lo) if lo < big else None, float(hi) if hi < big else None, True
+            ),
             Difference(diff, d_ci),
         )
 
