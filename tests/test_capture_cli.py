@@ -124,11 +124,11 @@ def _conditions(results: dict) -> dict:
 @pytest.mark.slow
 def test_blur_never_helps_and_extreme_downscaling_loses_the_face(shared_data, tmp_path):
     orl = shared_data / "orl_faces"
-    manifest = _orl_manifest(tmp_path, orl, 12, (1, 3, 4, 5, 6, 7))
+    manifest = _orl_manifest(tmp_path, orl, 10, (1, 3, 4, 5, 6, 7))
     out = tmp_path / "out"
-    argv = [
-        "capture", str(manifest), "--degrade", "defocus", "--severities", "2,4,6",
-        "--degrade", "downscale", "--fmr-target", "0.01", "--bootstrap", "200",
+    argv = [  # each degradation over its default values (defocus radius 1..6, IED 24..6 px)
+        "capture", str(manifest), "--degrade", "defocus,downscale", "--fmr-target", "0.02",
+        "--bootstrap", "200",
         "--cache", str(tmp_path / "cache"), "-j", "2", "-q", "--out", str(out),
     ]  # fmt: skip
     assert _exit_code(argv) == 0
@@ -136,8 +136,8 @@ def test_blur_never_helps_and_extreme_downscaling_loses_the_face(shared_data, tm
     cond = _conditions(res)
     cap = res["capture"]
     assert cap["reference_condition"] == "clean" and cap["threshold"]["fixed_on"] == "clean"
-    assert cap["threshold"]["rule"] == "fmr_target" and cap["threshold"]["target"] == 0.01
-    blur = [cond["clean"]] + [cond[f"defocus:kernel=disc,radius={r}"] for r in (2, 4, 6)]
+    assert cap["threshold"]["rule"] == "fmr_target" and cap["threshold"]["target"] == 0.02
+    blur = [cond["clean"]] + [cond[f"defocus:kernel=disc,radius={r}"] for r in (1, 2, 3, 4, 6)]
     fnmr = [c["fnmr"] for c in blur]
     for a, b in zip(fnmr, fnmr[1:], strict=False):
         # FNMR does not improve as blur grows: it rises, or any fall is within the intervals
@@ -150,7 +150,7 @@ def test_blur_never_helps_and_extreme_downscaling_loses_the_face(shared_data, tm
     assert cond["downscale:ied=6,restore=false"]["fta_by_reason"]
     # every figure has its n and interval; plain JSON; one sentence per condition
     for c in cond.values():
-        assert c["fta"]["n"] == c["n_photos"] == 60 and c["sentence"]
+        assert c["fta"]["n"] == c["n_photos"] == 50 and c["sentence"]
     json.dumps(res, allow_nan=False)
     q = res["quality"]
     assert q["score"]["source"] == "built-in"
@@ -170,7 +170,7 @@ def test_show_examples_writes_only_that_image_under_each_condition(shared_data, 
     manifest = _orl_manifest(tmp_path, orl, 5, (1, 3, 4))
     out = tmp_path / "out"
     argv = [
-        "capture", str(manifest), "--degrade", "defocus", "--severities", "3",
+        "capture", str(manifest), "--degrade", "defocus:radius=3",
         "--profile", "moving-subject", "--fmr-target", "0.1", "--bootstrap", "0",
         "--show-examples", str(orl / "s2" / "3.pgm"), "--cache", str(tmp_path / "cache"),
         "-j", "1", "-q", "--out", str(out),
