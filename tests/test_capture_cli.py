@@ -19,9 +19,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from capture_images import texture
 from PIL import Image
 
+from capture_images import texture
 from faceaudit.capture import Degradation, apply_chain, eye_centres
 from faceaudit.cli import main
 from faceaudit.embedding.cache import EmbeddingCache
@@ -217,8 +217,14 @@ def test_recorded_conditions_from_a_column_and_from_file_names(shared_data, tmp_
     cache = str(tmp_path / "cache")
     common = ["--bootstrap", "200", "--cache", cache, "-j", "2", "-q"]
     by_column = tmp_path / "by_column"
+    rows = (root / "manifest.csv").read_text().splitlines()[1:]
+    scores = [
+        f"{r.split(',')[0]},{(80 if 'lit' in r else 20) + k / 100}" for k, r in enumerate(rows)
+    ]
+    (tmp_path / "q.csv").write_text("path,quality\n" + "\n".join(scores) + "\n")
     argv = ["capture", str(root / "manifest.csv"), "--condition", "lighting",
-            "--fmr-target", "0.02", "--out", str(by_column), *common]  # fmt: skip
+            "--fmr-target", "0.02", "--quality", str(tmp_path / "q.csv"),
+            "--out", str(by_column), *common]  # fmt: skip
     assert _exit_code(argv) == 0
     by_name = tmp_path / "by_name"
     argv = ["audit", str(root), "--condition-from-name", r"_(?P<condition>[a-z]+)\.png$",
@@ -242,6 +248,12 @@ def test_recorded_conditions_from_a_column_and_from_file_names(shared_data, tmp_
     for name in ("lit", "blur"):
         assert _conditions(a)[name]["fnmr"] == _conditions(b)[name]["fnmr"]
     assert "quality" in a and "verification" in b and "identification" in b
+    q = a["quality"]  # the user's scores: low for every blurred photo
+    assert q["score"]["source"] == "file" and q["score"]["file"]["n_images"] == len(rows)
+    widest = q["pooled"]["gates"]["verification"][-1]
+    assert widest["rejected_by_condition"]["lit"] == 0.0
+    assert widest["rejected_by_condition"]["blur"] > 0.0
+    assert any(i["path"].endswith("q.csv") for i in a["inputs"])
 
 
 @pytest.mark.slow

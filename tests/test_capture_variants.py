@@ -7,9 +7,9 @@ from typing import Any, ClassVar
 
 import numpy as np
 import pytest
-from capture_images import texture
 from PIL import Image
 
+from capture_images import texture
 from faceaudit.capture import Degradation
 from faceaudit.embedding import embed_images
 from faceaudit.embedding.cache import EmbeddingCache
