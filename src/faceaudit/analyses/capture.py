@@ -722,18 +722,24 @@ def capture_conditions(
     N = int(references.enrolled.sum())
     rank = max(1, min(list_length, N))
     sel_of = [np.flatnonzero(probes.condition == k) for k in range(len(conditions))]
-    scored = [_Scored(probes, references, sel[probes.acquired[sel]], n_subj) for sel in sel_of]
-    ref_scored = scored[ref_index]
+    def score(k: int) -> _Scored:
+        return _Scored(probes, references, sel_of[k][probes.acquired[sel_of[k]]], n_subj)
+
+    ref_scored = score(ref_index)
     if ref_scored.rows.size == 0:
         raise InputError(
             f"the reference condition {reference!r} has no probe photo with a usable face: "
             "the threshold cannot be fixed on it."
         )
     t, rule = _fix_threshold(ref_scored, rank, fmr_target, fpir_target, threshold, reference)
-    counts = [
-        _count(probes, references, scored[k], sel_of[k], t, rank, n_subj)
-        for k in range(len(conditions))
-    ]
+    # one condition's score matrix at a time: counted at t, then only its per-search summary kept
+    scored: list[_Scored] = []
+    counts: list[_Counts] = []
+    for k in range(len(conditions)):
+        sc = ref_scored if k == ref_index else score(k)
+        counts.append(_count(probes, references, sc, sel_of[k], t, rank, n_subj))
+        sc.S = sc.nonmated_mask = None
+        scored.append(sc)
     b_ref = np.bincount(references.subject, minlength=n_subj).astype(np.float64)
 
     reps: list[dict[str, list[np.ndarray]]] = [{k: [] for k in RATES} for _ in conditions]
