@@ -418,8 +418,8 @@ def audit_capture(
     for line in notes:
         progress.note(line)
 
-    quality = None
     source = "built-in"
+    quality = QualityInput()
     if quality_scores is not None:
         source = "file"
         qnotes = ()
@@ -438,8 +438,6 @@ def audit_capture(
             file=quality_scores.to_json(),
             notes=qnotes,
         )
-    else:
-        quality = QualityInput()
     probes = probe_observations(split, samples, rows, dim)
     eligible_text = (
         f"each subject's first photo in the reference condition {ref_name!r} that yields a face"
