@@ -23,7 +23,7 @@ Target (issue 12): faceaudit with 2 workers at >= 1.6x the plain loop's images/s
 
 Run from the repository root (with ``nice`` when the machine is shared)::
 
-    nice uv run python benchmarks/bench_capture.py --subjects 20 --repeats 2
+    nice uv run python benchmarks/bench_capture.py --subjects 16 --repeats 2
     uv run python benchmarks/bench_capture.py --quick      # 8 subjects, one repeat
 
 Results: ``benchmarks/results/capture.md`` (raw runs in ``benchmarks/_work/capture/runs.json``).
@@ -238,7 +238,7 @@ def render(result: dict, note: str) -> str:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--subjects", type=int, default=20)
+    ap.add_argument("--subjects", type=int, default=16)
     ap.add_argument("--repeats", type=int, default=2)
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--note", default="Shared machine: other work was running.")
