@@ -722,6 +722,7 @@ def capture_conditions(
     N = int(references.enrolled.sum())
     rank = max(1, min(list_length, N))
     sel_of = [np.flatnonzero(probes.condition == k) for k in range(len(conditions))]
+
     def score(k: int) -> _Scored:
         return _Scored(probes, references, sel_of[k][probes.acquired[sel_of[k]]], n_subj)
 
