@@ -12,6 +12,8 @@ MODULES = [
     "faceaudit.capture.geometry",
     "faceaudit.capture.profiles",
     "faceaudit.capture.quality",
+    "faceaudit.capture.sweeps",
+    "faceaudit.embedding.variants",
     "faceaudit.stats.edc",
     "faceaudit.stats.quality_gate",
 ]

@@ -23,6 +23,7 @@ COMMAND_MODULES = [
     "faceaudit.commands.identify",
     "faceaudit.commands.scale",
     "faceaudit.commands.audit",
+    "faceaudit.commands.capture",
     "faceaudit.commands.impact",
 ]
 
@@ -69,6 +70,7 @@ _FLAGS = {
     "mated_correct": "--fnir-rank1",
     "n_mated": "--fnir-rank1",
     "mated_wrong": "--wrong-top1",
+    "condition_threshold": "--condition-threshold",
 }
 
 

@@ -7,6 +7,7 @@
 :func:`audit_search`   embeddings searched 1:N here -> the same, from a gallery and probes
 :func:`audit_scale`    FPIR(N, T) on nested galleries, extrapolated to N (e.g. 2.7 x 10^8)
 :func:`audit_images`   photos -> embeddings (cached) -> 1:1 + 1:N + failures to acquire
+:func:`audit_capture`  error rates by capture condition (synthetic or recorded), quality gates
 :func:`audit_demo`     the whole audit on built-in synthetic data
 :func:`audit_impact`   1:N counts -> expected wrong hits per day, PPV of a hit across prevalence
 :func:`audit_field_log`  a deployment's disclosed counts -> PPV of an alert, false alerts per face
@@ -18,6 +19,7 @@ functions, so ``faceaudit errors ...`` and ``audit_scores(load_scores(...)).writ
 same ``results.json``.
 """
 
+from faceaudit.audits.capture import ConditionsBy, audit_capture
 from faceaudit.audits.demo import audit_demo
 from faceaudit.audits.embeddings import audit_embeddings
 from faceaudit.audits.groups import GroupBy
@@ -30,11 +32,13 @@ from faceaudit.audits.scores import audit_scores
 
 __all__ = [
     "SILENT",
+    "ConditionsBy",
     "GroupBy",
     "Progress",
     "Run",
     "SearchCounts",
     "audit_candidates",
+    "audit_capture",
     "audit_demo",
     "audit_embeddings",
     "audit_field_log",

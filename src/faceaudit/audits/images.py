@@ -9,6 +9,7 @@ from typing import Any
 from faceaudit import params
 from faceaudit.analyses.image_audit import audit_embeddings
 from faceaudit.analyses.verification import DEFAULT_FMR_TARGETS
+from faceaudit.audits.capture import ConditionsBy
 from faceaudit.audits.groups import GroupBy
 from faceaudit.audits.run import SILENT, Progress, Run
 from faceaudit.io.images import ImageSet, image_set_input
@@ -28,6 +29,7 @@ def audit_images(
     fpir_targets: Sequence[float] | None = None,
     list_length: int = 50,
     demographics: GroupBy | None = None,
+    conditions: ConditionsBy | None = None,
     bootstrap: int = 1000,
     confidence: float = 0.95,
     seed: int = 0,
@@ -51,6 +53,10 @@ def audit_images(
         1:1 FMR targets; 1:N FPIR targets (default those of :func:`audit_search`) and L.
     demographics : GroupBy, optional
         Per-group rates; :meth:`ImageSet.subject_metadata` gives a manifest's own columns.
+    conditions : ConditionsBy, optional
+        Rates by capture condition (a manifest column or a file-name pattern) at one threshold
+        fixed on the reference condition: results key ``capture``
+        (:mod:`faceaudit.analyses.capture`).
     bootstrap, confidence, seed
         Subject-bootstrap replicates (0: none), two-sided level; the seed also draws the split.
     """
@@ -66,6 +72,8 @@ def audit_images(
     if workers is not None:
         workers = params.count("workers", workers)
     held = params.held_out_subjects("held_out", held_out)
+    if conditions is not None:
+        conditions.labels(images)  # a bad column or pattern fails before the embedding
     with progress.bar(f"embedding ({model})", "images") as update:
         embedding = embed_images(
             images,
@@ -112,4 +120,26 @@ def audit_images(
         from faceaudit.audits.scores import verification_groups
 
         run = verification_groups(run, result.comparisons, demographics, progress=progress)
+    if conditions is not None:
+        from faceaudit.audits.capture import conditions_analysis
+
+        with progress.stage("rates by capture condition"):
+            found, more = conditions_analysis(
+                images,
+                embedding,
+                conditions,
+                held_out=held,
+                list_length=list_length,
+                bootstrap=bootstrap,
+                confidence=confidence,
+                seed=seed,
+            )
+        run = run.with_analysis(
+            "capture",
+            found.capture,
+            settings={
+                "conditions": conditions.source() | {"reference": found.capture.reference_condition}
+            },
+            warnings=list(found.warnings) + list(more),
+        )
     return run

@@ -91,11 +91,17 @@ from faceaudit.errors import InputError
 __all__ = [
     "CANONICAL_SIDE",
     "FLOOR",
+    "QUALITY_VERSION",
     "WEIGHTS",
     "ImageQuality",
     "combined_score",
     "measure_quality",
+    "quality_key",
 ]
+
+#: Changes whenever a measure or the combined score changes, so cached measures made by an older
+#: implementation are not reused (:func:`quality_key`).
+QUALITY_VERSION = 1
 
 #: Side (pixels) the face region is resampled to before the Laplacian.
 CANONICAL_SIDE = 128
@@ -151,6 +157,17 @@ class ImageQuality:
             "components": {k: r(v) for k, v in self.components.items()},
             "score": r(self.score),
         }
+
+
+def quality_key() -> str:
+    """A digest of :data:`QUALITY_VERSION` and OpenCV's version (it resamples the region)."""
+    import hashlib
+    import json
+
+    import cv2
+
+    blob = json.dumps({"quality": QUALITY_VERSION, "opencv": cv2.__version__}, sort_keys=True)
+    return hashlib.sha256(blob.encode()).hexdigest()[:32]
 
 
 def _ramp(x: float, lo: float, hi: float) -> float:

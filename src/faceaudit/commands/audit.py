@@ -8,6 +8,7 @@ import typer
 
 from faceaudit.commands import _common as C
 from faceaudit.commands import _demographics as D
+from faceaudit.errors import InputError
 
 
 def register(app: typer.Typer) -> None:
@@ -44,6 +45,28 @@ def audit(
         "embedding processes). Needs faceaudit[dask].",
     ),
     work_dir: Path | None = C.WORK_DIR,
+    condition: str | None = typer.Option(
+        None,
+        "--condition",
+        help="Rates by capture condition: the manifest column holding each photo's condition.",
+    ),
+    condition_from_name: str | None = typer.Option(
+        None,
+        "--condition-from-name",
+        help="Rates by capture condition, from the file name: a regular expression whose group "
+        "(named 'condition', else the first) is the condition.",
+    ),
+    reference_condition: str | None = typer.Option(
+        None,
+        "--reference-condition",
+        help="The condition the one threshold is fixed on (default: the most frequent).",
+    ),
+    condition_threshold: str = typer.Option(
+        "fmr=1e-3",
+        "--condition-threshold",
+        help="How that threshold is fixed on the reference condition: fmr=1e-3, fpir=0.01 or "
+        "value=0.42 (a similarity).",
+    ),
     bootstrap: int = C.bootstrap_option(1000),
     confidence: float = C.CONFIDENCE,
     seed: int = typer.Option(0, help="Seed of the bootstrap and of the 1:N split."),
@@ -62,6 +85,22 @@ def audit(
     name, options = parse_model(model, model_option)
     image_set = discover_images(images)
     groups = D.group_by(metadata, by, threshold_from, metadata_subject_column, manifest=image_set)
+    conditions = None
+    if condition is not None or condition_from_name is not None:
+        from faceaudit.audits.capture import ConditionsBy
+
+        if condition is not None and condition_from_name is not None:
+            raise InputError("give --condition or --condition-from-name, not both.")
+        conditions = ConditionsBy(
+            column=condition,
+            pattern=condition_from_name,
+            reference=reference_condition,
+            threshold_from=condition_threshold,
+        )
+    elif reference_condition is not None:
+        raise InputError(
+            "--reference-condition needs --condition COLUMN or --condition-from-name REGEX."
+        )
     with C.cluster(scheduler, None, work_dir):
         run = audit_images(
             image_set,
@@ -74,6 +113,7 @@ def audit(
             fpir_targets=C.parse_floats(fpir_target, "--fpir-target") or None,
             list_length=list_length,
             demographics=groups,
+            conditions=conditions,
             bootstrap=bootstrap,
             confidence=confidence,
             seed=seed,

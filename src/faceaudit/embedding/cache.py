@@ -9,10 +9,15 @@ inserted in its own transaction (``INSERT OR IGNORE``: rows are never updated or
 - a rerun over the same images reads embeddings back instead of computing them.
 
 Keys: ``image_sha256`` is the SHA-256 of the file's bytes (so a renamed or copied file is still a
-hit, and an edited one is not), ``model_key`` is :attr:`ModelInfo.cache_key` (model id, version,
-weights checksum and every setting that changes the output). Outcomes stored: an embedding, or a
+hit, and an edited one is not), or for a degraded variant of an image the derived key of
+:func:`faceaudit.embedding.variants.variant_key` (source SHA-256, degradation chain, seed, eyes);
+``model_key`` is :attr:`ModelInfo.cache_key` (model id, version, weights checksum and every
+setting that changes the output). Outcomes stored: an embedding, or a
 model-side failure to acquire (``no_face``, ``too_small``). Reading failures (``decode_error``,
 ``too_large``, ...) are not stored: they are cheap to find again and depend on reader settings.
+The ``quality`` table holds the image quality measures (:mod:`faceaudit.capture.quality`) of an
+image key under the model whose landmarks placed the face region, and the measures' version;
+:meth:`EmbeddingCache.put` stores an embedding and its measures in one transaction.
 
 Location: :func:`default_cache_dir`, i.e. ``$FACEAUDIT_CACHE``, else
 ``$XDG_CACHE_HOME/faceaudit``, else ``~/.cache/faceaudit``.
@@ -61,6 +66,14 @@ CREATE TABLE IF NOT EXISTS models (
     info      TEXT NOT NULL,             -- ModelInfo.to_json()
     created   REAL NOT NULL
 );
+CREATE TABLE IF NOT EXISTS quality (
+    image_sha256 TEXT NOT NULL,          -- the image key (derived for a degraded image)
+    model_key    TEXT NOT NULL,          -- whose landmarks placed the face region
+    quality_key  TEXT NOT NULL,          -- the measures' version (faceaudit.capture.quality)
+    measures     TEXT NOT NULL,          -- JSON: ImageQuality.to_json()
+    created      REAL NOT NULL,
+    PRIMARY KEY (image_sha256, model_key, quality_key)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS file_hashes (
     path     TEXT NOT NULL,
     size     INTEGER NOT NULL,
@@ -195,8 +208,18 @@ class EmbeddingCache:
                 return None  # a damaged row: recompute
         return CacheEntry(status, detail, width, height, emb, json.loads(face) if face else None)
 
-    def put(self, image_sha256: str, model_key: str, entry: CacheEntry) -> None:
-        """Store one outcome (committed before returning; an existing row is kept)."""
+    def put(
+        self,
+        image_sha256: str,
+        model_key: str,
+        entry: CacheEntry,
+        *,
+        quality: tuple[str, dict] | None = None,
+    ) -> None:
+        """Store one outcome (committed before returning; an existing row is kept).
+
+        ``quality``: ``(quality_key, measures)`` stored with it, in the same transaction.
+        """
         if entry.status != "ok" and entry.status not in CACHED_FAILURES:
             return
         blob = None
@@ -204,22 +227,67 @@ class EmbeddingCache:
         if entry.status == "ok":
             emb = np.ascontiguousarray(entry.embedding, dtype="<f4")
             blob, dim = emb.tobytes(), int(emb.shape[0])
-        self._db.execute(
-            "INSERT OR IGNORE INTO embeddings (image_sha256, model_key, status, detail, width, "
-            "height, dim, embedding, face, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                image_sha256,
-                model_key,
-                entry.status,
-                entry.detail,
-                entry.width,
-                entry.height,
-                dim,
-                blob,
-                json.dumps(entry.face) if entry.face is not None else None,
-                time.time(),
-            ),
+        row = (
+            image_sha256,
+            model_key,
+            entry.status,
+            entry.detail,
+            entry.width,
+            entry.height,
+            dim,
+            blob,
+            json.dumps(entry.face) if entry.face is not None else None,
+            time.time(),
         )
+        sql = (
+            "INSERT OR IGNORE INTO embeddings (image_sha256, model_key, status, detail, width, "
+            "height, dim, embedding, face, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        )
+        if quality is None:
+            self._db.execute(sql, row)
+            return
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            self._db.execute(sql, row)
+            self._put_quality(image_sha256, model_key, *quality)
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+
+    # -- quality measures ----------------------------------------------------------------------
+
+    def get_quality(self, image_sha256: str, model_key: str, quality_key: str) -> dict | None:
+        """The stored quality measures of this image key, or None."""
+        try:
+            row = self._db.execute(
+                "SELECT measures FROM quality WHERE image_sha256 = ? AND model_key = ? AND "
+                "quality_key = ?",
+                (image_sha256, model_key, quality_key),
+            ).fetchone()
+        except sqlite3.OperationalError:  # read-only and no table yet
+            return None
+        return None if row is None else json.loads(row[0])
+
+    def put_quality(
+        self, image_sha256: str, model_key: str, quality_key: str, measures: dict
+    ) -> None:
+        """Store the quality measures of an image key (an existing row is kept)."""
+        self._put_quality(image_sha256, model_key, quality_key, measures)
+
+    def _put_quality(self, image_sha256, model_key, quality_key, measures) -> None:
+        self._db.execute(
+            "INSERT OR IGNORE INTO quality (image_sha256, model_key, quality_key, measures, "
+            "created) VALUES (?, ?, ?, ?, ?)",
+            (image_sha256, model_key, quality_key, json.dumps(measures), time.time()),
+        )
+
+    def count_quality(self) -> int:
+        """Quality rows stored."""
+        try:
+            return int(self._db.execute("SELECT COUNT(*) FROM quality").fetchone()[0])
+        except sqlite3.OperationalError:
+            return 0
 
     def count(self, model_key: str | None = None) -> int:
         """Rows stored (for one model key, or in all)."""

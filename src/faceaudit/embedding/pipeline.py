@@ -261,6 +261,7 @@ class _Outcome:
     height: int | None
     embedding: np.ndarray | None
     face: dict | None
+    quality: dict | None = None  # ImageQuality.to_json() (degraded variants, when asked)
 
 
 def _represent_bytes(rec: Recognizer, data: bytes, max_pixels: int) -> _Outcome:
@@ -329,6 +330,45 @@ def _terminate(executor: ProcessPoolExecutor | None) -> None:
         p.join(timeout=10)
 
 
+class _Pool:
+    """The worker processes of one model, started on first use and kept across runs.
+
+    Several runs may share one pool (:class:`faceaudit.embedding.variants.EmbeddingSession`), so
+    the model loads once per worker; a run that fails terminates it (the next run starts anew).
+    ``workers == 0`` runs in this process with a recognizer loaded on first use.
+    """
+
+    def __init__(self, model: str, options: dict, info: ModelInfo, workers: int, max_pixels: int):
+        self.model, self.options, self.info = model, options, info
+        self.workers, self.max_pixels = workers, max_pixels
+        self.executor: ProcessPoolExecutor | None = None
+        self._local: Recognizer | None = None
+
+    def get(self) -> ProcessPoolExecutor:
+        if self.executor is None:
+            self.executor = ProcessPoolExecutor(
+                max_workers=self.workers,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=_init_worker,
+                initargs=(self.model, self.options, self.info.to_json(), self.max_pixels),
+            )
+        return self.executor
+
+    def local(self) -> Recognizer:
+        if self._local is None:
+            self._local = load_recognizer(self.model, self.options, info=self.info)
+        return self._local
+
+    def terminate(self) -> None:
+        _terminate(self.executor)
+        self.executor = None
+
+    def shutdown(self) -> None:
+        if self.executor is not None:
+            self.executor.shutdown(wait=True)
+            self.executor = None
+
+
 def embed_images(
     source: str | os.PathLike[str] | ImageSet,
     *,
@@ -391,8 +431,9 @@ def embed_images(
         info = describe_model(model, options, hash_file=cache.file_sha256 if cache else file_sha256)
         if cache is not None:
             cache.register_model(info)
-        runner = _Runner(images, model, options, info, n_workers, cache, max_pixels, progress)
-        runner.run()
+        pool = _Pool(model, options, info, n_workers, max_pixels)
+        runner = _ImageRunner(images, pool, cache, progress)
+        runner.run(own_pool=True)
     finally:
         if cache is not None:
             cache.close()
@@ -400,30 +441,52 @@ def embed_images(
 
 
 class _Runner:
-    """The scheduling loop: cache look-ups in order, a bounded window of work in the pool."""
+    """The scheduling loop: cache look-ups in order, a bounded window of work in the pool.
 
-    def __init__(self, images, model, options, info, workers, cache, max_pixels, progress):
-        self.records = images.records
-        self.model, self.options, self.info = model, options, info
-        self.workers, self.cache, self.max_pixels = workers, cache, max_pixels
+    Subclasses say what task ``i`` is (:meth:`_lookup`: its cached outcome, or its cache key and
+    the payload to compute it from), how a worker computes it (:meth:`_task`), how this process
+    computes it without workers (:meth:`_compute_local`) and how an outcome is stored
+    (:meth:`_store`). The loop (window, crash retries, Ctrl-C) is the same for every kind of task.
+    """
+
+    def __init__(self, n: int, pool: _Pool, cache: EmbeddingCache | None, progress):
+        self.n = n
+        self.pool = pool
+        self.info = pool.info
+        self.workers, self.max_pixels = pool.workers, pool.max_pixels
+        self.cache = cache
         self.progress = progress
-        self.key = info.cache_key
-        n = len(self.records)
+        self.key = pool.info.cache_key
         self.outcomes: list[_Outcome | None] = [None] * n
         self.cached = np.zeros(n, dtype=bool)
         self.done = self.n_cached = self.n_computed = self.n_failed = 0
-        self.executor: ProcessPoolExecutor | None = None
-        self.local: Recognizer | None = None
         self.pool_worked = False  # a worker has returned a result in this run
+
+    # -- what a task is (subclasses) ------------------------------------------------------------
+
+    def _lookup(self, i: int) -> tuple[_Outcome | None, str | None, Any]:
+        """Task ``i``'s outcome if known (cached, or unreadable), its cache key, its payload."""
+        raise NotImplementedError
+
+    def _task(self, i: int, payload: Any) -> tuple[Callable, tuple]:
+        """The worker function and its arguments (picklable) for task ``i``."""
+        raise NotImplementedError
+
+    def _compute_local(self, i: int, payload: Any) -> _Outcome:
+        raise NotImplementedError
+
+    def _store(self, i: int, outcome: _Outcome, key: str) -> None:
+        raise NotImplementedError
+
+    def _label(self, i: int) -> str:
+        return str(i)
 
     # -- bookkeeping ----------------------------------------------------------------------------
 
     def _report(self) -> None:
         if self.progress is not None:
             self.progress(
-                EmbedProgress(
-                    self.done, len(self.records), self.n_cached, self.n_computed, self.n_failed
-                )
+                EmbedProgress(self.done, self.n, self.n_cached, self.n_computed, self.n_failed)
             )
 
     def _record(self, i: int, outcome: _Outcome, *, cached: bool, sha: str | None) -> None:
@@ -435,22 +498,140 @@ class _Runner:
         elif sha is not None:
             self.n_computed += 1
             if self.cache is not None:
-                self.cache.put(
-                    sha,
-                    self.key,
-                    CacheEntry(
-                        outcome.status,
-                        outcome.detail,
-                        outcome.width,
-                        outcome.height,
-                        outcome.embedding,
-                        outcome.face,
-                    ),
-                )
+                self._store(i, outcome, sha)
         if outcome.status != "ok":
             self.n_failed += 1
-            log.info("%s: %s (%s)", self.records[i].sample, outcome.status, outcome.detail)
+            log.info("%s: %s (%s)", self._label(i), outcome.status, outcome.detail)
         self._report()
+
+    def _finish_lookup(self, i: int, outcome: _Outcome, sha: str | None, payload: Any) -> None:
+        self._record(i, outcome, cached=sha is not None and payload is None, sha=sha)
+
+    # -- execution ------------------------------------------------------------------------------
+
+    def _submit(self, i: int, payload: Any) -> Future:
+        fn, args = self._task(i, payload)
+        return self.pool.get().submit(fn, *args)
+
+    def run(self, *, own_pool: bool) -> None:
+        """Every task, in order; ``own_pool``: shut the pool down at the end."""
+        self._report()
+        try:
+            if self.workers == 0:
+                self._run_local()
+            else:
+                self._run_pool()
+        except BaseException:
+            self.pool.terminate()
+            raise
+        if own_pool:
+            self.pool.shutdown()
+
+    def _run_local(self) -> None:
+        for i in range(self.n):
+            outcome, sha, data = self._lookup(i)
+            if outcome is not None:
+                self._finish_lookup(i, outcome, sha, data)
+                continue
+            self._record(i, self._compute_local(i, data), cached=False, sha=sha)
+
+    def _run_pool(self) -> None:
+        n = self.n
+        window = 2 * self.workers + 2
+        pending: dict[Future, tuple[int, str, Any]] = {}
+        suspects: deque[tuple[int, str, Any]] = deque()
+        next_i = 0
+        while next_i < n or pending or suspects:
+            if suspects and not pending:
+                self._retry_alone(suspects.popleft())
+                continue
+            while not suspects and next_i < n and len(pending) < window:
+                i = next_i
+                next_i += 1
+                outcome, sha, data = self._lookup(i)
+                if outcome is not None:
+                    self._finish_lookup(i, outcome, sha, data)
+                    continue
+                pending[self._submit(i, data)] = (i, sha, data)
+            if not pending:
+                continue
+            finished, _ = wait(list(pending), return_when=FIRST_COMPLETED)
+            for fut in finished:
+                i, sha, data = pending.pop(fut)
+                try:
+                    _, outcome = fut.result()
+                except BrokenProcessPool:
+                    suspects.append((i, sha, data))
+                    continue
+                self.pool_worked = True
+                self._record(i, outcome, cached=False, sha=sha)
+            if suspects:
+                self._check_pool_started()
+                # the pool is broken: every pending task failed with it; retry them one by one
+                for fut, item in list(pending.items()):
+                    try:
+                        _, outcome = fut.result()
+                        self._record(item[0], outcome, cached=False, sha=item[1])
+                    except BrokenProcessPool:
+                        suspects.append(item)
+                pending.clear()
+                self.pool.terminate()
+                log.warning(
+                    "a worker process died; retrying its %d image(s) one at a time", len(suspects)
+                )
+
+    def _check_pool_started(self) -> None:
+        if not self.pool_worked:
+            self.pool.terminate()
+            raise RuntimeError(
+                "the worker processes died before finishing any image (see the messages above): "
+                "the model may fail to load, or the calling script starts work at import time. "
+                "Guard a script's code with `if __name__ == '__main__':`, or pass workers=0 to "
+                "run in this process and see the error."
+            )
+
+    def _retry_alone(self, item: tuple[int, str, Any]) -> None:
+        i, sha, data = item
+        try:
+            _, outcome = self._submit(i, data).result()
+        except BrokenProcessPool:
+            self.pool.terminate()
+            outcome = _Outcome(
+                "worker_crash",
+                "the worker process died on this image twice",
+                None,
+                None,
+                None,
+                None,
+            )
+            self._record(i, outcome, cached=False, sha=None)
+            return
+        self._record(i, outcome, cached=False, sha=sha)
+
+
+class _ImageRunner(_Runner):
+    """Tasks are the images of an ImageSet, keyed by the SHA-256 of their bytes."""
+
+    def __init__(self, images: ImageSet, pool: _Pool, cache, progress):
+        super().__init__(len(images.records), pool, cache, progress)
+        self.records = images.records
+
+    def _label(self, i: int) -> str:
+        return self.records[i].sample
+
+    def _store(self, i: int, outcome: _Outcome, key: str) -> None:
+        self.cache.put(
+            key,
+            self.key,
+            CacheEntry(
+                outcome.status,
+                outcome.detail,
+                outcome.width,
+                outcome.height,
+                outcome.embedding,
+                outcome.face,
+            ),
+        )
 
     def _lookup(self, i: int) -> tuple[_Outcome | None, str | None, bytes | None]:
         """Read and hash image ``i``; its cached outcome if any."""
@@ -476,120 +657,11 @@ class _Runner:
             None,
         )
 
-    # -- execution ------------------------------------------------------------------------------
+    def _task(self, i: int, payload: bytes) -> tuple[Callable, tuple]:
+        return _work, (i, payload)
 
-    def _pool(self) -> ProcessPoolExecutor:
-        if self.executor is None:
-            self.executor = ProcessPoolExecutor(
-                max_workers=self.workers,
-                mp_context=multiprocessing.get_context("spawn"),
-                initializer=_init_worker,
-                initargs=(self.model, self.options, self.info.to_json(), self.max_pixels),
-            )
-        return self.executor
-
-    def run(self) -> None:
-        self._report()
-        try:
-            if self.workers == 0:
-                self._run_local()
-            else:
-                self._run_pool()
-        except BaseException:
-            _terminate(self.executor)
-            self.executor = None
-            raise
-        if self.executor is not None:
-            self.executor.shutdown(wait=True)
-            self.executor = None
-
-    def _run_local(self) -> None:
-        for i in range(len(self.records)):
-            outcome, sha, data = self._lookup(i)
-            if outcome is not None:
-                self._record(i, outcome, cached=sha is not None and data is None, sha=sha)
-                continue
-            if self.local is None:
-                self.local = load_recognizer(self.model, self.options, info=self.info)
-            self._record(
-                i, _represent_bytes(self.local, data, self.max_pixels), cached=False, sha=sha
-            )
-
-    def _run_pool(self) -> None:
-        n = len(self.records)
-        window = 2 * self.workers + 2
-        pending: dict[Future, tuple[int, str, bytes]] = {}
-        suspects: deque[tuple[int, str, bytes]] = deque()
-        next_i = 0
-        while next_i < n or pending or suspects:
-            if suspects and not pending:
-                self._retry_alone(suspects.popleft())
-                continue
-            while not suspects and next_i < n and len(pending) < window:
-                i = next_i
-                next_i += 1
-                outcome, sha, data = self._lookup(i)
-                if outcome is not None:
-                    self._record(i, outcome, cached=sha is not None and data is None, sha=sha)
-                    continue
-                pending[self._pool().submit(_work, i, data)] = (i, sha, data)
-            if not pending:
-                continue
-            finished, _ = wait(list(pending), return_when=FIRST_COMPLETED)
-            for fut in finished:
-                i, sha, data = pending.pop(fut)
-                try:
-                    _, outcome = fut.result()
-                except BrokenProcessPool:
-                    suspects.append((i, sha, data))
-                    continue
-                self.pool_worked = True
-                self._record(i, outcome, cached=False, sha=sha)
-            if suspects:
-                self._check_pool_started()
-                # the pool is broken: every pending task failed with it; retry them one by one
-                for fut, item in list(pending.items()):
-                    try:
-                        _, outcome = fut.result()
-                        self._record(item[0], outcome, cached=False, sha=item[1])
-                    except BrokenProcessPool:
-                        suspects.append(item)
-                pending.clear()
-                _terminate(self.executor)
-                self.executor = None
-                log.warning(
-                    "a worker process died; retrying its %d image(s) one at a time", len(suspects)
-                )
-
-    def _check_pool_started(self) -> None:
-        if not self.pool_worked:
-            _terminate(self.executor)
-            self.executor = None
-            raise RuntimeError(
-                "the worker processes died before finishing any image (see the messages above): "
-                "the model may fail to load, or the calling script starts work at import time. "
-                "Guard a script's code with `if __name__ == '__main__':`, or pass workers=0 to "
-                "run in this process and see the error."
-            )
-
-    def _retry_alone(self, item: tuple[int, str, bytes]) -> None:
-        i, sha, data = item
-        try:
-            _, outcome = self._pool().submit(_work, i, data).result()
-        except BrokenProcessPool:
-            _terminate(self.executor)
-            self.executor = None
-            outcome = _Outcome(
-                "worker_crash",
-                "the worker process died on this image twice",
-                None,
-                None,
-                None,
-                None,
-            )
-            self._record(i, outcome, cached=False, sha=None)
-            return
-        self._record(i, outcome, cached=False, sha=sha)
+    def _compute_local(self, i: int, payload: bytes) -> _Outcome:
+        return _represent_bytes(self.pool.local(), payload, self.max_pixels)
 
 
 def _assemble(
