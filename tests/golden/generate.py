@@ -222,7 +222,20 @@ def normalise(results: dict) -> dict:
     res["inputs"] = [
         {k: v for k, v in item.items() if k != "path"} for item in results.get("inputs", [])
     ]
-    return res
+    return _drop_input_paths(res)
+
+
+def _drop_input_paths(tree):
+    """Input files anywhere in the tree (``{"path", "sha256", ...}``) lose their path."""
+    if isinstance(tree, dict):
+        return {
+            k: _drop_input_paths(v)
+            for k, v in tree.items()
+            if not (k == "path" and "sha256" in tree)
+        }
+    if isinstance(tree, list):
+        return [_drop_input_paths(v) for v in tree]
+    return tree
 
 
 def diff(expected, actual, path: str = "$", limit: int = 20) -> list[str]:
