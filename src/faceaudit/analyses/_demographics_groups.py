@@ -12,6 +12,7 @@ from faceaudit.analyses._demographics_summary import _rate, _ratios, _supported
 from faceaudit.analyses._demographics_types import CrossCell, GroupRates
 from faceaudit.data import SubjectGroups
 from faceaudit.stats.groups import group_counts
+from faceaudit.stats.pairs import IntervalTables, replicate_grouped
 from faceaudit.stats.scoreset import ScoreSet
 
 
@@ -23,6 +24,8 @@ class _Counted:
     pos_tot: np.ndarray  # (G, 2)
     by_reference: bool
     active_units: int
+    fp_subjects: np.ndarray  # (G,) subjects under each group's negatives (either side)
+    fn_subjects: np.ndarray  # (G,) subjects under each group's positives
     fp_reps: np.ndarray | None  # (B, G) within-group false-positive rates
     fn_reps: np.ndarray | None  # (B, G)
     cross_reps: np.ndarray | None  # (B, G, G)
@@ -44,6 +47,14 @@ class _Counted:
         return neg, pos, fp, fn
 
 
+def _seen(codes: np.ndarray, n: int) -> np.ndarray:
+    """Which of ``n`` unit codes occur (chunked)."""
+    seen = np.zeros(n, dtype=bool)
+    for s in range(0, len(codes), 1 << 22):
+        seen[np.asarray(codes[s : s + (1 << 22)], dtype=np.int64)] = True
+    return seen
+
+
 def _count_and_resample(
     negatives: ScoreSet,
     positives: ScoreSet,
@@ -54,7 +65,14 @@ def _count_and_resample(
     bootstrap: int,
     seed: int,
 ) -> _Counted:
-    """Per-subject counts at ``t`` (one pass), their group totals and the stratified bootstrap."""
+    """Per-subject counts at ``t`` (one pass), their group totals and the stratified bootstrap.
+
+    1:1 (reference subjects known): the negatives' replicates are **two-way**, each impostor
+    comparison weighted by the product of its probe's and its reference's multiplicities
+    (:func:`faceaudit.stats.pairs.replicate_grouped`), so the within-group and cross-group FMR
+    intervals resample both people of a comparison. Positives (and 1:N searches) go with their
+    one subject.
+    """
     counts = group_counts(
         negatives,
         positives,
@@ -65,23 +83,39 @@ def _count_and_resample(
     )
     neg_tot, pos_tot = counts.totals()
     by_ref = counts.by_reference
-    diag = np.arange(n_groups)
+    S, G = counts.n_units, n_groups
+    g = counts.group_of_unit
+    neg_seen = counts.negatives[..., 0].sum(axis=1) > 0
+    if by_ref:
+        neg_seen |= _seen(negative_reference_units, S)
+    fp_subjects = np.bincount(g[neg_seen], minlength=G)
+    fn_subjects = np.bincount(g[counts.positives[:, 0] > 0], minlength=G)
     fp_reps = fn_reps = cross_reps = None
     if bootstrap > 0:
+        pairs = None
+        if by_ref:
+            pairs = IntervalTables(negatives, np.array([float(t)]), np.array([0, 1]), S,
+                                   reference_units=negative_reference_units,
+                                   approx_counts=np.array([negatives.n, 0.0]))  # fmt: skip
         fps, fns, crs = [], [], []
+        diag = np.arange(G)
         for w in counts.resampler(bootstrap, seed).weight_batches():
             nb, pb = counts.replicate_totals(w)
             with np.errstate(invalid="ignore", divide="ignore"):
-                wb = nb[:, diag, diag] if by_ref else nb[:, :, 0]
-                fps.append(wb[..., 1] / wb[..., 0])
-                fns.append(pb[..., 1] / pb[..., 0])
                 if by_ref:
-                    crs.append(nb[..., 1] / nb[..., 0])
+                    q = replicate_grouped(pairs, w, g, G)  # (b, 2 slots, G, G)
+                    n_b, e_b = q.sum(axis=1), q[:, 1]
+                    crs.append(e_b / n_b)
+                    fps.append(e_b[:, diag, diag] / n_b[:, diag, diag])
+                else:
+                    fps.append(nb[:, :, 0, 1] / nb[:, :, 0, 0])
+                fns.append(pb[..., 1] / pb[..., 0])
         fp_reps, fn_reps = np.concatenate(fps), np.concatenate(fns)
         cross_reps = np.concatenate(crs) if by_ref else None
     return _Counted(
-        neg_tot, pos_tot, by_ref, int(counts.active_units().sum()), fp_reps, fn_reps, cross_reps
-    )
+        neg_tot, pos_tot, by_ref, int(counts.active_units().sum()), fp_subjects, fn_subjects,
+        fp_reps, fn_reps, cross_reps,
+    )  # fmt: skip
 
 
 def _group_rows(
@@ -90,6 +124,7 @@ def _group_rows(
     groups: SubjectGroups,
     n_subjects: np.ndarray,
     confidence: float,
+    min_subjects: int,
 ) -> tuple[list[GroupRates], dict]:
     """Every group's rates, support, ratios to the best group and flags.
 
@@ -98,20 +133,27 @@ def _group_rows(
     G, names = groups.n_groups, groups.names
     within, pos_tot = c.within, c.pos_tot
     _, _, overall_fp, overall_fn = c.overall
+    fp_k, fn_k = c.fp_subjects, c.fn_subjects
+
+    def reps(a, g):
+        return None if a is None else a[:, g]
+
     fp_rates = [
-        _rate(
-            within[g, 1], within[g, 0], None if c.fp_reps is None else c.fp_reps[:, g], confidence
-        )
+        _rate(within[g, 1], within[g, 0], reps(c.fp_reps, g), confidence, int(fp_k[g]))
         for g in range(G)
     ]
     fn_rates = [
-        _rate(
-            pos_tot[g, 1], pos_tot[g, 0], None if c.fn_reps is None else c.fn_reps[:, g], confidence
-        )
+        _rate(pos_tot[g, 1], pos_tot[g, 0], reps(c.fn_reps, g), confidence, int(fn_k[g]))
         for g in range(G)
     ]
-    fp_ok = [_supported(int(within[g, 0]), overall_fp, confidence) for g in range(G)]
-    fn_ok = [_supported(int(pos_tot[g, 0]), overall_fn, confidence) for g in range(G)]
+    fp_ok = [
+        _supported(int(within[g, 0]), int(fp_k[g]), overall_fp, confidence, min_subjects)
+        for g in range(G)
+    ]
+    fn_ok = [
+        _supported(int(pos_tot[g, 0]), int(fn_k[g]), overall_fn, confidence, min_subjects)
+        for g in range(G)
+    ]
     fp_best, fp_ratios = _ratios(fp_rates, fp_ok, c.fp_reps, names, confidence)
     fn_best, fn_ratios = _ratios(fn_rates, fn_ok, c.fn_reps, names, confidence)
 
@@ -141,7 +183,9 @@ def _group_rows(
     return rows, {"fp": (fp_rates, fp_ok, fp_best), "fn": (fn_rates, fn_ok, fn_best)}
 
 
-def _cross_cells(c: _Counted, names: Sequence[str], confidence: float) -> list[CrossCell]:
+def _cross_cells(
+    c: _Counted, names: Sequence[str], confidence: float, min_subjects: int
+) -> list[CrossCell]:
     """The cross-group FMR matrix (probe group x reference group), row by row."""
     if not c.by_reference:
         return []
@@ -152,12 +196,13 @@ def _cross_cells(c: _Counted, names: Sequence[str], confidence: float) -> list[C
         for r in range(G):
             reps = None if c.cross_reps is None else c.cross_reps[:, p, r]
             n, k = int(c.neg_tot[p, r, 0]), c.neg_tot[p, r, 1]
+            people = int(min(c.fp_subjects[p], c.fp_subjects[r]))
             cross.append(
                 CrossCell(
                     names[p],
                     names[r],
-                    _rate(k, n, reps, confidence),
-                    _supported(n, overall_fp, confidence),
+                    _rate(k, n, reps, confidence, people),
+                    _supported(n, people, overall_fp, confidence, min_subjects),
                 )
             )
     return cross

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from faceaudit.analyses._demographics_types import RULE_OF_30, CrossCell, GroupRates
 from faceaudit.data import SubjectGroups
 from faceaudit.stats.estimate import Rate
+from faceaudit.stats.support import MIN_SUBJECTS
 
 # ---------------------------------------------------------------------------------------------
 # Shared core
@@ -142,15 +143,16 @@ def _rate_sentences(
             (
                 0.5,
                 f"No {errors} at all at this threshold, so {upper} differentials between groups "
-                "cannot be measured (every group's figure is a rule-of-3 bound).",
+                "cannot be measured (every group's figure is a zero-error bound).",
             )
         ]
     if best is None:
         return [
             (
                 0.5,
-                f"No group has both enough {what} (rule of 3) and at least one of the {errors} "
-                f"to serve as the reference, so {upper} ratios between groups cannot be measured.",
+                f"No group has enough {what} and people (support rule) and at least one of the "
+                f"{errors} to serve as the reference, so {upper} ratios between groups cannot be "
+                "measured.",
             )
         ]
     bname = rows[best].group
@@ -165,13 +167,22 @@ def _rate_sentences(
                 )
             continue
         if not ok:
+            people = rate.bound.n_units if rate.bound is not None else row.n_subjects
+            if people < MIN_SUBJECTS:
+                why = (
+                    f"rests on too few people ({people:,} subjects; a supported figure needs at "
+                    "least 30, Doddington's rule of 30 applied to people)"
+                )
+            else:
+                why = (
+                    f"has too few {what} ({rate.n:,}): even with no error the bound on them "
+                    f"would exceed the {upper} over everyone ({_fr(overall)})"
+                )
             out.append(
                 (
                     0.2,
-                    f"Group {row.group} has too few {what} ({rate.n:,}) to support an {upper} "
-                    "figure at this threshold: even with no error its rule-of-3 bound would "
-                    f"exceed the {upper} over everyone ({_fr(overall)}). Its figure is shown but "
-                    "flagged.",
+                    f"Group {row.group} {why}, so it cannot support an {upper} figure at this "
+                    "threshold. Its figure is shown but flagged.",
                 )
             )
             continue
@@ -180,7 +191,9 @@ def _rate_sentences(
                 (
                     1.5,
                     f"No {errors} were observed in group {row.group} (0 of {rate.n:,}): its "
-                    f"{upper} is at most {_fr(rate.ci[1])} (rule of 3), less than "
+                    f"{upper} is at most {_fr(rate.ci[1])} (a one-sided "
+                    f"{_pct(rate.bound.level)} bound on its {rate.bound.n_units:,} subjects), "
+                    "less than "
                     f"1/{_fx(1 / ratio.ci[1])} of group {bname}'s "
                     f"({_fr(_rate_of(rows[best], kind).value)}).",
                 )

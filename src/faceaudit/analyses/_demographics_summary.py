@@ -11,7 +11,7 @@ import numpy as np
 from faceaudit.analyses._demographics_sentences import _Vocabulary
 from faceaudit.analyses._demographics_types import Ratio, SummaryValue
 from faceaudit.stats.bootstrap import percentile_interval
-from faceaudit.stats.estimate import Rate, make_rate, rule_of_three
+from faceaudit.stats.estimate import Rate, make_rate, zero_error_bound
 from faceaudit.stats.groups import gini
 
 
@@ -42,18 +42,28 @@ def _interval(
     return (lo, hi), None
 
 
-def _rate(count: int, n: int, reps: np.ndarray | None, confidence: float) -> Rate:
+def _rate(
+    count: int, n: int, reps: np.ndarray | None, confidence: float, n_subjects: int | None
+) -> Rate:
+    """A group's rate; at zero (or all) errors the bound rests on its ``n_subjects``."""
     ci = None
     if reps is not None and n > 0:
         ci, _ = _interval(reps, confidence)
-    return make_rate(int(count), int(n), ci, confidence=confidence)
+    return make_rate(
+        int(count), int(n), ci, confidence=confidence, n_units=n_subjects, unit="subject"
+    )
 
 
-def _supported(n: int, overall: float | None, confidence: float) -> bool:
-    """Rule of 3: a group's rate is supported when its bound 3/n reaches the overall rate."""
-    if n <= 0 or overall is None or overall <= 0:
+def _supported(
+    n: int, n_subjects: int, overall: float | None, confidence: float, min_subjects: int
+) -> bool:
+    """A group's rate is supported when (rule of 3, at the intervals' level) a zero count's
+    bound on its ``n`` comparisons would reach the overall rate, and (rule of 30 on people) at
+    least ``min_subjects`` (:data:`~faceaudit.stats.support.MIN_SUBJECTS`) of its subjects
+    contribute."""
+    if n <= 0 or overall is None or overall <= 0 or n_subjects < min_subjects:
         return False
-    return bool(rule_of_three(n, confidence) <= float(overall))
+    return bool(zero_error_bound(n, confidence) <= float(overall))
 
 
 def _max_over_geomean(x: np.ndarray) -> np.ndarray:
@@ -99,7 +109,7 @@ def _ratios(
             out.append(Ratio(1.0, (1.0, 1.0) if reps is not None else None, names[best]))
             continue
         if r.count == 0:
-            bound = rule_of_three(r.n, confidence) / b
+            bound = r.ci[1] / b  # the group's own bound (on its subjects)
             out.append(Ratio(0.0, (0.0, bound), names[best], upper_bound=True))
             continue
         value = r.value / b

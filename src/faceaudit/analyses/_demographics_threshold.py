@@ -11,8 +11,9 @@ from faceaudit.analyses._demographics_sentences import _Vocabulary
 from faceaudit.data import SubjectGroups
 from faceaudit.data.orientation import SIMILARITY, to_file_units, to_similarity
 from faceaudit.errors import InputError
-from faceaudit.stats.rates import operating_threshold, target_supported
+from faceaudit.stats.rates import operating_threshold
 from faceaudit.stats.scoreset import ScoreSet
+from faceaudit.stats.support import support
 
 # ---------------------------------------------------------------------------------------------
 # Which threshold
@@ -129,6 +130,7 @@ def _choose_threshold(
     groups: SubjectGroups,
     group_of_unit: np.ndarray,
     reused: float | None,
+    min_subjects: int = 30,
 ) -> tuple[float, str, bool]:
     """``(threshold, threshold_source text, supported)``."""
     fp = vocab.fp_upper
@@ -136,7 +138,8 @@ def _choose_threshold(
         return float(rule.value), f"given: {rule.label or format(rule.value, 'g')}", True
     target = float(rule.target)
     if rule.kind == "all":
-        supported = target_supported(target, negatives.n)
+        people = _people(negatives, negative_reference_units)
+        supported = support(target, negatives.n, people, min_subjects=min_subjects).supported
         if reused is not None:
             t = reused
         else:
@@ -169,5 +172,16 @@ def _choose_threshold(
     return (
         t,
         f"reference group {rule.group}, {fp} target {target:g}",
-        target_supported(target, neg_g.n),
+        support(target, neg_g.n, int(groups.n_subjects[g]), min_subjects=min_subjects).supported,
     )
+
+
+def _people(scores: ScoreSet, reference_units: np.ndarray | None) -> int:
+    """Distinct subjects under a score set (both sides of a comparison when known)."""
+    seen = set()
+    for codes in (scores.units, reference_units):
+        if codes is None:
+            continue
+        for s in range(0, len(codes), 1 << 22):
+            seen.update(np.unique(np.asarray(codes[s : s + (1 << 22)])).tolist())
+    return len(seen)

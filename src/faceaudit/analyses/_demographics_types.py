@@ -17,10 +17,15 @@ DEFAULT_GARBE_ALPHA = 0.5
 RULE_OF_30 = 30
 
 RULES = (
-    "Rule of 3 (ISO/IEC 19795-1): with no error among n comparisons, the rate is reported as "
-    "its upper bound -ln(1 - confidence)/n (3/n at 95%), not as zero. A group's rate is "
-    "supported only when 3/n is no higher than the rate of the whole data set at this "
-    "threshold: a smaller group could not show that it is as good as everyone else.",
+    "Zero errors (ISO/IEC 19795-1): with no error observed, a group's rate is reported as an "
+    "upper bound, not as zero: the exact one-sided bound at the intervals' level "
+    "((1 + confidence)/2, 97.5% for 95% intervals) on the group's subjects (the independent "
+    "units), 1 - ((1 - confidence)/2)^(1/k) for k subjects (about 3.69/k).",
+    "Support: a group's rate is supported only when (rule of 3 at the intervals' level) a zero "
+    "count's bound on its n comparisons, -ln((1 - confidence)/2)/n, is no higher than the rate "
+    "of the whole data set at this threshold (a smaller group could not show that it is as good "
+    "as everyone else), and at least 30 of its subjects contribute (Doddington's rule of 30 "
+    "applied to people).",
     "Rule of 30 (Doddington et al. 2000): a rate resting on fewer than 30 errors has a large "
     "relative uncertainty (its 90% interval spans more than ±30% of it); such rates are flagged.",
     "Unsupported groups are shown and flagged, never hidden; summaries (max/min, max/geometric "
@@ -37,8 +42,9 @@ class Ratio:
     """A group's rate divided by the best group's, with a joint bootstrap interval.
 
     ``upper_bound`` is True when the group had no error: ``value`` is 0 and ``ci`` is
-    ``[0, rule-of-3 bound / best rate]``. When the interval has no finite upper end (the best
-    group had no error in too many replicates) ``ci`` is None and ``ci_low`` holds its lower end:
+    ``[0, the group's zero-error bound / best rate]``. When the interval has no finite upper end
+    (the best group had no error in too many replicates) ``ci`` is None and ``ci_low`` holds its
+    lower end:
     the interval is ``[ci_low, infinity)``.
     """
 
@@ -99,7 +105,8 @@ class GroupRates:
     """One group's error rates at the global threshold.
 
     ``false_positive`` is the FMR (1:1, within-group impostor comparisons) or FPIR (1:N);
-    ``false_negative`` the FNMR or FNIR. ``*_supported`` follow the rule of 3 (module docstring).
+    ``false_negative`` the FNMR or FNIR. ``*_supported`` follow the support rule (comparisons
+    and subjects, module docstring).
     """
 
     group: str
@@ -182,6 +189,7 @@ class DemographicsResult:
     metadata: InputFile | None = None
     warnings: tuple[str, ...] = field(default=())
     orientation: str = SIMILARITY
+    support: dict = field(default_factory=dict)
 
     @property
     def rate_names(self) -> tuple[str, str]:
@@ -220,6 +228,7 @@ class DemographicsResult:
             "sentences": list(self.sentences),
             "rules": list(RULES),
             "coverage": dict(self.coverage),
+            "min_subjects": self.support.get("min_subjects"),
             "metadata": None if self.metadata is None else self.metadata.to_json(),
             "bootstrap": dict(self.bootstrap),
             "warnings": list(self.warnings),

@@ -109,7 +109,9 @@ def band_replicates(
 def measured_rates(
     table: np.ndarray, reps_list: list[np.ndarray], n: int, sizes: np.ndarray, confidence: float
 ) -> list[tuple[int, Rate]]:
-    """``(size, Rate)`` per nested gallery: the exact count, the replicates' interval."""
+    """``(size, Rate)`` per nested gallery: the exact count, the replicates' interval; a zero
+    (or all) count's bound rests on the probe subjects with searches (rows of ``table``)."""
+    people = int(np.count_nonzero(table[:, 0]))
     cis = None
     if reps_list:
         with warnings_.catch_warnings():
@@ -118,7 +120,9 @@ def measured_rates(
     out = []
     for j, size in enumerate(sizes):
         ci = None if cis is None else (float(cis[j][0]), float(cis[j][1]))
-        out.append((int(size), make_rate(int(table[:, 1 + j].sum()), n, ci, confidence=confidence)))
+        rate = make_rate(int(table[:, 1 + j].sum()), n, ci, confidence=confidence,
+                         n_units=people, unit="subject")  # fmt: skip
+        out.append((int(size), rate))
     return out
 
 

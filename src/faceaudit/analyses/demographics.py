@@ -16,15 +16,22 @@ Summaries (NIST IR 8280; ISO/IEC 19795-10): each group's ratio to the best (lowe
 ``max / min`` and ``max / geometric mean`` over the groups, and the GARBE index of Howard et al.
 (2022). Every rate and every ratio carries a confidence interval from a subject bootstrap
 stratified by group (:mod:`faceaudit.stats.groups`): the same draw serves every group of a
-replicate, so ratios get joint intervals. The threshold stays fixed in the replicates.
+replicate, so ratios get joint intervals. In 1:1 the impostor comparisons are resampled
+**two-way** (each weighs the product of its probe's and its reference's multiplicities,
+:mod:`faceaudit.stats.pairs`), so within-group and cross-group FMR intervals resample both people
+of a comparison. The threshold stays fixed in the replicates.
 
 Small groups are flagged, never hidden:
 
-* **rule of 3** (ISO/IEC 19795-1): with no error among ``n`` comparisons the rate is reported
-  as the bound ``3 / n`` (95%); a group's rate is *supported* only when its ``n`` is large
-  enough for that bound to reach the rate of the whole data set at this threshold
-  (``3 / n <= overall rate``), otherwise even a zero count could not show the group is as good
-  as everyone else;
+* **zero errors** (ISO/IEC 19795-1): with no error the rate is reported as a bound: the exact
+  one-sided bound at the intervals' level on the group's **subjects** (about ``3.69 / k`` for
+  ``k`` subjects at 95%, :func:`faceaudit.stats.estimate.zero_error_bound`);
+* **support**: a group's rate is *supported* only when its ``n`` comparisons are enough for a
+  zero count's bound (rule of 3 at the intervals' level, ``-ln((1 - c)/2) / n``) to reach the
+  rate of the whole data set at this threshold, otherwise even a zero count could not show the
+  group is as good as everyone else, **and** at least 30 of its subjects contribute
+  (Doddington's rule of 30 applied to people, :mod:`faceaudit.stats.support`); cross-group
+  cells need 30 subjects in each of their two groups;
 * **rule of 30** (Doddington et al. 2000): with fewer than 30 observed errors the relative
   uncertainty of a rate is large (the 90% interval spans more than ±30% of it); such rates
   are flagged and their sentences say so.
@@ -76,6 +83,7 @@ from faceaudit.data.orientation import SIMILARITY
 from faceaudit.errors import InputError
 from faceaudit.stats.estimate import make_rate
 from faceaudit.stats.scoreset import ScoreSet
+from faceaudit.stats.support import MIN_SUBJECTS
 
 if TYPE_CHECKING:  # pragma: no cover
     from faceaudit.analyses.verification import VerificationResult
@@ -115,6 +123,7 @@ def _run(
     confidence: float,
     seed: int,
     garbe_alpha: float,
+    min_subjects: int = MIN_SUBJECTS,
     extra_warnings: Sequence[str] = (),
 ) -> DemographicsResult:
     """The analysis shared by 1:1 and 1:N: threshold, one counting pass, rates, sentences."""
@@ -128,6 +137,8 @@ def _run(
     group_of_unit = np.asarray(group_of_unit, dtype=np.int64)
     warnings = list(groups.warnings()) + list(extra_warnings)
 
+    if min_subjects < 1:
+        raise ValueError("min_subjects must be >= 1")
     t, source, thr_supported = _choose_threshold(
         vocab,
         rule,
@@ -137,12 +148,14 @@ def _run(
         groups,
         group_of_unit,
         reused_threshold,
+        min_subjects,
     )
     if not thr_supported:
         warnings.append(
-            f"The threshold ({source}) is not supported by the data: fewer than 3/target "
-            f"{vocab.fp_pool} to observe the target rate. The differentials "
-            "below are measured at it all the same."
+            f"The threshold ({source}) is not supported by the data: too few "
+            f"{vocab.fp_pool} (rule of 3 at the intervals' level) or fewer than 30 subjects "
+            "behind them to observe the target rate. The differentials below are measured at it "
+            "all the same."
         )
     c = _count_and_resample(
         negatives,
@@ -154,8 +167,8 @@ def _run(
         bootstrap,
         seed,
     )
-    rows, by_kind = _group_rows(vocab, c, groups, n_subjects, confidence)
-    cross = _cross_cells(c, names, confidence)
+    rows, by_kind = _group_rows(vocab, c, groups, n_subjects, confidence, min_subjects)
+    cross = _cross_cells(c, names, confidence, min_subjects)
     (fp_rates, fp_ok, fp_best), (fn_rates, fn_ok, fn_best) = by_kind["fp"], by_kind["fn"]
     summary = _summaries(
         vocab,
@@ -185,10 +198,20 @@ def _run(
         groups=tuple(rows),
         cross=tuple(cross),
         overall_false_positive=make_rate(
-            int(total_neg[1]), int(total_neg[0]), None, confidence=confidence
+            int(total_neg[1]),
+            int(total_neg[0]),
+            None,
+            confidence=confidence,
+            n_units=int(c.fp_subjects.sum()),
+            unit="subject",
         ),
         overall_false_negative=make_rate(
-            int(total_pos[1]), int(total_pos[0]), None, confidence=confidence
+            int(total_pos[1]),
+            int(total_pos[0]),
+            None,
+            confidence=confidence,
+            n_units=int(c.fn_subjects.sum()),
+            unit="subject",
         ),
         best_groups={
             vocab.fp: None if fp_best is None else names[fp_best],
@@ -197,10 +220,14 @@ def _run(
         summary=summary,
         sentences=tuple(sentences),
         coverage=groups.coverage_json(),
+        support={"min_subjects": int(min_subjects)},
         bootstrap={
             "replicates": int(bootstrap),
             "confidence": float(confidence),
             "unit": "subject",
+            "design": "two-way (probe and reference subjects)"
+            if c.by_reference
+            else "one-way (probe subject)",
             "stratified_by_group": True,
             "n_units": c.active_units,
             "seed": int(seed),
@@ -222,6 +249,7 @@ def verification_differentials(
     seed: int = 0,
     garbe_alpha: float = DEFAULT_GARBE_ALPHA,
     verification: VerificationResult | None = None,
+    min_subjects: int = MIN_SUBJECTS,
 ) -> DemographicsResult:
     """1:1 demographic differentials at one global threshold.
 
@@ -238,11 +266,14 @@ def verification_differentials(
     fmr_target : float
         The FMR target of ``"all"`` / group rules that do not name one.
     bootstrap : int
-        Replicates of the stratified subject bootstrap (0: only rule-of-3 bounds).
+        Replicates of the stratified subject bootstrap (0: only zero-error bounds).
     confidence : float
     seed : int
     garbe_alpha : float
         Weight of the FMR Gini in GARBE (``alpha G_FMR + (1 - alpha) G_FNMR``).
+    min_subjects : int
+        Fewest contributing subjects of a supported group rate (default 30: Doddington's rule
+        of 30 applied to people; :mod:`faceaudit.stats.support`).
     verification : VerificationResult, optional
         The 1:1 result on the same scores: its threshold at ``fmr_target`` is reused (the same
         exact choice) instead of being recomputed, which saves a pass over the scores.
@@ -308,6 +339,7 @@ def verification_differentials(
         confidence=confidence,
         seed=seed,
         garbe_alpha=garbe_alpha,
+        min_subjects=min_subjects,
         extra_warnings=extra,
     )
 
@@ -323,6 +355,7 @@ def identification_differentials(
     confidence: float = 0.95,
     seed: int = 0,
     garbe_alpha: float = DEFAULT_GARBE_ALPHA,
+    min_subjects: int = MIN_SUBJECTS,
 ) -> DemographicsResult:
     """1:N demographic differentials per probe group: FPIR and FNIR(N, R, T) at one threshold.
 
@@ -362,4 +395,5 @@ def identification_differentials(
         confidence=confidence,
         seed=seed,
         garbe_alpha=garbe_alpha,
+        min_subjects=min_subjects,
     )
