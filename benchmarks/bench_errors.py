@@ -26,8 +26,12 @@ Two more cases, run by faceaudit alone:
   probe_subject, reference_subject; 3000 subjects x 10 images) read by ``faceaudit errors --scores
   FILE.csv --bootstrap 0``: its peak RSS (target: under 1 GB);
 - ``bootstrap``: the same table as Parquet, ``faceaudit errors --scores FILE.parquet`` with the
-  default bootstrap (1000 resamples, by subject) and with ``--bootstrap 0``: what the bootstrap
-  costs.
+  default bootstrap (1000 resamples, by subject: two-way, both subjects of an impostor comparison
+  resampled, operating points re-chosen in every replicate) and with ``--bootstrap 0``: what the
+  bootstrap costs; side by side in the same run, the same table without its
+  ``reference_subject`` column (``FILE_probe.parquet``: the probe-only fallback) and, with
+  ``--baseline-src DIR``, another faceaudit source tree (e.g. ``git archive`` of the commit before
+  the two-way bootstrap: today's probe-only engine) on the two-way table.
 
 Timing: per size, each repeat runs every contender once, in turn (interleaved, so a change in the
 machine's load hits all of them alike); the table gives medians. At 10^8 and above the slow peers
@@ -81,6 +85,8 @@ FMR_TARGETS = (1e-3, 1e-5)
 
 CONTENDERS = ("faceaudit", "faceaudit_report", "sklearn", "pyeer", "bob", "floor")
 CASES = ("csv", "bootstrap")
+#: The bootstrap cases, in the order they run (the first is the cost's reference).
+BOOTSTRAP_CASES = ("bootstrap0", "bootstrap_probe", "bootstrap", "bootstrap_baseline")
 SLOW_PEERS = ("sklearn", "pyeer", "bob")
 LARGE = 10**8  # sizes from here on: slow peers get --large-repeats runs
 LABELS = {
@@ -351,6 +357,33 @@ def ensure_table(work: Path, rows: int) -> tuple[Path, Path, dict]:
     return csv_path, pq_path, meta
 
 
+#: Runs the ``faceaudit`` CLI of another source tree (the baseline of the bootstrap case).
+BASELINE_MAIN = (
+    "import sys; sys.path.insert(0, {src!r} + '/src'); import faceaudit; "
+    "assert faceaudit.__file__.startswith({src!r}), faceaudit.__file__; "
+    "from faceaudit.cli import main; sys.exit(main())"
+)
+
+
+def ensure_probe_only(pq_path: Path) -> Path:
+    """The Parquet table without its ``reference_subject`` column (written once, streamed)."""
+    import pyarrow.parquet as pq
+
+    out = pq_path.with_name(pq_path.stem + "_probe.parquet")
+    if out.exists() and out.stat().st_mtime >= pq_path.stat().st_mtime:
+        return out
+    log(f"writing {out.name} (no reference_subject column)")
+    src = pq.ParquetFile(pq_path)
+    keep = [n for n in src.schema_arrow.names if n != "reference_subject"]
+    tmp = out.with_name(out.name + ".partial")
+    with pq.ParquetWriter(tmp, src.schema_arrow.remove(src.schema_arrow.get_field_index(
+            "reference_subject"))) as w:  # fmt: skip
+        for batch in src.iter_batches(columns=keep, batch_size=TABLE_CHUNK):
+            w.write_batch(batch)
+    os.replace(tmp, out)
+    return out
+
+
 def warm_cache(*paths: Path) -> None:
     """Read files once so every contender finds them in the page cache."""
     for path in paths:
@@ -461,7 +494,7 @@ def command_for(name: str, env: Env, genuine: Path, impostor: Path, tag: str) ->
 def summarise_run(name: str, run: Run) -> None:
     if not run.ok:
         return
-    if name in ("faceaudit", "faceaudit_report", "csv", "bootstrap", "bootstrap0"):
+    if name in ("faceaudit", "faceaudit_report", "csv", *BOOTSTRAP_CASES):
         flag = "--out" if "--out" in run.argv else "--json"
         run.summary = faceaudit_summary(Path(run.argv[run.argv.index(flag) + 1]))
     else:
@@ -706,7 +739,28 @@ def verdicts(cells: dict[int, dict[str, Cell]], cases: dict[str, Cell]) -> list[
             )
         )
     boot, boot0 = cases.get("bootstrap"), cases.get("bootstrap0")
+    probe, base = cases.get("bootstrap_probe"), cases.get("bootstrap_baseline")
     rows = boot.size if boot else 10**7
+    text2 = (
+        f"two-way bootstrap (1000) on {rows:,} rows with subjects: at most 3x the cost of the "
+        "probe-only bootstrap (cost = wall with bootstrap - wall without)"
+    )
+    for ref, label in ((probe, "probe-only fallback, same engine"), (base, "baseline engine")):
+        miss = why_not(boot, boot0, ref)
+        if ref is None:
+            continue
+        if miss:
+            out.append(Target(f"{text2}: vs {label}", miss))
+            continue
+        two, one = boot.wall - boot0.wall, ref.wall - boot0.wall
+        ratio_ = two / one if one > 0 else math.inf
+        out.append(
+            Target(
+                f"{text2}: vs {label}",
+                f"{'met' if ratio_ <= 3 else 'missed'}: two-way +{two:.1f} s, {label} "
+                f"+{one:.1f} s ({ratio_:.2f}x)",
+            )
+        )
     text = (
         f"default bootstrap (1000, by subject) on {rows:,} rows: seconds, not minutes "
         "(read here as: the bootstrap adds under 60 s)"
@@ -926,7 +980,9 @@ def write_markdown(
 CASE_LABELS = {
     "csv": "CSV, --bootstrap 0",
     "bootstrap0": "Parquet, --bootstrap 0",
-    "bootstrap": "Parquet, default bootstrap (1000, by subject)",
+    "bootstrap_probe": "Parquet without reference_subject: default bootstrap, probe-only fallback",
+    "bootstrap": "Parquet, default bootstrap (1000: two-way, thresholds re-chosen)",
+    "bootstrap_baseline": "Parquet, default bootstrap, baseline engine (--baseline-src)",
 }
 
 
@@ -991,6 +1047,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     p.add_argument(
         "--bob-python", default=sys.executable, help="interpreter that creates bob's venv"
+    )
+    p.add_argument(
+        "--baseline-src",
+        default=None,
+        help="a faceaudit source tree (its src/ folder's parent) run on the bootstrap case too",
     )
     args = p.parse_args(argv)
     args.argv = ["python", "benchmarks/bench_errors.py", *(sys.argv[1:] if argv is None else argv)]
@@ -1083,24 +1144,32 @@ def main(argv: list[str] | None = None) -> int:
     table_meta = None
     want_cases = [k for k in CASES if k not in args.skip_set]
     if want_cases and "faceaudit" in unavailable:
-        for key in ["csv", "bootstrap0", "bootstrap"] if "bootstrap" in want_cases else ["csv"]:
-            if key.rstrip("0") in want_cases:
-                cases[key] = Cell(key, args.csv_rows, skipped=unavailable["faceaudit"])
+        keys = ["csv", *BOOTSTRAP_CASES[:3]] if "bootstrap" in want_cases else ["csv"]
+        for key in keys:
+            cases[key] = Cell(key, args.csv_rows, skipped=unavailable["faceaudit"])
     elif want_cases:
         csv_path, pq_path, table_meta = ensure_table(work, args.csv_rows)
         plan = []
         if "csv" in want_cases:
             plan.append(("csv", csv_path, ["--bootstrap", "0"]))
         if "bootstrap" in want_cases:
+            probe_path = ensure_probe_only(pq_path)
             plan.append(("bootstrap0", pq_path, ["--bootstrap", "0"]))
+            plan.append(("bootstrap_probe", probe_path, []))
             plan.append(("bootstrap", pq_path, []))
+            if args.baseline_src:
+                plan.append(("bootstrap_baseline", pq_path, []))
         for key, path, extra in plan:
             c = Cell(key, args.csv_rows)
             cases[key] = c
             warm_cache(path)
             out = work / "out" / f"faceaudit_{key}_{size_label(args.csv_rows)}"
+            program = [faceaudit]
+            if key == "bootstrap_baseline":
+                src = str(Path(args.baseline_src).resolve())
+                program = [python, "-c", BASELINE_MAIN.format(src=src), "faceaudit"]
             argv = [
-                faceaudit,
+                *program,
                 "errors",
                 "--scores",
                 str(path),

@@ -3,7 +3,8 @@
 Independent of :mod:`faceaudit.synth`. ``P`` subjects with ``m`` images each; every unordered pair
 of images is compared once (the earlier image is the probe):
 
-    impostor (i != j):  mu_i + c_i + c_j + q_k + q_l + e      genuine (i = i): mu_g + g_i + q_k + q_l + e
+    impostor (subjects i != j):  mu_i + c_i + c_j + q_k + q_l + e
+    genuine (subject i):         mu_g + g_i + q_k + q_l + e
 
 ``c`` is a subject's impostor effect (on both sides: a "lamb" draws high impostor scores whether
 probe or reference), ``g`` its genuine effect, ``q`` an image's quality effect (shared by its
