@@ -93,10 +93,11 @@ def _sentences(
     overall_fn: float | None,
     confidence: float,
     groups: SubjectGroups,
+    min_subjects: int = MIN_SUBJECTS,
 ) -> list[str]:
     out: list[tuple[float, str]] = []  # (priority, sentence): higher first
     for kind, best, overall in (("fp", fp_best, overall_fp), ("fn", fn_best, overall_fn)):
-        out.extend(_rate_sentences(vocab, kind, rows, best, overall, confidence))
+        out.extend(_rate_sentences(vocab, kind, rows, best, overall, confidence, min_subjects))
     out.sort(key=lambda p: -p[0])
     sentences = [s for _, s in out]
     if cross and len(rows) > 1:
@@ -131,6 +132,7 @@ def _rate_sentences(
     best: int | None,
     overall: float | None,
     confidence: float,
+    min_subjects: int = MIN_SUBJECTS,
 ) -> list[tuple[float, str]]:
     upper = vocab.fp_upper if kind == "fp" else vocab.fn_upper
     what = vocab.fp_what if kind == "fp" else vocab.fn_what
@@ -168,10 +170,10 @@ def _rate_sentences(
             continue
         if not ok:
             people = rate.bound.n_units if rate.bound is not None else row.n_subjects
-            if people < MIN_SUBJECTS:
+            if people < min_subjects:
                 why = (
                     f"rests on too few people ({people:,} subjects; a supported figure needs at "
-                    "least 30, Doddington's rule of 30 applied to people)"
+                    f"least {min_subjects}, Doddington's rule of 30 applied to people)"
                 )
             else:
                 why = (

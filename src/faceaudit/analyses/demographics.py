@@ -184,8 +184,9 @@ def _run(
     )
     total_neg, total_pos, overall_fp, overall_fn = c.overall
     sentences = _sentences(
-        vocab, rows, cross, fp_best, fn_best, overall_fp, overall_fn, confidence, groups
-    )
+        vocab, rows, cross, fp_best, fn_best, overall_fp, overall_fn, confidence, groups,
+        min_subjects,
+    )  # fmt: skip
     return DemographicsResult(
         mode=vocab.mode,
         attribute=groups.attribute,

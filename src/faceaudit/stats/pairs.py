@@ -25,7 +25,6 @@ A. B. Owen, "The pigeonhole bootstrap", Annals of Applied Statistics 1(2), 2007.
 from __future__ import annotations
 
 import numpy as np
-from scipy import sparse
 
 from faceaudit.stats.distribution import map_chunks
 from faceaudit.stats.scoreset import ScoreSet
@@ -126,6 +125,8 @@ class IntervalTables:
         self._build_sparse(key, val)
 
     def _build_sparse(self, key: np.ndarray, val: np.ndarray) -> None:
+        from scipy import sparse  # imported when a bootstrap runs, not with the package
+
         S = self.n_units
         if not self.two_way:
             slot, unit = np.divmod(key, S)
