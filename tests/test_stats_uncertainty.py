@@ -105,26 +105,39 @@ def test_two_way_gives_wider_fmr_intervals_than_one_way_on_a_crossed_case():
 # -- item 2: re-chosen thresholds ---------------------------------------------------------------
 
 
-def test_each_replicate_rechooses_its_threshold_exactly():
+def test_each_replicate_rechooses_its_threshold_exactly(monkeypatch):
+    import faceaudit.stats.operating as op_module
+
+    predicted = op_module._predicted_counts
+
+    def too_narrow(neg, axis, targets, n_neg):  # half the windows start too narrow: widened
+        lo, hi = predicted(neg, axis, targets, n_neg)
+        mid = (lo + hi) / 2
+        return np.where([0, 1, 0, 1], mid, lo), np.where([0, 1, 0, 1], mid, hi)
+
+    monkeypatch.setattr(op_module, "_predicted_counts", too_narrow)
     data = crossed(np.random.default_rng(7), subjects=40)
     neg = ScoreSet(data.impostor, units=data.impostor_subject)
     pos = ScoreSet(data.genuine, units=data.genuine_subject)
     res = Resampler(40, 60, seed=0)
     nc = ReplicateCounts(neg, res, reference_units=data.impostor_reference_subject)
     pc = ReplicateCounts(pos, res)
-    t_star = operating_threshold(neg, pos, 0.01).threshold
-    (r,) = rechosen_points(nc, pc, neg, pos, [(0.01, t_star)])
-    assert r.exact
+    targets = [(t, operating_threshold(neg, pos, t).threshold) for t in (0.1, 0.03, 0.01, 0.003)]
+    chosen = rechosen_points(nc, pc, neg, pos, targets)
+    assert len({r.rounds for r in chosen}) > 1  # the targets settled in different rounds
     w = res.weights()
     wi = w[:, data.impostor_subject] * w[:, data.impostor_reference_subject]
     wg = w[:, data.genuine_subject]
     cands = np.unique(np.concatenate([data.impostor, data.genuine]))
-    for b in range(0, 60, 7):
-        ge = np.array([(wi[b] * (data.impostor >= t)).sum() for t in cands])
-        t_b = cands[np.argmax(ge <= np.floor(0.01 * wi[b].sum()))]  # lowest t with FMR_b <= 1%
-        fnmr_b = (wg[b] * (data.genuine < t_b)).sum() / wg[b].sum()
-        assert r.fn[b] == pytest.approx(fnmr_b, abs=1e-12)
-        assert r.fp[b] <= 0.01
+    ge = np.stack([(wi * (data.impostor >= t)).sum(axis=1) for t in cands], axis=1)
+    for (target, _), r in zip(targets, chosen, strict=True):
+        assert r.exact
+        for b in range(0, 60, 7):
+            t_b = cands[np.argmax(ge[b] <= np.floor(target * wi[b].sum()))]  # lowest, FMR_b <= t
+            fnmr_b = (wg[b] * (data.genuine < t_b)).sum() / wg[b].sum()
+            assert r.fn[b] == pytest.approx(fnmr_b, abs=1e-12)
+            assert r.fp[b] <= target
+    r = chosen[2]
     assert np.unique(r.threshold).size > 5  # the replicates' thresholds differ
     v = verify(data, fmr_targets=[0.01], bootstrap=300, seed=3)
     op = v.operating_points[0]

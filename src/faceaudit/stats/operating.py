@@ -171,6 +171,30 @@ def _max_count(target: float, totals: np.ndarray) -> np.ndarray:
     return np.where(t > 0, k, np.nan).astype(np.float64)
 
 
+def _predicted_counts(
+    neg: ReplicateCounts, axis: _Axis, targets: list[tuple[float, float]], n_neg: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """``(lo_k, hi_k)``: per target, the range of full-data counts (scores >= t) where the
+    replicates' thresholds should lie, from their rates at the full-data threshold.
+
+    A replicate whose rate at ``t*`` is ``F_b`` should choose about where the full data's count
+    is ``target * n * F(t*) / F_b`` (half a count added on both sides: a replicate without
+    errors at ``t*`` still predicts a finite window), with a margin of 3% and 3 Poisson sd for
+    the local approximation; :func:`rechosen_points` checks the window and widens it if short.
+    """
+    fixed = np.array([t for _, t in targets], dtype=np.float64)
+    ge_fixed = neg.ge(fixed)  # (B, T): the anchors
+    full_ge = axis.full_counts(fixed)[0]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = ((ge_fixed + 0.5) / neg.total[:, None]) / ((full_ge + 0.5) / n_neg)
+        pred = np.array([tg for tg, _ in targets]) * n_neg / ratio
+    lo_k = np.nanmin(np.where(np.isfinite(pred), pred, np.nan), axis=0, initial=np.inf)
+    hi_k = np.nanmax(np.where(np.isnan(pred), -np.inf, pred), axis=0, initial=0.0)
+    lo_k = np.where(np.isfinite(lo_k), lo_k * 0.97 - 3 * np.sqrt(np.maximum(lo_k, 0)) - 4, 0.0)
+    hi_k = np.minimum(hi_k * 1.03 + 3 * np.sqrt(np.minimum(hi_k, n_neg)) + 4, n_neg)
+    return np.maximum(np.minimum(lo_k, full_ge), 0), np.maximum(hi_k, full_ge)
+
+
 def rechosen_points(
     neg: ReplicateCounts,
     pos: ReplicateCounts,
@@ -181,30 +205,17 @@ def rechosen_points(
     """Re-chosen operating points for ``(target, full-data threshold)`` pairs.
 
     ``neg`` / ``pos`` count the negatives (errors at ``>= t``) and positives (errors at ``< t``)
-    of the same replicates. Returns one :class:`Rechosen` per target, in order.
+    of the same replicates. Returns one :class:`Rechosen` per target, in order. All targets'
+    windows are counted together, one round (one pass over the scores) per widening.
     """
     if not targets:
         return []
     axis = _Axis(negatives, positives)
     n_neg = negatives.n
-    fixed = np.array([t for _, t in targets], dtype=np.float64)
-    ge_fixed = neg.ge(fixed)  # (B, T): the anchors
+    lo_k, hi_k = _predicted_counts(neg, axis, targets, n_neg)  # first round: the anchors
     kmax = np.stack([_max_count(tg, neg.total) for tg, _ in targets], axis=1)
-    full_ge = axis.full_counts(fixed)[0]
-    # predicted full-data count at each replicate's threshold: target * n * F(t*) / F_b(t*)
-    # (half a count added on both sides: a replicate without errors at t* still predicts a
-    # finite window; the checks below widen it when the prediction falls short)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        ratio = ((ge_fixed + 0.5) / neg.total[:, None]) / ((full_ge + 0.5) / n_neg)
-        pred = np.array([tg for tg, _ in targets]) * n_neg / ratio
-    lo_k = np.nanmin(np.where(np.isfinite(pred), pred, np.nan), axis=0, initial=np.inf)
-    hi_k = np.nanmax(np.where(np.isnan(pred), -np.inf, pred), axis=0, initial=0.0)
-    # a margin for the local approximation (3% and 3 Poisson sd); the checks widen it if short
-    lo_k = np.where(np.isfinite(lo_k), lo_k * 0.97 - 3 * np.sqrt(np.maximum(lo_k, 0)) - 4, 0.0)
-    hi_k = np.minimum(hi_k * 1.03 + 3 * np.sqrt(np.minimum(hi_k, n_neg)) + 4, n_neg)
-    lo_k, hi_k = np.maximum(np.minimum(lo_k, full_ge), 0), np.maximum(hi_k, full_ge)
     todo = list(range(len(targets)))
-    found: dict[int, tuple] = {}
+    found: dict[int, Rechosen] = {}
     rounds = 1
     while todo:
         windows = {}
@@ -213,17 +224,18 @@ def rechosen_points(
             b = int(np.searchsorted(-axis.neg_ge, -lo_k[j], side="left")) + 1  # ge <= lo_k
             windows[j] = axis.window(a, b)
         _prefetch(axis, {c for _, cells in windows.values() for c in cells})
-        cut_sets = {}
-        for j, (cuts, cells) in windows.items():
-            cut_sets[j] = np.unique(np.concatenate([cuts, axis.values(cells), [fixed[j]]]))
+        cut_sets = {
+            j: np.unique(np.concatenate([cuts, axis.values(cells), [targets[j][1]]]))
+            for j, (cuts, cells) in windows.items()
+        }
         every = np.unique(np.concatenate(list(cut_sets.values())))
         ge_all, lt_all = neg.ge(every), pos.lt(every)
         rounds += 1
         still = []
         for j in todo:
             cuts = cut_sets[j]
-            pos_in = np.searchsorted(every, cuts)
-            ok = ge_all[:, pos_in] <= kmax[:, j : j + 1]  # (B, m): FP rate <= target
+            cols = np.searchsorted(every, cuts)
+            ok = ge_all[:, cols] <= kmax[:, j : j + 1]  # (B, m): FP rate <= target
             valid = ~np.isnan(kmax[:, j])
             low_fail = valid & ok[:, 0] & (cuts[0] > axis.edges[0])
             high_fail = valid & ~ok[:, -1]
@@ -235,33 +247,36 @@ def rechosen_points(
                 still.append(j)
                 continue
             m = np.where(ok.any(axis=1), np.argmax(ok, axis=1), ok.shape[1] - 1)
-            found[j] = (cuts, pos_in, m, valid, windows[j][1] != [])
+            rows, col = np.arange(neg.n_boot), cols[m]
+            found[j] = _chosen(
+                targets[j][0], cuts[m], ge_all[rows, col], lt_all[rows, col], valid, neg, pos,
+                axis, bool(windows[j][1]), rounds,
+            )  # fmt: skip
         todo = still
-    out = []
-    for j, (target, _) in enumerate(targets):
-        cuts, pos_in, m, valid, exact = found[j]
-        col = pos_in[m]
-        rows = np.arange(neg.n_boot)
-        thr = np.where(valid, cuts[m], np.nan)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            fp = ge_all[rows, col] / neg.total
-            fn = lt_all[rows, col] / pos.total
-        ge_full, lt_full = axis.full_counts(cuts[m])
-        full_fp, full_fn = ge_full / n_neg, lt_full / max(positives.n, 1)
-        nan = ~valid | ~(pos.total > 0)
-        out.append(
-            Rechosen(
-                float(target),
-                thr,
-                np.where(nan, np.nan, fp),
-                np.where(nan, np.nan, fn),
-                np.where(nan, np.nan, full_fp),
-                np.where(nan, np.nan, full_fn),
-                bool(exact),
-                rounds,
-            )
-        )
-    return out
+    return [found[j] for j in range(len(targets))]
+
+
+def _chosen(target, thr, ge, lt, valid, neg, pos, axis, exact, rounds) -> Rechosen:
+    """The replicates' choices: their own rates and the full data's rates at their thresholds."""
+    negatives, positives = axis.sets
+    with np.errstate(invalid="ignore", divide="ignore"):
+        fp, fn = ge / neg.total, lt / pos.total
+    ge_full, lt_full = axis.full_counts(thr)
+    nan = ~valid | ~(pos.total > 0)
+
+    def masked(a):
+        return np.where(nan, np.nan, a)
+
+    return Rechosen(
+        float(target),
+        np.where(valid, thr, np.nan),
+        masked(fp),
+        masked(fn),
+        masked(ge_full / negatives.n),
+        masked(lt_full / max(positives.n, 1)),
+        exact,
+        rounds,
+    )
 
 
 def replicate_eer(
