@@ -133,55 +133,33 @@ def _run(
         raise ValueError("garbe_alpha must be in [0, 1]")
     if bootstrap < 0:
         raise ValueError("bootstrap must be >= 0")
+    if min_subjects < 1:
+        raise ValueError("min_subjects must be >= 1")
     names = groups.names
     group_of_unit = np.asarray(group_of_unit, dtype=np.int64)
     warnings = list(groups.warnings()) + list(extra_warnings)
-
-    if min_subjects < 1:
-        raise ValueError("min_subjects must be >= 1")
     t, source, thr_supported = _choose_threshold(
-        vocab,
-        rule,
-        negatives,
-        positives,
-        negative_reference_units,
-        groups,
-        group_of_unit,
-        reused_threshold,
-        min_subjects,
-    )
+        vocab, rule, negatives, positives, negative_reference_units, groups, group_of_unit,
+        reused_threshold, min_subjects,
+    )  # fmt: skip
     if not thr_supported:
         warnings.append(
             f"The threshold ({source}) is not supported by the data: too few "
-            f"{vocab.fp_pool} (rule of 3 at the intervals' level) or fewer than 30 subjects "
-            "behind them to observe the target rate. The differentials below are measured at it "
-            "all the same."
+            f"{vocab.fp_pool} (rule of 3 at the intervals' level) or fewer than {min_subjects} "
+            "subjects behind them to observe the target rate. The differentials below are "
+            "measured at it all the same."
         )
     c = _count_and_resample(
-        negatives,
-        positives,
-        t,
-        group_of_unit,
-        groups.n_groups,
-        negative_reference_units,
-        bootstrap,
-        seed,
-    )
+        negatives, positives, t, group_of_unit, groups.n_groups, negative_reference_units,
+        bootstrap, seed,
+    )  # fmt: skip
     rows, by_kind = _group_rows(vocab, c, groups, n_subjects, confidence, min_subjects)
     cross = _cross_cells(c, names, confidence, min_subjects)
     (fp_rates, fp_ok, fp_best), (fn_rates, fn_ok, fn_best) = by_kind["fp"], by_kind["fn"]
     summary = _summaries(
-        vocab,
-        fp_rates,
-        fn_rates,
-        fp_ok,
-        fn_ok,
-        c.fp_reps,
-        c.fn_reps,
-        names,
-        confidence,
+        vocab, fp_rates, fn_rates, fp_ok, fn_ok, c.fp_reps, c.fn_reps, names, confidence,
         garbe_alpha,
-    )
+    )  # fmt: skip
     total_neg, total_pos, overall_fp, overall_fn = c.overall
     sentences = _sentences(
         vocab, rows, cross, fp_best, fn_best, overall_fp, overall_fn, confidence, groups,
@@ -205,7 +183,7 @@ def _run(
             confidence=confidence,
             n_units=int(c.fp_subjects.sum()),
             unit="subject",
-        ),
+        ),  # fmt: skip
         overall_false_negative=make_rate(
             int(total_pos[1]),
             int(total_pos[0]),
@@ -213,7 +191,7 @@ def _run(
             confidence=confidence,
             n_units=int(c.fn_subjects.sum()),
             unit="subject",
-        ),
+        ),  # fmt: skip
         best_groups={
             vocab.fp: None if fp_best is None else names[fp_best],
             vocab.fn: None if fn_best is None else names[fn_best],
@@ -222,21 +200,25 @@ def _run(
         sentences=tuple(sentences),
         coverage=groups.coverage_json(),
         support={"min_subjects": int(min_subjects)},
-        bootstrap={
-            "replicates": int(bootstrap),
-            "confidence": float(confidence),
-            "unit": "subject",
-            "design": "two-way (probe and reference subjects)"
-            if c.by_reference
-            else "one-way (probe subject)",
-            "stratified_by_group": True,
-            "n_units": c.active_units,
-            "seed": int(seed),
-            "threshold_fixed": True,
-        },
+        bootstrap=_bootstrap_json(c, bootstrap, confidence, seed),
         metadata=groups.source,
         warnings=tuple(warnings),
     )
+
+
+def _bootstrap_json(c, bootstrap: int, confidence: float, seed: int) -> dict:
+    return {
+        "replicates": int(bootstrap),
+        "confidence": float(confidence),
+        "unit": "subject",
+        "design": "two-way (probe and reference subjects)"
+        if c.by_reference
+        else "one-way (probe subject)",
+        "stratified_by_group": True,
+        "n_units": c.active_units,
+        "seed": int(seed),
+        "threshold_fixed": True,
+    }
 
 
 def verification_differentials(

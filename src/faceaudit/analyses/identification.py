@@ -268,14 +268,7 @@ def identify(
     points = _points(
         sets, chosen, thresholds, R, sup, rate, rechosen, nm_units, m_units, confidence
     )
-    cmc = tuple(
-        (r, rate(sets.ranks.count_ge(-float(r)), n_m, "cmc", r - 1, m_units))
-        for r in range(1, cmc_max + 1)
-    ) if n_m else ()  # fmt: skip
-    inv_fnir = tuple(
-        (r, rate(sets.ranks.count_lt(-float(r)), n_m, "inv", k, m_units))
-        for k, r in enumerate(inv_ranks)
-    ) if n_m else ()  # fmt: skip
+    cmc, inv_fnir = _rank_rates(sets, rate, n_m, cmc_max, inv_ranks, m_units)
     inv_fpir = (
         rate(sets.nonmated.count_ge(_ANY), n_nm, "fpir", len(point_thresholds), nm_units)
         if n_nm
@@ -292,23 +285,42 @@ def identify(
         investigation_fpir=inv_fpir,
         investigation_fnir=inv_fnir,
         curves=threshold_curves(outcomes, rank=R, max_points=curve_points),
-        bootstrap={
-            "replicates": int(bootstrap),
-            "confidence": float(confidence),
-            "unit": "subject",
-            "n_units": outcomes.n_units,
-            "n_nonmated_subjects": nm_units,
-            "n_mated_subjects": m_units,
-            "seed": int(seed),
-            "thresholds_fixed": False,
-            "operating_points": "FPIR-target thresholds re-chosen in every replicate for FNIR "
-            "(fixed-threshold intervals given beside them); other rates at fixed thresholds",
-        },
+        bootstrap=_bootstrap_json(outcomes, bootstrap, confidence, seed, nm_units, m_units),
         synthetic=bool(synthetic),
         approximate_search=approximate_search,
         source=source,
         warnings=tuple(warnings),
     )
+
+
+def _rank_rates(sets, rate, n_m, cmc_max, inv_ranks, m_units):
+    """``(CMC by rank, investigation-mode FNIR by rank)``; empty without mated searches."""
+    if not n_m:
+        return (), ()
+    cmc = tuple(
+        (r, rate(sets.ranks.count_ge(-float(r)), n_m, "cmc", r - 1, m_units))
+        for r in range(1, cmc_max + 1)
+    )
+    inv = tuple(
+        (r, rate(sets.ranks.count_lt(-float(r)), n_m, "inv", k, m_units))
+        for k, r in enumerate(inv_ranks)
+    )
+    return cmc, inv
+
+
+def _bootstrap_json(outcomes, bootstrap, confidence, seed, nm_units, m_units) -> dict:
+    return {
+        "replicates": int(bootstrap),
+        "confidence": float(confidence),
+        "unit": "subject",
+        "n_units": outcomes.n_units,
+        "n_nonmated_subjects": nm_units,
+        "n_mated_subjects": m_units,
+        "seed": int(seed),
+        "thresholds_fixed": False,
+        "operating_points": "FPIR-target thresholds re-chosen in every replicate for FNIR "
+        "(fixed-threshold intervals given beside them); other rates at fixed thresholds",
+    }
 
 
 def _warnings(outcomes: SearchOutcomes) -> list[str]:
