@@ -26,8 +26,12 @@ Two more cases, run by faceaudit alone:
   probe_subject, reference_subject; 3000 subjects x 10 images) read by ``faceaudit errors --scores
   FILE.csv --bootstrap 0``: its peak RSS (target: under 1 GB);
 - ``bootstrap``: the same table as Parquet, ``faceaudit errors --scores FILE.parquet`` with the
-  default bootstrap (1000 resamples, by subject) and with ``--bootstrap 0``: what the bootstrap
-  costs.
+  default bootstrap (1000 resamples, by subject: two-way, both subjects of an impostor comparison
+  resampled, operating points re-chosen in every replicate) and with ``--bootstrap 0``: what the
+  bootstrap costs; side by side in the same run, the same table without its
+  ``reference_subject`` column (``FILE_probe.parquet``: the probe-only fallback) and, with
+  ``--baseline-src DIR``, another faceaudit source tree (e.g. ``git archive`` of the commit before
+  the two-way bootstrap: today's probe-only engine) on the two-way table.
 
 Timing: per size, each repeat runs every contender once, in turn (interleaved, so a change in the
 machine's load hits all of them alike); the table gives medians. At 10^8 and above the slow peers
@@ -79,12 +83,23 @@ N_SUBJECTS, IMAGES_PER_SUBJECT = 3000, 10
 TABLE_CHUNK = 1_000_000  # rows per CSV/Parquet write
 FMR_TARGETS = (1e-3, 1e-5)
 
-CONTENDERS = ("faceaudit", "faceaudit_report", "sklearn", "pyeer", "bob", "floor")
+CONTENDERS = (
+    "faceaudit",
+    "faceaudit_baseline",
+    "faceaudit_report",
+    "sklearn",
+    "pyeer",
+    "bob",
+    "floor",
+)
 CASES = ("csv", "bootstrap")
+#: The bootstrap cases, in the order they run (the first is the cost's reference).
+BOOTSTRAP_CASES = ("bootstrap0", "bootstrap_probe", "bootstrap", "bootstrap_baseline")
 SLOW_PEERS = ("sklearn", "pyeer", "bob")
 LARGE = 10**8  # sizes from here on: slow peers get --large-repeats runs
 LABELS = {
     "faceaudit": "faceaudit errors (--bootstrap 0 --json FILE)",
+    "faceaudit_baseline": "baseline faceaudit (--baseline-src), same command",
     "faceaudit_report": "faceaudit errors (--bootstrap 0 --out DIR: + report.html, figures)",
     "sklearn": "scikit-learn roc_curve",
     "pyeer": "pyeer get_eer_stats",
@@ -351,6 +366,33 @@ def ensure_table(work: Path, rows: int) -> tuple[Path, Path, dict]:
     return csv_path, pq_path, meta
 
 
+#: Runs the ``faceaudit`` CLI of another source tree (the baseline of the bootstrap case).
+BASELINE_MAIN = (
+    "import sys; sys.path.insert(0, {src!r} + '/src'); import faceaudit; "
+    "assert faceaudit.__file__.startswith({src!r}), faceaudit.__file__; "
+    "from faceaudit.cli import main; sys.exit(main())"
+)
+
+
+def ensure_probe_only(pq_path: Path) -> Path:
+    """The Parquet table without its ``reference_subject`` column (written once, streamed)."""
+    import pyarrow.parquet as pq
+
+    out = pq_path.with_name(pq_path.stem + "_probe.parquet")
+    if out.exists() and out.stat().st_mtime >= pq_path.stat().st_mtime:
+        return out
+    log(f"writing {out.name} (no reference_subject column)")
+    src = pq.ParquetFile(pq_path)
+    keep = [n for n in src.schema_arrow.names if n != "reference_subject"]
+    tmp = out.with_name(out.name + ".partial")
+    with pq.ParquetWriter(tmp, src.schema_arrow.remove(src.schema_arrow.get_field_index(
+            "reference_subject"))) as w:  # fmt: skip
+        for batch in src.iter_batches(columns=keep, batch_size=TABLE_CHUNK):
+            w.write_batch(batch)
+    os.replace(tmp, out)
+    return out
+
+
 def warm_cache(*paths: Path) -> None:
     """Read files once so every contender finds them in the page cache."""
     for path in paths:
@@ -430,9 +472,13 @@ class Env:
     faceaudit: str
     bob_python: Path | None
     unavailable: dict[str, str]  # contender -> reason it cannot run at all
+    baseline: str | None = None  # another faceaudit source tree (--baseline-src)
 
 
 def command_for(name: str, env: Env, genuine: Path, impostor: Path, tag: str) -> list[str]:
+    if name == "faceaudit_baseline":
+        argv = command_for("faceaudit", env, genuine, impostor, tag + "_baseline")
+        return [env.python, "-c", BASELINE_MAIN.format(src=env.baseline), *argv[1:]]
     if name in ("faceaudit", "faceaudit_report"):
         # faceaudit: the numbers only (results JSON), like the peers; faceaudit_report: the same
         # plus the HTML report and figures, timed apart so the report's cost is visible.
@@ -461,7 +507,7 @@ def command_for(name: str, env: Env, genuine: Path, impostor: Path, tag: str) ->
 def summarise_run(name: str, run: Run) -> None:
     if not run.ok:
         return
-    if name in ("faceaudit", "faceaudit_report", "csv", "bootstrap", "bootstrap0"):
+    if name in ("faceaudit", "faceaudit_baseline", "faceaudit_report", "csv", *BOOTSTRAP_CASES):
         flag = "--out" if "--out" in run.argv else "--json"
         run.summary = faceaudit_summary(Path(run.argv[run.argv.index(flag) + 1]))
     else:
@@ -705,8 +751,44 @@ def verdicts(cells: dict[int, dict[str, Cell]], cases: dict[str, Cell]) -> list[
                 else f"missed: {csv.rss / MB:.0f} MB, {(csv.rss - 1e9) / MB:.0f} MB over",
             )
         )
+    fab8 = cell(LARGE, "faceaudit_baseline")
+    if fab8 is not None and fab8.runs:
+        text = "10^8 without bootstrap: within 10% of the baseline engine's wall (same run)"
+        miss = why_not(fa8, fab8)
+        out.append(
+            Target(
+                text,
+                miss
+                or f"{'met' if fa8.wall <= 1.1 * fab8.wall else 'missed'}: {fa8.wall:.2f} s vs "
+                f"{fab8.wall:.2f} s ({fa8.wall / fab8.wall:.2f}x)",
+            )
+        )
     boot, boot0 = cases.get("bootstrap"), cases.get("bootstrap0")
+    probe, base = cases.get("bootstrap_probe"), cases.get("bootstrap_baseline")
     rows = boot.size if boot else 10**7
+    text2 = (
+        f"two-way bootstrap (1000) on {rows:,} rows with subjects: at most 3x the cost of the "
+        "probe-only bootstrap (cost = wall with bootstrap - wall without)"
+    )
+    # the target is against the baseline engine (today's probe-only bootstrap); the probe-only
+    # fallback of this engine is shown beside it for information
+    for ref, label, is_target in (
+        (base, "baseline engine's probe-only bootstrap", True),
+        (probe, "this engine's probe-only fallback (information)", False),
+    ):
+        if ref is None:
+            continue
+        title = f"{text2}: vs the {label}" if is_target else f"two-way vs {label}"
+        miss = why_not(boot, boot0, ref)
+        if miss:
+            out.append(Target(title, miss))
+            continue
+        two, one = boot.wall - boot0.wall, ref.wall - boot0.wall
+        ratio_ = two / one if one > 0 else math.inf
+        verdict = ("met: " if ratio_ <= 3 else "missed: ") if is_target else ""
+        out.append(
+            Target(title, f"{verdict}two-way +{two:.1f} s, {label} +{one:.1f} s ({ratio_:.2f}x)")
+        )
     text = (
         f"default bootstrap (1000, by subject) on {rows:,} rows: seconds, not minutes "
         "(read here as: the bootstrap adds under 60 s)"
@@ -926,7 +1008,9 @@ def write_markdown(
 CASE_LABELS = {
     "csv": "CSV, --bootstrap 0",
     "bootstrap0": "Parquet, --bootstrap 0",
-    "bootstrap": "Parquet, default bootstrap (1000, by subject)",
+    "bootstrap_probe": "Parquet without reference_subject: default bootstrap, probe-only fallback",
+    "bootstrap": "Parquet, default bootstrap (1000: two-way, thresholds re-chosen)",
+    "bootstrap_baseline": "Parquet, default bootstrap, baseline engine (--baseline-src)",
 }
 
 
@@ -992,6 +1076,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument(
         "--bob-python", default=sys.executable, help="interpreter that creates bob's venv"
     )
+    p.add_argument(
+        "--baseline-src",
+        default=None,
+        help="a faceaudit source tree (its src/ folder's parent) run on the bootstrap case too",
+    )
     args = p.parse_args(argv)
     args.argv = ["python", "benchmarks/bench_errors.py", *(sys.argv[1:] if argv is None else argv)]
     if args.quick:
@@ -1033,7 +1122,10 @@ def main(argv: list[str] | None = None) -> int:
         bob_python, why = ensure_bob_venv(work, args.bob_python)
         if bob_python is None:
             unavailable["bob"] = f"skipped: {why}"
-    env = Env(work, python, faceaudit, bob_python, unavailable)
+    baseline = str(Path(args.baseline_src).resolve()) if args.baseline_src else None
+    if baseline is None:
+        unavailable["faceaudit_baseline"] = "not run (no --baseline-src)"
+    env = Env(work, python, faceaudit, bob_python, unavailable, baseline)
     for name, why in unavailable.items():
         log(f"{name}: {why}")
 
@@ -1083,24 +1175,32 @@ def main(argv: list[str] | None = None) -> int:
     table_meta = None
     want_cases = [k for k in CASES if k not in args.skip_set]
     if want_cases and "faceaudit" in unavailable:
-        for key in ["csv", "bootstrap0", "bootstrap"] if "bootstrap" in want_cases else ["csv"]:
-            if key.rstrip("0") in want_cases:
-                cases[key] = Cell(key, args.csv_rows, skipped=unavailable["faceaudit"])
+        keys = ["csv", *BOOTSTRAP_CASES[:3]] if "bootstrap" in want_cases else ["csv"]
+        for key in keys:
+            cases[key] = Cell(key, args.csv_rows, skipped=unavailable["faceaudit"])
     elif want_cases:
         csv_path, pq_path, table_meta = ensure_table(work, args.csv_rows)
         plan = []
         if "csv" in want_cases:
             plan.append(("csv", csv_path, ["--bootstrap", "0"]))
         if "bootstrap" in want_cases:
+            probe_path = ensure_probe_only(pq_path)
             plan.append(("bootstrap0", pq_path, ["--bootstrap", "0"]))
+            plan.append(("bootstrap_probe", probe_path, []))
             plan.append(("bootstrap", pq_path, []))
+            if args.baseline_src:
+                plan.append(("bootstrap_baseline", pq_path, []))
         for key, path, extra in plan:
             c = Cell(key, args.csv_rows)
             cases[key] = c
             warm_cache(path)
             out = work / "out" / f"faceaudit_{key}_{size_label(args.csv_rows)}"
+            program = [faceaudit]
+            if key == "bootstrap_baseline":
+                src = str(Path(args.baseline_src).resolve())
+                program = [python, "-c", BASELINE_MAIN.format(src=src)]
             argv = [
-                faceaudit,
+                *program,
                 "errors",
                 "--scores",
                 str(path),

@@ -69,7 +69,8 @@ def test_audit_images_end_to_end(manifest, tmp_path):
     )
     assert v["n_genuine"] + v["n_impostor"] == ok * (ok - 1) // 2
     assert v["eer"]["value"] < 0.05  # ORL with dlib: measured 0.3% on all 400 images
-    assert "generalized_fnmr" in v["operating_points"][0]
+    op = v["operating_points"][0]  # 8 people: too few to support an FMR target (rule of 30)
+    assert op["supported"] is False and op["support"]["subjects_ok"] is False
     ident = res["identification"]
     assert ident["gallery_size"] == 6 and ident["n_nonmated"] > 0
     assert res["demographics"]["attribute"] == "sex"

@@ -9,7 +9,8 @@ from hypothesis import strategies as st
 
 from faceaudit.analyses.demographics import verification_differentials
 from faceaudit.data import ComparisonScores, SubjectMetadata
-from faceaudit.stats.groups import StratifiedResampler, gini, group_counts
+from faceaudit.stats.bootstrap import Resampler
+from faceaudit.stats.groups import gini, group_counts
 from faceaudit.stats.scoreset import ScoreSet
 
 
@@ -77,14 +78,14 @@ def test_counts_of_two_blocks_merge_by_addition(case, cut):
 
 def test_stratified_resampler_keeps_group_sizes_and_is_deterministic():
     strata = np.array([0, 0, 0, 1, 1, -1, 2])
-    res = StratifiedResampler(strata, n_boot=120, seed=5, batch=50)
+    res = Resampler.stratified(strata, n_boot=120, seed=5, batch=50)
     batches = list(res.weight_batches())
     assert [b.shape for b in batches] == [(50, 7), (50, 7), (20, 7)]
     w = np.concatenate(batches)
     assert np.all(w[:, :3].sum(axis=1) == 3) and np.all(w[:, 3:5].sum(axis=1) == 2)
     assert np.all(w[:, 5] == 0) and np.all(w[:, 6] == 1)
     assert w[:, :3].std() > 0  # really resampled
-    again = np.concatenate(list(StratifiedResampler(strata, 120, seed=5).weight_batches()))
+    again = np.concatenate(list(Resampler.stratified(strata, 120, seed=5).weight_batches()))
     assert np.array_equal(w, again)
 
 

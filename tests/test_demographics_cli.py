@@ -28,7 +28,7 @@ def run_cli(*args) -> int:
 def files(tmp_path):
     rng = np.random.default_rng(1)
     rows = ["probe,reference,score,mated,probe_subject,reference_subject"]
-    n = 40
+    n = 64  # 31 subjects per sex with metadata: enough people for supported group rates
     for s in range(n):
         for k in range(5):
             rows.append(f"p{s}_{k},r{s},{rng.normal(0.7, 0.1):.4f},1,s{s},s{s}")
@@ -39,7 +39,7 @@ def files(tmp_path):
     scores = tmp_path / "scores.csv"
     scores.write_text("\n".join(rows) + "\n")
     meta_rows = ["id,sex,age_band"]
-    for s in range(n - 2):  # s38, s39: no metadata
+    for s in range(n - 2):  # the last two subjects: no metadata
         meta_rows.append(f"s{s},{'F' if s % 2 == 0 else 'M'},{'young' if s < 20 else 'old'}")
     meta_rows.append("s99,F,old")  # not in the data
     meta = tmp_path / "meta.csv"
@@ -138,7 +138,7 @@ def test_group_by_is_none_without_options_and_reads_the_file_once(files):
     _, meta = files
     assert group_by(None, None, "all", "subject") is None
     m = group_by(meta, "sex", "all", "id").metadata
-    assert m.attributes == ("sex", "age_band") and m.source.records == 39
+    assert m.attributes == ("sex", "age_band") and m.source.records == 63
 
 
 def test_scores_without_subject_ids_are_an_input_error(tmp_path, files):

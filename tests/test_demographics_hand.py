@@ -5,13 +5,11 @@ import math
 import numpy as np
 import pytest
 
-from faceaudit.analyses.demographics import (
-    ThresholdRule,
-    identification_differentials,
-    verification_differentials,
-)
+from faceaudit.analyses import demographics
+from faceaudit.analyses.demographics import ThresholdRule
 from faceaudit.data import ComparisonScores, SubjectMetadata
 from faceaudit.errors import InputError
+from faceaudit.stats.estimate import zero_error_bound
 from faceaudit.stats.identification import SearchOutcomes
 
 SUBJECTS = ["a1", "a2", "a3", "b1", "b2", "b3"]
@@ -22,6 +20,19 @@ GENUINE_ERRORS = {"a1": 2, "a2": 0, "a3": 2, "b1": 2, "b2": 2, "b3": 4}
 FALSE_MATCH_PAIRS = {("a1", "a2"), ("a2", "a3"), ("a3", "a1"), ("b1", "b2"), ("a1", "b1"),
                      ("a2", "b2")}  # fmt: skip
 IMAGES = 10
+
+
+# These cases have 3 subjects per group: they test the counting, the comparisons' rule of 3 and
+# the ratios with the rule on people relaxed (min_subjects=1); test_a_handful_of_people_... below
+# tests the rule on people itself.
+def verification_differentials(*args, **kw):
+    kw.setdefault("min_subjects", 1)
+    return demographics.verification_differentials(*args, **kw)
+
+
+def identification_differentials(*args, **kw):
+    kw.setdefault("min_subjects", 1)
+    return demographics.identification_differentials(*args, **kw)
 
 
 def comparisons(orientation="similarity"):
@@ -88,9 +99,10 @@ def test_cross_matrix_is_the_hand_counts(result):
         ("B", "A"): (0, 90),
         ("B", "B"): (10, 60),
     }
-    assert cells[("B", "A")].upper_bound and cells[("B", "A")].ci[1] == pytest.approx(
-        -math.log(0.05) / 90
-    )
+    # zero errors: the bound rests on the people, the fewer of the two groups' 3 subjects
+    zero = cells[("B", "A")]
+    assert zero.upper_bound and zero.ci[1] == pytest.approx(zero_error_bound(3, 0.95))
+    assert (zero.bound.n_units, zero.bound.unit, zero.bound.level) == (3, "subject", 0.975)
 
 
 def test_ratios_and_summaries_by_hand(result):
@@ -138,7 +150,7 @@ def test_json_has_the_issue_keys(result):
                       "summary", "sentences"}  # fmt: skip
     g = j["groups"][0]
     assert set(g) >= {"group", "n_subjects", "fmr", "fnmr", "supported"}
-    assert set(g["fmr"]) == {"value", "ci", "count", "n", "upper_bound"}
+    assert set(g["fmr"]) == {"value", "ci", "count", "n", "upper_bound", "lower_bound", "bound"}
     assert set(j["summary"]) >= {
         "fmr_max_over_geomean",
         "fnmr_max_over_geomean",
@@ -206,9 +218,9 @@ def test_zero_error_group_gets_a_bound_ratio():
     c = r.group("C")  # b2-b3 pairs: no false match among 20 comparisons
     assert (c.false_positive.count, c.false_positive.n) == (0, 20)
     assert c.false_positive.upper_bound
-    # 3/20 = 0.15 <= 0.2: supported, zero errors: ratio is a bound.
+    # -ln(0.025)/20 = 0.18 <= 0.2: supported, zero errors: ratio is a bound, on C's 2 subjects
     assert c.fp_supported and c.fp_ratio.upper_bound and c.fp_ratio.value == 0.0
-    assert c.fp_ratio.ci[1] == pytest.approx((-math.log(0.05) / 20) / 0.5)
+    assert c.fp_ratio.ci[1] == pytest.approx(zero_error_bound(2, 0.95) / 0.5)
     assert any("No false matches were observed in group C" in s for s in r.sentences)
 
 

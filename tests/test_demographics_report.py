@@ -17,7 +17,7 @@ from faceaudit.report import ReportWarning, write_report
 
 def scores_and_groups(names):
     rng = np.random.default_rng(7)
-    n = 60
+    n = 120  # 40 people per group (at most 3 groups): enough for supported group rates
     group = np.arange(n) % len(names)
     p, r = np.meshgrid(np.arange(n), np.arange(n), indexing="ij")
     keep = p != r

@@ -74,3 +74,41 @@ def test_comparison_bootstrap_understates_clustered_uncertainty():
     )
     w_c = np.diff(percentile_interval(replicate_rates_ge(by_comp, ScoreSet(x), [1.5]), 0.95)[:, 0])
     assert w_s[0] > 2 * w_c[0]
+
+
+def test_a_replicate_is_a_weighted_merge_of_unit_tables():
+    """Tables of two blocks merge by addition; a replicate of the merge = merge of replicates."""
+    from faceaudit.stats.bootstrap import UnitTable
+
+    rng = np.random.default_rng(0)
+    a = UnitTable(rng.integers(0, 5, (6, 3)).astype(float))
+    b = UnitTable(rng.integers(0, 5, (6, 3)).astype(float))
+    w = np.concatenate(list(Resampler(n_units=6, n_boot=70, seed=2).weight_batches()))
+    np.testing.assert_array_equal(a.merge(b).replicate(w), a.replicate(w) + b.replicate(w))
+    np.testing.assert_array_equal(a.replicate(np.ones((1, 6)))[0], a.total())
+
+
+def test_stratified_and_plain_streams_are_fixed():
+    """The draws are part of the results: pin the first replicate of each mode."""
+    plain = next(Resampler(n_units=5, n_boot=3, seed=0).weight_batches())
+    ref = np.random.default_rng(0).integers(0, 5, size=(3, 5))
+    for row, draws in zip(plain, ref, strict=True):
+        np.testing.assert_array_equal(row, np.bincount(draws, minlength=5))
+    strata = np.array([1, 1, -1, 0, 0])
+    w = next(Resampler.stratified(strata, n_boot=2, seed=4).weight_batches())
+    assert np.all(w[:, 2] == 0) and np.all(w[:, 3:].sum(axis=1) == 2)
+    rng = np.random.default_rng(4)
+    first = rng.integers(0, 2, size=(2, 2))  # stratum 0 first (members 3, 4), then stratum 1
+    np.testing.assert_array_equal(w[0, 3:], np.bincount(first[0], minlength=2))
+
+
+def test_exchangeable_units_merge_identical_rows_without_changing_totals():
+    from faceaudit.stats.bootstrap import ExchangeableUnits
+
+    rows = np.array([[1.0, 0.0], [1.0, 0.0], [2.0, 1.0], [1.0, 0.0]])
+    special = np.array([False, False, True, False])
+    ex = ExchangeableUnits(rows, special)
+    assert ex.m == 1 and ex.table.n_units == 2  # one special unit + one merged category
+    for w_special, totals in ex.batches(Resampler(4, 40, seed=1)):
+        # every replicate draws 4 units in all: 1 per unit of column 0, plus the special's extra
+        np.testing.assert_array_equal(totals[:, 0], 4 + w_special[:, 0])

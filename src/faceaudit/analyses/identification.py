@@ -12,9 +12,15 @@ embeddings searched here (:mod:`faceaudit.compare.search`) are reduced to per-se
   non-mated searches (rule of 3); with fewer it is ``supported: false`` and no threshold is given.
 * **Investigation mode** (``T = -inf``, NIST's "T = 0"): rank-based; FNIR(N, R) = 1 - CMC(R).
 
-Intervals: percentile bootstrap over **subjects** (a probe subject's searches are resampled
-together; mated and non-mated searches share the replicate weights); the thresholds are held
-fixed at the values chosen on the full data. Zero observed errors give the rule-of-3 bound.
+Intervals: percentile bootstrap over **subjects** (the one bootstrap, :mod:`faceaudit.stats.
+bootstrap`: a probe subject's searches are resampled together; mated and non-mated searches share
+the replicate weights). For an FPIR target the threshold is **re-chosen in every replicate**
+(:mod:`faceaudit.stats.operating`): the ``fnir`` interval is for the system's FNIR at that FPIR;
+the interval at the fixed threshold is given beside it (``fnir_fixed_threshold``), with the
+bootstrap estimate of the optimism of a threshold chosen on the data. Other rates (FPIR,
+``fnir_rank1``, ``wrong_top1``, CMC) are at the fixed thresholds. Zero (or all) errors give exact
+one-sided bounds at the intervals' level on the number of searched **subjects**; a target is
+supported only with enough non-mated searches and enough people (:mod:`faceaudit.stats.support`).
 """
 
 from __future__ import annotations
@@ -24,7 +30,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from faceaudit.stats.bootstrap import Resampler, percentile_interval, replicate_rates_ge
+from faceaudit.stats.bootstrap import Resampler, percentile_interval
 from faceaudit.stats.estimate import Rate, make_rate
 from faceaudit.stats.identification import (
     SearchOutcomes,
@@ -32,7 +38,10 @@ from faceaudit.stats.identification import (
     search_outcomes,
     threshold_curves,
 )
-from faceaudit.stats.rates import operating_threshold, prefetch_for_targets, target_supported
+from faceaudit.stats.operating import Optimism, optimism, rechosen_points
+from faceaudit.stats.rates import operating_threshold, prefetch_for_targets
+from faceaudit.stats.replicates import ReplicateCounts
+from faceaudit.stats.support import SUPPORT_RULE, Support, support
 
 __all__ = [
     "DEFAULT_FPIR_TARGETS",
@@ -49,14 +58,24 @@ _ANY = -float(np.finfo(np.float64).max)  # "any returned candidate" threshold
 
 
 def _empty_rate() -> dict:
-    return {"value": None, "ci": None, "count": None, "n": None, "upper_bound": False}
+    return {
+        "value": None,
+        "ci": None,
+        "count": None,
+        "n": None,
+        "upper_bound": False,
+        "lower_bound": False,
+        "bound": None,
+    }
 
 
 @dataclass(frozen=True)
 class IdentificationPoint:
     """Rates at one threshold: chosen for ``fpir_target``, or given by the user (target None).
 
-    ``fnir`` uses the rank criterion ``rank`` (R); ``fnir_rank1`` uses R = 1.
+    ``fnir`` uses the rank criterion ``rank`` (R); ``fnir_rank1`` uses R = 1. For a target,
+    ``fnir.ci`` is for the system's FNIR at that FPIR (threshold re-chosen in every replicate);
+    ``fnir_fixed`` has the interval at this fixed threshold.
     """
 
     fpir_target: float | None
@@ -67,12 +86,17 @@ class IdentificationPoint:
     fnir_rank1: Rate | None
     wrong_top1: Rate | None
     supported: bool
+    support: Support | None = None
+    fnir_fixed: Rate | None = None
+    threshold_ci: tuple[float, float] | None = None
+    optimism: Optimism | None = None
+    rechosen_exact: bool | None = None
 
     def to_json(self) -> dict:
         def rj(r):
             return r.to_json() if r is not None else _empty_rate()
 
-        return {
+        out = {
             "fpir_target": self.fpir_target,
             "threshold": self.threshold,
             "fpir": rj(self.fpir),
@@ -82,6 +106,18 @@ class IdentificationPoint:
             "rank": self.rank,
             "fnir_rank1": rj(self.fnir_rank1),
         }
+        if self.support is not None:
+            out["support"] = self.support.to_json()
+        if self.fpir_target is not None:
+            out["fnir_interval"] = (
+                "threshold re-chosen in every replicate" if self.fnir_fixed else "none"
+            )
+            out["fnir_fixed_threshold"] = rj(self.fnir_fixed)
+            out["threshold_ci"] = None if self.threshold_ci is None else list(self.threshold_ci)
+            out["rechosen_threshold_exact"] = self.rechosen_exact
+            opt = self.optimism
+            out["optimism"] = None if opt is None else opt.to_json("fpir", "fnir")
+        return out
 
 
 @dataclass(frozen=True)
@@ -123,6 +159,7 @@ class IdentificationResult:
             "list_length": self.list_length,
             "rank_criterion": self.rank,
             "threshold_source": "chosen on these data (FPIR <= target, lowest FNIR)",
+            "support_rule": SUPPORT_RULE,
             "investigation": {
                 "threshold": None,
                 "fpir_any_candidate": (
@@ -181,9 +218,9 @@ def identify(
     max_cmc_rank : int, optional
         Last CMC rank (default L).
     bootstrap : int
-        Subject-bootstrap replicates (0: no intervals other than rule-of-3 bounds).
+        Subject-bootstrap replicates (0: no intervals other than zero-error bounds).
     confidence : float
-        Two-sided confidence level.
+        Two-sided confidence level (bounds: one-sided at (1 + confidence) / 2).
     seed : int
     synthetic : bool
         The searches come from synthetic embeddings (carried into the results).
@@ -195,96 +232,48 @@ def identify(
         raise ValueError("confidence must be in (0, 1)")
     R = outcomes.rank_limit(rank)
     n_m, n_nm = outcomes.n_mated, outcomes.n_nonmated
-    warnings: list[str] = []
-    if n_nm == 0:
-        warnings.append(
-            "No non-mated searches: FPIR cannot be measured and no threshold can be chosen for an "
-            "FPIR target. Add searches of people who are not enrolled."
-        )
-    if n_m == 0:
-        warnings.append("No mated searches: FNIR and CMC cannot be measured.")
-    if outcomes.list_length == 0:
-        warnings.append("Every candidate list is empty.")
-
-    nonmated = outcomes.nonmated_scores()
-    mates = outcomes.mate_scores(R)
-    mates1 = outcomes.mate_scores(1)
-    wrong = outcomes.wrong_top1_scores()
-    ranks = outcomes.neg_mate_ranks()
-
-    chosen = []
-    supported_targets = [t for t in fpir_targets if n_nm and target_supported(t, n_nm)]
-    if supported_targets and n_nm:
-        prefetch_for_targets(nonmated, mates, supported_targets)
-    for target in fpir_targets:
-        ok = bool(n_nm) and target_supported(target, n_nm)
-        chosen.append(
-            (target, operating_threshold(nonmated, mates, target).threshold if ok else None)
-        )
+    warnings = _warnings(outcomes)
+    sets = _Sets(outcomes, R)
+    nm_units = _distinct(outcomes.nonmated_unit, outcomes.n_units)
+    m_units = _distinct(outcomes.mated_unit, outcomes.n_units)
+    sup = {t: support(t, n_nm, nm_units, confidence) for t in fpir_targets}
+    ok_targets = [t for t in fpir_targets if n_nm and sup[t].comparisons_ok]
+    if ok_targets:
+        prefetch_for_targets(sets.nonmated, sets.mates, ok_targets)
+    chosen = [
+        (t, operating_threshold(sets.nonmated, sets.mates, t).threshold)
+        if n_nm and sup[t].supported
+        else (t, None)
+        for t in fpir_targets
+    ]
     point_thresholds = [t for _, t in chosen if t is not None] + [float(t) for t in thresholds]
-
     L = outcomes.list_length
     cmc_max = min(L, max_cmc_rank) if max_cmc_rank else L
     inv_ranks = sorted({r for r in INVESTIGATION_RANKS if r <= L} | ({L} if L else set()))
-
-    ci = {}
+    ci, rechosen = {}, []
     if bootstrap > 0 and outcomes.n_units > 0:
-        res = Resampler(n_units=outcomes.n_units, n_boot=bootstrap, seed=seed)
+        targets = [(t, th) for t, th in chosen if th is not None]
+        ci, rechosen = _bootstrap(
+            sets, outcomes.n_units, point_thresholds, targets, cmc_max, inv_ranks,
+            bootstrap, confidence, seed,
+        )  # fmt: skip
 
-        def interval(scores, ts, lt=False):
-            if scores.n == 0 or len(ts) == 0:
-                return np.full((len(ts), 2), np.nan)
-            reps = replicate_rates_ge(res, scores, ts, lt=lt)
-            return percentile_interval(reps, confidence).T
-
-        ts = point_thresholds
-        ci["fpir"] = interval(nonmated, ts + [_ANY])
-        ci["fnir"] = interval(mates, ts, lt=True)
-        ci["fnir1"] = interval(mates1, ts, lt=True)
-        ci["wrong"] = interval(wrong, ts)
-        ci["cmc"] = interval(ranks, [-float(r) for r in range(1, cmc_max + 1)])
-        ci["inv"] = interval(ranks, [-float(r) for r in inv_ranks], lt=True)
-
-    def rate(count, n, key, j):
+    def rate(count, n, key, j, units):
         c = None
         if key in ci:
             lo, hi = ci[key][j]
             c = None if np.isnan(lo) else (float(lo), float(hi))
-        return make_rate(count, n, c, confidence=confidence)
+        return make_rate(count, n, c, confidence=confidence, n_units=units, unit="subject")
 
-    points = []
-    j = 0
-    for target, t in [(tg, th) for tg, th in chosen] + [(None, float(t)) for t in thresholds]:
-        if t is None:
-            points.append(IdentificationPoint(target, None, R, None, None, None, None, False))
-            continue
-        points.append(
-            IdentificationPoint(
-                fpir_target=target,
-                threshold=float(t),
-                rank=R,
-                fpir=rate(nonmated.count_ge(t), n_nm, "fpir", j) if n_nm else None,
-                fnir=rate(mates.count_lt(t), n_m, "fnir", j) if n_m else None,
-                fnir_rank1=rate(mates1.count_lt(t), n_m, "fnir1", j) if n_m else None,
-                wrong_top1=rate(wrong.count_ge(t), n_m, "wrong", j) if n_m else None,
-                supported=True,
-            )
-        )
-        j += 1
-    cmc = (
-        tuple(
-            (r, rate(ranks.count_ge(-float(r)), n_m, "cmc", r - 1)) for r in range(1, cmc_max + 1)
-        )
-        if n_m
-        else ()
+    points = _points(
+        sets, chosen, thresholds, R, sup, rate, rechosen, nm_units, m_units, confidence
     )
-    inv_fnir = (
-        tuple((r, rate(ranks.count_lt(-float(r)), n_m, "inv", k)) for k, r in enumerate(inv_ranks))
-        if n_m
-        else ()
+    cmc, inv_fnir = _rank_rates(sets, rate, n_m, cmc_max, inv_ranks, m_units)
+    inv_fpir = (
+        rate(sets.nonmated.count_ge(_ANY), n_nm, "fpir", len(point_thresholds), nm_units)
+        if n_nm
+        else None
     )
-    inv_fpir = rate(nonmated.count_ge(_ANY), n_nm, "fpir", len(point_thresholds)) if n_nm else None
-    unit = "subject"
     return IdentificationResult(
         gallery_size=outcomes.gallery_size,
         n_mated=n_m,
@@ -296,19 +285,148 @@ def identify(
         investigation_fpir=inv_fpir,
         investigation_fnir=inv_fnir,
         curves=threshold_curves(outcomes, rank=R, max_points=curve_points),
-        bootstrap={
-            "replicates": int(bootstrap),
-            "confidence": float(confidence),
-            "unit": unit,
-            "n_units": outcomes.n_units,
-            "seed": int(seed),
-            "thresholds_fixed": True,
-        },
+        bootstrap=_bootstrap_json(outcomes, bootstrap, confidence, seed, nm_units, m_units),
         synthetic=bool(synthetic),
         approximate_search=approximate_search,
         source=source,
         warnings=tuple(warnings),
     )
+
+
+def _rank_rates(sets, rate, n_m, cmc_max, inv_ranks, m_units):
+    """``(CMC by rank, investigation-mode FNIR by rank)``; empty without mated searches."""
+    if not n_m:
+        return (), ()
+    cmc = tuple(
+        (r, rate(sets.ranks.count_ge(-float(r)), n_m, "cmc", r - 1, m_units))
+        for r in range(1, cmc_max + 1)
+    )
+    inv = tuple(
+        (r, rate(sets.ranks.count_lt(-float(r)), n_m, "inv", k, m_units))
+        for k, r in enumerate(inv_ranks)
+    )
+    return cmc, inv
+
+
+def _bootstrap_json(outcomes, bootstrap, confidence, seed, nm_units, m_units) -> dict:
+    return {
+        "replicates": int(bootstrap),
+        "confidence": float(confidence),
+        "unit": "subject",
+        "n_units": outcomes.n_units,
+        "n_nonmated_subjects": nm_units,
+        "n_mated_subjects": m_units,
+        "seed": int(seed),
+        "thresholds_fixed": False,
+        "operating_points": "FPIR-target thresholds re-chosen in every replicate for FNIR "
+        "(fixed-threshold intervals given beside them); other rates at fixed thresholds",
+    }
+
+
+def _warnings(outcomes: SearchOutcomes) -> list[str]:
+    warnings: list[str] = []
+    if outcomes.n_nonmated == 0:
+        warnings.append(
+            "No non-mated searches: FPIR cannot be measured and no threshold can be chosen for an "
+            "FPIR target. Add searches of people who are not enrolled."
+        )
+    if outcomes.n_mated == 0:
+        warnings.append("No mated searches: FNIR and CMC cannot be measured.")
+    if outcomes.list_length == 0:
+        warnings.append("Every candidate list is empty.")
+    return warnings
+
+
+def _distinct(units: np.ndarray, n: int) -> int:
+    return int(np.count_nonzero(np.bincount(units, minlength=n))) if units.size else 0
+
+
+class _Sets:
+    """The outcomes as the score sets every 1:N rate is counted on."""
+
+    def __init__(self, outcomes: SearchOutcomes, R: int) -> None:
+        self.nonmated = outcomes.nonmated_scores()
+        self.mates = outcomes.mate_scores(R)
+        self.mates1 = outcomes.mate_scores(1)
+        self.wrong = outcomes.wrong_top1_scores()
+        self.ranks = outcomes.neg_mate_ranks()
+
+
+def _bootstrap(sets, n_units, ts, targets, cmc_max, inv_ranks, bootstrap, confidence, seed):
+    """``(fixed-threshold intervals by key, re-chosen points)`` from one set of replicates."""
+    res = Resampler(n_units=n_units, n_boot=bootstrap, seed=seed)
+    counters = {
+        name: ReplicateCounts(getattr(sets, name), res)
+        for name in ("nonmated", "mates", "mates1", "wrong", "ranks")
+        if getattr(sets, name).n
+    }
+
+    def interval(name, cuts, lt=False):
+        if name not in counters or len(cuts) == 0:
+            return np.full((len(cuts), 2), np.nan)
+        c = counters[name]
+        counts = c.lt(cuts) if lt else c.ge(cuts)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return percentile_interval(counts / c.total[:, None], confidence).T
+
+    ci = {
+        "fpir": interval("nonmated", ts + [_ANY]),
+        "fnir": interval("mates", ts, lt=True),
+        "fnir1": interval("mates1", ts, lt=True),
+        "wrong": interval("wrong", ts),
+        "cmc": interval("ranks", [-float(r) for r in range(1, cmc_max + 1)]),
+        "inv": interval("ranks", [-float(r) for r in inv_ranks], lt=True),
+    }
+    rechosen = []
+    if targets and "nonmated" in counters and "mates" in counters:
+        rechosen = rechosen_points(
+            counters["nonmated"], counters["mates"], sets.nonmated, sets.mates, targets
+        )
+    return ci, rechosen
+
+
+def _points(sets, chosen, thresholds, R, sup, rate, rechosen, nm_units, m_units, confidence):
+    """The operating points: the chosen thresholds for the targets, then the given ones."""
+    n_m, n_nm = sets.mates.n, sets.nonmated.n
+    points = []
+    j = 0
+    again = iter(rechosen)
+    for target, t in list(chosen) + [(None, float(t)) for t in thresholds]:
+        if t is None:
+            points.append(IdentificationPoint(target, None, R, None, None, None, None, False,
+                                              support=sup[target]))  # fmt: skip
+            continue
+        fnir = rate(sets.mates.count_lt(t), n_m, "fnir", j, m_units) if n_m else None
+        extra = {}
+        if target is not None:
+            extra["support"] = sup[target]
+            r = next(again, None)
+            if r is not None and fnir is not None:
+                lo, hi = percentile_interval(r.fn, confidence)
+                t_lo, t_hi = percentile_interval(r.threshold, confidence)
+                extra.update(
+                    fnir_fixed=fnir,
+                    threshold_ci=(float(t_lo), float(t_hi)),
+                    optimism=optimism(r, fnir.value),
+                    rechosen_exact=r.exact,
+                )
+                fnir = make_rate(fnir.count, n_m, (float(lo), float(hi)), confidence=confidence,
+                                 n_units=m_units, unit="subject")  # fmt: skip
+        points.append(
+            IdentificationPoint(
+                fpir_target=target,
+                threshold=float(t),
+                rank=R,
+                fpir=rate(sets.nonmated.count_ge(t), n_nm, "fpir", j, nm_units) if n_nm else None,
+                fnir=fnir,
+                fnir_rank1=rate(sets.mates1.count_lt(t), n_m, "fnir1", j, m_units) if n_m else None,
+                wrong_top1=rate(sets.wrong.count_ge(t), n_m, "wrong", j, m_units) if n_m else None,
+                supported=True,
+                **extra,
+            )
+        )
+        j += 1
+    return points
 
 
 def identify_candidates(search, **kwargs) -> IdentificationResult:

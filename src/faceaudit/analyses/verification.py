@@ -4,26 +4,48 @@ Follows ISO/IEC 19795-1:2021: FMR/FNMR at a threshold, the threshold for each FM
 these data (the lowest FNMR with FMR <= target), the EER, and the *generalised* rates that count
 failures to acquire (a genuine comparison without a score is a false non-match; an impostor
 comparison without a score cannot be a false match but stays in the denominator).
+
+Intervals (:mod:`faceaudit.stats.bootstrap`, the one bootstrap):
+
+- **Two-way subject bootstrap** whenever both subjects of the impostor comparisons are known:
+  subjects are resampled with replacement, an impostor comparison weighs the product of its two
+  subjects' multiplicities (so reference-side variation, e.g. "lambs" and reference image
+  quality, is resampled as well as the probe side) and a genuine comparison its subject's.
+- **One-way fallback** when only one subject column is given: impostor comparisons go with that
+  subject alone (a warning says the intervals miss the other side's variation); without subject
+  ids, comparisons are resampled as if independent (a warning says so).
+- **Operating points re-chosen in every replicate** (:mod:`faceaudit.stats.operating`): the
+  interval of "FNMR at FMR target" is for the system's FNMR at that FMR; the fixed-threshold
+  interval is given beside it, with the bootstrap estimate of the optimism of a threshold chosen
+  on the data. Each replicate's EER is its own crossing.
+- Zero (and all) errors give exact one-sided bounds at the intervals' level on the number of
+  **subjects** under the rate (:mod:`faceaudit.stats.estimate`); a target is supported only with
+  enough comparisons and enough people (:mod:`faceaudit.stats.support`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
+from faceaudit.analyses._verification_types import (
+    EER,
+    BootstrapInfo,
+    OperatingPoint,
+    VerificationResult,
+)
 from faceaudit.data import ComparisonScores
-from faceaudit.data.orientation import DISTANCE, SIMILARITY, to_file_units
 from faceaudit.stats.bootstrap import (
+    COMPARISON_CELLS_STREAM,
+    COMPARISON_RATES_STREAM,
     Resampler,
     percentile_interval,
-    replicate_cell_histograms,
-    replicate_rates_ge,
 )
 from faceaudit.stats.estimate import Rate, make_rate
+from faceaudit.stats.operating import Optimism, Rechosen, optimism, rechosen_points, replicate_eer
 from faceaudit.stats.rates import (
-    DetCurve,
     area_under_roc,
     det_curve,
     eer_cells,
@@ -31,144 +53,24 @@ from faceaudit.stats.rates import (
     histogram,
     operating_threshold,
     prefetch_for_targets,
-    target_supported,
 )
+from faceaudit.stats.replicates import ReplicateCounts
 from faceaudit.stats.scoreset import ScoreSet
+from faceaudit.stats.support import Support, support
+
+__all__ = [
+    "DEFAULT_FMR_TARGETS",
+    "EER",
+    "BootstrapInfo",
+    "OperatingPoint",
+    "Optimism",
+    "VerificationResult",
+    "clopper_pearson",
+    "score_sets",
+    "verify",
+]
 
 DEFAULT_FMR_TARGETS = (1e-1, 1e-2, 1e-3, 1e-4, 1e-5, 1e-6)
-
-
-@dataclass(frozen=True)
-class OperatingPoint:
-    """FMR and FNMR at one threshold (similarity-oriented; ``to_json`` gives the file's units).
-
-    ``fmr_target`` is the target the threshold was chosen for, or ``None`` for a threshold the user
-    gave. When ``supported`` is False the data hold fewer than ``3 / fmr_target`` impostor
-    comparisons: no threshold or rate is reported.
-    """
-
-    fmr_target: float | None
-    threshold: float | None
-    fmr: Rate | None
-    fnmr: Rate | None
-    supported: bool
-    generalized_fmr: Rate | None = None
-    generalized_fnmr: Rate | None = None
-
-    def to_json(self, orientation: str = SIMILARITY) -> dict:
-        empty = {"value": None, "ci": None, "count": None, "n": None, "upper_bound": False}
-        t = self.threshold
-        out = {
-            "fmr_target": self.fmr_target,
-            "threshold": None if t is None else to_file_units(t, orientation),
-            "fmr": self.fmr.to_json() if self.fmr else empty,
-            "fnmr": self.fnmr.to_json() if self.fnmr else empty,
-            "supported": self.supported,
-        }
-        if self.generalized_fmr is not None:
-            out["generalized_fmr"] = self.generalized_fmr.to_json()
-            out["generalized_fnmr"] = self.generalized_fnmr.to_json()
-        return out
-
-
-@dataclass(frozen=True)
-class EER:
-    """Equal error rate (convention in :class:`faceaudit.stats.rates.EqualErrorRate`)."""
-
-    value: float
-    ci: tuple[float, float] | None
-    threshold: float
-    fmr: float
-    fnmr: float
-
-    def to_json(self, orientation: str = SIMILARITY) -> dict:
-        return {
-            "value": self.value,
-            "ci": None if self.ci is None else [float(self.ci[0]), float(self.ci[1])],
-            "threshold": to_file_units(self.threshold, orientation),
-            "fmr": self.fmr,
-            "fnmr": self.fnmr,
-        }
-
-
-@dataclass(frozen=True)
-class BootstrapInfo:
-    replicates: int
-    confidence: float
-    unit: str  # "subject" or "comparison"
-    seed: int
-    n_units: int
-
-
-@dataclass(frozen=True)
-class VerificationResult:
-    """Everything the 1:1 audit found; figures and report read only this.
-
-    Thresholds, DET thresholds and histogram edges are similarity-oriented, like every score
-    inside faceaudit; ``to_json`` writes them in the units of the scores' file (``orientation``,
-    :mod:`faceaudit.data.orientation`).
-    """
-
-    n_genuine: int
-    n_impostor: int
-    genuine_fta: int
-    impostor_fta: int
-    orientation: str
-    eer: EER
-    auc: float
-    auc_max_error: float
-    operating_points: tuple[OperatingPoint, ...]
-    det: DetCurve
-    histogram_edges: np.ndarray
-    histogram_genuine: np.ndarray
-    histogram_impostor: np.ndarray
-    bootstrap: BootstrapInfo
-    warnings: tuple[str, ...] = field(default=())
-
-    def to_json(self) -> dict:
-        return {
-            "n_genuine": self.n_genuine,
-            "n_impostor": self.n_impostor,
-            "genuine_fta": self.genuine_fta,
-            "impostor_fta": self.impostor_fta,
-            "threshold_units": self.orientation,
-            "eer": self.eer.to_json(self.orientation),
-            "auc": self.auc,
-            "auc_max_error": self.auc_max_error,
-            "operating_points": [op.to_json(self.orientation) for op in self.operating_points],
-            # the report's summary leads with FMR 1e-3 (a common operating point) when supported
-            "headline_fmr_target": next(
-                (
-                    op.fmr_target
-                    for op in self.operating_points
-                    if op.supported
-                    and op.fmr_target is not None
-                    and abs(op.fmr_target - 1e-3) < 1e-12
-                ),
-                None,
-            ),
-            "det": {
-                "threshold": _floats(to_file_units(self.det.threshold, self.orientation)),
-                "fmr": _floats(self.det.fmr),
-                "fnmr": _floats(self.det.fnmr),
-            },
-            "histogram": self._histogram_json(),
-        }
-
-    def _histogram_json(self) -> dict:
-        """Bins in increasing file units (a distance file's bins run the other way)."""
-        edges, gen, imp = self.histogram_edges, self.histogram_genuine, self.histogram_impostor
-        if self.orientation == DISTANCE:
-            edges, gen, imp = -edges[::-1], gen[::-1], imp[::-1]
-        return {
-            "edges": _floats(edges),
-            "genuine": [int(v) for v in gen],
-            "impostor": [int(v) for v in imp],
-        }
-
-
-def _floats(a: np.ndarray) -> list:
-    return [None if not np.isfinite(v) else float(v) for v in np.asarray(a, dtype=np.float64)]
 
 
 def clopper_pearson(count: int, n: int, confidence: float) -> tuple[float, float] | None:
@@ -183,39 +85,112 @@ def clopper_pearson(count: int, n: int, confidence: float) -> tuple[float, float
     return lo, hi
 
 
-def score_sets(scores: ComparisonScores) -> tuple[ScoreSet, ScoreSet, int]:
-    """Genuine and impostor :class:`ScoreSet` with subject units, and the number of subjects.
+@dataclass(frozen=True, eq=False)
+class _Design:
+    """The score sets, their resampling units and what the bounds rest on."""
 
-    Units are given only when both sets carry subject ids (else the bootstrap unit is the
-    comparison).
+    genuine: ScoreSet
+    impostor: ScoreSet
+    reference_units: np.ndarray | None  # second subject of each impostor comparison (two-way)
+    n_units: int  # subjects resampled (0: comparisons)
+    design: str
+    n_impostor_subjects: int | None
+    n_genuine_subjects: int | None
+
+
+def _distinct(codes: Sequence[np.ndarray | None], n: int) -> int:
+    """Distinct codes in ``[0, n)`` over the arrays (chunked; memory-mapped arrays welcome)."""
+    seen = np.zeros(max(n, 1), dtype=bool)
+    for a in codes:
+        if a is None:
+            continue
+        for s in range(0, len(a), 1 << 22):
+            seen[np.asarray(a[s : s + (1 << 22)], dtype=np.int64)] = True
+    return int(seen.sum())
+
+
+def score_sets(scores: ComparisonScores) -> _Design:
+    """Genuine and impostor :class:`ScoreSet` with their subject units and the bootstrap design.
+
+    Two-way when both subjects of the impostor comparisons are known; one-way (the known side)
+    when only one is; by comparison without subject ids.
     """
-    by_subject = scores.genuine_subject is not None and scores.impostor_subject is not None
-    n_units = len(scores.subjects) if by_subject else 0
-    genuine = ScoreSet(scores.genuine, units=scores.genuine_subject if by_subject else None)
-    impostor = ScoreSet(scores.impostor, units=scores.impostor_subject if by_subject else None)
-    return genuine, impostor, n_units
+    gs, ps, rs = scores.genuine_subject, scores.impostor_subject, scores.impostor_reference_subject
+    n = len(scores.subjects)
+    if gs is not None and ps is not None and rs is not None:
+        units, refs, design = ps, rs, "two-way"
+    elif gs is not None and (ps is not None or rs is not None):
+        units, refs = (ps, None) if ps is not None else (rs, None)
+        design = "probe subject" if ps is not None else "reference subject"
+    else:
+        return _Design(ScoreSet(scores.genuine), ScoreSet(scores.impostor), None, 0,
+                       "comparison", None, None)  # fmt: skip
+    return _Design(
+        ScoreSet(scores.genuine, units=gs),
+        ScoreSet(scores.impostor, units=units),
+        refs,
+        n,
+        design,
+        _distinct([units, refs], n),
+        _distinct([gs], n),
+    )
 
 
-def _replicate_eers(resampler: Resampler, genuine: ScoreSet, impostor: ScoreSet) -> np.ndarray:
-    """EER of each bootstrap replicate, from the replicate grid histograms (cell resolution)."""
-    cells = np.union1d(genuine.distribution.cells, impostor.distribution.cells)
-    out = []
-    for g, i in zip(
-        replicate_cell_histograms(resampler, genuine, cells),
-        replicate_cell_histograms(resampler, impostor, cells),
-        strict=True,
-    ):
-        ng = g.sum(axis=1, keepdims=True)
-        ni = i.sum(axis=1, keepdims=True)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            fmr = np.cumsum(i[:, ::-1], axis=1)[:, ::-1] / ni
-            fnmr = (np.cumsum(g, axis=1) - g) / ng
-            j = np.argmin(np.abs(fmr - fnmr), axis=1)
-            rows = np.arange(g.shape[0])
-            eer = (fmr[rows, j] + fnmr[rows, j]) / 2
-        eer[(ng[:, 0] == 0) | (ni[:, 0] == 0)] = np.nan
-        out.append(eer)
-    return np.concatenate(out)
+@dataclass(frozen=True, eq=False)
+class _Intervals:
+    """Every interval of the 1:1 audit, from one set of bootstrap replicates."""
+
+    fmr: np.ndarray  # (k, 2) at the fixed thresholds
+    fnmr: np.ndarray
+    rechosen: list[Rechosen]
+    eer: tuple[float, float] | None
+
+
+def _bootstrap(
+    d: _Design,
+    thresholds: list[float],
+    targets: list[tuple[float, float]],
+    t_eer: float,
+    bootstrap: int,
+    confidence: float,
+    seed: int,
+) -> _Intervals:
+    """The replicates: counts at the fixed thresholds, then re-chosen points and EERs."""
+    res = Resampler(d.n_units, bootstrap, seed)
+    neg = ReplicateCounts(
+        d.impostor, res, reference_units=d.reference_units, stream=COMPARISON_RATES_STREAM
+    )
+    pos = ReplicateCounts(d.genuine, res, stream=COMPARISON_CELLS_STREAM)
+    fixed = np.asarray(list(thresholds) + [t_eer], dtype=np.float64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        fmr_b = neg.ge(fixed) / neg.total[:, None]
+        fnmr_b = pos.lt(fixed) / pos.total[:, None]
+    fmr_ci = percentile_interval(fmr_b[:, :-1], confidence).T
+    fnmr_ci = percentile_interval(fnmr_b[:, :-1], confidence).T
+    rechosen = rechosen_points(neg, pos, d.impostor, d.genuine, targets)
+    eers, _ = replicate_eer(neg, pos, d.impostor, d.genuine, t_eer)
+    eer_ci = tuple(float(v) for v in percentile_interval(eers, confidence))
+    return _Intervals(fmr_ci, fnmr_ci, rechosen, eer_ci)
+
+
+def _warnings(d: _Design, bootstrap: int) -> list[str]:
+    if not bootstrap:
+        return []
+    if d.design == "comparison":
+        return [
+            "No subject ids in the input: confidence intervals resample comparisons as if "
+            "independent, which understates uncertainty when comparisons share people. "
+            "Provide probe_subject and reference_subject columns for a subject bootstrap."
+        ]
+    if d.design != "two-way":
+        other = "reference" if d.design == "probe subject" else "probe"
+        return [
+            f"Only the {d.design} of each impostor comparison is known: intervals resample that "
+            f"side only and miss the variation of the {other} side (e.g. people who are easy "
+            "to match against, reference image quality), so they understate uncertainty. "
+            "Provide both probe_subject and reference_subject columns for the two-way bootstrap."
+        ]
+    return []
 
 
 def verify(
@@ -239,110 +214,137 @@ def verify(
     thresholds : sequence of float
         Extra thresholds (similarity-oriented, like the scores) at which to report FMR and FNMR.
     bootstrap : int
-        Bootstrap replicates for the intervals (0: no intervals).
+        Bootstrap replicates for the intervals (0: no intervals, bounds only).
     confidence : float
-        Two-sided confidence level of the intervals.
+        Two-sided confidence level of the intervals (bounds: one-sided at (1 + confidence)/2).
     seed : int
         Seed of the resampling.
     """
     if not 0.0 < confidence < 1.0:
         raise ValueError("confidence must be in (0, 1)")
-    genuine, impostor, n_units = score_sets(scores)
+    d = score_sets(scores)
+    genuine, impostor = d.genuine, d.impostor
     ng, ni = genuine.n, impostor.n
-    warnings: list[str] = []
-
-    chosen = [target_supported(t, ni) for t in fmr_targets]
+    sup = {t: support(t, ni, d.n_impostor_subjects, confidence) for t in fmr_targets}
     prefetch_for_targets(
         impostor,
         genuine,
-        [t for t, c in zip(fmr_targets, chosen, strict=True) if c],
+        [t for t in fmr_targets if sup[t].comparisons_ok],
         also=eer_cells(genuine, impostor),
     )
-    ops_thr = []
-    for target, ok in zip(fmr_targets, chosen, strict=True):
-        ops_thr.append((target, operating_threshold(impostor, genuine, target) if ok else None))
+    chosen = [
+        (t, operating_threshold(impostor, genuine, t).threshold if sup[t].supported else None)
+        for t in fmr_targets
+    ]
     eer = equal_error_rate(genuine, impostor)
     auc, auc_err = area_under_roc(genuine, impostor)
-
-    internal = [op.threshold for _, op in ops_thr if op is not None]
-    internal += [float(t) for t in thresholds]
-    cis_fmr = cis_fnmr = None
-    eer_ci = None
-    unit = "subject" if n_units else "comparison"
+    internal = [th for _, th in chosen if th is not None] + [float(t) for t in thresholds]
+    boot = None
     if bootstrap > 0:
-        if not n_units:
-            warnings.append(
-                "No subject ids in the input: confidence intervals resample comparisons as if "
-                "independent, which understates uncertainty when comparisons share people. "
-                "Provide probe_subject and reference_subject columns for a subject bootstrap."
-            )
-        resampler = Resampler(n_units=n_units, n_boot=bootstrap, seed=seed)
-        if internal:
-            rf = replicate_rates_ge(resampler, impostor, internal)
-            rn = replicate_rates_ge(resampler, genuine, internal, lt=True)
-            cis_fmr = percentile_interval(rf, confidence).T
-            cis_fnmr = percentile_interval(rn, confidence).T
-        eer_ci = tuple(
-            float(v)
-            for v in percentile_interval(_replicate_eers(resampler, genuine, impostor), confidence)
-        )
-
-    def rates_at(t: float, k: int) -> tuple[Rate, Rate, Rate | None, Rate | None]:
-        fm, fnm = impostor.count_ge(t), genuine.count_lt(t)
-        fmr = make_rate(
-            fm, ni, None if cis_fmr is None else tuple(cis_fmr[k]), confidence=confidence
-        )
-        fnmr = make_rate(
-            fnm, ng, None if cis_fnmr is None else tuple(cis_fnmr[k]), confidence=confidence
-        )
-        gfmr = gfnmr = None
-        if scores.genuine_fta or scores.impostor_fta:
-            n_gi, n_gg = ni + scores.impostor_fta, ng + scores.genuine_fta
-            gfmr = make_rate(fm, n_gi, clopper_pearson(fm, n_gi, confidence), confidence=confidence)
-            c = fnm + scores.genuine_fta
-            gfnmr = make_rate(c, n_gg, clopper_pearson(c, n_gg, confidence), confidence=confidence)
-        return fmr, fnmr, gfmr, gfnmr
-
-    points: list[OperatingPoint] = []
-    k = 0
-    for target, op in ops_thr:
-        if op is None:
-            points.append(OperatingPoint(target, None, None, None, False))
-            continue
-        fmr, fnmr, gfmr, gfnmr = rates_at(op.threshold, k)
-        points.append(OperatingPoint(target, op.threshold, fmr, fnmr, True, gfmr, gfnmr))
-        k += 1
-    for t in thresholds:
-        fmr, fnmr, gfmr, gfnmr = rates_at(float(t), k)
-        points.append(OperatingPoint(None, float(t), fmr, fnmr, True, gfmr, gfnmr))
-        k += 1
-
+        targets = [(t, th) for t, th in chosen if th is not None]
+        boot = _bootstrap(d, internal, targets, eer.threshold, bootstrap, confidence, seed)
+    points = _points(scores, d, chosen, thresholds, sup, boot, confidence)
     det = det_curve(genuine, impostor, extra_thresholds=internal + [eer.threshold]).thinned(
         keep=internal + [eer.threshold]
     )
-    lo = float(min(genuine.distribution.low[0], impostor.distribution.low[0]))
-    hi = float(max(genuine.distribution.high[-1], impostor.distribution.high[-1]))
-    finite_lo = lo if np.isfinite(lo) else -1.0
-    finite_hi = hi if np.isfinite(hi) else 1.0
-    if finite_hi <= finite_lo:
-        finite_hi = finite_lo + 1.0
-    edges = np.linspace(finite_lo, finite_hi, histogram_bins + 1)
-    hist_g, hist_i = histogram(genuine, edges), histogram(impostor, edges)
-
+    edges = _histogram_edges(genuine, impostor, histogram_bins)
     return VerificationResult(
         n_genuine=ng,
         n_impostor=ni,
         genuine_fta=int(scores.genuine_fta),
         impostor_fta=int(scores.impostor_fta),
         orientation=scores.orientation,
-        eer=EER(eer.value, eer_ci, eer.threshold, eer.fmr, eer.fnmr),
+        eer=EER(eer.value, None if boot is None else boot.eer, eer.threshold, eer.fmr, eer.fnmr),
         auc=auc,
         auc_max_error=auc_err,
         operating_points=tuple(points),
         det=det,
         histogram_edges=edges,
-        histogram_genuine=hist_g,
-        histogram_impostor=hist_i,
-        bootstrap=BootstrapInfo(bootstrap, confidence, unit, seed, n_units),
-        warnings=tuple(warnings),
+        histogram_genuine=histogram(genuine, edges),
+        histogram_impostor=histogram(impostor, edges),
+        bootstrap=BootstrapInfo(
+            bootstrap,
+            confidence,
+            "subject" if d.n_units else "comparison",
+            seed,
+            d.n_units,
+            d.design,
+            d.n_impostor_subjects,
+            d.n_genuine_subjects,
+        ),
+        warnings=tuple(_warnings(d, bootstrap)),
     )
+
+
+def _points(
+    scores: ComparisonScores,
+    d: _Design,
+    chosen: list[tuple[float, float | None]],
+    thresholds: Sequence[float],
+    sup: dict[float, Support],
+    boot: _Intervals | None,
+    confidence: float,
+) -> list[OperatingPoint]:
+    """The operating points: the chosen thresholds for the targets, then the given ones."""
+    genuine, impostor = d.genuine, d.impostor
+    ng, ni = genuine.n, impostor.n
+    imp_units = dict(n_units=d.n_impostor_subjects, unit="subject")
+    gen_units = dict(n_units=d.n_genuine_subjects, unit="subject")
+    if d.n_impostor_subjects is None:
+        imp_units = gen_units = {}
+
+    def ci(arr, k):
+        return None if boot is None else tuple(float(v) for v in arr[k])
+
+    def rates_at(t: float, k: int) -> tuple[Rate, Rate, Rate | None, Rate | None]:
+        fm, fnm = impostor.count_ge(t), genuine.count_lt(t)
+        fmr = make_rate(fm, ni, ci(boot.fmr, k) if boot else None, confidence=confidence,
+                        **imp_units)  # fmt: skip
+        fnmr = make_rate(fnm, ng, ci(boot.fnmr, k) if boot else None, confidence=confidence,
+                         **gen_units)  # fmt: skip
+        gfmr = gfnmr = None
+        if scores.genuine_fta or scores.impostor_fta:
+            n_gi, n_gg = ni + scores.impostor_fta, ng + scores.genuine_fta
+            gfmr = make_rate(fm, n_gi, clopper_pearson(fm, n_gi, confidence),
+                             confidence=confidence, **imp_units)  # fmt: skip
+            c = fnm + scores.genuine_fta
+            gfnmr = make_rate(c, n_gg, clopper_pearson(c, n_gg, confidence),
+                              confidence=confidence, **gen_units)  # fmt: skip
+        return fmr, fnmr, gfmr, gfnmr
+
+    points: list[OperatingPoint] = []
+    k = 0
+    rechosen = iter(boot.rechosen if boot else ())
+    for target, th in chosen:
+        if th is None:
+            points.append(OperatingPoint(target, None, None, None, False, support=sup[target]))
+            continue
+        fmr, fixed, gfmr, gfnmr = rates_at(th, k)
+        fnmr, thr_ci, opt, exact = fixed, None, None, None
+        if boot is not None:
+            r = next(rechosen)
+            lo, hi = percentile_interval(r.fn, confidence)
+            fnmr = make_rate(fixed.count, ng, (float(lo), float(hi)), confidence=confidence,
+                             **gen_units)  # fmt: skip
+            t_lo, t_hi = percentile_interval(r.threshold, confidence)
+            thr_ci, opt, exact = (float(t_lo), float(t_hi)), optimism(r, fixed.value), r.exact
+        points.append(
+            OperatingPoint(target, th, fmr, fnmr, True, gfmr, gfnmr, sup[target],
+                           fixed if boot is not None else None, thr_ci, opt, exact)
+        )  # fmt: skip
+        k += 1
+    for t in thresholds:
+        fmr, fnmr, gfmr, gfnmr = rates_at(float(t), k)
+        points.append(OperatingPoint(None, float(t), fmr, fnmr, True, gfmr, gfnmr))
+        k += 1
+    return points
+
+
+def _histogram_edges(genuine: ScoreSet, impostor: ScoreSet, bins: int) -> np.ndarray:
+    lo = float(min(genuine.distribution.low[0], impostor.distribution.low[0]))
+    hi = float(max(genuine.distribution.high[-1], impostor.distribution.high[-1]))
+    finite_lo = lo if np.isfinite(lo) else -1.0
+    finite_hi = hi if np.isfinite(hi) else 1.0
+    if finite_hi <= finite_lo:
+        finite_hi = finite_lo + 1.0
+    return np.linspace(finite_lo, finite_hi, bins + 1)

@@ -86,6 +86,7 @@ def audit_scores(
             "confidence": confidence,
             "seed": seed,
             "bootstrap_unit": result.bootstrap.unit,
+            "bootstrap_design": result.bootstrap.design,
             "n_bootstrap_units": result.bootstrap.n_units,
         },
         warnings=(

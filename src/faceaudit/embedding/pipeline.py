@@ -53,6 +53,7 @@ from faceaudit.io.images import (
 )
 from faceaudit.recognizers.base import DEFAULT_MODEL, ModelInfo, Recognizer, file_sha256
 from faceaudit.recognizers.registry import describe_model, load_recognizer
+from faceaudit.stats.bootstrap import Resampler, UnitTable, percentile_interval
 from faceaudit.stats.estimate import Rate, make_rate
 
 __all__ = [
@@ -181,26 +182,28 @@ class EmbeddingResult:
 
         Images of one person share acquisition conditions, so subjects (not images) are resampled
         with replacement, ``bootstrap`` times; the interval is the percentile interval of the
-        resampled rates. With no failure, the rule-of-3 upper bound is reported instead
+        resampled rates. With no failure (or only failures) the exact one-sided bound at the
+        intervals' level on the number of subjects is reported instead
         (:func:`~faceaudit.stats.estimate.make_rate`).
         """
         n = self.n_images
         count = self.n_failed
         ci = None
+        subj_all = list(self.subjects) + [f.subject for f in self.failures]
+        _, codes = np.unique(np.asarray(subj_all, dtype=str), return_inverse=True)
+        n_subjects = int(codes.max()) + 1 if codes.size else 0
         if n and count and bootstrap > 0:
-            subj_all = list(self.subjects) + [f.subject for f in self.failures]
-            _, codes = np.unique(np.asarray(subj_all, dtype=str), return_inverse=True)
-            failed = np.zeros(len(subj_all), dtype=np.int64)
+            failed = np.zeros((len(subj_all), 1))
             failed[len(self.subjects) :] = 1
-            per_n = np.bincount(codes)
-            per_fail = np.bincount(codes, weights=failed)
-            rng = np.random.default_rng(seed)
-            k = len(per_n)
-            draws = rng.integers(0, k, size=(bootstrap, k))
-            rates = per_fail[draws].sum(axis=1) / per_n[draws].sum(axis=1)
-            alpha = (1.0 - confidence) / 2.0
-            ci = (float(np.quantile(rates, alpha)), float(np.quantile(rates, 1.0 - alpha)))
-        return make_rate(count, n, ci, confidence=confidence)
+            table = UnitTable.of_events(codes, failed, n_subjects)  # [images, failed]
+            # one batch of all replicates (the random stream of this figure since it existed)
+            res = Resampler(table.n_units, bootstrap, seed, batch=bootstrap)
+            tot = table.replicate(res.weights())
+            lo, hi = percentile_interval(tot[:, 1] / tot[:, 0], confidence)
+            ci = (float(lo), float(hi))
+        return make_rate(
+            count, n, ci, confidence=confidence, n_units=n_subjects or None, unit="subject"
+        )
 
     def acquisition(self, *, confidence: float = 0.95, bootstrap: int = 1000) -> dict:
         """The ``acquisition`` block of results.json.

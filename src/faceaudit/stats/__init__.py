@@ -9,11 +9,23 @@ Conventions (ISO/IEC 19795-1:2021): higher score = more similar; a comparison ma
 >= threshold``; FMR(t) = impostor scores >= t / impostors; FNMR(t) = genuine scores < t / genuines.
 For 1:N (NIST FRTE), FPIR is the FMR of the non-mated searches' top scores and FNIR the FNMR of the
 mated searches' mate scores (``-inf`` when the mate is not within the top R).
+
+Uncertainty comes from ONE bootstrap (:mod:`faceaudit.stats.bootstrap`): a seeded
+:class:`Resampler` of subjects, per-unit (:class:`UnitTable`) or per (probe, reference) cell
+(:mod:`faceaudit.stats.pairs`) count tables that merge by addition, and replicates that are weighted
+merges of those tables (:class:`ReplicateCounts`, :mod:`faceaudit.stats.operating` for operating
+points re-chosen in every replicate). Zero- and all-error bounds (:func:`zero_error_bound`) and the
+support rule (:func:`support`) rest on the independent units, the subjects.
 """
 
-from faceaudit.stats.bootstrap import Resampler, percentile_interval, replicate_rates_ge
+from faceaudit.stats.bootstrap import (
+    Resampler,
+    UnitTable,
+    percentile_interval,
+    replicate_rates_ge,
+)
 from faceaudit.stats.distribution import ScoreDistribution, summarize
-from faceaudit.stats.estimate import Rate, make_rate, rule_of_three
+from faceaudit.stats.estimate import Bound, Rate, make_rate, rule_of_three, zero_error_bound
 from faceaudit.stats.rates import (
     DetCurve,
     EqualErrorRate,
@@ -24,16 +36,23 @@ from faceaudit.stats.rates import (
     operating_threshold,
     prefetch_for_targets,
 )
+from faceaudit.stats.replicates import ReplicateCounts
 from faceaudit.stats.scoreset import ScoreSet
+from faceaudit.stats.support import MIN_SUBJECTS, Support, support
 
 __all__ = [
+    "MIN_SUBJECTS",
+    "Bound",
     "DetCurve",
     "EqualErrorRate",
     "OperatingThreshold",
     "Rate",
+    "ReplicateCounts",
     "Resampler",
     "ScoreDistribution",
     "ScoreSet",
+    "Support",
+    "UnitTable",
     "area_under_roc",
     "det_curve",
     "equal_error_rate",
@@ -44,4 +63,6 @@ __all__ = [
     "replicate_rates_ge",
     "rule_of_three",
     "summarize",
+    "support",
+    "zero_error_bound",
 ]

@@ -19,17 +19,18 @@ Conventions
   reference subject. Within-group FMR of group ``g`` counts the negatives whose probe *and*
   reference are in ``g`` (NIST IR 8280, ISO/IEC 19795-10).
 - Bootstrap: subjects are resampled with replacement **within their group** (a stratified
-  subject bootstrap): each group keeps its number of subjects, and every group of a replicate
-  uses the same draw, so ratios between groups get joint intervals. Thresholds stay fixed.
+  subject bootstrap, :meth:`faceaudit.stats.bootstrap.Resampler.stratified`): each group keeps
+  its number of subjects, and every group of a replicate uses the same draw, so ratios between
+  groups get joint intervals. Thresholds stay fixed.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
 
+from faceaudit.stats.bootstrap import Resampler, UnitTable
 from faceaudit.stats.distribution import map_chunks
 from faceaudit.stats.scoreset import ScoreSet
 
@@ -38,7 +39,6 @@ _PASS_CHUNK = 1 << 20
 
 __all__ = [
     "GroupCounts",
-    "StratifiedResampler",
     "gini",
     "group_counts",
     "unit_error_counts",
@@ -119,45 +119,6 @@ def unit_error_counts(
     return out
 
 
-@dataclass(frozen=True)
-class StratifiedResampler:
-    """Subject bootstrap within strata (groups): same interface as ``bootstrap.Resampler``.
-
-    Each replicate draws, for every stratum, as many of its units as it has, with replacement;
-    ``weight_batches`` yields ``(b, n_units)`` multiplicities. Units with a negative stratum code
-    (no data) get weight 0.
-    """
-
-    strata: np.ndarray
-    n_boot: int
-    seed: int = 0
-    batch: int = 50
-
-    @property
-    def n_units(self) -> int:
-        return int(self.strata.size)
-
-    @property
-    def by_subject(self) -> bool:
-        return True
-
-    def weight_batches(self) -> Iterator[np.ndarray]:
-        rng = np.random.default_rng(self.seed)
-        strata = np.asarray(self.strata)
-        members = [np.flatnonzero(strata == s) for s in np.unique(strata[strata >= 0])]
-        done = 0
-        while done < self.n_boot:
-            b = min(self.batch, self.n_boot - done)
-            w = np.zeros((b, self.n_units), dtype=np.float64)
-            for idx in members:
-                k = idx.size
-                draws = rng.integers(0, k, size=(b, k))
-                draws += np.arange(b)[:, None] * k
-                w[:, idx] = np.bincount(draws.ravel(), minlength=b * k).reshape(b, k)
-            yield w
-            done += b
-
-
 @dataclass(frozen=True, eq=False)
 class GroupCounts:
     """Per-subject error counts at one threshold, and their sums by group.
@@ -211,9 +172,9 @@ class GroupCounts:
         """Group of each active unit, -1 for units without comparisons."""
         return np.where(self.active_units(), self.group_of_unit, -1)
 
-    def _members(self) -> list[np.ndarray]:
-        g = np.asarray(self.group_of_unit)
-        return [np.flatnonzero(g == k) for k in range(self.n_groups)]
+    def resampler(self, n_boot: int, seed: int = 0) -> Resampler:
+        """The stratified subject bootstrap of these counts: active units within their group."""
+        return Resampler.stratified(self.strata(), n_boot, seed)
 
     def totals(self) -> tuple[np.ndarray, np.ndarray]:
         """``(negatives (G, R, 2), positives (G, 2))`` summed over each probe group's subjects."""
@@ -224,20 +185,17 @@ class GroupCounts:
         return neg, pos
 
     def replicate_totals(self, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Weighted totals for a ``(b, n_units)`` batch: ``(b, G, R, 2)`` and ``(b, G, 2)``."""
+        """Weighted totals for a ``(b, n_units)`` batch: ``(b, G, R, 2)`` and ``(b, G, 2)``.
+
+        A weighted merge of the per-subject tables within each probe group.
+        """
         b = weights.shape[0]
         R = self.negatives.shape[1]
-        neg = np.zeros((b, self.n_groups, R, 2))
-        pos = np.zeros((b, self.n_groups, 2))
-        neg_flat = self.negatives.reshape(self.n_units, R * 2).astype(np.float64)
-        pos_f = self.positives.astype(np.float64)
-        for k, idx in enumerate(self._members()):
-            if idx.size == 0:
-                continue
-            w = weights[:, idx]
-            neg[:, k] = (w @ neg_flat[idx]).reshape(b, R, 2)
-            pos[:, k] = w @ pos_f[idx]
-        return neg, pos
+        neg = UnitTable(self.negatives.reshape(self.n_units, R * 2).astype(np.float64))
+        pos = UnitTable(self.positives.astype(np.float64))
+        g, G = self.group_of_unit, self.n_groups
+        neg_b = neg.replicate_by(weights, g, G).reshape(b, G, R, 2)
+        return neg_b, pos.replicate_by(weights, g, G)
 
 
 def group_counts(

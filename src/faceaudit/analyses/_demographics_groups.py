@@ -1,0 +1,218 @@
+"""Per-group rates of the demographic analysis: one counting pass, the bootstrap, the rows."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from faceaudit.analyses._demographics_sentences import _Vocabulary
+from faceaudit.analyses._demographics_summary import _rate, _ratios, _supported
+from faceaudit.analyses._demographics_types import CrossCell, GroupRates
+from faceaudit.data import SubjectGroups
+from faceaudit.stats.groups import group_counts
+from faceaudit.stats.pairs import IntervalTables, replicate_grouped
+from faceaudit.stats.scoreset import ScoreSet
+
+
+@dataclass(frozen=True, eq=False)
+class _Counted:
+    """One pass at the threshold: totals by group and the bootstrap replicates of the rates."""
+
+    neg_tot: np.ndarray  # (G, R, 2) [comparisons, errors] by probe group (x reference group)
+    pos_tot: np.ndarray  # (G, 2)
+    by_reference: bool
+    active_units: int
+    fp_subjects: np.ndarray  # (G,) subjects under each group's negatives (either side)
+    fn_subjects: np.ndarray  # (G,) subjects under each group's positives
+    fp_reps: np.ndarray | None  # (B, G) within-group false-positive rates
+    fn_reps: np.ndarray | None  # (B, G)
+    cross_reps: np.ndarray | None  # (B, G, G)
+
+    @property
+    def within(self) -> np.ndarray:
+        """``(G, 2)``: the within-group negatives (probe and reference in the group)."""
+        if not self.by_reference:
+            return self.neg_tot[:, 0]
+        diag = np.arange(self.neg_tot.shape[0])
+        return self.neg_tot[diag, diag]
+
+    @property
+    def overall(self) -> tuple[np.ndarray, np.ndarray, float | None, float | None]:
+        """``(total negatives [n, errors], total positives, overall fp rate, overall fn rate)``."""
+        neg, pos = self.neg_tot.sum(axis=(0, 1)), self.pos_tot.sum(axis=0)
+        fp = float(neg[1] / neg[0]) if neg[0] else None
+        fn = float(pos[1] / pos[0]) if pos[0] else None
+        return neg, pos, fp, fn
+
+
+def _seen(codes: np.ndarray, n: int) -> np.ndarray:
+    """Which of ``n`` unit codes occur (chunked)."""
+    seen = np.zeros(n, dtype=bool)
+    for s in range(0, len(codes), 1 << 22):
+        seen[np.asarray(codes[s : s + (1 << 22)], dtype=np.int64)] = True
+    return seen
+
+
+def _count_and_resample(
+    negatives: ScoreSet,
+    positives: ScoreSet,
+    t: float,
+    group_of_unit: np.ndarray,
+    n_groups: int,
+    negative_reference_units: np.ndarray | None,
+    bootstrap: int,
+    seed: int,
+) -> _Counted:
+    """Per-subject counts at ``t`` (one pass), their group totals and the stratified bootstrap.
+
+    1:1 (reference subjects known): the negatives' replicates are **two-way**, each impostor
+    comparison weighted by the product of its probe's and its reference's multiplicities
+    (:func:`faceaudit.stats.pairs.replicate_grouped`), so the within-group and cross-group FMR
+    intervals resample both people of a comparison. Positives (and 1:N searches) go with their
+    one subject.
+    """
+    counts = group_counts(
+        negatives,
+        positives,
+        t,
+        group_of_unit,
+        n_groups,
+        negative_reference_units=negative_reference_units,
+    )
+    neg_tot, pos_tot = counts.totals()
+    by_ref = counts.by_reference
+    S, G = counts.n_units, n_groups
+    g = counts.group_of_unit
+    neg_seen = counts.negatives[..., 0].sum(axis=1) > 0
+    if by_ref:
+        neg_seen |= _seen(negative_reference_units, S)
+    fp_subjects = np.bincount(g[neg_seen], minlength=G)
+    fn_subjects = np.bincount(g[counts.positives[:, 0] > 0], minlength=G)
+    fp_reps = fn_reps = cross_reps = None
+    if bootstrap > 0:
+        pairs = None
+        if by_ref:
+            pairs = IntervalTables(negatives, np.array([float(t)]), np.array([0, 1]), S,
+                                   reference_units=negative_reference_units,
+                                   approx_counts=np.array([negatives.n, 0.0]))  # fmt: skip
+        fps, fns, crs = [], [], []
+        diag = np.arange(G)
+        for w in counts.resampler(bootstrap, seed).weight_batches():
+            nb, pb = counts.replicate_totals(w)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                if by_ref:
+                    q = replicate_grouped(pairs, w, g, G)  # (b, 2 slots, G, G)
+                    n_b, e_b = q.sum(axis=1), q[:, 1]
+                    crs.append(e_b / n_b)
+                    fps.append(e_b[:, diag, diag] / n_b[:, diag, diag])
+                else:
+                    fps.append(nb[:, :, 0, 1] / nb[:, :, 0, 0])
+                fns.append(pb[..., 1] / pb[..., 0])
+        fp_reps, fn_reps = np.concatenate(fps), np.concatenate(fns)
+        cross_reps = np.concatenate(crs) if by_ref else None
+    return _Counted(
+        neg_tot, pos_tot, by_ref, int(counts.active_units().sum()), fp_subjects, fn_subjects,
+        fp_reps, fn_reps, cross_reps,
+    )  # fmt: skip
+
+
+def _group_rows(
+    vocab: _Vocabulary,
+    c: _Counted,
+    groups: SubjectGroups,
+    n_subjects: np.ndarray,
+    confidence: float,
+    min_subjects: int,
+) -> tuple[list[GroupRates], dict]:
+    """Every group's rates, support, ratios to the best group and flags.
+
+    Returns the rows and ``{"fp": (rates, ok, best), "fn": (...)}`` for the summaries.
+    """
+    G, names = groups.n_groups, groups.names
+    within, pos_tot = c.within, c.pos_tot
+    _, _, overall_fp, overall_fn = c.overall
+    fp_k, fn_k = c.fp_subjects, c.fn_subjects
+
+    def reps(a, g):
+        return None if a is None else a[:, g]
+
+    fp_rates = [
+        _rate(within[g, 1], within[g, 0], reps(c.fp_reps, g), confidence, int(fp_k[g]))
+        for g in range(G)
+    ]
+    fn_rates = [
+        _rate(pos_tot[g, 1], pos_tot[g, 0], reps(c.fn_reps, g), confidence, int(fn_k[g]))
+        for g in range(G)
+    ]
+    fp_ok = [
+        _supported(int(within[g, 0]), int(fp_k[g]), overall_fp, confidence, min_subjects)
+        for g in range(G)
+    ]
+    fn_ok = [
+        _supported(int(pos_tot[g, 0]), int(fn_k[g]), overall_fn, confidence, min_subjects)
+        for g in range(G)
+    ]
+    fp_best, fp_ratios = _ratios(fp_rates, fp_ok, c.fp_reps, names, confidence)
+    fn_best, fn_ratios = _ratios(fn_rates, fn_ok, c.fn_reps, names, confidence)
+
+    n_without = len(groups.subjects_without_metadata)
+    rows = []
+    for g in range(G):
+        flags = []
+        if n_without and _all_unknown(names[g]):
+            flags.append(f"includes {n_without} subjects without metadata")
+        if fp_best == g:
+            flags.append(f"lowest {vocab.fp_upper}: reference of the {vocab.fp_upper} ratios")
+        if fn_best == g:
+            flags.append(f"lowest {vocab.fn_upper}: reference of the {vocab.fn_upper} ratios")
+        rows.append(
+            GroupRates(
+                group=names[g],
+                n_subjects=int(n_subjects[g]),
+                false_positive=fp_rates[g],
+                false_negative=fn_rates[g],
+                fp_supported=fp_ok[g],
+                fn_supported=fn_ok[g],
+                fp_ratio=fp_ratios[g],
+                fn_ratio=fn_ratios[g],
+                flags=tuple(flags),
+            )
+        )
+    return rows, {"fp": (fp_rates, fp_ok, fp_best), "fn": (fn_rates, fn_ok, fn_best)}
+
+
+def _cross_cells(
+    c: _Counted, names: Sequence[str], confidence: float, min_subjects: int
+) -> list[CrossCell]:
+    """The cross-group FMR matrix (probe group x reference group), row by row."""
+    if not c.by_reference:
+        return []
+    _, _, overall_fp, _ = c.overall
+    G = len(names)
+    cross = []
+    for p in range(G):
+        for r in range(G):
+            reps = None if c.cross_reps is None else c.cross_reps[:, p, r]
+            n, k = int(c.neg_tot[p, r, 0]), c.neg_tot[p, r, 1]
+            people = int(min(c.fp_subjects[p], c.fp_subjects[r]))
+            cross.append(
+                CrossCell(
+                    names[p],
+                    names[r],
+                    _rate(k, n, reps, confidence, people),
+                    _supported(n, people, overall_fp, confidence, min_subjects),
+                )
+            )
+    return cross
+
+
+def _all_unknown(name: str) -> bool:
+    from faceaudit.data.metadata import GROUP_SEPARATOR, UNKNOWN
+
+    return all(p == UNKNOWN for p in name.split(GROUP_SEPARATOR))
+
+
+# ---------------------------------------------------------------------------------------------
+# Public entries

@@ -1,0 +1,141 @@
+"""The bootstrap band of the scale analysis: two-way replicates of every extrapolated figure.
+
+Probe subjects and gallery subjects are resampled (two independent subject draws of the one
+bootstrap, :class:`faceaudit.stats.bootstrap.Resampler`); units that only matter through their
+row of counts are drawn as :class:`~faceaudit.stats.bootstrap.ExchangeableUnits`. A replicate
+weights each tail excess by the product of its probe's and its gallery subject's multiplicities,
+refits the tail above the same tail threshold and recomputes every extrapolated figure; measured
+rates are the weighted merge of the probe units' count rows.
+"""
+
+from __future__ import annotations
+
+import warnings as warnings_
+
+import numpy as np
+
+from faceaudit.analyses._scale_collect import ScaleData
+from faceaudit.analyses._scale_model import _fmr_model, _rank1_expected, _weighted_fit
+from faceaudit.stats.bootstrap import ExchangeableUnits, Resampler, percentile_interval
+from faceaudit.stats.estimate import Rate, make_rate
+from faceaudit.stats.tail import fpir_from_fmr
+
+#: Replicate figures of the band, by key.
+BAND_KEYS = ("fmr", "fpir", "thr", "xi", "sigma", "r1", "r1t", "tail")
+
+
+def band_replicates(
+    data: ScaleData,
+    model,
+    t: float,
+    nm_table: np.ndarray,
+    m_table: np.ndarray,
+    nm_unit: np.ndarray,
+    m_unit: np.ndarray,
+    gunits: np.ndarray,
+    n_pu: int,
+    n_gu: int,
+    bootstrap: int,
+    seed: int,
+) -> tuple[dict, list[np.ndarray], list[np.ndarray]]:
+    """``(replicates by key, measured-FPIR replicates, measured rank-1 replicates)``.
+
+    ``model`` is the full-data :class:`faceaudit.analyses.scale._Model`. Probe draws use stream
+    ``seed``, gallery draws ``seed + 1``, in batches of 50 replicates.
+    """
+    fit = model.fit
+    n_total, G = data.n_total, data.n_templates
+    n_m = data.mated_mate_score.size
+    reps = {k_: [] for k_ in BAND_KEYS}
+    meas_reps: list[np.ndarray] = []
+    r1m_reps: list[np.ndarray] = []
+    exc_mask = model.exc_mask
+    exc_y = data.pool_vals[exc_mask] - fit.threshold
+    exc_pu = nm_unit[data.pool_probe[exc_mask]]
+    exc_gu = gunits[data.pool_tmpl[exc_mask]]
+    # probe-unit rows: [non-mated searches, hits per size, comparisons >= T, mated searches,
+    # rank-1 hits per size]
+    unit_ge = np.bincount(nm_unit, weights=data.count_ge_threshold_by_probe, minlength=n_pu)
+    p_rows = np.column_stack([nm_table, unit_ge, m_table])
+    n_cols = nm_table.shape[1]
+    p_special = np.zeros(n_pu, dtype=bool)
+    p_special[exc_pu] = True
+    p_special[m_unit] = True  # each mated search's own mate score enters the rank-1 model
+    g_rows = np.bincount(gunits, minlength=n_gu).astype(float)[:, None]
+    g_special = np.zeros(n_gu, dtype=bool)
+    g_special[exc_gu] = True
+    if not bootstrap:
+        return reps, meas_reps, r1m_reps
+    pboot = ExchangeableUnits(p_rows, p_special)
+    gboot = ExchangeableUnits(g_rows, g_special)
+    p_draws = pboot.batches(Resampler(pboot.n, bootstrap, seed))
+    g_draws = gboot.batches(Resampler(gboot.n, bootstrap, seed + 1))
+    exc_pi, exc_gi = pboot.special_pos[exc_pu], gboot.special_pos[exc_gu]
+    m_pi = pboot.special_pos[m_unit]
+    sizes = np.array(model.ext_sizes)
+    for (wp_b, tp_b), (wg_b, tg_b) in zip(p_draws, g_draws, strict=True):
+        with np.errstate(invalid="ignore", divide="ignore"):
+            meas_reps.append(tp_b[:, 1:n_cols] / tp_b[:, :1])
+            if n_m:
+                r1m_reps.append(tp_b[:, n_cols + 2 :] / tp_b[:, n_cols + 1 : n_cols + 2])
+        for wp, tp, wg, tg in zip(wp_b, tp_b, wg_b, tg_b, strict=True):
+            n_w = float(tp[0]) * float(tg[0])  # weighted comparisons
+            if n_w == 0:
+                continue
+            w = wp[exc_pi] * wg[exc_gi]
+            f = _weighted_fit(exc_y, w, fit.threshold, n_w, (fit.shape, fit.scale))
+            if f is None:
+                continue
+            if model.fmr_source == "gpd":
+                fm = float(f.fmr(t))
+            else:
+                fm = float(tp[n_cols]) / (float(tp[0]) * G)
+            reps["fmr"].append(fm)
+            reps["fpir"].append(fpir_from_fmr(fm, sizes))
+            thr_b = f.threshold_for_fmr(model.fmr_needed)
+            reps["thr"].append(np.where(np.isnan(thr_b), model.thr_targets, thr_b))
+            reps["tail"].append(f.fmr(model.tail_grid))
+            reps["xi"].append(f.shape)
+            reps["sigma"].append(f.scale)
+            if n_m:
+                mf = _fmr_model(f, data.sample, data.pool_vals, n_total)(data.mated_mate_score)
+                wm = wp[m_pi]
+                if wm.sum() > 0:
+                    reps["r1"].append(_rank1_expected(mf, model.r1_sizes, None, wm))
+                    reps["r1t"].append(_rank1_expected(mf, model.r1_sizes, model.above, wm))
+    return reps, meas_reps, r1m_reps
+
+
+def measured_rates(
+    table: np.ndarray, reps_list: list[np.ndarray], n: int, sizes: np.ndarray, confidence: float
+) -> list[tuple[int, Rate]]:
+    """``(size, Rate)`` per nested gallery: the exact count, the replicates' interval; a zero
+    (or all) count's bound rests on the probe subjects with searches (rows of ``table``)."""
+    people = int(np.count_nonzero(table[:, 0]))
+    cis = None
+    if reps_list:
+        with warnings_.catch_warnings():
+            warnings_.simplefilter("ignore", RuntimeWarning)  # all-NaN: no searches drawn
+            cis = percentile_interval(np.concatenate(reps_list), confidence).T
+    out = []
+    for j, size in enumerate(sizes):
+        ci = None if cis is None else (float(cis[j][0]), float(cis[j][1]))
+        rate = make_rate(int(table[:, 1 + j].sum()), n, ci, confidence=confidence,
+                         n_units=people, unit="subject")  # fmt: skip
+        out.append((int(size), rate))
+    return out
+
+
+def interval_of(
+    values: list, confidence: float, j: int | None = None
+) -> tuple[float, float] | None:
+    """Percentile interval of replicate figures (column ``j``), None without finite ones."""
+    if not values:
+        return None
+    arr = np.array(values, dtype=float)
+    if j is not None:
+        arr = arr[:, j]
+    if np.isnan(arr).all():
+        return None
+    lo, hi = percentile_interval(arr, confidence)
+    return (float(lo), float(hi))
