@@ -18,6 +18,7 @@ from faceaudit.analyses.verification import DEFAULT_FMR_TARGETS, VerificationRes
 from faceaudit.data import ComparisonScores
 from faceaudit.embedding.pipeline import EmbeddingResult
 from faceaudit.errors import InputError
+from faceaudit.stats.identification import SearchOutcomes, search_outcomes
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,7 @@ class ImageAuditResult:
     identification: IdentificationResult | None
     acquisition: dict
     warnings: tuple[str, ...]
+    outcomes: SearchOutcomes | None = None  # the 1:N searches, per search
 
     def analyses(self) -> dict:
         """results.json key -> result: verification, acquisition, model (and identification)."""
@@ -81,7 +83,7 @@ def audit_embeddings(
         seed=seed,
     )
     warnings = list(verification.warnings)
-    identification = None
+    identification = outcomes = None
     eset = embedding.to_embedding_set()
     try:
         gallery, probes = split_enrolment(eset, held_out=held_out, seed=seed)
@@ -91,8 +93,14 @@ def audit_embeddings(
         kw = {"bootstrap": bootstrap, "confidence": confidence, "seed": seed}
         if fpir_targets is not None:
             kw["fpir_targets"] = fpir_targets
-        identification, _ = identify_embeddings(
+        identification, found = identify_embeddings(
             gallery, probes, list_length=list_length, progress=progress, **kw
+        )
+        outcomes = search_outcomes(
+            found.lists,
+            found.truth,
+            gallery_size=found.gallery_size,
+            gallery_subjects=found.gallery_subjects,
         )
         warnings += list(identification.warnings)
     else:
@@ -105,4 +113,5 @@ def audit_embeddings(
         identification=identification,
         acquisition=acquisition,
         warnings=tuple(warnings),
+        outcomes=outcomes,
     )

@@ -41,9 +41,11 @@ def audit_demo(*, seed: int = DEMO_SEED, bootstrap: int = 1000, progress: Progre
     from faceaudit.analyses.identification import identify_embeddings
     from faceaudit.analyses.scale import scale
     from faceaudit.analyses.verification import verify
+    from faceaudit.audits.identification import with_impact
     from faceaudit.compare.allpairs import all_pairs_scores
     from faceaudit.compare.search import split_enrolment
     from faceaudit.data import EmbeddingSet, InputFile, SubjectMetadata
+    from faceaudit.stats.identification import search_outcomes
     from faceaudit.synth import GroupSpec, synthesize
 
     seed = params.seed_value("seed", seed)
@@ -78,14 +80,14 @@ def audit_demo(*, seed: int = DEMO_SEED, bootstrap: int = 1000, progress: Progre
         )
     gallery, probes = split_enrolment(eset, held_out=0.3, seed=0)
     with step("1:N searches"):
-        identification, _ = identify_embeddings(
+        identification, found = identify_embeddings(
             gallery, probes, bootstrap=bootstrap, seed=0, synthetic=True
         )
     supported = [op for op in identification.operating_points if op.supported]
     threshold = float(supported[-1].threshold) if supported else 0.5
     with step("gallery-size scaling to 2.7 x 10^8"):
         scaled = scale(gallery, probes, threshold=threshold, bootstrap=200, seed=0, synthetic=True)
-    return Run(
+    run = Run(
         title="faceaudit demo — SYNTHETIC data",
         analyses={
             "verification": verification,
@@ -120,3 +122,11 @@ def audit_demo(*, seed: int = DEMO_SEED, bootstrap: int = 1000, progress: Progre
             *verification.warnings,
         ),
     )
+    outcomes = search_outcomes(
+        found.lists,
+        found.truth,
+        gallery_size=found.gallery_size,
+        gallery_subjects=found.gallery_subjects,
+    )
+    kw = {"bootstrap": bootstrap, "confidence": 0.95, "seed": 0}
+    return with_impact(run, outcomes, identification, kw, groups=None, progress=progress)

@@ -91,27 +91,61 @@ def _finish(
         synthetic=synthetic,
         attachments=attachments or {},
     )
-    if demographics is None:
-        return run
-    from faceaudit.analyses.demographics import identification_differentials
+    groups = None
+    if demographics is not None:
+        from faceaudit.analyses.demographics import identification_differentials
 
-    with progress.stage(f"1:N demographic differentials by {','.join(demographics.by)}"):
-        groups = demographics.metadata.groups(demographics.by, [str(u) for u in outcomes.units])
-        demo = identification_differentials(
+        with progress.stage(f"1:N demographic differentials by {','.join(demographics.by)}"):
+            groups = demographics.metadata.groups(demographics.by, [str(u) for u in outcomes.units])
+            demo = identification_differentials(
+                outcomes,
+                groups,
+                threshold=demographics.threshold_from,
+                rank=kw["rank"],
+                bootstrap=kw["bootstrap"],
+                confidence=kw["confidence"],
+                seed=kw["seed"],
+            )
+        run = run.with_analysis(
+            demo.results_key,
+            demo,
+            inputs=() if demo.metadata is None else (demo.metadata,),
+            settings=demographics.settings(demo),
+            warnings=demo.warnings,
+        )
+    return with_impact(run, outcomes, result, kw, groups=groups, progress=progress)
+
+
+def with_impact(run: Run, outcomes: SearchOutcomes, result, kw: dict, *, groups, progress) -> Run:
+    """``run`` with what a hit means at the strictest supported FPIR target (``impact``)."""
+    from faceaudit.audits._impact import (
+        DEFAULT_ENCOUNTERS_PER_DAY,
+        headline_threshold,
+        search_impact,
+    )
+
+    head = headline_threshold(result)
+    if head is None:
+        return run
+    with progress.stage("what a hit means (operational impact)"):
+        impact = search_impact(
             outcomes,
-            groups,
-            threshold=demographics.threshold_from,
-            rank=kw["rank"],
+            head[1],
             bootstrap=kw["bootstrap"],
             confidence=kw["confidence"],
             seed=kw["seed"],
+            groups=groups,
         )
+    if impact is None:
+        return run
     return run.with_analysis(
-        demo.results_key,
-        demo,
-        inputs=() if demo.metadata is None else (demo.metadata,),
-        settings=demographics.settings(demo),
-        warnings=demo.warnings,
+        "impact",
+        impact,
+        settings={
+            "impact_fpir_target": head[0],
+            "impact_encounters_per_day": DEFAULT_ENCOUNTERS_PER_DAY,
+        },
+        warnings=impact.warnings,
     )
 
 

@@ -120,6 +120,13 @@ def audit_images(
         from faceaudit.audits.scores import verification_groups
 
         run = verification_groups(run, result.comparisons, demographics, progress=progress)
+    if result.outcomes is not None:
+        from faceaudit.audits.identification import with_impact
+
+        kw = {"bootstrap": bootstrap, "confidence": confidence, "seed": seed}
+        run = with_impact(
+            run, result.outcomes, result.identification, kw, groups=None, progress=progress
+        )
     if conditions is not None:
         from faceaudit.audits.capture import conditions_analysis
 
