@@ -276,7 +276,8 @@ def verification_differentials(
     Comparisons without a score (failures to acquire) carry no subject in
     :class:`~faceaudit.data.ComparisonScores` and are not part of the group rates.
     """
-    if (
+    streamed = hasattr(scores, "streamed_design")
+    if not streamed and (
         scores.impostor_subject is None
         or scores.impostor_reference_subject is None
         or (scores.genuine_subject is None)
@@ -299,8 +300,18 @@ def verification_differentials(
             ):
                 reused = op.threshold
                 break
-    genuine = ScoreSet(scores.genuine, units=scores.genuine_subject)
-    impostor = ScoreSet(scores.impostor, units=scores.impostor_subject)
+    if streamed:
+        if rule.kind == "group":
+            raise InputError(
+                "on comparisons streamed block by block the demographic threshold is fixed on "
+                "the whole data set (all, all@TARGET) or given (value=T); a group's own "
+                "threshold needs the group's comparisons apart, which are not kept."
+            )
+        genuine, impostor, references, *_ = scores.streamed_design()
+    else:
+        genuine = ScoreSet(scores.genuine, units=scores.genuine_subject)
+        impostor = ScoreSet(scores.impostor, units=scores.impostor_subject)
+        references = scores.impostor_reference_subject
     extra = []
     if scores.genuine_fta or scores.impostor_fta:
         extra.append(
@@ -311,7 +322,7 @@ def verification_differentials(
         vocab=_VERIFY,
         negatives=impostor,
         positives=genuine,
-        negative_reference_units=scores.impostor_reference_subject,
+        negative_reference_units=references,
         groups=groups,
         group_of_unit=groups.group_of_subject,
         n_subjects=groups.n_subjects,

@@ -113,8 +113,12 @@ def score_sets(scores: ComparisonScores) -> _Design:
     """Genuine and impostor :class:`ScoreSet` with their subject units and the bootstrap design.
 
     Two-way when both subjects of the impostor comparisons are known; one-way (the known side)
-    when only one is; by comparison without subject ids.
+    when only one is; by comparison without subject ids. ``scores`` may also be streamed
+    comparisons (:class:`faceaudit.compare.stream.StreamedComparisons`: anything with a
+    ``streamed_design()``), whose score sets recompute their blocks instead of holding scores.
     """
+    if hasattr(scores, "streamed_design"):  # comparisons computed block by block, never stored
+        return _Design(*scores.streamed_design())
     gs, ps, rs = scores.genuine_subject, scores.impostor_subject, scores.impostor_reference_subject
     n = len(scores.subjects)
     if gs is not None and ps is not None and rs is not None:

@@ -56,8 +56,9 @@ def audit_embeddings(
         Where blocks are computed; default the one in force (in-process unless the caller is
         inside :func:`faceaudit.compare.execute.use_executor`).
     """
+    from faceaudit.analyses.demographics import verification_differentials
+    from faceaudit.analyses.verification import verify
     from faceaudit.compare.stream import StreamedComparisons
-    from faceaudit.scaleout import verification_differentials_streamed, verify_streamed
 
     fmr_targets = params.rate_targets("fmr_targets", fmr_targets)
     thresholds = params.thresholds("thresholds", thresholds)
@@ -76,7 +77,7 @@ def audit_embeddings(
         progress=progress,
     )
     with comps:
-        result = verify_streamed(
+        result = verify(
             comps,
             fmr_targets=fmr_targets,
             thresholds=thresholds,
@@ -115,7 +116,7 @@ def audit_embeddings(
             )
             with progress.stage(f"demographic differentials by {','.join(demographics.by)}"):
                 groups = demographics.metadata.groups(demographics.by, comps.subjects)
-                demo = verification_differentials_streamed(
+                demo = verification_differentials(
                     comps,
                     groups,
                     threshold=rule.in_similarity("similarity"),

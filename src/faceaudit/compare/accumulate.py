@@ -357,15 +357,16 @@ class UnitCellHistograms:
     def __call__(self, blk: Block):
         from scipy import sparse
 
-        from faceaudit.stats.bootstrap import unit_cell_histograms
+        from faceaudit.stats.bootstrap import UnitTable, unit_cell_histograms
 
         v, u, _ = _side(blk, self.side)
         if np.asarray(v).size == 0:
-            return sparse.csr_matrix((self.n_units, len(self.cells)), dtype=np.float64)
+            empty = sparse.csr_matrix((self.n_units, len(self.cells)), dtype=np.float64)
+            return UnitTable(empty)
         return unit_cell_histograms(ScoreSet(np.asarray(v), units=u), self.cells, self.n_units)
 
     def merge(self, a, b):
-        return a + b
+        return a.merge(b)
 
 
 @dataclass(frozen=True, eq=False)

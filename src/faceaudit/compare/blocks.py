@@ -9,17 +9,15 @@ the pairs ``i < j``). A pair is **mated** (genuine) when both samples have the s
 defines them. Within a block, pairs are taken row-major, so the concatenation of all blocks is the
 order of ``all_pairs_scores``.
 
-Scores are inner products of the L2-normalised embeddings (cosine similarity) computed by BLAS:
-
-- ``precision="float32"`` (the default): one ``sgemm`` per block. OpenBLAS's sgemm gives every
-  element the same bits whatever the shape and offset of the call, once both sides have at least
-  :data:`MIN_GEMM` rows (checked by ``tests/test_compare_blocks.py``); a block with fewer rows is
-  computed inside a call widened to ``MIN_GEMM`` rows. So the scores, and every figure made from
-  them, do not depend on the block size or on which worker computed a block.
-- ``precision="float64"``: products in float64, as ``all_pairs_scores`` makes them by default.
-  dgemm's bits do depend on the call's shape and offset, so float64 scores are computed on a fixed
-  global grid of :data:`TILE` x ``TILE`` tiles (block sizes are multiples of ``TILE``): again the
-  same bits for every block size.
+Scores are inner products of the L2-normalised embeddings (cosine similarity) computed by BLAS
+(``precision="float32"``, the default, or ``"float64"``, as ``all_pairs_scores`` makes them by
+default). A BLAS product's bits depend on the shape of the call and on the CPU's kernel (OpenBLAS
+picks one per machine: the Haswell sgemm happens to give every element the same bits whatever the
+shape, the AVX-512 one does not), so the products are made on a fixed global grid of :data:`TILE`
+x ``TILE`` tiles, every tile its own call on contiguous copies of its rows: every block size, and
+every worker on the same machine, gives the same bits (checked by ``tests/test_compare_blocks.py``).
+The number of BLAS threads changes the bits too (AVX-512 sgemm), so every product runs on one BLAS
+thread: blocks are parallel across workers, not inside one product.
 
 Block sizes are rounded up to a multiple of :data:`TILE` rows.
 """
@@ -33,7 +31,6 @@ import numpy as np
 
 __all__ = [
     "DEFAULT_BLOCK",
-    "MIN_GEMM",
     "PRECISIONS",
     "TILE",
     "Block",
@@ -44,10 +41,8 @@ __all__ = [
 
 #: Rows per block by default: 2048 x 2048 = 4.2 million pairs (16 MiB of float32 scores).
 DEFAULT_BLOCK = 2048
-#: Block sizes are multiples of this many rows (and float64 products are made tile by tile).
+#: Block sizes are multiples of this many rows, and products are made tile by tile.
 TILE = 256
-#: Fewest rows on either side of a float32 product call (smaller calls take other BLAS kernels).
-MIN_GEMM = 256
 PRECISIONS = ("float32", "float64")
 
 
@@ -110,41 +105,30 @@ class BlockPlan:
         return {"block": self.block, "precision": self.precision, "n_blocks": self.n_blocks}
 
 
-def _widen(lo: int, hi: int, n: int, m: int) -> tuple[int, int]:
-    """``[lo, hi)`` widened to at least ``m`` rows inside ``[0, n)``."""
-    if hi - lo >= m:
-        return lo, hi
-    start = max(0, hi - m)
-    return start, min(n, start + m)
-
-
 def block_scores(embeddings: np.ndarray, plan: BlockPlan, block_id: int) -> np.ndarray:
     """The ``(a1 - a0, b1 - b0)`` matrix of scores of block ``block_id`` (rows x columns).
 
     ``embeddings`` may be a memory map; only the block's rows are read.
     """
+    from threadpoolctl import threadpool_limits
+
     a0, a1, b0, b1 = plan.bounds(block_id)
-    n = plan.n
-    if plan.precision == "float32":
-        m = min(n, MIN_GEMM)
-        ra0, ra1 = _widen(a0, a1, n, m)
-        rb0, rb1 = _widen(b0, b1, n, m)
-        xa = np.ascontiguousarray(embeddings[ra0:ra1], dtype=np.float32)
-        # a separate copy for the columns, so numpy calls gemm (not syrk) on diagonal blocks too
-        xb = np.array(embeddings[rb0:rb1], dtype=np.float32, order="C", copy=True)
-        s = xa @ xb.T
-        if (ra0, ra1, rb0, rb1) != (a0, a1, b0, b1):
-            s = np.ascontiguousarray(s[a0 - ra0 : a1 - ra0, b0 - rb0 : b1 - rb0])
-        return s
-    out = np.empty((a1 - a0, b1 - b0), dtype=np.float64)
+    dtype = plan.dtype
+    out = np.empty((a1 - a0, b1 - b0), dtype=dtype)
+    with threadpool_limits(1, user_api="blas"):
+        _tiles(embeddings, out, a0, a1, b0, b1, dtype)
+    return out
+
+
+def _tiles(embeddings, out, a0, a1, b0, b1, dtype) -> None:
     for t0 in range(a0, a1, TILE):
         t1 = min(a1, t0 + TILE)
-        xa = np.ascontiguousarray(embeddings[t0:t1], dtype=np.float64)
+        xa = np.array(embeddings[t0:t1], dtype=dtype, order="C", copy=True)
         for u0 in range(b0, b1, TILE):
             u1 = min(b1, u0 + TILE)
-            xb = np.array(embeddings[u0:u1], dtype=np.float64, order="C", copy=True)
+            # a separate copy for the columns, so numpy calls gemm (not syrk) on diagonal tiles too
+            xb = np.array(embeddings[u0:u1], dtype=dtype, order="C", copy=True)
             out[t0 - a0 : t1 - a0, u0 - b0 : u1 - b0] = xa @ xb.T
-    return out
 
 
 def genuine_pairs(

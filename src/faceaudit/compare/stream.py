@@ -383,9 +383,23 @@ class StreamedComparisons:
         )
 
     def score_sets(self) -> tuple[ScoreSet, ScoreSet, int]:
-        """``(genuine, impostor, n_units)`` as :func:`faceaudit.analyses.verification.score_sets`
-        returns them for materialised scores."""
+        """``(genuine, impostor, n_units)``: the two sides as the engine's score sets."""
         return self.score_set("genuine"), self.score_set("impostor"), self.n_units
+
+    #: Scores are cosine similarities (higher = more similar).
+    orientation = "similarity"
+
+    def streamed_design(self) -> tuple:
+        """What the 1:1 analyses need to resample these comparisons by subject, two-way:
+        ``(genuine, impostor, reference_units, n_units, "two-way", n_impostor_subjects,
+        n_genuine_subjects)`` (see :func:`faceaudit.analyses.verification.score_sets`). The
+        reference units are a streamed view: the analyses read them in order, block by block."""
+        per = np.bincount(self.codes, minlength=self.n_units)
+        n_gen_subjects = int((per >= 2).sum())
+        n_imp_subjects = self.n_units if self.n_units >= 2 else 0
+        genuine, impostor, n = self.score_sets()
+        refs = self.view("impostor", 2)
+        return genuine, impostor, refs, n, "two-way", n_imp_subjects, n_gen_subjects
 
     # -- tables for the bootstrap and the demographics ---------------------------------------
     def unit_counts_ge(self, side: str, thresholds: Sequence[float]) -> np.ndarray:
