@@ -2,8 +2,9 @@
 
 Counts, strings and flags are compared exactly; rates, thresholds, intervals and curves to 1e-9
 relative on the BLAS kernel the golden was made with, to 1e-3 on another (its float32 products
-round one ulp apart: ``golden.OTHER_BLAS_RTOL``); timestamps, versions and input paths aside. An intended change regenerates the goldens with ``tests/golden/generate.py``
-and says why in its commit. The ORL case skips without ``../shared/data``.
+round one ulp apart: ``golden.OTHER_BLAS_RTOL``); timestamps, versions and input paths aside. An
+intended change regenerates the goldens with ``tests/golden/generate.py`` and says why in its
+commit. The ORL case skips without ``../shared/data``.
 """
 
 from __future__ import annotations
