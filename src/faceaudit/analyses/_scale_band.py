@@ -4,7 +4,9 @@ Probe subjects and gallery subjects are resampled (two independent subject draws
 bootstrap, :class:`faceaudit.stats.bootstrap.Resampler`); units that only matter through their
 row of counts are drawn as :class:`~faceaudit.stats.bootstrap.ExchangeableUnits`. A replicate
 weights each tail excess by the product of its probe's and its gallery subject's multiplicities,
-refits the tail above the same tail threshold and recomputes every extrapolated figure; measured
+refits the tail above one of the stable tail thresholds (drawn at random: the band is the mixture
+over defensible thresholds, so it carries the threshold choice's uncertainty, not sampling error
+alone), and recomputes every extrapolated figure with the searches weighted by their draws; measured
 rates are the weighted merge of the probe units' count rows.
 """
 
@@ -15,10 +17,10 @@ import warnings as warnings_
 import numpy as np
 
 from faceaudit.analyses._scale_collect import ScaleData
-from faceaudit.analyses._scale_model import _fmr_model, _rank1_expected, _weighted_fit
+from faceaudit.analyses._scale_model import _rank1_expected, _weighted_fit, mates_fmr
 from faceaudit.stats.bootstrap import ExchangeableUnits, Resampler, percentile_interval
 from faceaudit.stats.estimate import Rate, make_rate
-from faceaudit.stats.tail import fpir_from_fmr
+from faceaudit.stats.tail import mean_fpir
 
 #: Replicate figures of the band, by key.
 BAND_KEYS = ("fmr", "fpir", "thr", "xi", "sigma", "r1", "r1t", "tail")
@@ -40,39 +42,39 @@ def band_replicates(
 ) -> tuple[dict, list[np.ndarray], list[np.ndarray]]:
     """``(replicates by key, measured-FPIR replicates, measured rank-1 replicates)``.
 
-    ``model`` is the full-data :class:`faceaudit.analyses.scale._Model`. Probe draws use stream
-    ``seed``, gallery draws ``seed + 1``, in batches of 50 replicates.
+    ``model`` is the full-data :class:`faceaudit.analyses._scale_model._Model`. Probe draws use
+    stream ``seed``, gallery draws ``seed + 1``, in batches of 50 replicates; the tail threshold
+    of each replicate is drawn (stream ``[seed, 5]``) from the stable candidates of the band
+    (model uncertainty), and the tail refitted above it on the weighted excesses.
     """
-    fit = model.fit
-    n_total, G = data.n_total, data.n_templates
+    tail = model.tail
+    stab = tail.stab
     n_m = data.mated_mate_score.size
     reps = {k_: [] for k_ in BAND_KEYS}
     meas_reps: list[np.ndarray] = []
     r1m_reps: list[np.ndarray] = []
-    exc_mask = model.exc_mask
-    exc_y = data.pool_vals[exc_mask] - fit.threshold
-    exc_pu = nm_unit[data.pool_probe[exc_mask]]
-    exc_gu = gunits[data.pool_tmpl[exc_mask]]
+    kmax = int(max(stab.fits[j].n_exceedances for j in stab.band))
+    top_pu = nm_unit[data.pool_probe[:kmax]]
+    top_gu = gunits[data.pool_tmpl[:kmax]]
     # probe-unit rows: [non-mated searches, hits per size, comparisons >= T, mated searches,
     # rank-1 hits per size]
     unit_ge = np.bincount(nm_unit, weights=data.count_ge_threshold_by_probe, minlength=n_pu)
     p_rows = np.column_stack([nm_table, unit_ge, m_table])
     n_cols = nm_table.shape[1]
-    p_special = np.zeros(n_pu, dtype=bool)
-    p_special[exc_pu] = True
-    p_special[m_unit] = True  # each mated search's own mate score enters the rank-1 model
+    p_special = np.ones(n_pu, dtype=bool)  # every search's own FMR enters the model
     g_rows = np.bincount(gunits, minlength=n_gu).astype(float)[:, None]
     g_special = np.zeros(n_gu, dtype=bool)
-    g_special[exc_gu] = True
+    g_special[top_gu] = True
     if not bootstrap:
         return reps, meas_reps, r1m_reps
     pboot = ExchangeableUnits(p_rows, p_special)
     gboot = ExchangeableUnits(g_rows, g_special)
     p_draws = pboot.batches(Resampler(pboot.n, bootstrap, seed))
     g_draws = gboot.batches(Resampler(gboot.n, bootstrap, seed + 1))
-    exc_pi, exc_gi = pboot.special_pos[exc_pu], gboot.special_pos[exc_gu]
-    m_pi = pboot.special_pos[m_unit]
-    sizes = np.array(model.ext_sizes)
+    top_pi, top_gi = pboot.special_pos[top_pu], gboot.special_pos[top_gu]
+    nm_pi, m_pi = pboot.special_pos[nm_unit], pboot.special_pos[m_unit]
+    pick = np.random.default_rng([seed, 5])
+    sizes = np.array(model.ext_sizes, dtype=np.float64)
     for (wp_b, tp_b), (wg_b, tg_b) in zip(p_draws, g_draws, strict=True):
         with np.errstate(invalid="ignore", divide="ignore"):
             meas_reps.append(tp_b[:, 1:n_cols] / tp_b[:, :1])
@@ -80,25 +82,26 @@ def band_replicates(
                 r1m_reps.append(tp_b[:, n_cols + 2 :] / tp_b[:, n_cols + 1 : n_cols + 2])
         for wp, tp, wg, tg in zip(wp_b, tp_b, wg_b, tg_b, strict=True):
             n_w = float(tp[0]) * float(tg[0])  # weighted comparisons
-            if n_w == 0:
+            j = stab.band[int(pick.integers(len(stab.band)))]
+            ws = wp[nm_pi]
+            if n_w == 0 or ws.sum() == 0:
                 continue
-            w = wp[exc_pi] * wg[exc_gi]
-            f = _weighted_fit(exc_y, w, fit.threshold, n_w, (fit.shape, fit.scale))
+            f0 = stab.fits[j]
+            k = int(f0.n_exceedances)
+            w = wp[top_pi[:k]] * wg[top_gi[:k]]
+            y = tail.desc[:k] - f0.threshold
+            f = _weighted_fit(y, w, f0.threshold, n_w, (f0.shape, f0.scale))
             if f is None:
                 continue
-            if model.fmr_source == "gpd":
-                fm = float(f.fmr(t))
-            else:
-                fm = float(tp[n_cols]) / (float(tp[0]) * G)
-            reps["fmr"].append(fm)
-            reps["fpir"].append(fpir_from_fmr(fm, sizes))
-            thr_b = f.threshold_for_fmr(model.fmr_needed)
-            reps["thr"].append(np.where(np.isnan(thr_b), model.thr_targets, thr_b))
+            p = tail.p(t, f)
+            reps["fmr"].append(float(np.average(p, weights=ws)))
+            reps["fpir"].append(mean_fpir(p, sizes, ws))
+            reps["thr"].append(tail.threshold_for(model.fpir_targets, model.target, f, ws))
             reps["tail"].append(f.fmr(model.tail_grid))
             reps["xi"].append(f.shape)
             reps["sigma"].append(f.scale)
             if n_m:
-                mf = _fmr_model(f, data.sample, data.pool_vals, n_total)(data.mated_mate_score)
+                mf = mates_fmr(data, tail, f)
                 wm = wp[m_pi]
                 if wm.sum() > 0:
                     reps["r1"].append(_rank1_expected(mf, model.r1_sizes, None, wm))

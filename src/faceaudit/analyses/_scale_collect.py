@@ -1,4 +1,10 @@
-"""The one streaming pass of the scale analysis: every probe x gallery score, chunk by chunk."""
+"""The one streaming pass of the scale analysis: every probe x gallery score, chunk by chunk.
+
+Each search's scores are also *standardised* by its own location and scale (the mean and the
+standard deviation of its comparisons with the whole gallery, or with the validation fit's part of
+it): the tail pools keep the largest standardised scores ``z = (s - m_i) / d_i``, so one pooled fit
+describes every search's own tail (:mod:`faceaudit.stats.tail`).
+"""
 
 from __future__ import annotations
 
@@ -82,7 +88,14 @@ class ScaleData:
     val_vals: np.ndarray
     val_probe: np.ndarray
     val_tmpl: np.ndarray
-    sample: np.ndarray  # uniform random sample of comparison scores (sorted)
+    sample: np.ndarray  # uniform random sample of standardised comparison scores (sorted)
+    nonmated_loc: np.ndarray  # (n_nonmated,) mean of each search's scores over the gallery
+    nonmated_scale: np.ndarray  # (n_nonmated,) their standard deviation
+    mated_loc: np.ndarray  # (n_mated,) the same over the mated search's non-mate templates
+    mated_scale: np.ndarray
+    val_loc: np.ndarray  # (n_nonmated,) over the validation fit's templates only
+    val_scale: np.ndarray
+    val_sample: np.ndarray  # sample of standardised scores of the validation part (sorted)
 
 
 def collect(
@@ -120,7 +133,9 @@ def collect(
     nm_max = np.empty((n_nm, n_levels), dtype=np.float32)
     count_ge = np.zeros(n_nm, dtype=np.int64)
     per_row_sample = sample_size / max(n_nm, 1)
-    samples = []
+    samples, vsamples = [], []
+    loc, scl = np.zeros(n_nm), np.ones(n_nm)
+    vloc, vscl = np.zeros(n_nm), np.ones(n_nm)
     done = 0
     if progress:
         progress(0, total_rows)
@@ -130,22 +145,33 @@ def collect(
         block = np.maximum.reduceat(S, starts, axis=1)
         nm_max[s:e] = np.maximum.accumulate(block, axis=1)
         count_ge[s:e] = np.count_nonzero(S >= t32, axis=1)
-        pool.add(S, s)
-        if vpool is not None:
-            vpool.add(S[:, :val_templates], s)
+        Z, loc[s:e], scl[s:e] = _standardised(S)
+        pool.add(Z, s)
         k = rng.binomial((e - s) * G, min(1.0, per_row_sample / G))
         if k:
-            samples.append(S.reshape(-1)[rng.integers(0, S.size, size=k)].astype(np.float64))
+            samples.append(Z.reshape(-1)[rng.integers(0, Z.size, size=k)].astype(np.float64))
+        del Z
+        if vpool is not None:
+            Zv, vloc[s:e], vscl[s:e] = _standardised(S[:, :val_templates])
+            vpool.add(Zv, s)
+            k = rng.binomial((e - s) * val_templates, min(1.0, per_row_sample / val_templates))
+            if k:
+                vsamples.append(Zv.reshape(-1)[rng.integers(0, Zv.size, size=k)].astype(float))
+            del Zv
         done += e - s
         if progress:
             progress(done, total_rows)
     m_score = np.empty(n_m, dtype=np.float64)
+    mloc, mscl = np.zeros(n_m), np.ones(n_m)
     m_max = np.empty((n_m, n_levels), dtype=np.float32)
     for s in range(0, n_m, rows_per):
         e = min(n_m, s + rows_per)
         S = mated[s:e] @ gallery.T
         mask = template_subject[None, :] == mated_subject[s:e, None]
         m_score[s:e] = np.where(mask, S, -np.inf).max(axis=1)
+        S[mask] = np.nan
+        mloc[s:e] = np.nanmean(S, axis=1) if G > 1 else 0.0
+        mscl[s:e] = _positive(np.nanstd(S, axis=1)) if G > 1 else 1.0
         S[mask] = -np.inf
         block = np.maximum.reduceat(S, starts, axis=1)
         m_max[s:e] = np.maximum.accumulate(block, axis=1)
@@ -173,4 +199,25 @@ def collect(
         val_probe=vp,
         val_tmpl=vt,
         sample=sample,
+        nonmated_loc=loc,
+        nonmated_scale=scl,
+        mated_loc=mloc,
+        mated_scale=mscl,
+        val_loc=vloc,
+        val_scale=vscl,
+        val_sample=np.sort(np.concatenate(vsamples)) if vsamples else np.empty(0),
     )
+
+
+def _positive(d: np.ndarray) -> np.ndarray:
+    """A scale that can divide: zero (a constant row) or NaN becomes 1."""
+    d = np.asarray(d, dtype=np.float64)
+    return np.where(np.isfinite(d) & (d > 0), d, 1.0)
+
+
+def _standardised(S: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``((S - m) / d, m, d)`` with ``m``, ``d`` each row's mean and standard deviation."""
+    m = S.mean(axis=1, dtype=np.float64)
+    d = _positive(S.std(axis=1, dtype=np.float64)) if S.shape[1] > 1 else np.ones(S.shape[0])
+    Z = (S - m[:, None].astype(S.dtype)) / d[:, None].astype(S.dtype)
+    return Z, m, d

@@ -1,7 +1,9 @@
-"""The tail model of the scale analysis: fits, FMR of any score, diagnostic, validation.
+"""The point estimates of the scale analysis: the per-search tail model, extrapolated figures,
+the tail diagnostic.
 
-The extrapolation method itself (:mod:`faceaudit.stats.tail`); its bootstrap band draws from the
-one bootstrap (:class:`faceaudit.stats.bootstrap.Resampler`, :class:`ExchangeableUnits`).
+The model (:mod:`faceaudit.analyses._scale_tail`): standardised scores, one pooled GPD above a
+tail threshold chosen by parameter stability, FPIR as the mean over searches of
+``1 - (1 - p_i)^N``. Its band: :mod:`faceaudit.analyses._scale_band`.
 """
 
 from __future__ import annotations
@@ -12,19 +14,20 @@ from dataclasses import dataclass
 import numpy as np
 
 from faceaudit.analyses._scale_collect import ScaleData
-from faceaudit.stats.bootstrap import ExchangeableUnits, Resampler, percentile_interval
+from faceaudit.analyses._scale_tail import ProbeTail, beyond
 from faceaudit.stats.tail import (
     TailFit,
-    default_tail_count,
     fit_gpd,
-    fmr_for_fpir,
-    fpir_from_fmr,
     mean_excess,
+    mean_fpir,
     qq_points,
+    stability_choice,
+    tail_candidates,
 )
 
-#: Multiples of the tail count refitted by the stability diagnostic.
-STABILITY_FACTORS = (0.25, 0.5, 1.0, 2.0, 4.0)
+#: Largest candidate exceedance count, as a multiple of the default tail count: the pool of kept
+#: scores holds this many.
+POOL_FACTOR = 4
 
 
 def nested_sizes(n: int, start: int = 100) -> list[int]:
@@ -75,40 +78,6 @@ def _weighted_fit(y, w, u, n_total_w, start=None) -> TailFit | None:
     return TailFit(u, xi, sigma, float(w.sum()), float(n_total_w))
 
 
-def _fit_from_pool(vals: np.ndarray, k: int, n_total: int) -> tuple[TailFit, np.ndarray]:
-    """Fit over the k largest of a descending pool; returns the fit and the excess mask."""
-    k = min(k, vals.size - 1)
-    u = float(vals[k])
-    mask = vals > u
-    xi, sigma, _ = fit_gpd(vals[mask] - u)
-    return TailFit(u, xi, sigma, float(mask.sum()), float(n_total)), mask
-
-
-def _fmr_model(fit: TailFit, sample: np.ndarray, pool: np.ndarray, n_total: int):
-    """FMR(s) for arbitrary scores: the tail fit above u, the exact pool below it where the pool
-    reaches, else the uniform sample's empirical survival."""
-    pool_asc = np.sort(pool)
-
-    def fmr(s: np.ndarray) -> np.ndarray:
-        s = np.asarray(s, dtype=np.float64)
-        out = np.empty_like(s)
-        tail = s >= fit.threshold
-        out[tail] = fit.fmr(s[tail])
-        rest = ~tail
-        if rest.any():
-            cnt = pool_asc.size - np.searchsorted(pool_asc, s[rest], side="left")
-            from_pool = cnt / n_total
-            in_pool = pool_asc.size and (s[rest] >= pool_asc[0])
-            if sample.size:
-                emp = (sample.size - np.searchsorted(sample, s[rest], side="left")) / sample.size
-            else:
-                emp = np.ones(rest.sum())
-            out[rest] = np.where(in_pool, from_pool, np.maximum(emp, from_pool))
-        return out
-
-    return fmr
-
-
 def _rank1_expected(fmr_of_mates: np.ndarray, sizes, above: np.ndarray | None, w=None):
     """Mean over mated searches of (1 - FMR(mate))^(N - 1) [times 1(mate >= T)]."""
     out = []
@@ -133,36 +102,52 @@ def _tail_grid(vals: np.ndarray, u: float, n_points: int = 200) -> np.ndarray:
     return np.unique(np.quantile(tail, np.linspace(0, 1, n_points)))
 
 
-def _diagnostic(
-    data: ScaleData, fit: TailFit, k: int, n_total: int, t: float, target: int, grid: np.ndarray
-):
-    vals = data.pool_vals
+def build_tail(
+    desc: np.ndarray,
+    n_total: int,
+    sample: np.ndarray,
+    loc: np.ndarray,
+    scale: np.ndarray,
+    tail_count: int | None = None,
+) -> ProbeTail:
+    """The per-search tail of standardised scores ``desc`` (descending, of ``n_total``).
+
+    The tail threshold comes from the stability choice over :func:`tail_candidates`; a given
+    ``tail_count`` fixes it instead (one candidate: no model uncertainty from the threshold).
+    """
+    if tail_count:
+        cands = [min(int(tail_count), desc.size - 1)]
+    else:
+        cands = tail_candidates(n_total, desc.size)
+    stab = stability_choice(desc, n_total, cands)
+    return ProbeTail(stab, desc, int(n_total), sample, loc, scale)
+
+
+def _diagnostic(data: ScaleData, model: _Model, t: float, target: int) -> dict:
+    tail = model.tail
+    fit, stab, vals = tail.fit, tail.stab, tail.desc
     qm, qe = qq_points(fit, vals[: int(fit.n_exceedances) + 1])
     mu, me, mn = mean_excess(vals)
     stability = []
-    for f in STABILITY_FACTORS:
-        kk = int(round(f * k))
-        if kk < 20 or kk >= vals.size:
-            continue
-        try:
-            ft, _ = _fit_from_pool(vals, kk, n_total)
-        except ValueError:
-            continue
-        fm = float(ft.fmr(t)) if t >= ft.threshold else None
+    for j, ft in enumerate(stab.fits):
+        fm = float(np.mean(tail.p(t, ft)))
         stability.append(
             {
-                "n_exceedances": kk,
+                "n_exceedances": int(stab.candidates[j]),
                 "tail_threshold": ft.threshold,
                 "shape": ft.shape,
+                "shape_se": float(stab.se[j]),
                 "scale": ft.scale,
+                "stable": bool(stab.stable[j]),
+                "chosen": j == stab.chosen,
+                "in_band": j in stab.band,
                 "fmr_at_threshold": fm,
-                "fpir_at_target_size": None if fm is None else float(fpir_from_fmr(fm, target)),
+                "fpir_at_target_size": float(tail.fpir(t, [target], ft)[0]),
             }
         )
-    # empirical vs fitted survival over the pool's range
-    asc = np.sort(vals)
-    emp = (asc.size - np.searchsorted(asc, grid, side="left")) / n_total
-    fitted = fit.fmr(grid)
+    grid = model.tail_grid
+    asc = vals[::-1]
+    emp = (asc.size - np.searchsorted(asc, grid, side="left")) / tail.n_total
     return {
         "qq": {"fitted": _floats(qm), "empirical": _floats(qe)},
         "mean_excess": {
@@ -174,110 +159,61 @@ def _diagnostic(
         "tail_curve": {
             "score": _floats(grid),
             "empirical": _floats(emp),
-            "fitted": _floats(fitted),
+            "fitted": _floats(fit.fmr(grid)),
         },
     }
 
 
-def _validate(
-    data,
-    sizes,
-    measured,
-    nm_unit,
-    gunits,
-    n_pu,
-    val_templates,
-    val_subjects,
-    t,
-    bootstrap,
-    confidence,
-    seed,
-):
-    """Fit on the first ``val_subjects`` distractors only; compare with the measured FPIR."""
-    n_nm = data.nonmated_prefix_max.shape[0]
-    n_total_v = n_nm * val_templates
-    kv = min(default_tail_count(n_total_v), data.val_vals.size - 1)
-    fit_v, mask_v = _fit_from_pool(data.val_vals, kv, n_total_v)
-    if t >= fit_v.threshold:
-        fm = float(fit_v.fmr(t))
-    else:
-        return {
-            "fit_gallery_size": int(val_subjects),
-            "skipped": "the threshold is below the validation fit's tail threshold",
-        }
-    check_sizes = [int(n) for n in sizes if n > val_subjects]
-    pred = fpir_from_fmr(fm, np.array(check_sizes, dtype=float))
-    reps = []
-    if bootstrap:
-        y = data.val_vals[mask_v] - fit_v.threshold
-        pu = nm_unit[data.val_probe[mask_v]]
-        gu = gunits[data.val_tmpl[mask_v]]  # < val_subjects: the fit's distractors come first
-        p_rows = np.bincount(nm_unit, minlength=n_pu).astype(float)[:, None]
-        g_rows = np.bincount(gunits[:val_templates], minlength=val_subjects).astype(float)[:, None]
-        p_special = np.zeros(n_pu, dtype=bool)
-        p_special[pu] = True
-        g_special = np.zeros(int(val_subjects), dtype=bool)
-        g_special[gu] = True
-        pboot = ExchangeableUnits(p_rows, p_special)
-        gboot = ExchangeableUnits(g_rows, g_special)
-        p_draws = pboot.batches(Resampler(pboot.n, bootstrap, seed + 11))
-        g_draws = gboot.batches(Resampler(gboot.n, bootstrap, seed + 12))
-        pi, gi = pboot.special_pos[pu], gboot.special_pos[gu]
-        for (wp_b, tp_b), (wg_b, tg_b) in zip(p_draws, g_draws, strict=True):
-            for wp, tp, wg, tg in zip(wp_b, tp_b, wg_b, tg_b, strict=True):
-                n_w = float(tp[0]) * float(tg[0])
-                if n_w == 0:
-                    continue
-                f = _weighted_fit(
-                    y, wp[pi] * wg[gi], fit_v.threshold, n_w, (fit_v.shape, fit_v.scale)
-                )
-                if f is not None:
-                    reps.append(fpir_from_fmr(float(f.fmr(t)), np.array(check_sizes, float)))
-    bands = percentile_interval(np.array(reps), confidence).T if reps else None
-    meas = dict(measured)
-    points = []
-    for j, n in enumerate(check_sizes):
-        b = None if bands is None else (float(bands[j][0]), float(bands[j][1]))
-        m = meas[n]
-        points.append(
-            {
-                "gallery_size": n,
-                "measured": m.to_json(),
-                "extrapolated": Band(float(pred[j]), b).to_json(),
-                "inside": None if b is None else bool(b[0] <= m.value <= b[1]),
-            }
-        )
-    last = points[-1] if points else None
+def tail_choice_json(stab) -> dict:
+    """How the tail threshold was chosen (``tail_fit.choice`` in results.json)."""
     return {
-        "fit_gallery_size": int(val_subjects),
-        "tail_fit": fit_v.to_json(),
-        "points": points,
-        "check": last,
+        "rule": (
+            "parameter stability (Coles 2001, 4.3.4): the largest exceedance count whose shape "
+            f"agrees with every higher threshold's within {stab.z:g} standard errors"
+            if len(stab.candidates) > 1
+            else "fixed by the user (tail_count)"
+        ),
+        "n_exceedances": int(stab.candidates[stab.chosen]),
+        "candidates": [int(k) for k in stab.candidates],
+        "band_n_exceedances": [int(stab.candidates[j]) for j in stab.band],
     }
 
 
 @dataclass(frozen=True, eq=False)
 class _Model:
-    """The point estimates of the extrapolation (the full-data tail fit)."""
+    """The point estimates of the extrapolation (the full-data tail model)."""
 
-    fit: TailFit
-    exc_mask: np.ndarray
+    tail: ProbeTail
     fmr_source: str
     fmr_t: float
     ext_sizes: list[int]
     fpir_ext: np.ndarray
-    fmr_needed: np.ndarray
+    fpir_targets: np.ndarray
+    target: int
+    fmr_needed: np.ndarray  # mean FMR over searches at each target's threshold
     thr_targets: np.ndarray
     above: np.ndarray | None
     r1_sizes: list[int]
     r1_all: np.ndarray
     r1_thr: np.ndarray
     tail_grid: np.ndarray
+    beyond: dict
+    beyond_targets: tuple[dict, ...]
+
+    @property
+    def fit(self) -> TailFit:
+        return self.tail.fit
+
+
+def mates_fmr(data: ScaleData, tail: ProbeTail, fit: TailFit | None = None) -> np.ndarray:
+    """Each mated search's FMR at its own mate score (its own loc / scale)."""
+    z = (data.mated_mate_score - data.mated_loc) / data.mated_scale
+    return tail.survival(z, fit)
 
 
 def _model(
     data: ScaleData,
-    k: int,
+    tail_count: int | None,
     t: float,
     sizes: np.ndarray,
     fpir_targets: Sequence[float],
@@ -287,49 +223,47 @@ def _model(
     """Fit the tail on the full data and extrapolate FPIR, thresholds and rank-1 accuracy."""
     n_total = data.n_total
     n_m = data.mated_mate_score.size
-    fit, exc_mask = _fit_from_pool(data.pool_vals, k, n_total)
+    tail = build_tail(
+        data.pool_vals, n_total, data.sample, data.nonmated_loc, data.nonmated_scale, tail_count
+    )
+    fit = tail.fit
     if fit.shape >= 0.5:
         warnings.append(
             f"The fitted tail is heavy (shape {fit.shape:.2f} >= 0.5): extrapolation far beyond "
             "the data is unreliable; check the tail-fit diagnostic."
         )
-    fmr_source = "gpd" if t >= fit.threshold else "empirical"
-    if fmr_source == "gpd":
-        fmr_t = float(fit.fmr(t))
-    else:
-        fmr_t = float(data.count_ge_threshold_by_probe.sum() / n_total)
+    fmr_source = tail.source(t)
+    p_t = tail.p(t)
+    fmr_t = float(np.mean(p_t))
+    if fmr_source == "empirical":
         warnings.append(
-            f"The threshold {t:g} is below the tail threshold {fit.threshold:g}: FMR(T) is the "
-            "empirical rate, not the fitted tail."
+            f"The threshold {t:g} lies below every search's tail threshold: FMR(T) is the "
+            "empirical rate of the standardised scores, not the fitted tail."
         )
     ext_sizes = extrapolation_sizes(int(sizes[-1]), int(target_gallery_size))
     ext_sizes = sorted(set(ext_sizes) | {int(s) for s in sizes})
-    fmr_needed = fmr_for_fpir(np.array(fpir_targets, dtype=float), target_gallery_size)
-    fmr_fn = _fmr_model(fit, data.sample, data.pool_vals, n_total)
-
-    thr = fit.threshold_for_fmr(fmr_needed)
-    # above the fitted tail's reach: the exact pool (k-th largest of n_total)
-    kk = np.floor(fmr_needed * n_total).astype(np.int64)
-    from_pool = np.where(
-        kk < data.pool_vals.size,
-        data.pool_vals[np.clip(kk, 0, data.pool_vals.size - 1)],
-        np.nan,
+    thr_targets = tail.threshold_for(np.array(fpir_targets, dtype=float), target_gallery_size)
+    fmr_needed = np.array(
+        [float(np.mean(tail.p(x))) if np.isfinite(x) else np.nan for x in thr_targets]
     )
-    thr_targets = np.where(np.isnan(thr), np.nextafter(from_pool, np.inf), thr)
-    mate_fmr = fmr_fn(data.mated_mate_score) if n_m else np.empty(0)
+    mate_fmr = mates_fmr(data, tail) if n_m else np.empty(0)
     above = (data.mated_mate_score >= t).astype(float) if n_m else None
     r1_sizes = sorted(
         {int(sizes[-1]), int(target_gallery_size)}
         | {10**e for e in range(2, 10) if 10**e <= target_gallery_size}
     )
     none = np.full(len(r1_sizes), np.nan)
+    flag = beyond(fmr_t, n_total)
+    flags = tuple(beyond(float(f), n_total) for f in fmr_needed)
+    _beyond_warnings(flag, flags, fpir_targets, t, int(target_gallery_size), n_total, warnings)
     return _Model(
-        fit=fit,
-        exc_mask=exc_mask,
+        tail=tail,
         fmr_source=fmr_source,
         fmr_t=fmr_t,
         ext_sizes=ext_sizes,
-        fpir_ext=fpir_from_fmr(fmr_t, np.array(ext_sizes)),
+        fpir_ext=mean_fpir(p_t, np.array(ext_sizes, dtype=np.float64)),
+        fpir_targets=np.array(fpir_targets, dtype=float),
+        target=int(target_gallery_size),
         fmr_needed=fmr_needed,
         thr_targets=thr_targets,
         above=above,
@@ -337,4 +271,27 @@ def _model(
         r1_all=_rank1_expected(mate_fmr, r1_sizes, None) if n_m else none,
         r1_thr=_rank1_expected(mate_fmr, r1_sizes, above) if n_m else none,
         tail_grid=_tail_grid(data.pool_vals, fit.threshold),
+        beyond=flag,
+        beyond_targets=flags,
     )
+
+
+def _beyond_warnings(flag, flags, targets, t, n, n_total, warnings) -> None:
+    if flag["flagged"]:
+        times = flag["times_below"]
+        how = "0 (past the fitted tail's end)" if times is None else f"{flag['fmr']:.2g}"
+        warnings.append(
+            f"Extrapolated beyond the data: the FPIR figures beyond the measured galleries rest "
+            f"on a per-comparison false-match rate at T = {t:g} of {how}, "
+            + ("" if times is None else f"{times:,.0f} times ")
+            + f"smaller than the smallest rate these {n_total:,} comparisons can show "
+            f"(1 in {n_total:,}). No data here can confirm it: read the band, not the figure."
+        )
+    hit = [f"{tg:g}" for tg, f in zip(targets, flags, strict=True) if f["flagged"]]
+    if hit:
+        warnings.append(
+            f"Extrapolated beyond the data: the threshold for FPIR {', '.join(hit)} at "
+            f"N = {n:,} needs a per-comparison false-match rate more than "
+            f"{flags[0]['factor']:g} times smaller than the smallest these {n_total:,} "
+            "comparisons can show; it is a model's projection: read its band."
+        )

@@ -5,20 +5,26 @@
   is not enrolled) is scored against every gallery template once, and its top score within each
   prefix gives FPIR(N, T) at every size in the same pass. Mated searches give the measured
   rank-1 accuracy (mate scores above every distractor of the prefix; the mate is always present).
-* **Extrapolated.** The impostor comparisons of the non-mated searches (all of them, streamed;
-  only the largest few are kept) give a generalised Pareto tail (:mod:`faceaudit.stats.tail`),
-  hence FMR(T), hence FPIR(N, T) = 1 - (1 - FMR(T))^N at any N (default 2.7 x 10^8), the
-  threshold that holds each FPIR target at that N, and the expected rank-1 accuracy at N,
-  ``mean over mated searches of (1 - FMR(mate score))^(N - 1)`` (with and without the threshold).
-* **Band.** A two-way bootstrap: probe subjects and gallery subjects are resampled (weights), the
-  tail is refitted on the weighted excesses above the same tail threshold, and every extrapolated
-  figure is recomputed; the band is the percentile interval.
-* **Validated.** When the gallery holds at least 10x ``validation_fit_size`` subjects, a second fit
-  on the first ``validation_fit_size`` distractors only is extrapolated to the whole gallery and
-  compared with the measured FPIR there (``inside``: the measured value lies within the band).
-
-A threshold below the tail threshold uses the exact empirical FMR(T) instead of the fit (band:
-probe-subject bootstrap).
+* **Extrapolated, per search.** Each non-mated search's scores are standardised by its own
+  location and scale; one generalised Pareto tail is fitted to the largest standardised scores of
+  all searches (:mod:`faceaudit.stats.tail`), above a tail threshold chosen by parameter
+  stability (Coles 2001, 4.3.4); search ``i``'s FMR at ``T`` is the fitted tail at its own
+  standardised ``T``, and ``FPIR(N, T) = mean_i [1 - (1 - p_i(T))^N]`` (NIST IR 8271) at any N
+  (default 2.7 x 10^8). Pooling all searches into one FMR would over-state FPIR when searches
+  differ (``1 - (1 - p)^N`` is concave). The threshold that holds each FPIR target at N solves
+  the same mean equation; the expected rank-1 accuracy at N is ``mean over mated searches of
+  (1 - FMR_i(mate score))^(N - 1)`` (with and without the threshold).
+* **Band.** A two-way bootstrap: probe subjects and gallery subjects are resampled (weights); each
+  replicate refits the tail above one of the stable tail thresholds, drawn at random (the band
+  mixes over defensible thresholds: model uncertainty as well as sampling error), and recomputes
+  every extrapolated figure; the band is the percentile interval.
+* **Beyond the data.** When FMR(T) (or the FMR a target's threshold needs) lies more than
+  :data:`~faceaudit.analyses._scale_tail.BEYOND_FACTOR` (100) times below ``1 / n``, the smallest
+  FMR the ``n`` comparisons can show, the figure is flagged "extrapolated beyond the data".
+* **Validated.** Whenever the gallery allows (by default a fit on the first tenth of the gallery,
+  at least 100 subjects), the whole model is rebuilt on that part only, extrapolated to the larger
+  measured galleries and compared with the FPIR measured there (``inside``: the measured value
+  lies within the band).
 """
 
 from __future__ import annotations
@@ -31,25 +37,23 @@ import numpy as np
 from faceaudit.analyses._scale_band import band_replicates, interval_of, measured_rates
 from faceaudit.analyses._scale_collect import Progress, ScaleData, collect
 from faceaudit.analyses._scale_model import (
-    STABILITY_FACTORS,
+    POOL_FACTOR,
     Band,
     _diagnostic,
     _floats,
     _Model,
     _model,
-    _validate,
     extrapolation_sizes,
     nested_sizes,
+    tail_choice_json,
 )
+from faceaudit.analyses._scale_validate import validate
 from faceaudit.compare.search import Enrolment, enrol_gallery
 from faceaudit.data import EmbeddingSet
 from faceaudit.errors import InputError
 from faceaudit.stats.bootstrap import UnitTable, percentile_interval
 from faceaudit.stats.estimate import Rate
-from faceaudit.stats.tail import (
-    TailFit,
-    default_tail_count,
-)
+from faceaudit.stats.tail import TailFit, default_tail_count
 
 __all__ = [
     "DEFAULT_TARGET_GALLERY_SIZE",
@@ -64,6 +68,10 @@ __all__ = [
 
 DEFAULT_TARGET_GALLERY_SIZE = 270_000_000
 DEFAULT_FPIR_TARGETS = (0.1, 0.01, 0.003, 0.001)
+#: The automatic self-validation fits on this share of the gallery ...
+VALIDATION_SHARE = 10
+#: ... when that part holds at least this many subjects.
+MIN_VALIDATION_FIT = 100
 
 
 @dataclass(frozen=True)
@@ -81,6 +89,9 @@ class ScaleResult:
     fmr_source: str
     fit: TailFit
     fit_band: dict
+    tail_choice: dict
+    beyond_data: dict
+    beyond_targets: tuple[dict, ...]
     thresholds_for_targets: tuple[tuple[float, Band], ...]
     rank1_measured: tuple[tuple[int, Rate], ...]
     rank1_expected: tuple[tuple[int, Band, Band], ...]
@@ -94,8 +105,14 @@ class ScaleResult:
         points = [
             {"gallery_size": n, "fpir": r.to_json(), "measured": True} for n, r in self.measured
         ]
+        flagged = bool(self.beyond_data["flagged"])
         points += [
-            {"gallery_size": n, "fpir": b.to_json(), "measured": False}
+            {
+                "gallery_size": n,
+                "fpir": b.to_json(),
+                "measured": False,
+                "beyond_data": flagged and n > self.gallery_size,
+            }
             for n, b in self.extrapolated
         ]
         points.sort(key=lambda p: (p["gallery_size"], not p["measured"]))
@@ -106,17 +123,29 @@ class ScaleResult:
             "gallery_size": self.gallery_size,
             "n_nonmated": self.n_nonmated,
             "n_mated": self.n_mated,
-            "model": "independence: FPIR(N) = 1 - (1 - FMR_tail(T))^N",
+            "model": (
+                "per search: FPIR(N) = mean over non-mated searches of 1 - (1 - p_i(T))^N, "
+                "p_i from one GPD tail of scores standardised per search"
+            ),
             "fmr_at_threshold": {**self.fmr_at_threshold.to_json(), "source": self.fmr_source},
             "tail_fit": {
                 **self.fit.to_json(),
                 "threshold_u": self.fit.threshold,
                 "band": self.fit_band,
                 "diagnostic": self.diagnostic.get("tail_curve"),
+                "units": "standardised score (s - m_i) / d_i of each search",
+                "choice": self.tail_choice,
             },
+            "beyond_data": dict(self.beyond_data),
             "threshold_needed": [
-                {"fpir_target": t, "gallery_size": self.target_gallery_size, **b.to_json()}
-                for t, b in self.thresholds_for_targets
+                {
+                    "fpir_target": t,
+                    "gallery_size": self.target_gallery_size,
+                    **b.to_json(),
+                    "fmr": f["fmr"],
+                    "beyond_data": f["flagged"],
+                }
+                for (t, b), f in zip(self.thresholds_for_targets, self.beyond_targets, strict=True)
             ],
             "rank1_accuracy": {
                 "measured": [
@@ -205,7 +234,7 @@ def scale(
     enrol="first",
     fpir_targets: Sequence[float] = DEFAULT_FPIR_TARGETS,
     tail_count: int | None = None,
-    validation_fit_size: int = 10_000,
+    validation_fit_size: int | None = None,
     bootstrap: int = 200,
     confidence: float = 0.95,
     seed: int = 0,
@@ -229,9 +258,11 @@ def scale(
     fpir_targets : sequence of float
         FPIR targets whose threshold at ``target_gallery_size`` is reported.
     tail_count : int, optional
-        Excesses in the GPD fit (default :func:`faceaudit.stats.tail.default_tail_count`).
-    validation_fit_size : int
-        Distractors of the validation fit (run when the gallery has >= 10x as many subjects).
+        Excesses in the GPD fit; default: chosen by parameter stability among
+        :func:`faceaudit.stats.tail.tail_candidates` (and the band mixes the stable ones).
+    validation_fit_size : int, optional
+        Distractors of the self-validation fit (run when the gallery has >= 10x as many
+        subjects); default: a tenth of the gallery when that is >= 100 subjects; 0: none.
     bootstrap : int
         Replicates of the two-way (probe subject x gallery subject) bootstrap band.
     confidence : float
@@ -252,6 +283,9 @@ def scale(
     synthetic = bool(synthetic)
     warnings: list[str] = []
     nest = _nested(gallery, probes, seed)
+    validation_fit_size, why_not = _validation_size(validation_fit_size, nest.n_subj)
+    if why_not:
+        warnings.append(why_not)
     data, k, val_templates = _collect(
         nest, probes, threshold, tail_count, validation_fit_size, block_elements, progress, seed
     )
@@ -271,16 +305,22 @@ def scale(
     m_hit = data.mated_mate_score[:, None] > data.mated_prefix_max  # mate above all distractors
     m_table = UnitTable.of_events(m_unit, m_hit, n_pu).counts
 
-    model = _model(data, k, t, sizes, fpir_targets, target_gallery_size, warnings)
+    model = _model(data, tail_count, t, sizes, fpir_targets, target_gallery_size, warnings)
     reps, meas_reps, r1m_reps = band_replicates(
         data, model, t, nm_table, m_table, nm_unit, m_unit, gunits, n_pu, n_subj, bootstrap, seed
     )
     measured = measured_rates(nm_table, meas_reps, n_nm, sizes, confidence)
     rank1_measured = measured_rates(m_table, r1m_reps, n_m, sizes, confidence) if n_m else []
-    diagnostic, validation = _diagnose(
-        data, model, reps, measured, nm_unit, gunits, n_pu, k, t, sizes, n_subj, val_templates,
-        validation_fit_size, target_gallery_size, bootstrap, confidence, seed, warnings,
-    )  # fmt: skip
+    diagnostic = _diagnostic(data, model, t, target_gallery_size)
+    if reps["tail"]:
+        lohi = percentile_interval(np.array(reps["tail"]), confidence)
+        diagnostic["tail_curve"]["lo"] = _floats(lohi[0])
+        diagnostic["tail_curve"]["hi"] = _floats(lohi[1])
+    validation = None
+    if val_templates:
+        validation = validate(data, sizes, measured, nm_unit, gunits, n_pu, val_templates,
+                              validation_fit_size, t, bootstrap, confidence, seed)  # fmt: skip
+        _validation_warning(validation, warnings)
     if synthetic:
         warnings.append("Synthetic embeddings: these figures describe a simulation, not a system.")
     return ScaleResult(
@@ -321,15 +361,16 @@ def _collect(
     sizes, n_nm = nest.sizes, nest.nm_idx.size
     n_total = n_nm * nest.g_emb.shape[0]
     k = int(tail_count) if tail_count else default_tail_count(n_total)
-    if k < 50:
+    if k < 50 or n_total < 1000:
         raise InputError(
             f"only {n_total} impostor comparisons: too few for a tail fit (need >= 1000)."
         )
     k = min(k, n_total // 2)
     val_templates = 0
-    if validation_fit_size and nest.n_subj >= 10 * validation_fit_size:
+    if validation_fit_size:
         val_templates = int(nest.cum_tmpl[validation_fit_size - 1])
-    k_val = default_tail_count(n_nm * val_templates) if val_templates else 0
+    n_val = n_nm * val_templates
+    k_val = POOL_FACTOR * default_tail_count(n_val) if val_templates else 0
     data = collect(
         nest.g_emb,
         nest.cum_tmpl[sizes - 1],
@@ -338,9 +379,9 @@ def _collect(
         np.ascontiguousarray(probes.embeddings[nest.m_idx]),
         nest.code_c[nest.m_idx],
         threshold=threshold,
-        pool_size=int(min(n_total - 1, max(STABILITY_FACTORS) * k + 1)),
+        pool_size=int(min(n_total - 1, max(POOL_FACTOR * default_tail_count(n_total), k) + 1)),
         val_templates=val_templates,
-        val_pool_size=k_val + 1,
+        val_pool_size=int(min(max(n_val - 1, 1), k_val + 1)),
         block_elements=block_elements,
         progress=progress,
         seed=seed,
@@ -364,6 +405,9 @@ def _bands(model: _Model, reps: dict, fpir_targets: Sequence[float], confidence:
         "fmr_source": model.fmr_source,
         "fit": model.fit,
         "fit_band": {"shape": band("xi"), "scale": band("sigma")},
+        "tail_choice": tail_choice_json(model.tail.stab),
+        "beyond_data": model.beyond,
+        "beyond_targets": model.beyond_targets,
         "thresholds_for_targets": tuple(
             (float(tg), Band(float(model.thr_targets[j]), band("thr", j)))
             for j, tg in enumerate(fpir_targets)
@@ -379,36 +423,34 @@ def _bands(model: _Model, reps: dict, fpir_targets: Sequence[float], confidence:
     }
 
 
-def _diagnose(
-    data, model, reps, measured, nm_unit, gunits, n_pu, k, t, sizes, n_subj, val_templates,
-    validation_fit_size, target_gallery_size, bootstrap, confidence, seed, warnings,
-) -> tuple[dict, dict | None]:  # fmt: skip
-    """The tail-fit diagnostic (with its band) and the validation against measurement."""
-    diagnostic = _diagnostic(
-        data, model.fit, k, data.n_total, t, target_gallery_size, model.tail_grid
-    )
-    if reps["tail"]:
-        lohi = percentile_interval(np.array(reps["tail"]), confidence)
-        diagnostic["tail_curve"]["lo"] = _floats(lohi[0])
-        diagnostic["tail_curve"]["hi"] = _floats(lohi[1])
-    if not val_templates:
-        warnings.append(
-            f"No validation of the extrapolation: it needs a gallery of at least "
-            f"{10 * validation_fit_size:,} subjects (this one has {n_subj:,})."
+def _validation_size(requested: int | None, n_subj: int) -> tuple[int, str | None]:
+    """Subjects of the self-validation fit (0: none) and, when there is none, why not."""
+    if requested is None:
+        size = n_subj // VALIDATION_SHARE
+        if size >= MIN_VALIDATION_FIT:
+            return size, None
+        return 0, (
+            "No validation of the extrapolation: a fit on a tenth of the gallery needs at least "
+            f"{VALIDATION_SHARE * MIN_VALIDATION_FIT:,} subjects (this one has {n_subj:,})."
         )
-        return diagnostic, None
-    validation = _validate(
-        data,
-        sizes,
-        measured,
-        nm_unit,
-        gunits,
-        n_pu,
-        val_templates,
-        validation_fit_size,
-        t,
-        bootstrap,
-        confidence,
-        seed,
+    if requested == 0:
+        return 0, "No validation of the extrapolation: switched off (validation_fit_size = 0)."
+    if n_subj >= VALIDATION_SHARE * requested:
+        return int(requested), None
+    return 0, (
+        f"No validation of the extrapolation: a fit on {requested:,} subjects needs a gallery "
+        f"of at least {VALIDATION_SHARE * requested:,} (this one has {n_subj:,})."
     )
-    return diagnostic, validation
+
+
+def _validation_warning(validation: dict, warnings: list[str]) -> None:
+    """A warning when the self-validation's measured FPIR falls outside its band."""
+    check = validation.get("check")
+    if check and check["inside"] is False:
+        warnings.append(
+            f"The extrapolation failed its own check: fitted on "
+            f"{validation['fit_gallery_size']:,} distractors it predicted FPIR "
+            f"{check['extrapolated']['value']:.3g} at N = {check['gallery_size']:,}, where "
+            f"{check['measured']['value']:.3g} was measured, outside its band; treat the "
+            "extrapolated figures with caution."
+        )

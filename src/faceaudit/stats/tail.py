@@ -15,9 +15,25 @@ any of its ``N`` comparisons scores ``>= T``; if comparisons are independent,
     FPIR(N, T) = 1 - (1 - FMR(T))^N,
 
 computed as ``-expm1(N * log1p(-FMR))`` (accurate for FMR ~ 1e-12). Inverting gives the FMR, and so
-the threshold, that holds FPIR at a target for a given N. The model ignores per-probe variation of
-the impostor distribution (some faces look like many others), which makes real FPIR grow more
-slowly with N than predicted: validate against measurement wherever both exist.
+the threshold, that holds FPIR at a target for a given N. Applied to the pooled FMR, the model
+ignores per-probe variation of the impostor distribution (some faces look like many others): as
+``1 - (1 - p)^N`` is concave in ``p``, pooling then over-states FPIR (Jensen). The per-probe form
+
+    FPIR(N, T) = mean_i [1 - (1 - p_i(T))^N]                              (:func:`mean_fpir`)
+
+with ``p_i`` each search's own FMR does not (NIST IR 8271 defines FPIR per search). The analyses
+get ``p_i`` from one pooled fit of *standardised* scores ``z = (s - m_i) / d_i`` (``m_i``,
+``d_i``: the location and scale of search ``i``'s bulk of impostor scores):
+``p_i(T) = FMR_z((T - m_i) / d_i)``.
+
+Tail threshold choice (:func:`stability_choice`): the shape estimate of a GPD fit is the same at
+every threshold above which the GPD holds (threshold stability, Coles 2001, section 4.3.4); below
+that range it drifts (for Gaussian- or Beta-like tails it is too negative: the penultimate bias).
+The fit is repeated at candidate exceedance counts ``k_1 < k_2 < ...``; count ``k_j`` is *stable*
+when its shape agrees with every fit at a higher threshold within ``z`` standard errors of their
+difference (nested fits: ``var(xi_a - xi_b) ~ se_a^2 - se_b^2`` for ``k_a < k_b``,
+``se = (1 + xi) / sqrt(k)``, the MLE's asymptotic standard error); the chosen count is the largest
+``k`` of the unbroken stable run starting at the smallest candidate.
 
 The GPD is fitted by maximum likelihood with optional weights (for the bootstrap), via the
 profile likelihood in ``theta = xi / sigma`` (Grimshaw 1993): for fixed ``theta`` the MLE is
@@ -50,6 +66,11 @@ __all__ = [
     "default_tail_count",
     "mean_excess",
     "qq_points",
+    "gpd_sf",
+    "mean_fpir",
+    "Stability",
+    "stability_choice",
+    "tail_candidates",
 ]
 
 
@@ -296,3 +317,137 @@ def qq_points(
     p = (idx + 0.5) / k
     model = fit.threshold + genpareto.ppf(p, fit.shape, scale=fit.scale)
     return model, exc[idx]
+
+
+def gpd_sf(y, shape: float, scale: float) -> np.ndarray:
+    """GPD survival ``P(Y >= y)`` for excesses ``y`` (1 for ``y <= 0``; 0 past a finite end).
+
+    Equal to ``scipy.stats.genpareto.sf(y, shape, scale=scale)``, without its per-call overhead.
+    """
+    y = np.maximum(np.asarray(y, dtype=np.float64), 0.0) / scale
+    if abs(shape) < 1e-12:
+        return np.exp(-y)
+    z = 1.0 + shape * y
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        out = np.where(z > 0, np.exp(-np.log(np.maximum(z, 1e-300)) / shape), 0.0)
+    return out
+
+
+def mean_fpir(p, gallery_size, weights=None) -> np.ndarray:
+    """``mean_i [1 - (1 - p_i)^N]``: FPIR of searches with their own per-comparison FMR ``p_i``.
+
+    Parameters
+    ----------
+    p : ndarray (n_searches,) or (m, n_searches)
+        Each non-mated search's FMR at the threshold.
+    gallery_size : int or ndarray of N
+    weights : ndarray (n_searches,), optional
+        Bootstrap multiplicities of the searches.
+
+    Returns
+    -------
+    ndarray of FPIR, one per N (and per row of ``p``): shape ``p.shape[:-1] + N.shape``.
+    """
+    p = np.clip(np.asarray(p, dtype=np.float64), 0.0, 1.0)
+    n = np.asarray(gallery_size, dtype=np.float64)
+    with np.errstate(divide="ignore"):
+        lg = np.log1p(-p)
+    per = -np.expm1(lg[..., None] * n.reshape(-1))  # (..., searches, sizes)
+    w = None if weights is None else np.asarray(weights, dtype=np.float64)
+    out = np.average(per, axis=-2, weights=w)
+    return out.reshape(p.shape[:-1] + n.shape)
+
+
+def tail_candidates(n_total: int, pool_size: int, *, lowest: int = 100) -> list[int]:
+    """Candidate exceedance counts of the stability choice: 9 counts, evenly spaced in log,
+    from ``lowest`` (fewer when the data are small) to 0.2% of the comparisons, within
+    [4 x ``lowest``, 40,000] and below 5% of ``n_total`` and the pool."""
+    top = int(min(max(round(2e-3 * n_total), 4 * lowest), 40_000, n_total // 20, pool_size - 1))
+    low = int(min(lowest, max(top // 8, 20)))
+    if top <= low:
+        return [max(top, 2)]
+    return sorted({int(round(x)) for x in np.geomspace(low, top, 9)})
+
+
+@dataclass(frozen=True)
+class Stability:
+    """The parameter-stability choice of the tail threshold (see the module docstring).
+
+    ``fits[j]`` is the GPD over the ``candidates[j]`` largest scores, ``se[j]`` its shape's
+    standard error; ``stable[j]`` whether count ``j`` passed; ``chosen`` the index of the chosen
+    count; ``band`` the indices of the counts the band mixes over (model uncertainty).
+    """
+
+    candidates: tuple[int, ...]
+    fits: tuple[TailFit, ...]
+    se: tuple[float, ...]
+    stable: tuple[bool, ...]
+    chosen: int
+    band: tuple[int, ...]
+    z: float
+
+    @property
+    def fit(self) -> TailFit:
+        return self.fits[self.chosen]
+
+
+def stability_choice(
+    desc: np.ndarray, n_total: int, candidates, *, z: float = 1.96, band_span: float = 4.0
+) -> Stability:
+    """Choose the tail's exceedance count by parameter stability (Coles 2001, section 4.3.4).
+
+    Parameters
+    ----------
+    desc : ndarray
+        The largest scores, in descending order (at least ``max(candidates) + 1``).
+    n_total : int
+        How many scores they were taken from.
+    candidates : sequence of int
+        Exceedance counts to try (ascending).
+    z : float
+        Agreement required, in standard errors of the difference of two nested shapes.
+    band_span : float
+        The band mixes the stable counts within ``[chosen / band_span, chosen]``: thresholds at
+        and above the chosen one, all defensible by the same diagnostic.
+
+    Notes
+    -----
+    Count ``k_j`` is stable when ``|xi_i - xi_j| <= z sqrt(se_i^2 - se_j^2)`` for every ``i < j``
+    (the smaller counts are higher thresholds, less biased and noisier); the chosen count is the
+    largest of the unbroken stable run from the smallest candidate.
+    """
+    desc = np.asarray(desc, dtype=np.float64)
+    fits, se, ks = [], [], []
+    for k in sorted(set(int(c) for c in candidates)):
+        k = min(k, desc.size - 1)
+        if k < 2 or (ks and k == ks[-1]):
+            continue
+        u = float(desc[k])
+        exc = desc[desc > u] - u
+        if exc.size < 2:
+            continue
+        try:
+            xi, sigma, _ = fit_gpd(exc)
+        except ValueError:
+            continue
+        fits.append(TailFit(u, xi, sigma, float(exc.size), float(n_total)))
+        se.append(max(1.0 + xi, 0.1) / math.sqrt(exc.size))
+        ks.append(k)
+    if not fits:
+        raise ValueError("no candidate tail count could be fitted")
+    stable = [True]
+    for j in range(1, len(fits)):
+        ok = all(
+            abs(fits[i].shape - fits[j].shape)
+            <= z * math.sqrt(max(se[i] ** 2 - se[j] ** 2, 1e-12))
+            for i in range(j)
+        )
+        stable.append(ok)
+    chosen = 0
+    while chosen + 1 < len(fits) and stable[chosen + 1]:
+        chosen += 1
+    lowest = fits[chosen].n_exceedances / band_span
+    band = tuple(
+        j for j in range(chosen + 1) if stable[j] and fits[j].n_exceedances >= lowest - 1e-9
+    )
+    return Stability(tuple(ks), tuple(fits), tuple(se), tuple(stable), chosen, band, float(z))

@@ -1,0 +1,116 @@
+"""Self-validation of the scale analysis: fit on a part of the gallery, predict the whole.
+
+The tail model (:mod:`faceaudit.analyses._scale_tail`) is built again from the first
+``fit_subjects`` subjects of the nested gallery only (each search standardised by its scores
+against that part alone, its own stability choice of the tail threshold), extrapolated to every
+larger measured gallery, and compared with the FPIR measured there: predicted (with its two-way
+bootstrap band, mixed over the stable tail thresholds as the main band is), measured (with its
+interval), and whether the measured value lies inside the band. A model that fails this check on
+a 10x extrapolation within the data deserves no trust 10^4x beyond it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from faceaudit.analyses._scale_model import Band, _weighted_fit, build_tail, tail_choice_json
+from faceaudit.analyses._scale_tail import beyond
+from faceaudit.stats.bootstrap import ExchangeableUnits, Resampler, percentile_interval
+from faceaudit.stats.tail import mean_fpir
+
+
+def validate(
+    data,
+    sizes,
+    measured,
+    nm_unit,
+    gunits,
+    n_pu,
+    val_templates: int,
+    fit_subjects: int,
+    t: float,
+    bootstrap: int,
+    confidence: float,
+    seed: int,
+) -> dict:
+    """The ``validation`` block of results.json (see the module docstring)."""
+    n_nm = data.nonmated_prefix_max.shape[0]
+    n_total_v = n_nm * val_templates
+    try:
+        tail = build_tail(data.val_vals, n_total_v, data.val_sample, data.val_loc, data.val_scale)
+    except ValueError:
+        return {
+            "fit_gallery_size": int(fit_subjects),
+            "skipped": "the part of the gallery is too small for a tail fit",
+        }
+    check_sizes = np.array([int(n) for n in sizes if n > fit_subjects], dtype=np.float64)
+    p_t = tail.p(t)
+    pred = mean_fpir(p_t, check_sizes)
+    reps = _replicates(data, tail, nm_unit, gunits, n_pu, fit_subjects, t, check_sizes,
+                       bootstrap, seed)  # fmt: skip
+    bands = percentile_interval(np.array(reps), confidence).T if reps else None
+    meas = dict(measured)
+    points = []
+    for j, n in enumerate(check_sizes.astype(int)):
+        b = None if bands is None else (float(bands[j][0]), float(bands[j][1]))
+        m = meas[int(n)]
+        points.append(
+            {
+                "gallery_size": int(n),
+                "growth": float(n / fit_subjects),
+                "measured": m.to_json(),
+                "extrapolated": Band(float(pred[j]), b).to_json(),
+                "ratio": float(pred[j] / m.value) if m.value else None,
+                "inside": None if b is None else bool(b[0] <= m.value <= b[1]),
+            }
+        )
+    return {
+        "fit_gallery_size": int(fit_subjects),
+        "tail_fit": tail.fit.to_json(),
+        "choice": tail_choice_json(tail.stab),
+        "beyond_data": beyond(float(np.mean(p_t)), n_total_v),
+        "points": points,
+        "check": points[-1] if points else None,
+    }
+
+
+def _replicates(data, tail, nm_unit, gunits, n_pu, fit_subjects, t, check_sizes, bootstrap, seed):
+    """Two-way bootstrap of the predicted FPIR (probe subjects x the fit's gallery subjects)."""
+    if not bootstrap:
+        return []
+    stab = tail.stab
+    kmax = int(max(stab.fits[j].n_exceedances for j in stab.band))
+    pu = nm_unit[data.val_probe[:kmax]]
+    gu = gunits[data.val_tmpl[:kmax]]  # < fit_subjects: the fit's distractors come first
+    val_templates = int(data.val_size)
+    p_rows = np.bincount(nm_unit, minlength=n_pu).astype(float)[:, None]
+    g_rows = np.bincount(gunits[:val_templates], minlength=fit_subjects).astype(float)[:, None]
+    g_special = np.zeros(int(fit_subjects), dtype=bool)
+    g_special[gu] = True
+    pboot = ExchangeableUnits(p_rows, np.ones(n_pu, dtype=bool))
+    gboot = ExchangeableUnits(g_rows, g_special)
+    p_draws = pboot.batches(Resampler(pboot.n, bootstrap, seed + 11))
+    g_draws = gboot.batches(Resampler(gboot.n, bootstrap, seed + 12))
+    pi, gi = pboot.special_pos[pu], gboot.special_pos[gu]
+    nm_pi = pboot.special_pos[nm_unit]
+    pick = np.random.default_rng([seed, 13])
+    reps = []
+    for (wp_b, tp_b), (wg_b, tg_b) in zip(p_draws, g_draws, strict=True):
+        for wp, tp, wg, tg in zip(wp_b, tp_b, wg_b, tg_b, strict=True):
+            n_w = float(tp[0]) * float(tg[0])
+            j = stab.band[int(pick.integers(len(stab.band)))]
+            ws = wp[nm_pi]
+            if n_w == 0 or ws.sum() == 0:
+                continue
+            f0 = stab.fits[j]
+            k = int(f0.n_exceedances)
+            f = _weighted_fit(
+                tail.desc[:k] - f0.threshold,
+                wp[pi[:k]] * wg[gi[:k]],
+                f0.threshold,
+                n_w,
+                (f0.shape, f0.scale),
+            )
+            if f is not None:
+                reps.append(mean_fpir(tail.p(t, f), check_sizes, ws))
+    return reps
