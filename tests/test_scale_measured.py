@@ -48,14 +48,19 @@ def test_collect_matches_brute_force():
     for j, b in enumerate(bounds):
         np.testing.assert_allclose(data.nonmated_prefix_max[:, j], s[:, :b].max(1), atol=1e-6)
     assert data.count_ge_threshold_by_probe.tolist() == (s >= 0.5).sum(1).tolist()
-    top = np.sort(s.ravel())[::-1]
-    np.testing.assert_allclose(data.pool_vals[:300], top[:300], atol=1e-6)
-    np.testing.assert_allclose(
-        data.val_vals[:50], np.sort(s[:, :100].ravel())[::-1][:50], atol=1e-6
-    )
+    # the pools keep the largest standardised scores: each search by its own mean and s.d.
+    np.testing.assert_allclose(data.nonmated_loc, s.mean(1), atol=1e-6)
+    np.testing.assert_allclose(data.nonmated_scale, s.std(1), rtol=1e-5)
+    z = (s - s.mean(1, keepdims=True)) / s.std(1, keepdims=True)
+    top = np.sort(z.ravel())[::-1]
+    np.testing.assert_allclose(data.pool_vals[:300], top[:300], atol=1e-5)
+    sv = s[:, :100]
+    zv = (sv - sv.mean(1, keepdims=True)) / sv.std(1, keepdims=True)
+    np.testing.assert_allclose(data.val_vals[:50], np.sort(zv.ravel())[::-1][:50], atol=1e-5)
+    np.testing.assert_allclose(data.val_loc, sv.mean(1), atol=1e-6)
     # pool entries point at the comparisons they came from
     i, t = data.pool_probe[:20], data.pool_tmpl[:20]
-    np.testing.assert_allclose(s[i, t], data.pool_vals[:20], atol=1e-6)
+    np.testing.assert_allclose(z[i, t], data.pool_vals[:20], atol=1e-5)
     sm = m.astype(np.float64) @ g.T.astype(np.float64)
     np.testing.assert_allclose(data.mated_mate_score, sm[np.arange(11), msub], atol=1e-6)
     sm[np.arange(11), msub] = -np.inf
@@ -108,18 +113,29 @@ def test_result_invariants_and_json(small_scale):
         assert b.ci[0] <= b.value <= b.ci[1] + 1e-12
     thr = [b.value for _, b in r.thresholds_for_targets]  # targets 0.1 ... 0.001
     assert thr == sorted(thr)
-    assert r.fmr_source == "gpd" and r.fit.threshold <= 0.7
+    # every search's standardised T lies in the fitted tail (u is in standardised units)
+    assert r.fmr_source == "gpd"
     j = r.to_json()
     json.dumps(j, allow_nan=False)
     assert j["threshold"] == 0.7
     kinds = {p["measured"] for p in j["points"]}
     assert kinds == {True, False}
     for p in j["points"]:
-        assert set(p) == {"gallery_size", "fpir", "measured"} and "ci" in p["fpir"]
+        keys = {"gallery_size", "fpir", "measured"} | (set() if p["measured"] else {"beyond_data"})
+        assert set(p) == keys and "ci" in p["fpir"]
     d = j["tail_fit"]["diagnostic"]
     assert len(d["score"]) == len(d["empirical"]) == len(d["fitted"]) == len(d["lo"])
     assert None not in d["fitted"] and None not in d["lo"]
-    assert j["validation"] is None and any("No validation" in w for w in j["warnings"])
+    # a gallery of 6,000: the self-validation fits on its first tenth and predicts the whole
+    v = j["validation"]
+    assert v["fit_gallery_size"] == 600 and v["check"]["gallery_size"] == 6000
+    assert v["tail_fit"]["n_total"] == 300 * 600
+    assert not any("No validation" in w for w in j["warnings"])
+    choice = j["tail_fit"]["choice"]
+    assert choice["n_exceedances"] in choice["candidates"]
+    assert set(choice["band_n_exceedances"]) <= set(choice["candidates"])
+    chosen = [s for s in j["diagnostic"]["stability"] if s["chosen"]]
+    assert len(chosen) == 1 and chosen[0]["n_exceedances"] == j["tail_fit"]["n_exceedances"]
     assert j["synthetic"] is True
 
 

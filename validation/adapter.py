@@ -348,5 +348,7 @@ def run_scale(
         "tail_shape": res.fit.shape,  # API: TailFit(shape, scale, threshold, ...)
         "tail_scale": res.fit.scale,
         "tail_threshold": res.fit.threshold,
+        "tail_count": int(res.fit.n_exceedances),
+        "beyond_data": bool(res.beyond_data["flagged"]),  # API: ScaleResult.beyond_data
         "warnings": list(res.warnings),
     }

@@ -109,6 +109,8 @@ def run_one(
                 "tail_shape": r["tail_shape"],
                 "tail_scale": r["tail_scale"],
                 "tail_threshold": r["tail_threshold"],
+                "tail_count": r["tail_count"],
+                "beyond_data": r["beyond_data"],
                 "tool_warnings": r["warnings"],
                 "scale_seconds": time.time() - t1,
             }
@@ -140,7 +142,10 @@ def summarise(records: list[dict]) -> list[dict]:
             gm = float(np.exp(np.mean(np.log(ratio)))) if np.all(ratio > 0) else float("nan")
             lo_ok, hi_ok = (0.67, 1.5) if lv < 0.05 else (0.8, 1.25)
             cover = float(np.mean(inside)) if inside else None
-            flagged = any(_specific(w) for x in pts for w in x["tool_warnings"])
+            n_flag = sum(bool(x.get("beyond_data")) for x in pts)
+            flagged = n_flag == len(pts) if "beyond_data" in pts[0] else any(
+                _specific(w) for x in pts for w in x["tool_warnings"]
+            )
             ratio_ok = lo_ok <= gm <= hi_ok
             if lv < 0.05:  # far beyond the data: within 0.67-1.5, or the tool says it cannot
                 ok = ratio_ok or flagged
@@ -165,6 +170,10 @@ def summarise(records: list[dict]) -> list[dict]:
                         np.mean([(x["band"][1] - x["band"][0]) / x["measured"] for x in pts])
                     ),
                     "tool_flagged": flagged,
+                    "n_flagged": n_flag,
+                    "ratio_log_se": float(np.std(np.log(ratio), ddof=1) / np.sqrt(ratio.size))
+                    if ratio.size > 1 and np.all(ratio > 0)
+                    else None,
                     "target": f"{lo_ok}-{hi_ok}"
                     + (" or flagged" if lv < 0.05 else ", band >= 90%"),
                     "pass": bool(ok),
@@ -185,18 +194,24 @@ def _specific(warning: str) -> bool:
 def format_table(rows: list[dict]) -> str:
     out = [
         "| generator | d | FPIR | seeds | extrapolated / measured: geo-mean [min, max] "
-        "| band covers | pooling | fit | shape | target |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "| MC s.e. (log) | band covers | flagged | pooling | fit | shape | target |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         out.append(
             f"| {r['generator']} | {r['dim']} | {r['level']:g} | {r['seeds']} "
             f"| {r['ratio_geomean']:.2f} [{r['ratio_min']:.2f}, {r['ratio_max']:.2f}] "
-            f"| {r['band_inside']}/{r['seeds']} | {r['pooling_ratio_geomean']:.2f} "
+            f"| {_se(r)} | {r['band_inside']}/{r['seeds']} | {r.get('n_flagged', '—')} "
+            f"| {r['pooling_ratio_geomean']:.2f} "
             f"| {r['fit_ratio_geomean']:.2f} | {r['mean_tail_shape']:+.3f} "
             f"| {'pass' if r['pass'] else '**FAIL**'}{' (flagged)' if r['tool_flagged'] else ''} |"
         )
     return "\n".join(out)
+
+
+def _se(r: dict) -> str:
+    se = r.get("ratio_log_se")
+    return "—" if se is None else f"±{se:.2f}"
 
 
 def _write(path: str, doc: dict) -> None:
@@ -221,13 +236,18 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--boot", type=int, default=200, help="scale's bootstrap replicates")
     ap.add_argument("--out", required=True)
     ap.add_argument("--table", action="store_true", help="only print the table of --out")
+    ap.add_argument("--merge", nargs="*", help="with --table: more result files to pool")
     a = ap.parse_args(argv)
     doc = {"records": []}
     if os.path.exists(a.out):
         with open(a.out) as fh:
             doc = json.load(fh)
     if a.table:
-        print(format_table(summarise(doc["records"])))
+        records = list(doc["records"])
+        for extra in a.merge or ():
+            with open(extra) as fh:
+                records += json.load(fh)["records"]
+        print(format_table(summarise(records)))
         return 0
     gens = EMBEDDING_PRESETS if a.generators == "all" else tuple(a.generators.split(","))
     dims = tuple(int(x) for x in a.dims.split(","))

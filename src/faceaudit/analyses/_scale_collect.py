@@ -169,10 +169,8 @@ def collect(
         S = mated[s:e] @ gallery.T
         mask = template_subject[None, :] == mated_subject[s:e, None]
         m_score[s:e] = np.where(mask, S, -np.inf).max(axis=1)
-        S[mask] = np.nan
-        mloc[s:e] = np.nanmean(S, axis=1) if G > 1 else 0.0
-        mscl[s:e] = _positive(np.nanstd(S, axis=1)) if G > 1 else 1.0
         S[mask] = -np.inf
+        mloc[s:e], mscl[s:e] = _loc_scale(S)  # the mate (-inf) barely moves upper quantiles
         block = np.maximum.reduceat(S, starts, axis=1)
         m_max[s:e] = np.maximum.accumulate(block, axis=1)
         done += e - s
@@ -215,9 +213,24 @@ def _positive(d: np.ndarray) -> np.ndarray:
     return np.where(np.isfinite(d) & (d > 0), d, 1.0)
 
 
+def _loc_scale(S: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's location ``m`` (mean) and scale ``d`` (standard deviation) over all its scores.
+
+    Both rest on every comparison of the search, so they are precise (upper quantiles of one
+    row were tried: their noise inflates the pooled standardised tail and over-states FPIR)."""
+    if S.shape[1] < 2:
+        return S.mean(axis=1, dtype=np.float64), np.ones(S.shape[0])
+    finite = np.isfinite(S)
+    if finite.all():
+        return S.mean(axis=1, dtype=np.float64), _positive(S.std(axis=1, dtype=np.float64))
+    X = np.where(finite, S, np.nan)
+    return np.nanmean(X, axis=1, dtype=np.float64), _positive(
+        np.nanstd(X, axis=1, dtype=np.float64)
+    )
+
+
 def _standardised(S: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``((S - m) / d, m, d)`` with ``m``, ``d`` each row's mean and standard deviation."""
-    m = S.mean(axis=1, dtype=np.float64)
-    d = _positive(S.std(axis=1, dtype=np.float64)) if S.shape[1] > 1 else np.ones(S.shape[0])
+    """``((S - m) / d, m, d)`` with ``m``, ``d`` each row's location and scale."""
+    m, d = _loc_scale(S)
     Z = (S - m[:, None].astype(S.dtype)) / d[:, None].astype(S.dtype)
     return Z, m, d

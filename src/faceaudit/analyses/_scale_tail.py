@@ -27,9 +27,12 @@ from scipy.stats import genpareto
 
 from faceaudit.stats.tail import Stability, TailFit, gpd_sf, mean_fpir
 
-#: FMR(T) more than this factor below the smallest FMR the comparisons can show (1 / n):
-#: the figure is flagged "extrapolated beyond the data".
-BEYOND_FACTOR = 100.0
+#: FMR(T) more than this factor below the smallest FMR the comparisons can show (1 / n, one
+#: comparison in all the data): the figure is flagged "extrapolated beyond the data". 1: an FMR
+#: the data could not show even once. The validation study (docs/validation.md) found 100x
+#: extrapolations only 3x below 1 / n already off by 0.1-0.5x (light Beta-like tails, d = 32)
+#: or 2-6x (lamb probes): a factor of 100 would leave such figures unflagged.
+BEYOND_FACTOR = 1.0
 
 
 @dataclass(frozen=True, eq=False)

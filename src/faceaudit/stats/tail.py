@@ -358,7 +358,7 @@ def mean_fpir(p, gallery_size, weights=None) -> np.ndarray:
     return out.reshape(p.shape[:-1] + n.shape)
 
 
-def tail_candidates(n_total: int, pool_size: int, *, lowest: int = 100) -> list[int]:
+def tail_candidates(n_total: int, pool_size: int, *, lowest: int = 200) -> list[int]:
     """Candidate exceedance counts of the stability choice: 9 counts, evenly spaced in log,
     from ``lowest`` (fewer when the data are small) to 0.2% of the comparisons, within
     [4 x ``lowest``, 40,000] and below 5% of ``n_total`` and the pool."""
@@ -438,8 +438,7 @@ def stability_choice(
     stable = [True]
     for j in range(1, len(fits)):
         ok = all(
-            abs(fits[i].shape - fits[j].shape)
-            <= z * math.sqrt(max(se[i] ** 2 - se[j] ** 2, 1e-12))
+            abs(fits[i].shape - fits[j].shape) <= z * math.sqrt(max(se[i] ** 2 - se[j] ** 2, 1e-12))
             for i in range(j)
         )
         stable.append(ok)
