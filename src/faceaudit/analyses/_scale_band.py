@@ -48,65 +48,83 @@ def band_replicates(
     (model uncertainty), and the tail refitted above it on the weighted excesses.
     """
     tail = model.tail
-    stab = tail.stab
     n_m = data.mated_mate_score.size
     reps = {k_: [] for k_ in BAND_KEYS}
     meas_reps: list[np.ndarray] = []
     r1m_reps: list[np.ndarray] = []
-    kmax = int(max(stab.fits[j].n_exceedances for j in stab.band))
-    top_pu = nm_unit[data.pool_probe[:kmax]]
-    top_gu = gunits[data.pool_tmpl[:kmax]]
+    # the kept scores each replicate refits: per stratum (and the pooled diagnostic fit), the
+    # largest band candidate's excesses
+    groups = [*tail.strata, tail.pooled]
+    kmax = [int(max(g.stab.fits[j].n_exceedances for j in g.stab.band)) for g in groups]
+    top_pu = [nm_unit[g.probe[:k]] for g, k in zip(groups, kmax, strict=True)]
+    top_gu = [gunits[g.tmpl[:k]] for g, k in zip(groups, kmax, strict=True)]
     # probe-unit rows: [non-mated searches, hits per size, comparisons >= T, mated searches,
     # rank-1 hits per size]
     unit_ge = np.bincount(nm_unit, weights=data.count_ge_threshold_by_probe, minlength=n_pu)
     p_rows = np.column_stack([nm_table, unit_ge, m_table])
     n_cols = nm_table.shape[1]
-    p_special = np.ones(n_pu, dtype=bool)  # every search's own FMR enters the model
+    p_special = np.ones(n_pu, dtype=bool)  # every search's weight enters its stratum's mean
     g_rows = np.bincount(gunits, minlength=n_gu).astype(float)[:, None]
     g_special = np.zeros(n_gu, dtype=bool)
-    g_special[top_gu] = True
+    for gu in top_gu:
+        g_special[gu] = True
     if not bootstrap:
         return reps, meas_reps, r1m_reps
     pboot = ExchangeableUnits(p_rows, p_special)
     gboot = ExchangeableUnits(g_rows, g_special)
     p_draws = pboot.batches(Resampler(pboot.n, bootstrap, seed))
     g_draws = gboot.batches(Resampler(gboot.n, bootstrap, seed + 1))
-    top_pi, top_gi = pboot.special_pos[top_pu], gboot.special_pos[top_gu]
+    top_pi = [pboot.special_pos[pu] for pu in top_pu]
+    top_gi = [gboot.special_pos[gu] for gu in top_gu]
     nm_pi, m_pi = pboot.special_pos[nm_unit], pboot.special_pos[m_unit]
     pick = np.random.default_rng([seed, 5])
     sizes = np.array(model.ext_sizes, dtype=np.float64)
+    n_cols_g = data.n_templates
     for (wp_b, tp_b), (wg_b, tg_b) in zip(p_draws, g_draws, strict=True):
         with np.errstate(invalid="ignore", divide="ignore"):
             meas_reps.append(tp_b[:, 1:n_cols] / tp_b[:, :1])
             if n_m:
                 r1m_reps.append(tp_b[:, n_cols + 2 :] / tp_b[:, n_cols + 1 : n_cols + 2])
-        for wp, tp, wg, tg in zip(wp_b, tp_b, wg_b, tg_b, strict=True):
-            n_w = float(tp[0]) * float(tg[0])  # weighted comparisons
-            j = stab.band[int(pick.integers(len(stab.band)))]
+        for wp, _tp, wg, tg in zip(wp_b, tp_b, wg_b, tg_b, strict=True):
             ws = wp[nm_pi]
-            if n_w == 0 or ws.sum() == 0:
+            g_w = float(tg[0]) / n_cols_g  # share of templates drawn (1 on average)
+            if ws.sum() == 0 or g_w == 0:
                 continue
-            f0 = stab.fits[j]
-            k = int(f0.n_exceedances)
-            w = wp[top_pi[:k]] * wg[top_gi[:k]]
-            y = tail.desc[:k] - f0.threshold
-            f = _weighted_fit(y, w, f0.threshold, n_w, (f0.shape, f0.scale))
-            if f is None:
+            searches = np.bincount(tail.bins, weights=ws, minlength=len(tail.strata))
+            fits = []
+            for b, g in enumerate(groups):
+                n_s = float(ws.sum()) if b == len(tail.strata) else float(searches[b])
+                fits.append(_refit(g, pick, wp[top_pi[b]], wg[top_gi[b]], n_s * tg[0]))
+            if any(f is None for f in fits):
                 continue
-            p = tail.p(t, f)
+            strata_fits, pooled = fits[:-1], fits[-1]
+            p = tail.p(t, strata_fits)
             reps["fmr"].append(float(np.average(p, weights=ws)))
             reps["fpir"].append(mean_fpir(p, sizes, ws))
-            reps["thr"].append(tail.threshold_for(model.fpir_targets, model.target, f, ws))
-            reps["tail"].append(f.fmr(model.tail_grid))
-            reps["xi"].append(f.shape)
-            reps["sigma"].append(f.scale)
+            reps["thr"].append(
+                tail.threshold_for(model.fpir_targets, model.target, strata_fits, ws)
+            )
+            reps["tail"].append(pooled.fmr(model.tail_grid))
+            reps["xi"].append(pooled.shape)
+            reps["sigma"].append(pooled.scale)
             if n_m:
-                mf = mates_fmr(data, tail, f)
+                mf = mates_fmr(data, tail, strata_fits)
                 wm = wp[m_pi]
                 if wm.sum() > 0:
                     reps["r1"].append(_rank1_expected(mf, model.r1_sizes, None, wm))
                     reps["r1t"].append(_rank1_expected(mf, model.r1_sizes, model.above, wm))
     return reps, meas_reps, r1m_reps
+
+
+def _refit(group, pick, wp_top, wg_top, n_w):
+    """One replicate's tail of a stratum: above one of its band's thresholds (drawn), weighted."""
+    stab = group.stab
+    j = stab.band[int(pick.integers(len(stab.band)))]
+    f0 = stab.fits[j]
+    k = int(f0.n_exceedances)
+    w = wp_top[:k] * wg_top[:k]
+    return _weighted_fit(group.desc[:k] - f0.threshold, w, f0.threshold, float(n_w),
+                         (f0.shape, f0.scale))  # fmt: skip
 
 
 def measured_rates(

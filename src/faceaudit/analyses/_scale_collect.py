@@ -1,9 +1,8 @@
 """The one streaming pass of the scale analysis: every probe x gallery score, chunk by chunk.
 
-Each search's scores are also *standardised* by its own location and scale (the mean and the
-standard deviation of its comparisons with the whole gallery, or with the validation fit's part of
-it): the tail pools keep the largest standardised scores ``z = (s - m_i) / d_i``, so one pooled fit
-describes every search's own tail (:mod:`faceaudit.stats.tail`).
+Each search also gets its *tail propensity*: about its 99th-percentile score (for the validation
+fit, over that part of the gallery only), which sorts searches into strata of similar tails
+(:mod:`faceaudit.analyses._scale_tail`).
 """
 
 from __future__ import annotations
@@ -88,14 +87,11 @@ class ScaleData:
     val_vals: np.ndarray
     val_probe: np.ndarray
     val_tmpl: np.ndarray
-    sample: np.ndarray  # uniform random sample of standardised comparison scores (sorted)
-    nonmated_loc: np.ndarray  # (n_nonmated,) mean of each search's scores over the gallery
-    nonmated_scale: np.ndarray  # (n_nonmated,) their standard deviation
-    mated_loc: np.ndarray  # (n_mated,) the same over the mated search's non-mate templates
-    mated_scale: np.ndarray
-    val_loc: np.ndarray  # (n_nonmated,) over the validation fit's templates only
-    val_scale: np.ndarray
-    val_sample: np.ndarray  # sample of standardised scores of the validation part (sorted)
+    sample: np.ndarray  # uniform random sample of comparison scores (sorted)
+    nonmated_propensity: np.ndarray  # (n_nonmated,) each search's tail propensity
+    mated_propensity: np.ndarray  # (n_mated,) the same over its non-mate templates
+    val_propensity: np.ndarray  # (n_nonmated,) over the validation fit's templates only
+    val_sample: np.ndarray  # sample of the validation part's scores (sorted)
 
 
 def collect(
@@ -134,8 +130,7 @@ def collect(
     count_ge = np.zeros(n_nm, dtype=np.int64)
     per_row_sample = sample_size / max(n_nm, 1)
     samples, vsamples = [], []
-    loc, scl = np.zeros(n_nm), np.ones(n_nm)
-    vloc, vscl = np.zeros(n_nm), np.ones(n_nm)
+    prop, vprop = np.zeros(n_nm), np.zeros(n_nm)
     done = 0
     if progress:
         progress(0, total_rows)
@@ -145,24 +140,23 @@ def collect(
         block = np.maximum.reduceat(S, starts, axis=1)
         nm_max[s:e] = np.maximum.accumulate(block, axis=1)
         count_ge[s:e] = np.count_nonzero(S >= t32, axis=1)
-        Z, loc[s:e], scl[s:e] = _standardised(S)
-        pool.add(Z, s)
+        prop[s:e] = propensity(S)
+        pool.add(S, s)
         k = rng.binomial((e - s) * G, min(1.0, per_row_sample / G))
         if k:
-            samples.append(Z.reshape(-1)[rng.integers(0, Z.size, size=k)].astype(np.float64))
-        del Z
+            samples.append(S.reshape(-1)[rng.integers(0, S.size, size=k)].astype(np.float64))
         if vpool is not None:
-            Zv, vloc[s:e], vscl[s:e] = _standardised(S[:, :val_templates])
-            vpool.add(Zv, s)
+            Sv = S[:, :val_templates]
+            vprop[s:e] = propensity(Sv)
+            vpool.add(Sv, s)
             k = rng.binomial((e - s) * val_templates, min(1.0, per_row_sample / val_templates))
             if k:
-                vsamples.append(Zv.reshape(-1)[rng.integers(0, Zv.size, size=k)].astype(float))
-            del Zv
+                vsamples.append(Sv.reshape(-1)[rng.integers(0, Sv.size, size=k)].astype(float))
         done += e - s
         if progress:
             progress(done, total_rows)
     m_score = np.empty(n_m, dtype=np.float64)
-    mloc, mscl = np.zeros(n_m), np.ones(n_m)
+    mprop = np.zeros(n_m)
     m_max = np.empty((n_m, n_levels), dtype=np.float32)
     for s in range(0, n_m, rows_per):
         e = min(n_m, s + rows_per)
@@ -170,7 +164,7 @@ def collect(
         mask = template_subject[None, :] == mated_subject[s:e, None]
         m_score[s:e] = np.where(mask, S, -np.inf).max(axis=1)
         S[mask] = -np.inf
-        mloc[s:e], mscl[s:e] = _loc_scale(S)  # the mate (-inf) barely moves upper quantiles
+        mprop[s:e] = propensity(S)  # the mate is -inf: its non-mate comparisons only
         block = np.maximum.reduceat(S, starts, axis=1)
         m_max[s:e] = np.maximum.accumulate(block, axis=1)
         done += e - s
@@ -197,40 +191,19 @@ def collect(
         val_probe=vp,
         val_tmpl=vt,
         sample=sample,
-        nonmated_loc=loc,
-        nonmated_scale=scl,
-        mated_loc=mloc,
-        mated_scale=mscl,
-        val_loc=vloc,
-        val_scale=vscl,
+        nonmated_propensity=prop,
+        mated_propensity=mprop,
+        val_propensity=vprop,
         val_sample=np.sort(np.concatenate(vsamples)) if vsamples else np.empty(0),
     )
 
 
-def _positive(d: np.ndarray) -> np.ndarray:
-    """A scale that can divide: zero (a constant row) or NaN becomes 1."""
-    d = np.asarray(d, dtype=np.float64)
-    return np.where(np.isfinite(d) & (d > 0), d, 1.0)
+def propensity(S: np.ndarray) -> np.ndarray:
+    """Each row's tail propensity: its ``r``-th largest score, ``r = max(1, round(columns /
+    100))`` (about its 99th percentile; a mate set to -inf does not count).
 
-
-def _loc_scale(S: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Each row's location ``m`` (mean) and scale ``d`` (standard deviation) over all its scores.
-
-    Both rest on every comparison of the search, so they are precise (upper quantiles of one
-    row were tried: their noise inflates the pooled standardised tail and over-states FPIR)."""
-    if S.shape[1] < 2:
-        return S.mean(axis=1, dtype=np.float64), np.ones(S.shape[0])
-    finite = np.isfinite(S)
-    if finite.all():
-        return S.mean(axis=1, dtype=np.float64), _positive(S.std(axis=1, dtype=np.float64))
-    X = np.where(finite, S, np.nan)
-    return np.nanmean(X, axis=1, dtype=np.float64), _positive(
-        np.nanstd(X, axis=1, dtype=np.float64)
-    )
-
-
-def _standardised(S: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``((S - m) / d, m, d)`` with ``m``, ``d`` each row's location and scale."""
-    m, d = _loc_scale(S)
-    Z = (S - m[:, None].astype(S.dtype)) / d[:, None].astype(S.dtype)
-    return Z, m, d
+    The row mean was tried as well: it sorted demographic clusters' searches less well (1.41x
+    against 1.27x at FPIR 0.1, d = 32) and did no better on a homogeneous population."""
+    n = S.shape[1]
+    r = max(1, round(n / 100))
+    return np.partition(S, n - r, axis=1)[:, n - r].astype(np.float64)

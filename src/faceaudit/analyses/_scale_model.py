@@ -1,9 +1,9 @@
 """The point estimates of the scale analysis: the per-search tail model, extrapolated figures,
 the tail diagnostic.
 
-The model (:mod:`faceaudit.analyses._scale_tail`): standardised scores, one pooled GPD above a
-tail threshold chosen by parameter stability, FPIR as the mean over searches of
-``1 - (1 - p_i)^N``. Its band: :mod:`faceaudit.analyses._scale_band`.
+The model (:mod:`faceaudit.analyses._scale_tail`): searches in strata of similar tails, one GPD
+per stratum above a tail threshold chosen by parameter stability, FPIR as the mean over searches
+of ``1 - (1 - p_i)^N``. Its band: :mod:`faceaudit.analyses._scale_band`.
 """
 
 from __future__ import annotations
@@ -14,14 +14,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from faceaudit.analyses._scale_collect import ScaleData
-from faceaudit.analyses._scale_tail import ProbeTail, beyond
+from faceaudit.analyses._scale_tail import StratifiedTail, beyond, build_strata, from_w, to_w
 from faceaudit.stats.tail import (
     TailFit,
     fit_gpd,
+    fpir_from_fmr,
     mean_excess,
     mean_fpir,
     qq_points,
-    stability_choice,
     tail_candidates,
 )
 
@@ -104,23 +104,21 @@ def _tail_grid(vals: np.ndarray, u: float, n_points: int = 200) -> np.ndarray:
 
 def build_tail(
     desc: np.ndarray,
-    n_total: int,
+    probe: np.ndarray,
+    tmpl: np.ndarray,
+    n_cols: int,
+    propensity: np.ndarray,
     sample: np.ndarray,
-    loc: np.ndarray,
-    scale: np.ndarray,
     tail_count: int | None = None,
-) -> ProbeTail:
-    """The per-search tail of standardised scores ``desc`` (descending, of ``n_total``).
+) -> StratifiedTail:
+    """The stratified tail of kept scores ``desc`` (descending; search and template of each) of
+    searches with ``n_cols`` comparisons each (:mod:`faceaudit.analyses._scale_tail`).
 
-    The tail threshold comes from the stability choice over :func:`tail_candidates`; a given
-    ``tail_count`` fixes it instead (one candidate: no model uncertainty from the threshold).
+    Each stratum's tail threshold comes from the stability choice over :func:`tail_candidates`;
+    a given ``tail_count`` fixes it instead (one candidate: no model uncertainty from it).
     """
-    if tail_count:
-        cands = [min(int(tail_count), desc.size - 1)]
-    else:
-        cands = tail_candidates(n_total, desc.size)
-    stab = stability_choice(desc, n_total, cands)
-    return ProbeTail(stab, desc, int(n_total), sample, loc, scale)
+    return build_strata(desc, probe, tmpl, n_cols, propensity, sample, tail_count,
+                        tail_candidates)  # fmt: skip
 
 
 def _diagnostic(data: ScaleData, model: _Model, t: float, target: int) -> dict:
@@ -130,7 +128,7 @@ def _diagnostic(data: ScaleData, model: _Model, t: float, target: int) -> dict:
     mu, me, mn = mean_excess(vals)
     stability = []
     for j, ft in enumerate(stab.fits):
-        fm = float(np.mean(tail.p(t, ft)))
+        fm = float(tail.pooled.survival(to_w(np.array([t])), ft, tail.sample)[0])
         stability.append(
             {
                 "n_exceedances": int(stab.candidates[j]),
@@ -142,7 +140,7 @@ def _diagnostic(data: ScaleData, model: _Model, t: float, target: int) -> dict:
                 "chosen": j == stab.chosen,
                 "in_band": j in stab.band,
                 "fmr_at_threshold": fm,
-                "fpir_at_target_size": float(tail.fpir(t, [target], ft)[0]),
+                "fpir_at_target_size": float(fpir_from_fmr(fm, target)),
             }
         )
     grid = model.tail_grid
@@ -157,7 +155,7 @@ def _diagnostic(data: ScaleData, model: _Model, t: float, target: int) -> dict:
         },
         "stability": stability,
         "tail_curve": {
-            "score": _floats(grid),
+            "score": _floats(from_w(grid)),
             "empirical": _floats(emp),
             "fitted": _floats(fit.fmr(grid)),
         },
@@ -183,7 +181,7 @@ def tail_choice_json(stab) -> dict:
 class _Model:
     """The point estimates of the extrapolation (the full-data tail model)."""
 
-    tail: ProbeTail
+    tail: StratifiedTail
     fmr_source: str
     fmr_t: float
     ext_sizes: list[int]
@@ -205,10 +203,12 @@ class _Model:
         return self.tail.fit
 
 
-def mates_fmr(data: ScaleData, tail: ProbeTail, fit: TailFit | None = None) -> np.ndarray:
-    """Each mated search's FMR at its own mate score (its own loc / scale)."""
-    z = (data.mated_mate_score - data.mated_loc) / data.mated_scale
-    return tail.survival(z, fit)
+def mates_fmr(data: ScaleData, tail: StratifiedTail, fits=None) -> np.ndarray:
+    """Each mated search's FMR at its own mate score, from the tail of its stratum (by its
+    propensity over its non-mate comparisons)."""
+    bins = tail.stratum_of(data.mated_propensity)
+    per = tail.by_stratum(data.mated_mate_score, fits)  # (n_mated, n_strata)
+    return per[np.arange(bins.size), bins]
 
 
 def _model(
@@ -224,7 +224,13 @@ def _model(
     n_total = data.n_total
     n_m = data.mated_mate_score.size
     tail = build_tail(
-        data.pool_vals, n_total, data.sample, data.nonmated_loc, data.nonmated_scale, tail_count
+        data.pool_vals,
+        data.pool_probe,
+        data.pool_tmpl,
+        data.n_templates,
+        data.nonmated_propensity,
+        data.sample,
+        tail_count,
     )
     fit = tail.fit
     if fit.shape >= 0.5:
@@ -237,8 +243,8 @@ def _model(
     fmr_t = float(np.mean(p_t))
     if fmr_source == "empirical":
         warnings.append(
-            f"The threshold {t:g} lies below every search's tail threshold: FMR(T) is the "
-            "empirical rate of the standardised scores, not the fitted tail."
+            f"The threshold {t:g} is below the tail threshold of every stratum of searches: "
+            "FMR(T) is the empirical rate, not the fitted tail."
         )
     ext_sizes = extrapolation_sizes(int(sizes[-1]), int(target_gallery_size))
     ext_sizes = sorted(set(ext_sizes) | {int(s) for s in sizes})
@@ -270,7 +276,7 @@ def _model(
         r1_sizes=r1_sizes,
         r1_all=_rank1_expected(mate_fmr, r1_sizes, None) if n_m else none,
         r1_thr=_rank1_expected(mate_fmr, r1_sizes, above) if n_m else none,
-        tail_grid=_tail_grid(data.pool_vals, fit.threshold),
+        tail_grid=_tail_grid(tail.desc, fit.threshold),
         beyond=flag,
         beyond_targets=flags,
     )

@@ -1,17 +1,32 @@
-"""The per-search tail model of the scale analysis: one pooled fit of standardised scores.
+"""The per-search tail model of the scale analysis: tails fitted per stratum of similar searches.
 
-Search ``i`` (non-mated) has its own impostor distribution; its scores are standardised by its
-own location and scale, ``z = (s - m_i) / d_i`` (:mod:`faceaudit.analyses._scale_collect`), and
-one GPD is fitted to the largest standardised scores of all searches, above a tail threshold
-chosen by parameter stability (:func:`faceaudit.stats.tail.stability_choice`). Search ``i``'s FMR
-at a threshold ``T`` (cosine-score units) is then
+Non-mated searches differ (some faces resemble many others; a probe's own demographic cluster
+fills more of the gallery), and ``1 - (1 - p)^N`` is concave in ``p``: one FMR pooled over all
+searches over-states FPIR (Jensen). So FPIR is a mean over searches (NIST IR 8271),
 
-    p_i(T) = FMR_z((T - m_i) / d_i),
+    FPIR(N, T) = mean_i [1 - (1 - p_i(T))^N],
 
-``FMR_z`` the fitted standardised survival above the tail threshold ``u`` and the exact pooled
-share of standardised scores below it (from the kept largest scores, else a uniform sample), and
+with ``p_i`` search ``i``'s own FMR. No search has enough scores to show its own tail at 1e-8, so
+searches are sorted by their *tail propensity* (about their 99th-percentile score,
+:func:`faceaudit.analyses._scale_collect.propensity`) into up to :data:`MAX_STRATA` strata of
+equal size, and one GPD tail is fitted per stratum to the largest scores of its searches (tail
+threshold by parameter stability, :func:`faceaudit.stats.tail.stability_choice`); ``p_i`` is the
+fitted FMR of search ``i``'s stratum. A stratum's searches have similar tails, so the pooling
+error within a stratum is small; strata with too few kept scores are merged with a neighbour.
 
-    FPIR(N, T) = mean_i [1 - (1 - p_i(T))^N]                    (NIST IR 8271: FPIR per search).
+Why not standardise each search's scores by its own location and scale and fit one pooled tail
+of the standardised scores: tried; when a search's scores mix kinds of gallery entries (its own
+demographic cluster against others) the standardised tails differ in *shape*, the pooled tail is
+that of the searches with the heaviest tails, and FPIR came out 2.5-27x too high at 100x growth
+(``docs/validation.md``); a location and scale from a search's own upper quantiles are too noisy
+(with ~3,000 scores) and over-state FPIR by their noise (Jensen again).
+
+The tails are fitted to ``w = -ln(1 - s)`` rather than to the cosine score ``s`` itself
+(:func:`to_w`, monotone on ``s < 1``): near its upper end a cosine score's tail is Beta-like,
+``P(S >= s) ~ (1 - s)^b``, so in ``w`` it is close to exponential over a wide range, and the GPD's
+shape estimate there drifts much less with the tail threshold than in ``s`` (where it is too
+negative at practical thresholds: the penultimate bias that made 100x extrapolations 0.5-0.7x
+too low). Every threshold in and out of this module is in score units.
 
 References: S. Coles, *An Introduction to Statistical Modeling of Extreme Values*, Springer 2001,
 ch. 4; P. Grother, M. Ngan, K. Hanaoka, NIST IR 8271 (FRVT part 2: identification), 2019.
@@ -25,93 +40,231 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.stats import genpareto
 
-from faceaudit.stats.tail import Stability, TailFit, gpd_sf, mean_fpir
+from faceaudit.stats.tail import Stability, TailFit, gpd_sf, mean_fpir, stability_choice
 
 #: FMR(T) more than this factor below the smallest FMR the comparisons can show (1 / n, one
 #: comparison in all the data): the figure is flagged "extrapolated beyond the data". 1: an FMR
-#: the data could not show even once. The validation study (docs/validation.md) found 100x
-#: extrapolations only 3x below 1 / n already off by 0.1-0.5x (light Beta-like tails, d = 32)
-#: or 2-6x (lamb probes): a factor of 100 would leave such figures unflagged.
+#: the data could not show even once (see docs/validation.md for the evidence behind it).
 BEYOND_FACTOR = 1.0
+#: At most this many strata of searches ...
+MAX_STRATA = 5
+#: ... of at least this many searches each ...
+MIN_STRATUM_SEARCHES = 200
+#: ... and this many kept scores.
+MIN_STRATUM_POOL = 400
+
+
+#: Scores are clipped below 1 by this much before ``w = -ln(1 - s)`` (duplicates score 1).
+_EPS = 1e-7
+
+
+def to_w(s) -> np.ndarray:
+    """``w = -ln(1 - s)`` of cosine scores ``s`` (clipped to ``s <= 1 - 1e-7``)."""
+    s = np.minimum(np.asarray(s, dtype=np.float64), 1.0 - _EPS)
+    return -np.log1p(-s)
+
+
+def from_w(w) -> np.ndarray:
+    """The score of ``w``: ``s = 1 - exp(-w)``."""
+    return -np.expm1(-np.asarray(w, dtype=np.float64))
 
 
 @dataclass(frozen=True, eq=False)
-class ProbeTail:
-    """The standardised tail: stability choice, kept scores, and each search's loc / scale."""
+class Stratum:
+    """Searches of similar tail propensity and the GPD tail of their pooled scores."""
 
     stab: Stability
-    desc: np.ndarray  # largest standardised scores, descending
-    n_total: int  # comparisons they were taken from
-    sample: np.ndarray  # sorted uniform sample of standardised scores
-    loc: np.ndarray  # (n_searches,)
-    scale: np.ndarray  # (n_searches,)
+    desc: np.ndarray  # the stratum's largest scores as w = -ln(1 - s), descending
+    probe: np.ndarray  # search index of each
+    tmpl: np.ndarray  # template index of each
+    n_searches: int
+    n_total: int  # comparisons of the stratum
+    low: float  # propensity range of its searches
+    high: float
 
     @property
     def fit(self) -> TailFit:
         return self.stab.fit
 
-    def survival(self, z, fit: TailFit | None = None) -> np.ndarray:
-        """``FMR_z(z)``: share of standardised scores ``>= z`` (fitted tail above its ``u``)."""
+    def survival(self, t, fit: TailFit | None, sample: np.ndarray) -> np.ndarray:
+        """FMR at ``t`` (in w units): the fitted tail above its ``u``; below it the exact share
+        of the stratum's kept scores where they reach, else the uniform sample's survival."""
         fit = self.fit if fit is None else fit
-        z = np.asarray(z, dtype=np.float64)
-        out = np.empty_like(z)
-        tail = z >= fit.threshold
-        out[tail] = fit.exceedance_rate * gpd_sf(z[tail] - fit.threshold, fit.shape, fit.scale)
+        t = np.asarray(t, dtype=np.float64)
+        out = np.empty_like(t)
+        tail = t >= fit.threshold
+        out[tail] = fit.exceedance_rate * gpd_sf(t[tail] - fit.threshold, fit.shape, fit.scale)
         rest = ~tail
         if rest.any():
             asc = self.desc[::-1]
-            zr = z[rest]
-            from_pool = (asc.size - np.searchsorted(asc, zr, side="left")) / self.n_total
-            if self.sample.size:
-                n = self.sample.size
-                emp = (n - np.searchsorted(self.sample, zr, side="left")) / n
+            tr = t[rest]
+            from_pool = (asc.size - np.searchsorted(asc, tr, side="left")) / self.n_total
+            if sample.size:
+                emp = (sample.size - np.searchsorted(sample, tr, side="left")) / sample.size
             else:
-                emp = np.ones(zr.size)
-            in_pool = zr >= asc[0] if asc.size else np.zeros(zr.size, dtype=bool)
+                emp = np.ones(tr.size)
+            in_pool = tr >= asc[0] if asc.size else np.zeros(tr.size, dtype=bool)
             out[rest] = np.where(in_pool, from_pool, np.maximum(emp, from_pool))
         return out
 
-    def p(self, t, fit: TailFit | None = None, loc=None, scale=None) -> np.ndarray:
-        """Each search's FMR at thresholds ``t``: shape ``t.shape + (n_searches,)``."""
-        loc = self.loc if loc is None else loc
-        scale = self.scale if scale is None else scale
+    def to_json(self) -> dict:
+        from faceaudit.analyses._scale_model import tail_choice_json
+
+        return {
+            "n_searches": int(self.n_searches),
+            "propensity": [float(self.low), float(self.high)],
+            **self.fit.to_json(),
+            "threshold_u": float(from_w(self.fit.threshold)),
+            "choice": tail_choice_json(self.stab),
+        }
+
+
+@dataclass(frozen=True, eq=False)
+class StratifiedTail:
+    """The strata, each search's stratum, the cut points, and the all-search pooled tail."""
+
+    strata: tuple[Stratum, ...]
+    cuts: np.ndarray  # propensity cut points between strata
+    bins: np.ndarray  # stratum of each non-mated search
+    pooled: Stratum  # every search in one (the tail diagnostic)
+    sample: np.ndarray  # in w units, sorted
+
+    @property
+    def fit(self) -> TailFit:
+        return self.pooled.fit
+
+    @property
+    def stab(self) -> Stability:
+        return self.pooled.stab
+
+    @property
+    def desc(self) -> np.ndarray:
+        return self.pooled.desc
+
+    @property
+    def n_total(self) -> int:
+        return self.pooled.n_total
+
+    def stratum_of(self, propensity) -> np.ndarray:
+        return np.searchsorted(self.cuts, np.asarray(propensity, dtype=np.float64), side="right")
+
+    def by_stratum(self, t, fits=None, *, w_units: bool = False) -> np.ndarray:
+        """FMR of every stratum at thresholds ``t`` (scores; w with ``w_units``): shape
+        ``t.shape + (n_strata,)``."""
         t = np.asarray(t, dtype=np.float64)
-        z = (t[..., None] - loc) / scale
-        return self.survival(z.reshape(-1), fit).reshape(z.shape)
+        flat = t.reshape(-1) if w_units else to_w(t.reshape(-1))
+        cols = [
+            s.survival(flat, None if fits is None else fits[b], self.sample)
+            for b, s in enumerate(self.strata)
+        ]
+        return np.stack(cols, axis=-1).reshape(t.shape + (len(self.strata),))
 
-    def fpir(self, t: float, sizes, fit: TailFit | None = None, w=None) -> np.ndarray:
+    def p(self, t, fits=None, bins=None) -> np.ndarray:
+        """Each search's FMR at thresholds ``t``: shape ``t.shape + (n_searches,)``."""
+        bins = self.bins if bins is None else bins
+        return self.by_stratum(t, fits)[..., bins]
+
+    def fpir(self, t: float, sizes, fits=None, w=None) -> np.ndarray:
         """``mean_i [1 - (1 - p_i(t))^N]`` at each N of ``sizes``."""
-        return mean_fpir(self.p(float(t), fit), np.asarray(sizes, dtype=np.float64), w)
+        return mean_fpir(self.p(float(t), fits), np.asarray(sizes, dtype=np.float64), w)
 
-    def threshold_for(self, targets, n: int, fit: TailFit | None = None, w=None) -> np.ndarray:
+    def _stratum_weights(self, w) -> np.ndarray:
+        w = np.ones(self.bins.size) if w is None else np.asarray(w, dtype=np.float64)
+        return np.bincount(self.bins, weights=w, minlength=len(self.strata))
+
+    def threshold_for(self, targets, n: int, fits=None, w=None) -> np.ndarray:
         """The threshold ``T`` with ``FPIR(n, T) = target`` for each target (bisection on the
         mean equation, 60 halvings of the bracket); NaN for a target of 0 or 1."""
-        fit = self.fit if fit is None else fit
         targets = np.asarray(targets, dtype=np.float64)
-        z_lo = float(self.sample[0]) if self.sample.size else float(self.desc[-1])
-        z_lo = min(z_lo, float(self.desc[-1]) if self.desc.size else z_lo)
-        if fit.shape < 0:
-            z_hi = fit.endpoint
-        else:
-            q = min(1e-300 / max(fit.exceedance_rate, 1e-300), 1.0)
-            z_hi = fit.threshold + float(genpareto.isf(q, fit.shape, scale=fit.scale))
-        lo = np.full(targets.size, float(np.min(self.loc + self.scale * z_lo)))
-        hi = np.full(targets.size, float(np.max(self.loc + self.scale * z_hi)))
-        for _ in range(60):
+        sw = self._stratum_weights(w)
+        lo_v, hi_v = [], []
+        for b, s in enumerate(self.strata):
+            f = s.fit if fits is None else fits[b]
+            low = [float(s.desc[-1])] + ([float(self.sample[0])] if self.sample.size else [])
+            lo_v.append(min(low))
+            if f.shape < 0:
+                hi_v.append(f.endpoint)
+            else:
+                q = min(1e-300 / max(f.exceedance_rate, 1e-300), 1.0)
+                hi_v.append(f.threshold + float(genpareto.isf(q, f.shape, scale=f.scale)))
+        lo = np.full(targets.size, min(lo_v))
+        hi = np.full(targets.size, max(hi_v))
+        for _ in range(60):  # in w units
             mid = 0.5 * (lo + hi)
-            f = mean_fpir(self.p(mid, fit), float(n), w)
+            f = mean_fpir(self.by_stratum(mid, fits, w_units=True), float(n), sw)
             above = f > targets  # FPIR falls as T rises
             lo = np.where(above, mid, lo)
             hi = np.where(above, hi, mid)
-        out = 0.5 * (lo + hi)
+        out = from_w(0.5 * (lo + hi))
         return np.where((targets > 0) & (targets < 1), out, np.nan)
 
     def source(self, t: float) -> str:
-        """``gpd`` when every search's standardised ``T`` lies in the fitted tail, ``empirical``
-        when none does, else ``mixed``."""
-        z = (float(t) - self.loc) / self.scale
-        inside = z >= self.fit.threshold
+        """``gpd`` when T lies in every stratum's fitted tail, ``empirical`` in none, else
+        ``mixed``."""
+        w = float(to_w(t))
+        inside = np.array([w >= s.fit.threshold for s in self.strata])
         return "gpd" if inside.all() else ("empirical" if not inside.any() else "mixed")
+
+
+def _stratum(desc, probe, tmpl, n_searches, n_cols, low, high, tail_count, candidates) -> Stratum:
+    n_total = int(n_searches) * int(n_cols)
+    if tail_count:
+        cands = [min(int(tail_count), desc.size - 1)]
+    else:
+        cands = candidates(n_total, desc.size)
+    stab = stability_choice(desc, n_total, cands)
+    return Stratum(stab, desc, probe, tmpl, int(n_searches), n_total, float(low), float(high))
+
+
+def build_strata(
+    desc: np.ndarray,
+    probe: np.ndarray,
+    tmpl: np.ndarray,
+    n_cols: int,
+    propensity: np.ndarray,
+    sample: np.ndarray,
+    tail_count: int | None,
+    candidates,
+) -> StratifiedTail:
+    """Strata of equal size by propensity (merged while one is too small), each fitted.
+
+    ``desc`` (descending) and ``sample`` are scores; the strata keep them as w."""
+    n = propensity.size
+    desc, sample = to_w(desc), to_w(sample)
+    pooled = _stratum(desc, probe, tmpl, n, n_cols, propensity.min(), propensity.max(),
+                      tail_count, candidates)  # fmt: skip
+    n_strata = int(np.clip(n // MIN_STRATUM_SEARCHES, 1, MAX_STRATA))
+    cuts = np.quantile(propensity, np.arange(1, n_strata) / n_strata) if n_strata > 1 else []
+    cuts = np.unique(np.asarray(cuts, dtype=np.float64))
+    while True:
+        bins = np.searchsorted(cuts, propensity, side="right")
+        kept = np.bincount(bins[probe], minlength=cuts.size + 1)
+        size = np.bincount(bins, minlength=cuts.size + 1)
+        bad = np.nonzero((kept < MIN_STRATUM_POOL) | (size < MIN_STRATUM_SEARCHES // 2))[0]
+        if cuts.size == 0 or bad.size == 0:
+            break
+        b = int(bad[np.argmin(kept[bad])])
+        cuts = np.delete(cuts, min(b, cuts.size - 1))  # merge with the next (last: previous)
+    if cuts.size == 0:
+        return StratifiedTail((pooled,), cuts, np.zeros(n, dtype=np.int64), pooled, sample)
+    strata = []
+    for b in range(cuts.size + 1):
+        sel = bins[probe] == b
+        members = bins == b
+        strata.append(
+            _stratum(
+                desc[sel],
+                probe[sel],
+                tmpl[sel],
+                int(members.sum()),
+                n_cols,
+                propensity[members].min(),
+                propensity[members].max(),
+                tail_count,
+                candidates,
+            )  # fmt: skip
+        )
+    return StratifiedTail(tuple(strata), cuts, bins, pooled, sample)
 
 
 def beyond(fmr: float, n_total: int) -> dict:

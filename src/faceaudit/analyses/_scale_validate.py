@@ -1,8 +1,8 @@
 """Self-validation of the scale analysis: fit on a part of the gallery, predict the whole.
 
 The tail model (:mod:`faceaudit.analyses._scale_tail`) is built again from the first
-``fit_subjects`` subjects of the nested gallery only (each search standardised by its scores
-against that part alone, its own stability choice of the tail threshold), extrapolated to every
+``fit_subjects`` subjects of the nested gallery only (strata by each search's propensity over
+that part alone, their own stability choices of the tail threshold), extrapolated to every
 larger measured gallery, and compared with the FPIR measured there: predicted (with its two-way
 bootstrap band, mixed over the stable tail thresholds as the main band is), measured (with its
 interval), and whether the measured value lies inside the band. A model that fails this check on
@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from faceaudit.analyses._scale_model import Band, _weighted_fit, build_tail, tail_choice_json
+from faceaudit.analyses._scale_model import Band, build_tail, tail_choice_json
 from faceaudit.analyses._scale_tail import beyond
 from faceaudit.stats.bootstrap import ExchangeableUnits, Resampler, percentile_interval
 from faceaudit.stats.tail import mean_fpir
@@ -37,7 +37,8 @@ def validate(
     n_nm = data.nonmated_prefix_max.shape[0]
     n_total_v = n_nm * val_templates
     try:
-        tail = build_tail(data.val_vals, n_total_v, data.val_sample, data.val_loc, data.val_scale)
+        tail = build_tail(data.val_vals, data.val_probe, data.val_tmpl, val_templates,
+                          data.val_propensity, data.val_sample)  # fmt: skip
     except ValueError:
         return {
             "fit_gallery_size": int(fit_subjects),
@@ -67,6 +68,7 @@ def validate(
     return {
         "fit_gallery_size": int(fit_subjects),
         "tail_fit": tail.fit.to_json(),
+        "strata": [st.to_json() for st in tail.strata],
         "choice": tail_choice_json(tail.stab),
         "beyond_data": beyond(float(np.mean(p_t)), n_total_v),
         "points": points,
@@ -76,41 +78,39 @@ def validate(
 
 def _replicates(data, tail, nm_unit, gunits, n_pu, fit_subjects, t, check_sizes, bootstrap, seed):
     """Two-way bootstrap of the predicted FPIR (probe subjects x the fit's gallery subjects)."""
+    from faceaudit.analyses._scale_band import _refit
+
     if not bootstrap:
         return []
-    stab = tail.stab
-    kmax = int(max(stab.fits[j].n_exceedances for j in stab.band))
-    pu = nm_unit[data.val_probe[:kmax]]
-    gu = gunits[data.val_tmpl[:kmax]]  # < fit_subjects: the fit's distractors come first
+    strata = tail.strata
+    kmax = [int(max(g.stab.fits[j].n_exceedances for j in g.stab.band)) for g in strata]
+    pu = [nm_unit[g.probe[:k]] for g, k in zip(strata, kmax, strict=True)]
+    gu = [gunits[g.tmpl[:k]] for g, k in zip(strata, kmax, strict=True)]
     val_templates = int(data.val_size)
     p_rows = np.bincount(nm_unit, minlength=n_pu).astype(float)[:, None]
     g_rows = np.bincount(gunits[:val_templates], minlength=fit_subjects).astype(float)[:, None]
     g_special = np.zeros(int(fit_subjects), dtype=bool)
-    g_special[gu] = True
+    for x in gu:
+        g_special[x] = True  # < fit_subjects: the fit's distractors come first
     pboot = ExchangeableUnits(p_rows, np.ones(n_pu, dtype=bool))
     gboot = ExchangeableUnits(g_rows, g_special)
     p_draws = pboot.batches(Resampler(pboot.n, bootstrap, seed + 11))
     g_draws = gboot.batches(Resampler(gboot.n, bootstrap, seed + 12))
-    pi, gi = pboot.special_pos[pu], gboot.special_pos[gu]
+    pi = [pboot.special_pos[x] for x in pu]
+    gi = [gboot.special_pos[x] for x in gu]
     nm_pi = pboot.special_pos[nm_unit]
     pick = np.random.default_rng([seed, 13])
     reps = []
-    for (wp_b, tp_b), (wg_b, tg_b) in zip(p_draws, g_draws, strict=True):
-        for wp, tp, wg, tg in zip(wp_b, tp_b, wg_b, tg_b, strict=True):
-            n_w = float(tp[0]) * float(tg[0])
-            j = stab.band[int(pick.integers(len(stab.band)))]
+    for (wp_b, _tp_b), (wg_b, tg_b) in zip(p_draws, g_draws, strict=True):
+        for wp, wg, tg in zip(wp_b, wg_b, tg_b, strict=True):
             ws = wp[nm_pi]
-            if n_w == 0 or ws.sum() == 0:
+            if ws.sum() == 0 or tg[0] == 0:
                 continue
-            f0 = stab.fits[j]
-            k = int(f0.n_exceedances)
-            f = _weighted_fit(
-                tail.desc[:k] - f0.threshold,
-                wp[pi[:k]] * wg[gi[:k]],
-                f0.threshold,
-                n_w,
-                (f0.shape, f0.scale),
-            )
-            if f is not None:
-                reps.append(mean_fpir(tail.p(t, f), check_sizes, ws))
+            searches = np.bincount(tail.bins, weights=ws, minlength=len(strata))
+            fits = [
+                _refit(g, pick, wp[pi[b]], wg[gi[b]], float(searches[b]) * float(tg[0]))
+                for b, g in enumerate(strata)
+            ]
+            if all(f is not None for f in fits):
+                reps.append(mean_fpir(tail.p(t, fits), check_sizes, ws))
     return reps

@@ -5,11 +5,11 @@
   is not enrolled) is scored against every gallery template once, and its top score within each
   prefix gives FPIR(N, T) at every size in the same pass. Mated searches give the measured
   rank-1 accuracy (mate scores above every distractor of the prefix; the mate is always present).
-* **Extrapolated, per search.** Each non-mated search's scores are standardised by its own
-  location and scale; one generalised Pareto tail is fitted to the largest standardised scores of
-  all searches (:mod:`faceaudit.stats.tail`), above a tail threshold chosen by parameter
-  stability (Coles 2001, 4.3.4); search ``i``'s FMR at ``T`` is the fitted tail at its own
-  standardised ``T``, and ``FPIR(N, T) = mean_i [1 - (1 - p_i(T))^N]`` (NIST IR 8271) at any N
+* **Extrapolated, per search.** Non-mated searches are sorted by their tail propensity (~99th
+  percentile score) into up to 5 strata; one generalised Pareto tail is fitted per stratum to
+  the largest scores of its searches (:mod:`faceaudit.stats.tail`), above a tail threshold chosen
+  by parameter stability (Coles 2001, 4.3.4); search ``i``'s FMR ``p_i(T)`` is its stratum's
+  fitted FMR, and ``FPIR(N, T) = mean_i [1 - (1 - p_i(T))^N]`` (NIST IR 8271) at any N
   (default 2.7 x 10^8). Pooling all searches into one FMR would over-state FPIR when searches
   differ (``1 - (1 - p)^N`` is concave). The threshold that holds each FPIR target at N solves
   the same mean equation; the expected rank-1 accuracy at N is ``mean over mated searches of
@@ -47,6 +47,7 @@ from faceaudit.analyses._scale_model import (
     nested_sizes,
     tail_choice_json,
 )
+from faceaudit.analyses._scale_tail import from_w
 from faceaudit.analyses._scale_validate import validate
 from faceaudit.compare.search import Enrolment, enrol_gallery
 from faceaudit.data import EmbeddingSet
@@ -90,6 +91,7 @@ class ScaleResult:
     fit: TailFit
     fit_band: dict
     tail_choice: dict
+    strata: tuple
     beyond_data: dict
     beyond_targets: tuple[dict, ...]
     thresholds_for_targets: tuple[tuple[float, Band], ...]
@@ -130,11 +132,15 @@ class ScaleResult:
             "fmr_at_threshold": {**self.fmr_at_threshold.to_json(), "source": self.fmr_source},
             "tail_fit": {
                 **self.fit.to_json(),
-                "threshold_u": self.fit.threshold,
+                "threshold_u": float(from_w(self.fit.threshold)),
                 "band": self.fit_band,
                 "diagnostic": self.diagnostic.get("tail_curve"),
-                "units": "standardised score (s - m_i) / d_i of each search",
+                "units": (
+                    "w = -ln(1 - score) (threshold, scale, endpoint); threshold_u in score "
+                    "units; the fit pooled over all searches (the tail diagnostic)"
+                ),
                 "choice": self.tail_choice,
+                "strata": [s.to_json() for s in self.strata],
             },
             "beyond_data": dict(self.beyond_data),
             "threshold_needed": [
@@ -406,6 +412,7 @@ def _bands(model: _Model, reps: dict, fpir_targets: Sequence[float], confidence:
         "fit": model.fit,
         "fit_band": {"shape": band("xi"), "scale": band("sigma")},
         "tail_choice": tail_choice_json(model.tail.stab),
+        "strata": model.tail.strata,
         "beyond_data": model.beyond,
         "beyond_targets": model.beyond_targets,
         "thresholds_for_targets": tuple(
