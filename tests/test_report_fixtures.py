@@ -180,7 +180,7 @@ def scale() -> dict:
     for n in (100, 200, 500, 1000, 2000, 5000, 10_000, 1_000_000, 270_000_000):
         v = 1 - (1 - 2e-6) ** n
         pts.append({"gallery_size": n, "fpir": {"value": v, "ci": [v * 0.5, min(1.0, v * 2)]},
-                    "measured": False})  # fmt: skip
+                    "measured": False, "beyond_data": n > 1_000_000})  # fmt: skip
     pts.sort(key=lambda p: (p["gallery_size"], not p["measured"]))
     x = np.linspace(0.6, 0.9, 30)
     emp = np.exp(-30 * (x - 0.6)) * 1e-3
@@ -189,8 +189,16 @@ def scale() -> dict:
         "gallery_size": 10_000,
         "measured": rate(16, 800, (0.011, 0.03)),
         "extrapolated": {"value": 0.018, "ci": [0.012, 0.027]},
+        "growth": 10.0,
+        "ratio": 0.9,
         "inside": True,
     }
+    choice = {"rule": "parameter stability (Coles 2001, 4.3.4)", "n_exceedances": 1234,
+              "candidates": [300, 617, 1234, 2468], "band_n_exceedances": [617, 1234]}  # fmt: skip
+    stratum = {**_tail_fit_core(), "n_searches": 800, "propensity": [0.31, 0.42],
+               "threshold_u": 0.45, "choice": choice}  # fmt: skip
+    beyond = {"fmr": 3.7e-11, "smallest_fmr_shown": 1.25e-7, "times_below": 3378.0,
+              "factor": 1.0, "flagged": True}  # fmt: skip
     return {
         "threshold": 0.6,
         "points": pts,
@@ -198,16 +206,27 @@ def scale() -> dict:
         "gallery_size": 10_000,
         "n_nonmated": 800,
         "n_mated": 1600,
-        "model": "independence: FPIR(N) = 1 - (1 - FMR_tail(T))^N",
+        "model": "per search: FPIR(N) = mean over searches of 1 - (1 - p_i(T))^N",
         "fmr_at_threshold": {"value": 2e-6, "ci": [1.5e-6, 2.6e-6], "source": "gpd"},
         "tail_fit": {
             **_tail_fit_core(),
             "threshold_u": 0.6,
             "band": {"shape": [-0.15, -0.09], "scale": [0.031, 0.037]},
             "diagnostic": curve,
+            "units": "w = -ln(1 - score)",
+            "choice": choice,
+            "strata": [stratum],
         },
+        "beyond_data": beyond,
         "threshold_needed": [
-            {"fpir_target": 0.01, "gallery_size": 270_000_000, "value": 0.8123, "ci": [0.79, 0.83]}
+            {
+                "fpir_target": 0.01,
+                "gallery_size": 270_000_000,
+                "value": 0.8123,
+                "ci": [0.79, 0.83],
+                "fmr": 3.7e-11,
+                "beyond_data": True,
+            }  # fmt: skip
         ],
         "rank1_accuracy": {
             "measured": [{"gallery_size": 1000, "rate": rate(1590, 1600, (0.99, 0.998))}],
@@ -231,7 +250,11 @@ def scale() -> dict:
                     "n_exceedances": 617,
                     "tail_threshold": 0.62,
                     "shape": -0.1,
+                    "shape_se": 0.04,
                     "scale": 0.03,
+                    "stable": True,
+                    "chosen": False,
+                    "in_band": True,
                     "fmr_at_threshold": 2.1e-6,
                     "fpir_at_target_size": 1.0,
                 }
@@ -241,6 +264,9 @@ def scale() -> dict:
         "validation": {
             "fit_gallery_size": 1000,
             "tail_fit": _tail_fit_core(),
+            "choice": choice,
+            "beyond_data": {**beyond, "flagged": False, "times_below": 0.5},
+            "strata": [stratum],
             "points": [check],
             "check": check,
         },

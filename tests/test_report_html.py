@@ -132,7 +132,7 @@ def test_identification_section(full_report):
 def test_scale_section(full_report):
     t = text_of(full_report[1])
     assert "270,000,000" in t
-    assert "extrapolated from a fitted score tail, not measured" in t
+    assert "extrapolated from a fitted score tail beyond the data, not measured" in t
     assert "100 2.00×10⁻⁴ (95% CI 1.40×10⁻⁴–2.80×10⁻⁴; 0 of 800) measured" in t
     # Extrapolated grid condensed to decades, measured sizes and the largest; the rest counted.
     assert "1,000,000 0.865 (95% CI 0.432–1) extrapolated" in t
@@ -146,7 +146,14 @@ def test_scale_section(full_report):
     assert "1,000 measured 0.994 (95% CI 0.99–0.998; 1,590 of 1,600)" in t  # rank-1
     assert "270,000,000 expected (model) 0.862 (95% CI 0.655–0.922) 0.85" in t
     assert "fitted again on only 1,000 distractors" in t
-    assert "10,000 0.02 (95% CI 0.011–0.03; 16 of 800) 0.018 (95% CI 0.012–0.027) yes" in t
+    assert "10,000 10x 0.02 (95% CI 0.011–0.03; 16 of 800) 0.018 (95% CI 0.012–0.027) 0.9 yes" in t
+    assert "Self-validation: predicted 0.018" in t and "lies inside the band" in t
+    # beyond the data: said in words, in the table of points and of thresholds needed
+    assert "Extrapolated beyond the data. The model puts the chance" in t
+    assert "1 in 8,000,000" in t and "3,378 times rarer still" in t
+    assert "270,000,000 1 (95% CI 0.5–1) extrapolated beyond the data" in t
+    assert "(95% CI 0.79–0.83) 3.70×10⁻¹¹ yes" in t
+    assert "1,234 exceedances chosen among 300, 617, 1,234, 2,468" in t
 
 
 def test_scale_warning_already_listed_at_top_is_not_repeated():

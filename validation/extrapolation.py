@@ -143,8 +143,10 @@ def summarise(records: list[dict]) -> list[dict]:
             lo_ok, hi_ok = (0.67, 1.5) if lv < 0.05 else (0.8, 1.25)
             cover = float(np.mean(inside)) if inside else None
             n_flag = sum(bool(x.get("beyond_data")) for x in pts)
-            flagged = n_flag == len(pts) if "beyond_data" in pts[0] else any(
-                _specific(w) for x in pts for w in x["tool_warnings"]
+            flagged = (
+                n_flag == len(pts)
+                if "beyond_data" in pts[0]
+                else any(_specific(w) for x in pts for w in x["tool_warnings"])
             )
             ratio_ok = lo_ok <= gm <= hi_ok
             if lv < 0.05:  # far beyond the data: within 0.67-1.5, or the tool says it cannot

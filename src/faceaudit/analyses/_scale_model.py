@@ -167,7 +167,8 @@ def tail_choice_json(stab) -> dict:
     return {
         "rule": (
             "parameter stability (Coles 2001, 4.3.4): the largest exceedance count whose shape "
-            f"agrees with every higher threshold's within {stab.z:g} standard errors"
+            f"agrees with every higher threshold's within {stab.z:g} standard errors "
+            "(Bonferroni-adjusted)"
             if len(stab.candidates) > 1
             else "fixed by the user (tail_count)"
         ),
@@ -282,22 +283,28 @@ def _model(
     )
 
 
+def _rarer(flag: dict) -> str:
+    """``"3e-15, 1,500 times rarer than"`` or ``"0 (past the fitted tail's end), below"``."""
+    times = flag["times_below"]
+    if times is None:
+        return "0 (past the fitted tail's end), below"
+    return f"{flag['fmr']:.2g}, {times:,.0f} times rarer than"
+
+
 def _beyond_warnings(flag, flags, targets, t, n, n_total, warnings) -> None:
+    """The beyond-the-data warnings (FPIR at T; thresholds for targets), in plain words."""
     if flag["flagged"]:
-        times = flag["times_below"]
-        how = "0 (past the fitted tail's end)" if times is None else f"{flag['fmr']:.2g}"
         warnings.append(
-            f"Extrapolated beyond the data: the FPIR figures beyond the measured galleries rest "
-            f"on a per-comparison false-match rate at T = {t:g} of {how}, "
-            + ("" if times is None else f"{times:,.0f} times ")
-            + f"smaller than the smallest rate these {n_total:,} comparisons can show "
-            f"(1 in {n_total:,}). No data here can confirm it: read the band, not the figure."
+            f"Extrapolated beyond the data: the FPIR figures for galleries larger than the "
+            f"measured ones rest on a chance that one comparison is a false match at T = {t:g} "
+            f"of {_rarer(flag)} the rarest event these {n_total:,} comparisons can show "
+            f"(1 in {n_total:,}). No data here can confirm them: read the band, not the figure."
         )
     hit = [f"{tg:g}" for tg, f in zip(targets, flags, strict=True) if f["flagged"]]
     if hit:
         warnings.append(
             f"Extrapolated beyond the data: the threshold for FPIR {', '.join(hit)} at "
-            f"N = {n:,} needs a per-comparison false-match rate more than "
-            f"{flags[0]['factor']:g} times smaller than the smallest these {n_total:,} "
-            "comparisons can show; it is a model's projection: read its band."
+            f"N = {n:,} needs a false-match rate per comparison rarer than the rarest event "
+            f"these {n_total:,} comparisons can show (1 in {n_total:,}); it is a projection of "
+            "the fitted tail: read its band."
         )

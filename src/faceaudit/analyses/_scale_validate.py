@@ -62,7 +62,7 @@ def validate(
                 "measured": m.to_json(),
                 "extrapolated": Band(float(pred[j]), b).to_json(),
                 "ratio": float(pred[j] / m.value) if m.value else None,
-                "inside": None if b is None else bool(b[0] <= m.value <= b[1]),
+                "inside": None if b is None else _inside(m, b),
             }
         )
     return {
@@ -114,3 +114,15 @@ def _replicates(data, tail, nm_unit, gunits, n_pu, fit_subjects, t, check_sizes,
             if all(f is not None for f in fits):
                 reps.append(mean_fpir(tail.p(t, fits), check_sizes, ws))
     return reps
+
+
+def _inside(m, band: tuple[float, float]) -> bool:
+    """Whether the measured rate lies in the band; a saturated count (none or all searches)
+    only says the rate is at most / at least its bound, so there the band need only reach the
+    measured interval."""
+    lo, hi = band
+    if lo <= m.value <= hi:
+        return True
+    if m.ci is not None and m.count in (0, m.n):
+        return bool(hi >= m.ci[0] and lo <= m.ci[1])
+    return False

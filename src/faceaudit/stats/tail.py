@@ -32,8 +32,8 @@ that range it drifts (for Gaussian- or Beta-like tails it is too negative: the p
 The fit is repeated at candidate exceedance counts ``k_1 < k_2 < ...``; count ``k_j`` is *stable*
 when its shape agrees with every fit at a higher threshold within ``z`` standard errors of their
 difference (nested fits: ``var(xi_a - xi_b) ~ se_a^2 - se_b^2`` for ``k_a < k_b``,
-``se = (1 + xi) / sqrt(k)``, the MLE's asymptotic standard error); the chosen count is the largest
-``k`` of the unbroken stable run starting at the smallest candidate.
+``se = (1 + xi) / sqrt(k)``, the MLE's asymptotic standard error; Bonferroni over the
+comparisons); the chosen count is the largest stable ``k``.
 
 The GPD is fitted by maximum likelihood with optional weights (for the bootstrap), via the
 profile likelihood in ``theta = xi / sigma`` (Grimshaw 1993): for fixed ``theta`` the MLE is
@@ -55,7 +55,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy import optimize
-from scipy.stats import genpareto
+from scipy.stats import genpareto, norm
 
 __all__ = [
     "TailFit",
@@ -412,9 +412,10 @@ def stability_choice(
 
     Notes
     -----
-    Count ``k_j`` is stable when ``|xi_i - xi_j| <= z sqrt(se_i^2 - se_j^2)`` for every ``i < j``
-    (the smaller counts are higher thresholds, less biased and noisier); the chosen count is the
-    largest of the unbroken stable run from the smallest candidate.
+    Count ``k_j`` is stable when ``|xi_i - xi_j| <= z_j sqrt(se_i^2 - se_j^2)`` for every
+    ``i < j`` (the smaller counts are higher thresholds, less biased and noisier), ``z_j`` the
+    Bonferroni-adjusted level of ``z`` over those ``j`` comparisons; the chosen count is the
+    largest stable one.
     """
     desc = np.asarray(desc, dtype=np.float64)
     fits, se, ks = [], [], []
@@ -436,15 +437,16 @@ def stability_choice(
     if not fits:
         raise ValueError("no candidate tail count could be fitted")
     stable = [True]
+    alpha = 2.0 * float(norm.sf(z))
     for j in range(1, len(fits)):
+        zj = float(norm.isf(alpha / (2 * j)))  # Bonferroni over the j comparisons
         ok = all(
-            abs(fits[i].shape - fits[j].shape) <= z * math.sqrt(max(se[i] ** 2 - se[j] ** 2, 1e-12))
+            abs(fits[i].shape - fits[j].shape)
+            <= zj * math.sqrt(max(se[i] ** 2 - se[j] ** 2, 1e-12))
             for i in range(j)
         )
         stable.append(ok)
-    chosen = 0
-    while chosen + 1 < len(fits) and stable[chosen + 1]:
-        chosen += 1
+    chosen = max(j for j in range(len(fits)) if stable[j])
     lowest = fits[chosen].n_exceedances / band_span
     band = tuple(
         j for j in range(chosen + 1) if stable[j] and fits[j].n_exceedances >= lowest - 1e-9

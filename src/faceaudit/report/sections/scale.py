@@ -43,12 +43,13 @@ def _points_table(s: Node, ctx: Ctx) -> tuple[Table, int]:
     rows = []
     for p in shown:
         kind = "measured" if p.bool("measured") else "extrapolated"
+        label = "extrapolated beyond the data" if p.get("beyond_data") else kind
         cell = (
             rate_cell(p.rate("fpir"), ctx.confidence)
             if kind == "measured"
             else band_cell(p.band("fpir"), ctx.confidence)
         )
-        rows.append(Row((Cell(fmt.fmt_count(p.int("gallery_size"))), cell, Cell(kind)), kind))
+        rows.append(Row((Cell(fmt.fmt_count(p.int("gallery_size"))), cell, Cell(label)), kind))
     cols = (Col("Gallery size N", num=True), Col("FPIR"), Col("Source"))
     return Table(cols, tuple(rows)), len(points) - len(shown)
 
@@ -85,12 +86,81 @@ def _needed(s: Node, ctx: Ctx) -> Table:
                 Cell(fmt.fmt_count(d.int("gallery_size"))),
                 Cell(fmt.fmt_num(d.num("fpir_target"))),
                 band_cell(d, ctx.confidence, threshold=True),
+                Cell(fmt.fmt_num(d.opt_num("fmr"))),
+                Cell("yes" if d.get("beyond_data") else "no"),
             )
         )
         for d in s.objs("threshold_needed")
     )
-    cols = (Col("Gallery size N", num=True), Col("FPIR target"), Col("Threshold needed"))
+    cols = (
+        Col("Gallery size N", num=True),
+        Col("FPIR target"),
+        Col("Threshold needed"),
+        Col("FMR per comparison there"),
+        Col("Beyond the data"),
+    )
     return Table(cols, rows)
+
+
+def _beyond(s: Node) -> list:
+    """The beyond-the-data flag of FPIR at T, in plain words, when it fires."""
+    b = s.opt_obj("beyond_data")
+    if b is None or not b.bool("flagged"):
+        return []
+    n_total = s.obj("tail_fit").num("n_total")
+    return [Para(words.beyond_data_text(b, n_total, s.num("threshold")), "unsupported")]
+
+
+def _choice(s: Node) -> list:
+    """How the tail threshold was chosen, and the strata of searches."""
+    t = s.obj("tail_fit")
+    c = t.opt_obj("choice")
+    out = []
+    if c is not None:
+        band = ", ".join(fmt.fmt_count(k) for k in c.list("band_n_exceedances"))
+        cands = ", ".join(fmt.fmt_count(k) for k in c.list("candidates"))
+        out.append(
+            Para(
+                f"Tail threshold: {c.str('rule')}; {fmt.fmt_count(c.int('n_exceedances'))} "
+                f"exceedances chosen among {cands}. "
+                f"The band mixes refits at {band} "
+                "exceedances, so it carries the uncertainty of that choice, not sampling "
+                "error alone.",
+                "note",
+            )
+        )
+    strata = t.objs("strata") if t.get("strata") else []
+    if strata:
+        rows = tuple(
+            Row(
+                (
+                    Cell(fmt.fmt_count(st.int("n_searches"))),
+                    Cell(" – ".join(fmt.fmt_threshold(x) for x in st.list("propensity"))),
+                    Cell(fmt.fmt_threshold(st.num("threshold_u"))),
+                    Cell(fmt.fmt_num(st.num("shape"))),
+                    Cell(fmt.fmt_count(st.obj("choice").int("n_exceedances"))),
+                )
+            )
+            for st in strata
+        )
+        cols = (
+            Col("Searches", num=True),
+            Col("Their 99th-percentile scores"),
+            Col("Tail threshold u"),
+            Col("Shape ξ (of w)"),
+            Col("Exceedances"),
+        )
+        out += [
+            Para(
+                "Searches differ (some faces resemble many others), so FPIR is the mean over "
+                "searches of each one's chance of a false candidate, not one pooled rate "
+                "(pooling over-states it). Searches are grouped by how high their scores run, "
+                "and each group's score tail is fitted on its own:",
+                "note",
+            ),
+            Table(cols, rows),
+        ]
+    return out
 
 
 def _tail(s: Node, ctx: Ctx):
@@ -151,7 +221,7 @@ def _rank1(s: Node, ctx: Ctx) -> Table:
     return Table(cols, tuple(rows))
 
 
-def _validation(s: Node, ctx: Ctx) -> list:
+def _validation(s: Node, ctx: Ctx) -> list:  # noqa: C901
     val = s.opt_obj("validation")
     if val is None:
         return [
@@ -167,6 +237,16 @@ def _validation(s: Node, ctx: Ctx) -> list:
         "distractors and extrapolated to the larger galleries that were also measured. Where the "
         "measured FPIR falls inside the extrapolation band, the model held up."
     )
+    check = val.opt_obj("check") if "check" in val else None
+    if check is not None and check["inside"] is not None:
+        verdict = "inside" if check["inside"] else "OUTSIDE"
+        predicted = fmt.fmt_band(check.band("extrapolated"), ctx.confidence)
+        note += (
+            f" Self-validation: predicted {predicted}"
+            f" at N = {fmt.fmt_count(check.int('gallery_size'))}, measured "
+            f"{fmt.fmt_rate(check.rate('measured'), ctx.confidence)}: the measured value lies "
+            f"{verdict} the band."
+        )
     if "skipped" in val:
         return [
             Heading("Does the extrapolation hold?"),
@@ -179,16 +259,20 @@ def _validation(s: Node, ctx: Ctx) -> list:
             Row(
                 (
                     Cell(fmt.fmt_count(v.int("gallery_size"))),
+                    Cell(fmt.fmt_num(v.opt_num("growth")) + "x" if v.get("growth") else "—"),
                     rate_cell(v.rate("measured"), ctx.confidence),
                     band_cell(v.band("extrapolated"), ctx.confidence),
+                    Cell(fmt.fmt_num(v.opt_num("ratio")) if v.get("ratio") is not None else "—"),
                     Cell("—" if inside is None else ("yes" if inside else "NO")),
                 )
             )
         )
     cols = (
         Col("Gallery size N", num=True),
+        Col("Growth"),
         Col("Measured FPIR"),
         Col("Extrapolated FPIR"),
+        Col("Predicted / measured"),
         Col("Inside the band"),
     )
     return [Heading("Does the extrapolation hold?"), Para(note, "note"), Table(cols, tuple(rows))]
@@ -201,6 +285,7 @@ def blocks(s: Node, ctx: Ctx) -> list:
     if summary:
         out.append(Para(summary, "lead"))
     out.append(_facts(s, ctx))
+    out += _beyond(s)
     own = ctx.own_warnings(s)
     if own:
         out.append(Bullets(own, "flags"))
@@ -208,8 +293,8 @@ def blocks(s: Node, ctx: Ctx) -> list:
         Para(
             f"The threshold is held fixed at {fmt.fmt_threshold(s.num('threshold'))} while the "
             "gallery grows. Measured points come from real distractor galleries; extrapolated "
-            "points come from a model of the impostor score tail (extreme-value theory) and "
-            "assume searches are independent — treat them as estimates with their band, not "
+            "points come from a model of the impostor score tail (extreme-value theory), "
+            "averaged over the searches — treat them as estimates with their band, not "
             "measurements.",
             "note",
         ),
@@ -228,6 +313,7 @@ def blocks(s: Node, ctx: Ctx) -> list:
         _needed(s, ctx),
         Heading("Tail fit"),
         _tail(s, ctx),
+        *_choice(s),
         Heading("Rank-1 accuracy as the gallery grows"),
         _rank1(s, ctx),
     ]

@@ -183,6 +183,8 @@ def scale_summary(s: Node, confidence: float) -> str | None:
         return None
     measured = biggest.bool("measured")
     how = "measured" if measured else "extrapolated from a fitted score tail, not measured"
+    if not measured and biggest.get("beyond_data"):
+        how = "extrapolated from a fitted score tail beyond the data, not measured"
     ci = f"; {fmt.fmt_ci(f, confidence)}" if f["ci"] else ""
     how_often = (
         f"about {share(v)} of searches for someone not enrolled would"
@@ -194,6 +196,30 @@ def scale_summary(s: Node, confidence: float) -> str | None:
         f"With {fmt.fmt_count(biggest.int('gallery_size'))} people enrolled, at threshold "
         f"{fmt.fmt_threshold(s.num('threshold'))}, {how_often} return at least one false "
         f"candidate (FPIR {fmt.fmt_num(v)}{ci}; {how}{n})."
+    )
+
+
+def beyond_data_text(b: Node, n_total: float, threshold: float | None = None) -> str:
+    """The beyond-the-data flag in words a judge understands (``b``: a ``scale_beyond``)."""
+    fmr = b.num("fmr")
+    at = f" at threshold {fmt.fmt_threshold(threshold)}" if threshold is not None else ""
+    chance = "zero" if fmr <= 0 else f"about {one_in(fmr)}"
+    head = (
+        f"Extrapolated beyond the data. The model puts the chance that one comparison with a "
+        f"stranger is a false match{at} at {chance}."
+    )
+    body = (
+        f" These data hold {fmt.fmt_count(n_total)} such comparisons, so the rarest event "
+        f"they can show is 1 in {fmt.fmt_count(n_total)}"
+    )
+    times = b.opt_num("times_below")
+    if times is not None and times > 1:
+        body += f", and this is {fmt.fmt_num(times)} times rarer still"
+    return (
+        head
+        + body
+        + ". No comparison here can confirm or refute it: the figure is a projection of the "
+        "fitted tail, and its band, not the figure, says how far off it may be."
     )
 
 
@@ -336,6 +362,7 @@ def field_log_sentences(log: Node) -> list[str]:
 
 __all__ = [
     "FMR_VERBS",
+    "beyond_data_text",
     "FNMR_VERBS",
     "FPIR_VERBS",
     "FNIR_VERBS",

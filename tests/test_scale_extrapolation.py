@@ -1,0 +1,167 @@
+"""The extrapolation that validates (issue 10, item 4): per-search FPIR, the stability choice of
+the tail threshold, the beyond-the-data flag, the self-validation block."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from scipy.stats import genpareto
+
+from faceaudit.analyses._scale_tail import BEYOND_FACTOR, beyond, from_w, to_w
+from faceaudit.analyses.scale import scale
+from faceaudit.data import EmbeddingSet
+from faceaudit.stats.tail import (
+    fit_gpd,
+    fpir_from_fmr,
+    gpd_sf,
+    mean_fpir,
+    stability_choice,
+    tail_candidates,
+)
+from faceaudit.synth import synthesize
+
+
+def test_mean_fpir_hand_values_and_pooling_overstates_with_lambs():
+    # 90 ordinary searches (FMR 1e-6) and 10 lambs (1e-4), N = 10^5
+    p = np.array([1e-6] * 90 + [1e-4] * 10)
+    exact = 0.9 * -math.expm1(1e5 * math.log1p(-1e-6)) + 0.1 * -math.expm1(1e5 * math.log1p(-1e-4))
+    assert mean_fpir(p, 1e5) == pytest.approx(exact, rel=1e-12)
+    pooled = fpir_from_fmr(p.mean(), 1e5)
+    assert pooled > 3 * exact  # Jensen: one pooled FMR over-states FPIR (0.66 against 0.19)
+    assert mean_fpir(np.array([0.0, 0.5]), 2) == pytest.approx(0.375)
+    # weights are multiplicities; several sizes at once
+    w = np.array([2.0, 1.0])
+    assert mean_fpir(np.array([0.0, 0.5]), [1, 2], w) == pytest.approx([0.5 / 3, 0.25])
+
+
+def test_gpd_sf_equals_scipy():
+    y = np.linspace(0, 3, 50)
+    for xi in (-0.4, -1e-13, 0.0, 0.3):
+        np.testing.assert_allclose(gpd_sf(y, xi, 0.7), genpareto.sf(y, xi, scale=0.7), rtol=1e-9)
+
+
+def test_weighted_fit_agrees_with_scipy_on_the_chosen_excesses():
+    rng = np.random.default_rng(5)
+    y = genpareto.rvs(-0.15, scale=0.3, size=3000, random_state=rng)
+    xi, sigma, _ = fit_gpd(y, np.ones(y.size))
+    c, _, s = genpareto.fit(y, floc=0)
+    assert xi == pytest.approx(c, abs=3e-3) and sigma == pytest.approx(s, rel=3e-3)
+
+
+def _spliced(n: int, tail_share: float, xi: float, seed: int) -> np.ndarray:
+    """A body that is no GPD (uniform on [0, 1)) below 1 and an exact GPD(xi) above it."""
+    rng = np.random.default_rng(seed)
+    m = int(round(tail_share * n))
+    body = rng.random(n - m)
+    tail = 1.0 + genpareto.rvs(xi, scale=0.5, size=m, random_state=rng)
+    return np.sort(np.concatenate([body, tail]))[::-1]
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_stability_picks_a_count_inside_the_gpd_part(seed):
+    desc = _spliced(400_000, 0.01, -0.1, seed)  # the 4,000 largest are the GPD
+    cands = tail_candidates(desc.size, desc.size)
+    assert cands[0] == 100 and cands[-1] == 800  # 0.2% of the scores
+    st = stability_choice(desc, desc.size, [250, 500, 1000, 2000, 4000, 8000, 16000, 32000])
+    k = st.candidates[st.chosen]
+    assert 1000 <= k <= 4000  # a stable count in the GPD part, not the body beyond it
+    assert st.stable[-1] is False and st.stable[-2] is False  # 16,000 and 32,000: the body
+    assert st.fit.shape == pytest.approx(-0.1, abs=0.08)
+    assert all(st.stable[j] for j in st.band) and st.chosen in st.band
+    assert min(st.candidates[j] for j in st.band) >= k / 4
+
+
+@pytest.mark.parametrize("seed", [9, 13])
+def test_stability_keeps_every_count_of_a_pure_gpd_and_mixes_the_top_ones(seed):
+    rng = np.random.default_rng(seed)
+    desc = np.sort(genpareto.rvs(0.1, scale=1.0, size=200_000, random_state=rng))[::-1]
+    st = stability_choice(desc, desc.size, [500, 1000, 2000, 4000, 8000])
+    assert st.candidates[st.chosen] >= 2000
+    assert st.fit.shape == pytest.approx(0.1, abs=0.06)
+    assert st.chosen in st.band
+
+
+def test_beyond_the_data_rule():
+    assert BEYOND_FACTOR == 1.0
+    b = beyond(1e-9, 10**6)
+    assert b["flagged"] and b["smallest_fmr_shown"] == 1e-6
+    assert b["times_below"] == pytest.approx(1000.0)
+    assert not beyond(2e-6, 10**6)["flagged"]
+    zero = beyond(0.0, 10**6)
+    assert zero["flagged"] and zero["times_below"] is None
+    s = np.array([-0.5, 0.0, 0.9, 1.0])
+    np.testing.assert_allclose(from_w(to_w(s))[:3], s[:3])
+    assert np.isfinite(to_w(s)).all()  # a score of 1 (a duplicate) stays finite
+
+
+@pytest.fixture(scope="module")
+def bounded():
+    """16-dimensional embeddings: a bounded score tail far below 1."""
+    gal = synthesize(2000, 1, dim=16, genuine_mean=0.6, seed=3, subject_prefix="g")
+    out = synthesize(300, 1, dim=16, genuine_mean=0.6, seed=4, subject_prefix="n")
+    g = EmbeddingSet(gal.embeddings, gal.subjects, gal.samples, metadata=gal.metadata())
+    p = EmbeddingSet(out.embeddings, out.subjects, out.samples, metadata=out.metadata())
+    return g, p
+
+
+def test_the_flag_fires_past_the_end_of_a_bounded_tail(bounded):
+    g, p = bounded
+    t = 0.99999
+    r = scale(g, p, threshold=t, target_gallery_size=10**8, bootstrap=30, seed=1)
+    assert all(s.fit.shape < 0 and from_w(s.fit.endpoint) < t for s in r.strata)  # past the end
+    assert r.fmr_at_threshold.value == 0.0
+    assert r.beyond_data["flagged"] and r.beyond_data["times_below"] is None
+    j = r.to_json()
+    ext = [q for q in j["points"] if not q["measured"]]
+    assert all(q["beyond_data"] == (q["gallery_size"] > 2000) for q in ext)
+    assert any("past the fitted tail's end" in w for w in r.warnings)
+    assert all(t["beyond_data"] is False or t["fmr"] < 1 / r.fit.n_total for t in
+               j["threshold_needed"])  # fmt: skip
+    # a threshold the data reach is not flagged
+    r2 = scale(g, p, threshold=0.5, target_gallery_size=10**4, bootstrap=0, seed=1)
+    assert not r2.beyond_data["flagged"]
+
+
+def test_no_message_asks_for_a_gallery_of_zero(bounded):
+    g, p = bounded
+    small = g.subset(np.arange(g.n) < 500)
+    off = scale(small, p, threshold=0.5, validation_fit_size=0, bootstrap=0)
+    auto = scale(small, p, threshold=0.5, bootstrap=0)
+    big = scale(small, p, threshold=0.5, validation_fit_size=100, bootstrap=0)
+    for r in (off, auto, big):
+        assert r.validation is None
+        assert not any("at least 0 " in w for w in r.warnings)
+    assert any("switched off" in w for w in off.warnings)
+    assert any("needs at least 1,000 subjects (this one has 500)" in w for w in auto.warnings)
+    assert any("needs a gallery of at least 1,000 (this one has 500)" in w for w in big.warnings)
+
+
+def test_self_validation_fields_on_a_homogeneous_gallery(bounded):
+    g, p = bounded
+    t = 0.75
+    r = scale(g, p, threshold=t, target_gallery_size=10**6, bootstrap=60, seed=2)
+    v = r.validation
+    assert v["fit_gallery_size"] == 200  # a tenth of the gallery
+    assert v["tail_fit"]["n_total"] == 300 * 200
+    assert v["choice"]["n_exceedances"] in v["choice"]["candidates"]
+    measured = dict(r.measured)
+    assert [q["gallery_size"] for q in v["points"]] == [n for n in measured if n > 200]
+    s = p.embeddings.astype(np.float64) @ g.embeddings.T.astype(np.float64)
+    for q in v["points"]:
+        m = measured[q["gallery_size"]]
+        assert q["measured"]["count"] == m.count and q["measured"]["n"] == 300
+        assert q["growth"] == q["gallery_size"] / 200
+        assert q["ratio"] == pytest.approx(q["extrapolated"]["value"] / m.value)
+        lo, hi = q["extrapolated"]["ci"]
+        assert lo <= q["extrapolated"]["value"] <= hi
+        if 0 < m.count < m.n:
+            assert q["inside"] == (lo <= m.value <= hi)
+    check = v["check"]
+    assert check == v["points"][-1] and check["gallery_size"] == 2000
+    # the measured value there is the exact count of searches with a score >= T (brute force)
+    order_top = s.max(axis=1)
+    assert check["measured"]["count"] == int(np.sum(order_top >= np.float32(t)))
+    # a homogeneous population: the 10x prediction is right to within its band's reach
+    assert 0.5 < check["ratio"] < 2.0 and check["inside"] is True
