@@ -63,7 +63,7 @@ def _spliced(n: int, tail_share: float, xi: float, seed: int) -> np.ndarray:
 def test_stability_picks_a_count_inside_the_gpd_part(seed):
     desc = _spliced(400_000, 0.01, -0.1, seed)  # the 4,000 largest are the GPD
     cands = tail_candidates(desc.size, desc.size)
-    assert cands[0] == 100 and cands[-1] == 800  # 0.2% of the scores
+    assert cands[0] == 100 and cands[-1] == 800  # 4 x the lowest (0.05% would be 200)
     st = stability_choice(desc, desc.size, [250, 500, 1000, 2000, 4000, 8000, 16000, 32000])
     k = st.candidates[st.chosen]
     assert 1000 <= k <= 4000  # a stable count in the GPD part, not the body beyond it

@@ -18,6 +18,7 @@ import numpy as np
 
 from faceaudit.analyses._scale_collect import ScaleData
 from faceaudit.analyses._scale_model import _rank1_expected, _weighted_fit, mates_fmr
+from faceaudit.analyses._scale_tail import Refit
 from faceaudit.stats.bootstrap import ExchangeableUnits, Resampler, percentile_interval
 from faceaudit.stats.estimate import Rate, make_rate
 from faceaudit.stats.tail import mean_fpir
@@ -55,7 +56,7 @@ def band_replicates(
     # the kept scores each replicate refits: per stratum (and the pooled diagnostic fit), the
     # largest band candidate's excesses
     groups = [*tail.strata, tail.pooled]
-    kmax = [int(max(g.stab.fits[j].n_exceedances for j in g.stab.band)) for g in groups]
+    kmax = [int(g.desc.size) for g in groups]  # all kept scores: the empirical part too
     top_pu = [nm_unit[g.probe[:k]] for g, k in zip(groups, kmax, strict=True)]
     top_gu = [gunits[g.tmpl[:k]] for g, k in zip(groups, kmax, strict=True)]
     # probe-unit rows: [non-mated searches, hits per size, comparisons >= T, mated searches,
@@ -97,7 +98,7 @@ def band_replicates(
                 fits.append(_refit(g, pick, wp[top_pi[b]], wg[top_gi[b]], n_s * tg[0]))
             if any(f is None for f in fits):
                 continue
-            strata_fits, pooled = fits[:-1], fits[-1]
+            strata_fits, pooled = fits[:-1], fits[-1].fit
             p = tail.p(t, strata_fits)
             reps["fmr"].append(float(np.average(p, weights=ws)))
             reps["fpir"].append(mean_fpir(p, sizes, ws))
@@ -116,15 +117,17 @@ def band_replicates(
     return reps, meas_reps, r1m_reps
 
 
-def _refit(group, pick, wp_top, wg_top, n_w):
-    """One replicate's tail of a stratum: above one of its band's thresholds (drawn), weighted."""
+def _refit(group, pick, wp_top, wg_top, n_w) -> Refit | None:
+    """One replicate's tail of a stratum: above one of its band's thresholds (drawn), weighted;
+    with the weights of all its kept scores (the empirical part below the tail threshold)."""
     stab = group.stab
     j = stab.band[int(pick.integers(len(stab.band)))]
     f0 = stab.fits[j]
     k = int(f0.n_exceedances)
-    w = wp_top[:k] * wg_top[:k]
-    return _weighted_fit(group.desc[:k] - f0.threshold, w, f0.threshold, float(n_w),
-                         (f0.shape, f0.scale))  # fmt: skip
+    w_all = wp_top * wg_top
+    f = _weighted_fit(group.desc[:k] - f0.threshold, w_all[:k], f0.threshold, float(n_w),
+                      (f0.shape, f0.scale))  # fmt: skip
+    return None if f is None else Refit(f, w_all, float(n_w))
 
 
 def measured_rates(

@@ -70,6 +70,17 @@ def from_w(w) -> np.ndarray:
 
 
 @dataclass(frozen=True, eq=False)
+class Refit:
+    """A bootstrap replicate's tail of a stratum: the refitted GPD, and the replicate's weight of
+    each kept score (aligned with :attr:`Stratum.desc`) and of all its comparisons, so that the
+    empirical part below the tail threshold is resampled too."""
+
+    fit: TailFit
+    weights: np.ndarray
+    n_total: float
+
+
+@dataclass(frozen=True, eq=False)
 class Stratum:
     """Searches of similar tail propensity and the GPD tail of their pooled scores."""
 
@@ -86,10 +97,12 @@ class Stratum:
     def fit(self) -> TailFit:
         return self.stab.fit
 
-    def survival(self, t, fit: TailFit | None, sample: np.ndarray) -> np.ndarray:
+    def survival(self, t, fit: TailFit | Refit | None, sample: np.ndarray) -> np.ndarray:
         """FMR at ``t`` (in w units): the fitted tail above its ``u``; below it the exact share
-        of the stratum's kept scores where they reach, else the uniform sample's survival."""
-        fit = self.fit if fit is None else fit
+        of the stratum's kept scores where they reach (weighted in a replicate), else the
+        uniform sample's survival."""
+        refit = fit if isinstance(fit, Refit) else None
+        fit = self.fit if fit is None else (refit.fit if refit is not None else fit)
         t = np.asarray(t, dtype=np.float64)
         out = np.empty_like(t)
         tail = t >= fit.threshold
@@ -98,7 +111,12 @@ class Stratum:
         if rest.any():
             asc = self.desc[::-1]
             tr = t[rest]
-            from_pool = (asc.size - np.searchsorted(asc, tr, side="left")) / self.n_total
+            n_ge = asc.size - np.searchsorted(asc, tr, side="left")
+            if refit is None:
+                from_pool = n_ge / self.n_total
+            else:
+                cw = np.concatenate([[0.0], np.cumsum(refit.weights)])
+                from_pool = cw[n_ge] / refit.n_total
             if sample.size:
                 emp = (sample.size - np.searchsorted(sample, tr, side="left")) / sample.size
             else:
@@ -180,6 +198,7 @@ class StratifiedTail:
         lo_v, hi_v = [], []
         for b, s in enumerate(self.strata):
             f = s.fit if fits is None else fits[b]
+            f = f.fit if isinstance(f, Refit) else f
             low = [float(s.desc[-1])] + ([float(self.sample[0])] if self.sample.size else [])
             lo_v.append(min(low))
             if f.shape < 0:

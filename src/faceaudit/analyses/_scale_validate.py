@@ -83,7 +83,7 @@ def _replicates(data, tail, nm_unit, gunits, n_pu, fit_subjects, t, check_sizes,
     if not bootstrap:
         return []
     strata = tail.strata
-    kmax = [int(max(g.stab.fits[j].n_exceedances for j in g.stab.band)) for g in strata]
+    kmax = [int(g.desc.size) for g in strata]  # all kept scores: the empirical part too
     pu = [nm_unit[g.probe[:k]] for g, k in zip(strata, kmax, strict=True)]
     gu = [gunits[g.tmpl[:k]] for g, k in zip(strata, kmax, strict=True)]
     val_templates = int(data.val_size)

@@ -127,7 +127,8 @@ class ScaleResult:
             "n_mated": self.n_mated,
             "model": (
                 "per search: FPIR(N) = mean over non-mated searches of 1 - (1 - p_i(T))^N, "
-                "p_i from one GPD tail of scores standardised per search"
+                "p_i the fitted FMR of search i's stratum of similar searches (a GPD tail per "
+                "stratum)"
             ),
             "fmr_at_threshold": {**self.fmr_at_threshold.to_json(), "source": self.fmr_source},
             "tail_fit": {

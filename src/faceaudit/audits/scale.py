@@ -25,7 +25,7 @@ def audit_scale(
     enrol: str | Sequence[str] = "first",
     fpir_targets: Sequence[float] = DEFAULT_FPIR_TARGETS,
     tail_count: int | None = None,
-    validation_fit_size: int = 10_000,
+    validation_fit_size: int | None = None,
     bootstrap: int = 200,
     confidence: float = 0.95,
     seed: int = 0,
@@ -55,7 +55,8 @@ def audit_scale(
     fpir_targets = params.rate_targets("fpir_targets", fpir_targets)
     if tail_count is not None:
         tail_count = params.count("tail_count", tail_count, minimum=MIN_TAIL_COUNT)
-    validation_fit_size = params.count("validation_fit_size", validation_fit_size)
+    if validation_fit_size is not None:
+        validation_fit_size = params.count("validation_fit_size", validation_fit_size)
     bootstrap = params.bootstrap_replicates("bootstrap", bootstrap)
     confidence = params.confidence_level("confidence", confidence)
     seed = params.seed_value("seed", seed)
@@ -90,6 +91,8 @@ def audit_scale(
         f"band {big[1].ci}); measured up to N = {result.gallery_size:,}"
     )
     check = (result.validation or {}).get("check")
+    if result.beyond_data["flagged"]:
+        progress.note("the extrapolated FPIR lies beyond the data (see the warnings)")
     if check:
         progress.note(
             f"validation: fit on {result.validation['fit_gallery_size']:,} distractors, "
@@ -108,7 +111,9 @@ def audit_scale(
             "enrol": enrol if isinstance(enrol, str) else "list of sample ids",
             "fpir_targets": list(fpir_targets),
             "tail_count": tail_count,
-            "validation_fit_size": validation_fit_size,
+            "validation_fit_size": (
+                validation_fit_size if validation_fit_size is not None else "a tenth of the gallery"
+            ),
             "bootstrap": bootstrap,
             "confidence": confidence,
             "seed": seed,

@@ -29,10 +29,12 @@ def scale(
         None, "--fpir-target", help="FPIR targets whose threshold at N is reported."
     ),
     tail_count: int | None = typer.Option(
-        None, help="Excesses in the tail fit (default 0.1% of comparisons, 500 ... 20000)."
+        None, help="Excesses in the tail fit (default: chosen by parameter stability)."
     ),
-    validation_fit_size: int = typer.Option(
-        10_000, help="Distractors of the validation fit (run when the gallery is >= 10x larger)."
+    validation_fit_size: int | None = typer.Option(
+        None,
+        help="Distractors of the self-validation fit (default a tenth of the gallery; run when "
+        "the gallery is >= 10x larger; 0: none).",
     ),
     bootstrap: int = C.bootstrap_option(200),
     confidence: float = C.CONFIDENCE,

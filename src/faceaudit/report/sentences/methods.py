@@ -96,8 +96,14 @@ def _scale_limits(s: Node) -> list[str]:
         out.append(
             f"FPIR at {fmt.fmt_count(target)} enrolled is extrapolated "
             f"{fmt.fmt_num(target / max(largest, 1), 2)}× beyond the largest measured "
-            f"gallery ({fmt.fmt_count(largest)}), under the independence model, which "
-            "tends to overstate FPIR at large N."
+            f"gallery ({fmt.fmt_count(largest)}), by a model of each search's score tail "
+            "(FPIR the mean over searches, not one pooled rate, which would overstate it)."
+        )
+    b = s.opt_obj("beyond_data")
+    if b is not None and b.bool("flagged"):
+        out.append(
+            "The false-match rate per comparison that this extrapolation rests on is rarer than "
+            "anything these comparisons can show: the extrapolated figures are beyond the data."
         )
     val = s.opt_obj("validation")
     if val is None or "skipped" in val:
