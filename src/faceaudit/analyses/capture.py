@@ -222,6 +222,15 @@ class RatioToReference:
     has_ci: bool
 
     def to_json(self) -> dict:
+        """``{value, ci}``; an interval with no finite upper end is ``ci: null`` with
+        ``ci_unbounded: true`` and ``ci_low`` (as the demographic ratios have it)."""
+        if self.has_ci and self.high is None:
+            return {
+                "value": _f(self.value),
+                "ci": None,
+                "ci_unbounded": True,
+                "ci_low": _f(self.low),
+            }
         return {
             "value": _f(self.value),
             "ci": [_f(self.low), _f(self.high)] if self.has_ci else None,
@@ -371,7 +380,15 @@ def _clean(obj):
 
 def _rate_json(r: Rate | None) -> dict:
     if r is None:
-        return {"value": None, "ci": None, "count": None, "n": 0, "upper_bound": False}
+        return {
+            "value": None,
+            "ci": None,
+            "count": None,
+            "n": 0,
+            "upper_bound": False,
+            "lower_bound": False,
+            "bound": None,
+        }
     return r.to_json()
 
 
@@ -753,15 +770,18 @@ def capture_conditions(
 
     def rate_of(k: int, name: str) -> Rate | None:
         c = counts[k]
-        if name == "fmr":
+        if name == "fmr":  # non-mated pairs: the people on both sides are the units
             count, n = c.fmr_errors, c.fmr_n
+            people = int(((c.fmr_a > 0) | (b_ref > 0)).sum())
         else:
             n_, e_ = c.tables[name]
             count, n = int(round(e_.sum())), int(round(n_.sum()))
+            people = int((n_ > 0).sum())
         if n == 0:
             return None
         ci = _interval(R[k][name], confidence) if R[k][name] is not None else None
-        return make_rate(count, n, ci, confidence=confidence)
+        # a zero-error (all-error) bound rests on the people, not on their photos
+        return make_rate(count, n, ci, confidence=confidence, n_units=people, unit="subject")
 
     rates = [{name: rate_of(k, name) for name in RATES} for k in range(len(conditions))]
 
