@@ -39,8 +39,9 @@ import numpy as np
 from faceaudit import params
 from faceaudit.errors import InputError
 from faceaudit.stats.estimate import Rate, make_rate
-from faceaudit.stats.rates import operating_threshold, target_supported
+from faceaudit.stats.rates import operating_threshold
 from faceaudit.stats.scoreset import ScoreSet
+from faceaudit.stats.support import min_comparisons
 
 __all__ = [
     "DEFAULT_FMR_TARGET",
@@ -532,7 +533,9 @@ def _replicate_rates(counts: _Counts, w: np.ndarray, b_ref: np.ndarray) -> dict[
 # ---------------------------------------------------------------------------------------------
 
 
-def _fix_threshold(scored: _Scored, rank: int, fmr_target, fpir_target, threshold, ref_name):
+def _fix_threshold(
+    scored: _Scored, rank: int, fmr_target, fpir_target, threshold, ref_name, confidence
+):
     given = [x is not None for x in (fmr_target, fpir_target, threshold)]
     if sum(given) != 1:
         raise InputError(
@@ -552,14 +555,14 @@ def _fix_threshold(scored: _Scored, rank: int, fmr_target, fpir_target, threshol
         neg = scored.nonmated_top
         pos = scored.mate_scores_at_rank(rank)
         name, what, param = "FPIR", "non-mated searches", "fpir_targets"
-    if not target_supported(target, neg.size):
-        need = math.ceil(3 / target)
+    need = min_comparisons(target, confidence)
+    if neg.size < need:
         raise params.ParameterError(
             param,
             target,
             f"the reference condition {ref_name!r} has {neg.size:,} {what}, too few to fix a "
-            f"threshold at {name} {target:g} (the rule of 3 needs {need:,}); use a larger "
-            "target or give the threshold.",
+            f"threshold at {name} {target:g} (a zero count's bound reaches it from {need:,}); "
+            "use a larger target or give the threshold.",
         )
     op = operating_threshold(ScoreSet(neg), ScoreSet(pos), target)
     return float(op.threshold), {"rule": f"{name.lower()}_target", "target": target}
@@ -749,7 +752,9 @@ def capture_conditions(
             f"the reference condition {reference!r} has no probe photo with a usable face: "
             "the threshold cannot be fixed on it."
         )
-    t, rule = _fix_threshold(ref_scored, rank, fmr_target, fpir_target, threshold, reference)
+    t, rule = _fix_threshold(
+        ref_scored, rank, fmr_target, fpir_target, threshold, reference, confidence
+    )
     # one condition's score matrix at a time: counted at t, then only its per-search summary kept
     scored: list[_Scored] = []
     counts: list[_Counts] = []
