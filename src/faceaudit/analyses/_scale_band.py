@@ -18,7 +18,7 @@ import numpy as np
 
 from faceaudit.analyses._scale_collect import ScaleData
 from faceaudit.analyses._scale_model import _rank1_expected, _weighted_fit, mates_fmr
-from faceaudit.analyses._scale_tail import Refit, shared_fits
+from faceaudit.analyses._scale_tail import Refit
 from faceaudit.stats.bootstrap import ExchangeableUnits, Resampler, percentile_interval
 from faceaudit.stats.estimate import Rate, make_rate
 from faceaudit.stats.tail import mean_fpir
@@ -78,7 +78,7 @@ def band_replicates(
     top_pi = [pboot.special_pos[pu] for pu in top_pu]
     top_gi = [gboot.special_pos[gu] for gu in top_gu]
     nm_pi, m_pi = pboot.special_pos[nm_unit], pboot.special_pos[m_unit]
-    pick = np.random.default_rng([seed, 5])  # the tail threshold of each replicate
+    pick = np.random.default_rng([seed, 5])
     sizes = np.array(model.ext_sizes, dtype=np.float64)
     n_cols_g = data.n_templates
     for (wp_b, tp_b), (wg_b, tg_b) in zip(p_draws, g_draws, strict=True):
@@ -92,13 +92,11 @@ def band_replicates(
             if ws.sum() == 0 or g_w == 0:
                 continue
             searches = np.bincount(tail.bins, weights=ws, minlength=len(tail.strata))
-            j = tail.stab.band[int(pick.integers(len(tail.stab.band)))]
-            fits = _refit_strata(tail, j, [wp[top_pi[b]] * wg[top_gi[b]] for b in
-                                           range(len(tail.strata))], searches * tg[0])  # fmt: skip
-            if fits is None:
-                continue
-            fits.append(_refit(tail.pooled, j, wp[top_pi[-1]], wg[top_gi[-1]], ws.sum() * tg[0]))
-            if fits[-1] is None:
+            fits = []
+            for b, g in enumerate(groups):
+                n_s = float(ws.sum()) if b == len(tail.strata) else float(searches[b])
+                fits.append(_refit(g, pick, wp[top_pi[b]], wg[top_gi[b]], n_s * tg[0]))
+            if any(f is None for f in fits):
                 continue
             strata_fits, pooled = fits[:-1], fits[-1].fit
             p = tail.p(t, strata_fits)
@@ -119,29 +117,17 @@ def band_replicates(
     return reps, meas_reps, r1m_reps
 
 
-def _refit(group, j, wp_top, wg_top, n_w) -> Refit | None:
-    """One replicate's tail of one group above its ``j``-th candidate threshold, weighted; with
-    the weights of all its kept scores (the empirical part below the tail threshold)."""
-    f0 = group.stab.fits[j]
+def _refit(group, pick, wp_top, wg_top, n_w) -> Refit | None:
+    """One replicate's tail of a stratum: above one of its band's thresholds (drawn), weighted;
+    with the weights of all its kept scores (the empirical part below the tail threshold)."""
+    stab = group.stab
+    j = stab.band[int(pick.integers(len(stab.band)))]
+    f0 = stab.fits[j]
     k = int(f0.n_exceedances)
     w_all = wp_top * wg_top
     f = _weighted_fit(group.desc[:k] - f0.threshold, w_all[:k], f0.threshold, float(n_w),
                       (f0.shape, f0.scale))  # fmt: skip
     return None if f is None else Refit(f, w_all, float(n_w))
-
-
-def _refit_strata(tail, j, weights, n_w) -> list | None:
-    """One replicate's tails of all strata at the ``j``-th pooled candidate: one shared shape."""
-    if len(tail.strata) == 1 and tail.strata[0] is tail.pooled:
-        r = _refit(tail.pooled, j, weights[0], np.ones_like(weights[0]), n_w[0])
-        return None if r is None else [r]
-    rate = tail.stab.fits[j].exceedance_rate
-    descs = [s.desc for s in tail.strata]
-    totals = [s.n_total for s in tail.strata]
-    fits = shared_fits(rate, descs, totals, weights, n_w, start=tail.strata[0].stab.fits[j].shape)
-    if fits is None:
-        return None
-    return [Refit(f, w, float(n)) for f, w, n in zip(fits, weights, n_w, strict=True)]
 
 
 def measured_rates(

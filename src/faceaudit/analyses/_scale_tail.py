@@ -9,12 +9,9 @@ searches over-states FPIR (Jensen). So FPIR is a mean over searches (NIST IR 827
 with ``p_i`` search ``i``'s own FMR. No search has enough scores to show its own tail at 1e-8, so
 searches are sorted by their *tail propensity* (about their 99th-percentile score,
 :func:`faceaudit.analyses._scale_collect.propensity`) into up to :data:`MAX_STRATA` strata of
-equal size, and a GPD tail is fitted to each stratum's largest scores, with one shape shared by
-all strata and a scale (and tail threshold) each (Coles 2001, ch. 6; separate shapes, each from a
-few hundred excesses, made 100x extrapolations of single strata 3-1000x off); the tail threshold
-sits at the exceedance rate that parameter stability chose for all searches pooled
-(:func:`faceaudit.stats.tail.stability_choice`); ``p_i`` is the fitted FMR of search ``i``'s
-stratum. A stratum's searches have similar tails, so the pooling
+equal size, and one GPD tail is fitted per stratum to the largest scores of its searches (tail
+threshold by parameter stability, :func:`faceaudit.stats.tail.stability_choice`); ``p_i`` is the
+fitted FMR of search ``i``'s stratum. A stratum's searches have similar tails, so the pooling
 error within a stratum is small; strata with too few kept scores are merged with a neighbour.
 
 Why not standardise each search's scores by its own location and scale and fit one pooled tail
@@ -43,21 +40,14 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.stats import genpareto
 
-from faceaudit.stats.tail import (
-    Stability,
-    TailFit,
-    fit_gpd_shared,
-    gpd_sf,
-    mean_fpir,
-    stability_choice,
-)
+from faceaudit.stats.tail import Stability, TailFit, gpd_sf, mean_fpir, stability_choice
 
 #: FMR(T) more than this factor below the smallest FMR the comparisons can show (1 / n, one
 #: comparison in all the data): the figure is flagged "extrapolated beyond the data". 1: an FMR
 #: the data could not show even once (see docs/validation.md for the evidence behind it).
 BEYOND_FACTOR = 1.0
 #: At most this many strata of searches ...
-MAX_STRATA = 10
+MAX_STRATA = 5
 #: ... of at least this many searches each ...
 MIN_STRATUM_SEARCHES = 200
 #: ... and this many kept scores.
@@ -276,82 +266,24 @@ def build_strata(
         cuts = np.delete(cuts, min(b, cuts.size - 1))  # merge with the next (last: previous)
     if cuts.size == 0:
         return StratifiedTail((pooled,), cuts, np.zeros(n, dtype=np.int64), pooled, sample)
-    members = [bins == b for b in range(cuts.size + 1)]
-    sels = [bins[probe] == b for b in range(cuts.size + 1)]
-    descs = [desc[sel] for sel in sels]
-    totals = [int(m.sum()) * int(n_cols) for m in members]
-    stabs = shared_stability(pooled.stab, descs, totals)
-    strata = tuple(
-        Stratum(
-            stabs[b],
-            descs[b],
-            probe[sels[b]],
-            tmpl[sels[b]],
-            int(members[b].sum()),
-            totals[b],
-            float(propensity[members[b]].min()),
-            float(propensity[members[b]].max()),
-        )  # fmt: skip
-        for b in range(len(sels))
-    )
-    return StratifiedTail(strata, cuts, bins, pooled, sample)
-
-
-def stratum_counts(rate: float, desc: np.ndarray, n_total: int) -> int:
-    """A stratum's exceedance count at the pooled choice's exceedance ``rate``."""
-    return int(np.clip(round(rate * n_total), min(20, desc.size - 1), desc.size - 1))
-
-
-def shared_fits(rate: float, descs, totals, weights=None, n_w=None, start=None):
-    """Each stratum's tail at exceedance ``rate``, one shape shared by all (Coles 2001, ch. 6:
-    the scale varies with the stratum, the shape does not); ``weights`` (aligned with each
-    stratum's kept scores) and ``n_w`` (its weighted comparisons) for a bootstrap replicate.
-    Returns the fits, or None when a stratum has too few weighted excesses."""
-    us, ys, ws, ks = [], [], [], []
-    for b, d in enumerate(descs):
-        k = stratum_counts(rate, d, totals[b])
-        u = float(d[k])
-        m = d > u
-        us.append(u)
-        ys.append(d[m] - u)
-        ks.append(m)
-        ws.append(None if weights is None else weights[b][m])
-    try:
-        xi, sig = fit_gpd_shared(ys, None if weights is None else ws, start=start)
-    except ValueError:
-        return None
-    out = []
-    for b in range(len(descs)):
-        n_exc = float(ks[b].sum()) if weights is None else float(ws[b].sum())
-        n_tot = float(totals[b]) if n_w is None else float(n_w[b])
-        out.append(TailFit(us[b], xi, sig[b], n_exc, n_tot))
-    return out
-
-
-def shared_stability(pooled: Stability, descs, totals) -> list[Stability]:
-    """Each stratum's candidates at the pooled candidates' exceedance rates, fitted jointly with
-    a shared shape; stable / chosen / band as the pooled choice's."""
-    per = [[] for _ in descs]
-    cands = [[] for _ in descs]
-    for f in pooled.fits:
-        fits = shared_fits(f.exceedance_rate, descs, totals)
-        if fits is None:
-            raise ValueError("a stratum has too few excesses for a tail fit")
-        for b, ft in enumerate(fits):
-            per[b].append(ft)
-            cands[b].append(int(ft.n_exceedances))
-    return [
-        Stability(
-            tuple(cands[b]),
-            tuple(per[b]),
-            pooled.se,
-            pooled.stable,
-            pooled.chosen,
-            pooled.band,
-            pooled.z,
-        )  # fmt: skip
-        for b in range(len(descs))
-    ]
+    strata = []
+    for b in range(cuts.size + 1):
+        sel = bins[probe] == b
+        members = bins == b
+        strata.append(
+            _stratum(
+                desc[sel],
+                probe[sel],
+                tmpl[sel],
+                int(members.sum()),
+                n_cols,
+                propensity[members].min(),
+                propensity[members].max(),
+                tail_count,
+                candidates,
+            )  # fmt: skip
+        )
+    return StratifiedTail(tuple(strata), cuts, bins, pooled, sample)
 
 
 def beyond(fmr: float, n_total: int) -> dict:

@@ -78,7 +78,7 @@ def validate(
 
 def _replicates(data, tail, nm_unit, gunits, n_pu, fit_subjects, t, check_sizes, bootstrap, seed):
     """Two-way bootstrap of the predicted FPIR (probe subjects x the fit's gallery subjects)."""
-    from faceaudit.analyses._scale_band import _refit_strata
+    from faceaudit.analyses._scale_band import _refit
 
     if not bootstrap:
         return []
@@ -107,10 +107,11 @@ def _replicates(data, tail, nm_unit, gunits, n_pu, fit_subjects, t, check_sizes,
             if ws.sum() == 0 or tg[0] == 0:
                 continue
             searches = np.bincount(tail.bins, weights=ws, minlength=len(strata))
-            j = tail.stab.band[int(pick.integers(len(tail.stab.band)))]
-            w_b = [wp[pi[b]] * wg[gi[b]] for b in range(len(strata))]
-            fits = _refit_strata(tail, j, w_b, searches * float(tg[0]))
-            if fits is not None:
+            fits = [
+                _refit(g, pick, wp[pi[b]], wg[gi[b]], float(searches[b]) * float(tg[0]))
+                for b, g in enumerate(strata)
+            ]
+            if all(f is not None for f in fits):
                 reps.append(mean_fpir(tail.p(t, fits), check_sizes, ws))
     return reps
 

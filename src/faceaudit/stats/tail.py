@@ -71,7 +71,6 @@ __all__ = [
     "Stability",
     "stability_choice",
     "tail_candidates",
-    "fit_gpd_shared",
 ]
 
 
@@ -458,78 +457,3 @@ def stability_choice(
         j for j in range(chosen + 1) if stable[j] and fits[j].n_exceedances >= lowest - 1e-9
     )
     return Stability(tuple(ks), tuple(fits), tuple(se), tuple(stable), chosen, band, float(z))
-
-
-def _sigma_profile(
-    xi: float, y: np.ndarray, w: np.ndarray, W: float, ybar: float
-) -> tuple[float, float]:
-    """Max over sigma of the weighted GPD log-likelihood at shape ``xi`` (excesses ``y``)."""
-    if abs(xi) < 1e-9:
-        return -W * (math.log(ybar) + 1.0), ybar
-    ymax = float(y.max())
-
-    def neg(ls: float) -> float:
-        s = math.exp(ls)
-        z = 1.0 + xi * y / s
-        if z.min() <= 0:
-            return np.inf
-        return W * ls + (1.0 + 1.0 / xi) * float(np.dot(w, np.log(z)))
-
-    lo = (
-        math.log(max(-xi * ymax, 0.0) * (1 + 1e-9) + 1e-12 * ybar)
-        if xi < 0
-        else math.log(ybar * 1e-3)
-    )
-    hi = math.log(ybar * 1e3)
-    r = optimize.minimize_scalar(neg, bounds=(lo, hi), method="bounded",
-                                 options={"xatol": 1e-7})  # fmt: skip
-    return -float(r.fun), math.exp(float(r.x))
-
-
-def fit_gpd_shared(
-    ys: list[np.ndarray], ws: list[np.ndarray] | None = None, *, start: float | None = None
-) -> tuple[float, list[float]]:
-    """Maximum-likelihood GPD fit of several groups with one shared shape and a scale each.
-
-    Coles (2001, ch. 6): a GPD whose scale depends on a covariate (here the stratum) and whose
-    shape does not. The shape rests on all groups' excesses, so it is far more precise than
-    separate fits (which extrapolate by each group's own, noisy shape).
-
-    Parameters
-    ----------
-    ys : list of ndarray
-        Excesses of each group (each at least two, >= 0).
-    ws : list of ndarray, optional
-        Their weights (bootstrap multiplicities).
-    start : float, optional
-        A nearby shape: the search is then local (within 0.2 of it).
-
-    Returns
-    -------
-    xi, sigmas : the shared shape and each group's scale.
-    """
-    groups = []
-    for b, y in enumerate(ys):
-        y = np.asarray(y, dtype=np.float64)
-        w = np.ones_like(y) if ws is None else np.asarray(ws[b], dtype=np.float64)
-        keep = w > 0
-        y, w = y[keep], w[keep]
-        if y.size < 2 or float(np.dot(w, y)) <= 0:
-            raise ValueError("every group of a shared-shape GPD fit needs two positive excesses")
-        W = float(w.sum())
-        groups.append((y, w, W, float(np.dot(w, y) / W)))
-
-    def total(xi: float) -> float:
-        return sum(_sigma_profile(xi, y, w, W, yb)[0] for y, w, W, yb in groups)
-
-    grid = np.linspace(-0.9, 1.0, 20) if start is None else start + np.linspace(-0.2, 0.2, 9)
-    grid = grid[grid >= -0.95]
-    vals = np.array([total(float(x)) for x in grid])
-    j = int(np.nanargmax(vals))
-    lo, hi = float(grid[max(j - 1, 0)]), float(grid[min(j + 1, grid.size - 1)])
-    r = optimize.minimize_scalar(lambda x: -total(x), bounds=(lo, hi), method="bounded",
-                                 options={"xatol": 1e-5})  # fmt: skip
-    xi = float(r.x) if -r.fun >= vals[j] else float(grid[j])
-    sigmas = [_sigma_profile(xi, y, w, W, yb)[1] if abs(xi) >= 1e-9 else yb
-              for y, w, W, yb in groups]  # fmt: skip
-    return xi, [float(s) for s in sigmas]
