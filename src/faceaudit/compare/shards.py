@@ -113,7 +113,7 @@ class GalleryShards:
         return np.concatenate([[0], np.cumsum(self.rows)]).astype(np.int64)
 
     def arrays(self) -> list[np.ndarray]:
-        from faceaudit.compare.stream import _open
+        from faceaudit.compare._stream_tasks import _open
 
         return [_open(f) for f in self.files]
 
@@ -386,7 +386,7 @@ class _UnitTask:
 
     def _probes(self, p0: int, p1: int) -> np.ndarray:
         if isinstance(self.probes, str):
-            from faceaudit.compare.stream import _open
+            from faceaudit.compare._stream_tasks import _open
 
             return np.ascontiguousarray(_open(self.probes)[p0:p1], dtype=np.float32)
         return self.probes[p0:p1]
