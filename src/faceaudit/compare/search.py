@@ -375,11 +375,12 @@ def _templates_on_disk(embeddings: np.ndarray, folder):
     import hashlib
     from pathlib import Path
 
-    from faceaudit.compare.shards import GalleryShards, Templates, _atomic_npy
+    from faceaudit.compare._stream_tasks import _atomic_save
+    from faceaudit.compare.shards import GalleryShards, Templates
 
     h = hashlib.sha256(np.ascontiguousarray(embeddings, dtype=np.float32).tobytes()).hexdigest()
     path = Path(folder) / f"templates-{h[:20]}.npy"
     if not path.exists():
-        _atomic_npy(path, np.ascontiguousarray(embeddings, dtype=np.float32))
+        _atomic_save(path, np.ascontiguousarray(embeddings, dtype=np.float32))
     n, d = embeddings.shape
     return Templates(shards=GalleryShards((str(path),), (int(n),), int(d)))
