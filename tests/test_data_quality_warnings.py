@@ -42,3 +42,38 @@ def test_a_threshold_beyond_every_score_is_flagged(tmp_path, capsys):
     assert any("threshold 5 lies outside every observed score" in x for x in w["warnings"])
     w = run_json(capsys, "errors", "--bob", str(path), "--threshold", "0.5", "--bootstrap", "0")
     assert not any("outside every observed score" in x for x in w["warnings"])
+
+
+def test_placeholder_scores_far_outside_the_rest_are_counted_and_the_histogram_stays_finite(
+    tmp_path,
+):
+    """+-1e308 placeholders among real scores: one warning with their count; every histogram
+    edge finite (lo + (hi - lo) t would overflow)."""
+    import math
+
+    rng = np.random.default_rng(0)
+    rows = ["score,mated,probe_subject,reference_subject"]
+    for i in range(200):
+        rows.append(f"{1e308 if i % 7 == 0 else rng.random()},1,s{i % 40},s{i % 40}")
+    for i in range(2000):
+        rows.append(f"{-1e308 if i % 11 == 0 else rng.random() - 0.5},0,s{i % 40},s{(i + 1) % 40}")
+    (tmp_path / "s.csv").write_text("\n".join(rows) + "\n")
+    out = tmp_path / "o"
+    try:
+        main(["errors", "--scores", str(tmp_path / "s.csv"), "--out", str(out), "-q",
+              "--bootstrap", "0"])  # fmt: skip
+    except SystemExit as e:
+        assert not e.code
+    res = json.loads((out / "results.json").read_text())
+    far = [w for w in res["warnings"] if "far outside the rest" in w]
+    assert len(far) == 1 and far[0].startswith(f"{29 + 182} scores")
+    assert all(math.isfinite(e) for e in res["verification"]["histogram"]["edges"])
+
+
+def test_ordinary_scores_raise_no_placeholder_warning():
+    from faceaudit.analyses.verification import far_outside_warnings
+    from faceaudit.stats.scoreset import ScoreSet
+
+    rng = np.random.default_rng(1)
+    g, i = ScoreSet(rng.normal(0.6, 0.1, 500)), ScoreSet(rng.normal(0.0, 0.1, 5000))
+    assert far_outside_warnings(g, i) == []

@@ -67,6 +67,33 @@ def test_a_killed_worker_loses_nothing(cluster, reference):
     assert s.genuine == summary.genuine and s.impostor == summary.impostor
 
 
+def test_ctrl_c_cancels_the_cluster_work_and_the_cluster_stays_usable(cluster, reference):
+    """A KeyboardInterrupt on the client mid-run (what Ctrl-C raises) cancels every pending
+    block task on the cluster; the next run on the same cluster gives the same figures."""
+    import time
+
+    x, subjects, summary, _ = reference
+    client = cluster.client
+
+    def interrupt(done, total):
+        if 0 < done < total:
+            raise KeyboardInterrupt
+
+    c = StreamedComparisons(x, subjects, block=256, tail=300, executor=cluster, progress=interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        _ = c.summary
+
+    def n_block_tasks(dask_scheduler):
+        return sum(1 for k in dask_scheduler.tasks if "faceaudit-block" in str(k))
+
+    deadline = time.monotonic() + 30
+    while client.run_on_scheduler(n_block_tasks) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert client.run_on_scheduler(n_block_tasks) == 0
+    again = StreamedComparisons(x, subjects, block=256, tail=300, executor=cluster).summary
+    assert again.genuine == summary.genuine and again.impostor == summary.impostor
+
+
 class _Stop(Exception):
     pass
 

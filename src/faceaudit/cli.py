@@ -100,8 +100,15 @@ def main(argv: list[str] | None = None) -> None:
         terminated["flag"] = True
         raise KeyboardInterrupt
 
+    import warnings
+
     from faceaudit.commands import _common
 
+    def show_warning(message, category, filename, lineno, file=None, line=None):
+        """The library's warnings as one line on stderr, without the source location."""
+        typer.secho(f"warning: {message}", err=True, fg=typer.colors.YELLOW)
+
+    shown_before, warnings.showwarning = warnings.showwarning, show_warning
     _common.COMMAND_LINE[:] = list(sys.argv[1:] if argv is None else argv)
     try:
         previous = signal.signal(signal.SIGTERM, on_term)
@@ -133,5 +140,6 @@ def main(argv: list[str] | None = None) -> None:
         show()
         sys.exit(getattr(exc, "exit_code", 2) or 2)
     finally:
+        warnings.showwarning = shown_before
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from faceaudit.stats.estimate import Rate
+from faceaudit.stats.estimate import Rate, empty_rate_json
 
 __all__ = [
     "RATES",
@@ -320,13 +320,5 @@ def _clean(obj):
 
 def _rate_json(r: Rate | None) -> dict:
     if r is None:
-        return {
-            "value": None,
-            "ci": None,
-            "count": None,
-            "n": 0,
-            "upper_bound": False,
-            "lower_bound": False,
-            "bound": None,
-        }
+        return empty_rate_json(0)
     return r.to_json()

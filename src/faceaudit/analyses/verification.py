@@ -264,7 +264,7 @@ def verify(
             d.n_impostor_subjects,
             d.n_genuine_subjects,
         ),
-        warnings=tuple(_warnings(d, bootstrap)),
+        warnings=tuple(_warnings(d, bootstrap) + far_outside_warnings(d.genuine, d.impostor)),
     )
 
 
@@ -339,4 +339,50 @@ def _histogram_edges(genuine: ScoreSet, impostor: ScoreSet, bins: int) -> np.nda
     finite_hi = hi if np.isfinite(hi) else 1.0
     if finite_hi <= finite_lo:
         finite_hi = finite_lo + 1.0
-    return np.linspace(finite_lo, finite_hi, bins + 1)
+    # lo (1 - t) + hi t: finite even when hi - lo overflows (scores near +-1.8e308)
+    t = np.linspace(0.0, 1.0, bins + 1)
+    edges = finite_lo * (1.0 - t) + finite_hi * t
+    edges[0], edges[-1] = finite_lo, finite_hi
+    return edges
+
+
+#: A score this many interquartile ranges away from the median is "far outside the rest": a
+#: placeholder (-1e308, 9999) more likely than a real score.
+FAR_OUTSIDE = 1000.0
+
+
+def far_outside_warnings(genuine: ScoreSet, impostor: ScoreSet) -> list[str]:
+    """A warning with counts when some scores lie far outside the bulk (:data:`FAR_OUTSIDE`).
+
+    Quantiles come from the summaries' grid cells (exact to the cell: 2^-8 relative)."""
+    from faceaudit.stats.grid import cell_lower_edge
+
+    cells = np.concatenate([genuine.distribution.cells, impostor.distribution.cells])
+    counts = np.concatenate([genuine.distribution.counts, impostor.distribution.counts])
+    if counts.sum() < 100:
+        return []
+    order = np.argsort(cells, kind="stable")
+    cells, counts = cells[order], counts[order]
+    cum = np.cumsum(counts) / counts.sum()
+    q25, q50, q75 = (
+        float(cell_lower_edge(cells[np.searchsorted(cum, q)])) for q in (0.25, 0.5, 0.75)
+    )
+    spread = q75 - q25
+    if not np.isfinite(spread) or spread <= 0:
+        return []
+    with np.errstate(over="ignore", invalid="ignore"):
+        edges = cell_lower_edge(cells).astype(np.float64)
+        far = np.abs(edges - q50) > FAR_OUTSIDE * spread
+    n_far = int(counts[far].sum())
+    if not n_far:
+        return []
+    vals = edges[far]
+    lo = min(float(genuine.distribution.low[0]), float(impostor.distribution.low[0]))
+    hi = max(float(genuine.distribution.high[-1]), float(impostor.distribution.high[-1]))
+    v_lo = lo if vals.min() < q50 else vals.min()  # the exact extreme, not its grid cell
+    v_hi = hi if vals.max() > q50 else vals.max()
+    return [
+        f"{n_far:,} scores lie far outside the rest (from {v_lo:.3g} to {v_hi:.3g}, "
+        f"while half lie between {q25:.3g} and {q75:.3g}): placeholders for failed comparisons? "
+        "They are counted as scores; a failure to acquire is an empty score field."
+    ]

@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from faceaudit._version import __version__
-from faceaudit.embedding.pipeline import EmbeddingResult, Failure
+from faceaudit.embedding.result import EmbeddingResult, Failure
 from faceaudit.errors import InputError
 from faceaudit.recognizers.base import ModelInfo
 

@@ -143,7 +143,9 @@ def build_figures(results: Mapping[str, Any]) -> tuple[dict[str, Figure], list[s
         if s.figures is None:
             continue
         try:
-            figures.update(s.figures(node.obj(s.key), ctx))
+            with warnings.catch_warnings():  # numpy/matplotlib arithmetic on extreme axes
+                warnings.simplefilter("ignore", RuntimeWarning)
+                figures.update(s.figures(node.obj(s.key), ctx))
         except ReportError:
             raise
         except Exception as exc:  # noqa: BLE001 - a bad figure must not lose the whole report
