@@ -50,6 +50,7 @@ _API = (
     "GroupBy",
     "Run",
     "audit_candidates",
+    "audit_compare",
     "audit_demo",
     "audit_embeddings",
     "audit_images",

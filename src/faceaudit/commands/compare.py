@@ -1,0 +1,94 @@
+"""``faceaudit compare``: two or more systems on the same comparisons, paired by subject."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from faceaudit.commands import _common as C
+
+
+def register(app: typer.Typer) -> None:
+    app.command("compare")(compare)
+
+
+def compare(
+    scores: list[Path] | None = typer.Option(
+        None,
+        "--scores",
+        help="One score table per system (CSV/TSV/Parquet, as errors reads); repeat, at least 2.",
+    ),
+    name: list[str] | None = typer.Option(
+        None, "--name", help="System names, one per --scores, same order (default: file names)."
+    ),
+    similarity: bool = typer.Option(
+        True, "--similarity/--distance", help="Which way scores point (distance: lower = closer)."
+    ),
+    strict_coverage: bool = typer.Option(
+        False,
+        "--strict-coverage",
+        help="Refuse comparisons present for some systems only (default: compare the common set).",
+    ),
+    score_column: str = typer.Option("score", help="Score column name."),
+    mated_column: str = typer.Option("mated", help="Mated column name (bool or 0/1)."),
+    probe_subject_column: str = typer.Option("probe_subject", help="Probe subject column name."),
+    reference_subject_column: str = typer.Option(
+        "reference_subject", help="Reference subject column name."
+    ),
+    probe_column: str = typer.Option("probe", help="Probe sample id column (the join key)."),
+    reference_column: str = typer.Option(
+        "reference", help="Reference sample id column (the join key)."
+    ),
+    fmr_target: list[str] | None = C.FMR_TARGET,
+    threshold: list[str] | None = C.THRESHOLD,
+    adjustment: str = typer.Option(
+        "holm", help="Adjustment across pairs of systems: holm, bh, bonferroni or none."
+    ),
+    bootstrap: int = C.bootstrap_option(1000),
+    confidence: float = C.CONFIDENCE,
+    seed: int = C.SEED,
+    out: Path | None = C.OUT,
+    json_out: str | None = C.JSON,
+    force: bool = C.FORCE,
+    title: str = typer.Option("Paired comparison of systems", help=C.TITLE_HELP),
+    quiet: bool = C.QUIET,
+) -> None:
+    """Is B really better than A? Differences of FNMR at FMR targets, FMR/FNMR at thresholds and
+    EER, with paired subject-bootstrap intervals (the same people resampled for every system),
+    and McNemar's test; every pair of systems when more than two, Holm-adjusted.
+    """
+    from faceaudit.analyses.verification import DEFAULT_FMR_TARGETS
+    from faceaudit.audits import audit_compare
+    from faceaudit.io.paired_scores import read_paired_scores
+    from faceaudit.io.scores import ColumnNames
+
+    log = C.destination(out, json_out, force, quiet)
+    columns = ColumnNames(
+        score=score_column,
+        mated=mated_column,
+        probe=probe_column,
+        reference=reference_column,
+        probe_subject=probe_subject_column,
+        reference_subject=reference_subject_column,
+    )
+    with log.stage("reading and aligning score tables"):
+        data = read_paired_scores(
+            scores or [],
+            names=name or None,
+            columns=columns,
+            orientation="similarity" if similarity else "distance",
+            coverage="strict" if strict_coverage else "common",
+        )
+    run = audit_compare(
+        data,
+        fmr_targets=C.parse_floats(fmr_target, "--fmr-target") or DEFAULT_FMR_TARGETS,
+        thresholds=C.parse_floats(threshold, "--threshold"),
+        bootstrap=bootstrap,
+        confidence=confidence,
+        seed=seed,
+        adjustment=adjustment,
+        title=title,
+        progress=log,
+    )
+    C.finish(run, out, json_out, force, log)

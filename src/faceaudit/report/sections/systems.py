@@ -1,0 +1,173 @@
+"""The ``compare`` section: two or more systems on the same people, paired differences."""
+
+from __future__ import annotations
+
+from faceaudit.report import format as fmt
+from faceaudit.report._data import Node
+from faceaudit.report.blocks import Bullets, Cell, Col, Figure, Heading, Para, Row, Table, facts
+from faceaudit.report.sections._base import Ctx, Section
+from faceaudit.report.sentences.systems import difference_sentence, pct, points, where
+
+_FIGURE = {
+    "fnmr_at_fmr": "FNMR, each system at its own threshold for the FMR target",
+    "fnmr_at_threshold": "FNMR at a given threshold",
+    "fmr_at_threshold": "FMR at a given threshold",
+    "eer": "EER",
+}
+
+
+def _unit(c: Node) -> str:
+    return "subject" if c.obj("bootstrap").str("unit") == "subject" else "comparison"
+
+
+def sentences(c: Node, ctx: Ctx) -> list[str]:
+    adj = c.obj("adjustment")
+    return [
+        difference_sentence(
+            d, confidence=ctx.confidence, unit=_unit(c), pairs=adj.int("pairs"),
+            method=adj.str("method"),
+        )  # fmt: skip
+        for d in c.objs("differences")
+    ]
+
+
+def _value(v: Node, ctx: Ctx) -> Cell:
+    ci = v.get("ci")
+    n = v.opt_int("n")
+    detail = []
+    if ci:
+        detail.append(f"{fmt.fmt_confidence(ctx.confidence)} CI {pct(ci[0])}–{pct(ci[1])}")
+    if n is not None:
+        detail.append(f"{fmt.fmt_count(v.opt_int('count'))} of {fmt.fmt_count(n)}")
+    return Cell(pct(v.opt_num("value")), f"({'; '.join(detail)})" if detail else "")
+
+
+def _differences_table(c: Node, ctx: Ctx) -> Table:
+    cols = (Col("Figure"), Col("System a"), Col("System b"), Col("a"), Col("b"),
+            Col("a − b, points (paired CI)"), Col("Unpaired CI"), Col("p (adjusted)"))  # fmt: skip
+    rows = []
+    for d in c.objs("differences"):
+        lo, hi = d.list("ci")
+        ulo, uhi = d.list("unpaired_ci")
+        rows.append(
+            Row((
+                Cell(_FIGURE[d.str("figure")], where(d)),
+                Cell(d.str("a")),
+                Cell(d.str("b")),
+                _value(d.obj("value_a"), ctx),
+                _value(d.obj("value_b"), ctx),
+                Cell(points(d.num("difference")), f"({points(lo)} to {points(hi)})"
+                     + ("; cannot tell apart" if d.bool("indistinguishable") else "")),
+                Cell(f"{points(ulo)} to {points(uhi)}"),
+                Cell(f"{fmt.fmt_num(d.num('p_value'), 2)} ({fmt.fmt_num(d.num('adjusted_p'), 2)})"),
+            ))  # fmt: skip
+        )
+    return Table(cols, tuple(rows), "compact")
+
+
+def _mcnemar_table(c: Node) -> Table:
+    cols = (Col("Operating point"), Col("System a"), Col("System b"), Col("Compared", num=True),
+            Col("Only a right", num=True), Col("Only b right", num=True), Col("p (adjusted)"))  # fmt: skip
+    rows = []
+    for m in c.objs("mcnemar"):
+        target = m.opt_num("fmr_target")
+        label = (f"FMR {fmt.target_text(target)} (own thresholds)" if target is not None
+                 else f"threshold {fmt.fmt_threshold(m.num('threshold_a'))}")  # fmt: skip
+        rows.append(Row((
+            Cell(label), Cell(m.str("a")), Cell(m.str("b")), Cell(fmt.fmt_count(m.int("n"))),
+            Cell(fmt.fmt_count(m.int("a_only_right"))), Cell(fmt.fmt_count(m.int("b_only_right"))),
+            Cell(f"{fmt.fmt_num(m.num('p_value'), 2)} ({fmt.fmt_num(m.num('adjusted_p'), 2)})"),
+        )))  # fmt: skip
+    return Table(cols, tuple(rows), "compact")
+
+
+def _coverage(c: Node) -> list:
+    cov = c.obj("coverage")
+    lead = (
+        f"{len(c.objs('systems'))} systems compared on the {fmt.fmt_count(cov.int('common'))} "
+        f"comparisons they share ({fmt.fmt_count(cov.int('common_mated'))} genuine, "
+        f"{fmt.fmt_count(cov.int('common_nonmated'))} impostor), matched on "
+        f"{cov.str('join')}."
+    )
+    out = [Para(lead, "lead")]
+    if cov.bool("restricted_to_common"):
+        out.append(Para(
+            "The systems do not cover the same comparisons; those present for some systems only "
+            "are left out, and every figure here is on the common set: "
+            + "; ".join(f"{s.str('name')}: {fmt.fmt_count(s.int('rows'))} read, "
+                        f"{fmt.fmt_count(s.int('only_this_system'))} not in every other"
+                        for s in cov.objs("systems")) + ".",
+            "note",
+        ))  # fmt: skip
+    return out
+
+
+def blocks(c: Node, ctx: Ctx) -> list:
+    boot = c.obj("bootstrap")
+    adj = c.obj("adjustment")
+    out = _coverage(c)
+    out.append(facts([
+        (f"{s.str('name')}", f"{fmt.fmt_count(s.int('n_genuine'))} genuine, "
+         f"{fmt.fmt_count(s.int('n_impostor'))} impostor scored; "
+         f"{fmt.fmt_count(s.int('genuine_fta') + s.int('impostor_fta'))} without a score; "
+         f"EER {pct(s.obj('eer').opt_num('value'))}")
+        for s in c.objs("systems")
+    ]))  # fmt: skip
+    method = (
+        f"Intervals: one {boot.str('unit')} bootstrap of {fmt.fmt_count(boot.int('replicates'))} "
+        f"replicates shared by all systems ({boot.str('paired')}). A difference is a − b in "
+        "percentage points; its interval is the percentile interval of the paired replicate "
+        "differences; the unpaired interval (pairing broken) is shown for contrast."
+    )
+    if adj.int("pairs") > 1:
+        method += (
+            f" With {adj.int('pairs')} pairs of systems, p-values are adjusted by "
+            f"{adj.str('method')} across the pairs, per figure."
+        )
+    out.append(Para(method, "note"))
+    out.append(Heading("Differences"))
+    said = sentences(c, ctx)
+    if said:
+        out.append(Bullets(tuple(said)))
+        out.append(_differences_table(c, ctx))
+    else:
+        out.append(Para("No difference could be computed (no bootstrap, or no figure every "
+                        "system supports).", "note"))  # fmt: skip
+    out.append(Figure(
+        "compare_det",
+        "DET curves of the systems on the same comparisons; lower-left is better. Squares: each "
+        "system at its own threshold for the FMR targets. Both axes are logarithmic.",
+    ))  # fmt: skip
+    if c.objs("mcnemar"):
+        out.append(Heading("McNemar's exact test on matched decisions"))
+        out.append(Para(
+            "Each system at a fixed threshold, decision by decision on the same comparisons; "
+            "only the comparisons one system gets right and the other wrong count. The test "
+            "treats comparisons as independent (those sharing a person are not): a check beside "
+            "the subject-bootstrap intervals, not a substitute.",
+            "note",
+        ))  # fmt: skip
+        out.append(_mcnemar_table(c))
+    return out
+
+
+def figures(c: Node, ctx: Ctx) -> dict:
+    from faceaudit.report import figures as F
+
+    curves, marks = [], []
+    for s in c.objs("systems"):
+        det = s.obj("det")
+        curves.append((s.str("name"), det.list("fmr"), det.list("fnmr")))
+        for o in s.objs("operating_points"):
+            if o.bool("supported") and o.opt_num("fmr_target") is not None:
+                x, y = o.rate("fmr")["value"], o.rate("fnmr")["value"]
+                if x is not None and y is not None:
+                    marks.append((s.str("name"), x, y))
+    return {"compare_det": F.det_overlay_figure(curves, marks=marks)}
+
+
+def verdict(c: Node, ctx: Ctx) -> list[str]:
+    return sentences(c, ctx)[:3]
+
+
+SECTION = Section("compare", "Paired comparison of systems", blocks, figures, verdict)
