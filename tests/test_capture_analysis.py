@@ -73,9 +73,9 @@ def test_rates_at_a_given_threshold_by_hand():
     assert _counts(blur.rates["generalized_fnir"]) == (1, 2)  # s2 is not enrolled
     assert blur.rates["fpir"] is None  # s2's only non-mated search failed to acquire
     assert blur.fta_by_reason == {"no_face": 1}
-    # zero errors: the rule-of-3 bound, flagged
+    # zero errors: the exact one-sided bound at the intervals' level (97.5%), flagged
     assert clean.rates["fnmr"].upper_bound and clean.rates["fnmr"].ci[1] == pytest.approx(
-        -np.log(0.05) / 3
+        1 - 0.025 ** (1 / 3)
     )
     assert blur.ratios["fnmr"].value is None  # clean FNMR is 0
     assert blur.differences["fnmr"].value == pytest.approx(0.5)

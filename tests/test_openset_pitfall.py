@@ -22,13 +22,27 @@ import numpy as np
 import pytest
 
 from faceaudit import audit_candidates
+from faceaudit.analyses import identification
 from faceaudit.analyses.identification import identify
 from faceaudit.data import CandidateLists, CandidateSearch, ProbeTruth
 from faceaudit.stats.identification import fpir_count, search_outcomes
+from faceaudit.stats.support import Support
 
 GALLERY = ["A", "B", "C", "D"]  # N = 4 enrolled subjects
 
-# Full candidate lists (every gallery subject, best first). Probe subject "" = not enrolled.
+
+@pytest.fixture(autouse=True)
+def _ten_searches_support_a_target(monkeypatch):
+    """The support rule (tests/test_stats_uncertainty.py) asks, at FPIR <= 0.3, for 13 searches
+    (3.69 / 0.3) from 30 people; the hand-built case has 10 from 10, and the pitfall is about
+    which scores count, so here the plain rule of 3 (3 / 0.3 = 10 searches) and one person do."""
+
+    def rule_of_3(target, n_comparisons, n_subjects, confidence=0.95, min_subjects=1):
+        return Support(int(n_comparisons), n_subjects, math.ceil(3 / target - 1e-9), 1)
+
+    monkeypatch.setattr(identification, "support", rule_of_3)
+
+
 SEARCHES = [
     # non-mated: n0 resembles everyone (4 candidates >= 0.7); n1 has one; the rest are low
     ("n0", "", [("A", 0.90), ("B", 0.85), ("C", 0.80), ("D", 0.75)]),
@@ -118,9 +132,9 @@ def test_the_readings_disagree_at_one_threshold():
 
 
 def test_threshold_for_an_fpir_target_is_chosen_from_top_scores():
-    """FPIR <= 0.3 (10 searches support it: 3 / 0.3 = 10) holds for T > 0.40, the 4th-highest
-    non-mated top score. The lowest FNIR there is at the smallest observed score above 0.40,
-    which is n2's top, 0.50 (FPIR 3/10). FNIR = 1/4 (m4), so TPIR = 3/4.
+    """FPIR <= 0.3 (10 searches support it by the rule of 3: 3 / 0.3 = 10) holds for T > 0.40,
+    the 4th-highest non-mated top score. The lowest FNIR there is at the smallest observed score
+    above 0.40, which is n2's top, 0.50 (FPIR 3/10). FNIR = 1/4 (m4), so TPIR = 3/4.
 
     The pre-fix recipe at "FAR 0.3": threshold = 2nd largest (ceil(4 * 0.3)) of the mated
     searches' pooled non-mate scores = 0.87 (m1's), and only m1's mate (0.95) is above: TPIR 1/4.

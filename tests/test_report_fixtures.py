@@ -13,14 +13,24 @@ import numpy as np
 
 
 def rate(count: int, n: int, ci: tuple[float, float] | None = None, bound: bool = False) -> dict:
+    rests_on = None
     if count == 0 and bound:
-        ci = (0.0, 3.0 / n)
+        ci = (0.0, 1 - 0.025 ** (1 / n))
+        rests_on = {
+            "side": "upper",
+            "confidence": 0.975,
+            "n_units": n,
+            "unit": "comparison",
+            "method": "exact binomial (Clopper-Pearson), one-sided, on independent units",
+        }
     return {
         "value": count / n if n else None,
         "ci": None if ci is None else [float(ci[0]), float(ci[1])],
         "count": count,
         "n": n,
         "upper_bound": bound,
+        "lower_bound": False,
+        "bound": rests_on,
     }
 
 
@@ -40,7 +50,15 @@ def _histogram() -> dict:
     return {"edges": edges.tolist(), "genuine": gen.tolist(), "impostor": imp.tolist()}
 
 
-EMPTY = {"value": None, "ci": None, "count": None, "n": None, "upper_bound": False}
+EMPTY = {
+    "value": None,
+    "ci": None,
+    "count": None,
+    "n": None,
+    "upper_bound": False,
+    "lower_bound": False,
+    "bound": None,
+}
 
 
 def verification() -> dict:
@@ -355,6 +373,7 @@ def demographics() -> dict:
         "threshold": 0.5,
         "threshold_source": "whole data set, FMR 1e-4",
         "threshold_rule": {"kind": "all", "target": 1e-4, "group": None, "value": None},
+        "min_subjects": 30,
         "threshold_supported": True,
         "overall_fmr": rate(100, 1_000_000),
         "overall_fnmr": rate(76, 6020),
@@ -390,6 +409,7 @@ def identification_demographics() -> dict:
         "threshold": 0.55,
         "threshold_source": "whole data set, FPIR target 0.1",
         "threshold_rule": {"kind": "all", "target": 0.1, "group": None, "value": None},
+        "min_subjects": 30,
         "threshold_supported": False,
         "overall_fpir": rate(290, 3000),
         "overall_fnir": rate(80, 4000),

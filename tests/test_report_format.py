@@ -74,7 +74,7 @@ def test_fmt_rate_full_forms():
     assert fmt.fmt_rate(r) == "0.0123 (95% CI 0.0101–0.0149; 123 of 10,000)"
     assert fmt.fmt_rate(r, 0.9) == "0.0123 (90% CI 0.0101–0.0149; 123 of 10,000)"
     bound = {"value": 0.0, "ci": [0.0, 3e-4], "count": 0, "n": 10_000, "upper_bound": True}
-    assert fmt.fmt_rate(bound) == "≤ 3.00×10⁻⁴ (rule of 3, no errors observed; 0 of 10,000)"
+    assert fmt.fmt_rate(bound) == "≤ 3.00×10⁻⁴ (no errors observed; 0 of 10,000)"
     assert fmt.fmt_rate({"value": None, "ci": None, "count": 0, "n": 0}) == "no data (n = 0)"
     assert fmt.fmt_rate({"value": 0.2, "ci": None}) == "0.2 (no CI)"
     assert fmt.fmt_rate(None) == "—"

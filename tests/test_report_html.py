@@ -96,10 +96,15 @@ def test_operating_points_show_ci_and_n(full_report):
 
 def test_rule_of_three_bound_text(full_report):
     t = text_of(full_report[1])
-    # 0 of 1,000,000 impostors at FMR target 1e-5: bound 3/n = 3e-6.
-    assert "≤ 3.00×10⁻⁶ (rule of 3, no errors observed; n = 1,000,000)" in t
-    # Identification: 0 of 3,000 non-mated searches -> ≤ 0.001.
-    assert "≤ 0.001 (rule of 3, no errors observed; n = 3,000)" in t
+    # 0 of 1,000,000 impostors at FMR target 1e-5: bound 1 - 0.025^(1/n) = 3.69e-6.
+    assert (
+        "≤ 3.69×10⁻⁶ (no errors observed; one-sided 97.5% bound on 1,000,000 comparisons; 0 of "
+        "1,000,000)"
+    ) in t
+    # Identification: 0 of 3,000 non-mated searches -> ≤ 0.00123.
+    assert (
+        "≤ 0.00123 (no errors observed; one-sided 97.5% bound on 3,000 comparisons; 0 of 3,000)"
+    ) in t
 
 
 def test_unsupported_targets_show_text_not_number(full_report):
@@ -117,7 +122,9 @@ def test_identification_section(full_report):
     t = text_of(full_report[1])
     assert "Gallery size N (enrolled people) 100,000" in t
     assert "0.0967 (95% CI 0.086–0.108; 290 of 3,000)" in t
-    assert "≤ 7.50×10⁻⁴ (rule of 3, no errors observed; n = 4,000)" in t  # wrong top-1: 3/4000
+    assert (  # wrong person at rank 1
+        "≤ 9.22×10⁻⁴ (no errors observed; one-sided 97.5% bound on 4,000 comparisons; 0 of 4,000)"
+    ) in t
     assert "approximate index (hnsw)" in t and "recall against exact search was 0.987" in t
     assert "Rank r" in t and " 1 0.9 (95% CI 0.88–0.995; 3,600 of 4,000)" in t
     assert "Candidates returned per search 20" in t
@@ -204,7 +211,7 @@ def test_demographics_section(full_report):
     # The small group is shown (never hidden) and flagged.
     assert "unknown 4" in t
     assert "⚠ not supported by the data" in t
-    assert "≤ 0.05 (rule of 3, no errors observed; n = 60)" in t
+    assert "≤ 0.0596 (no errors observed; one-sided 97.5% bound on 60 comparisons; 0 of 60)" in t
     assert "fewer than 30 FMR errors (rule of 30)" in t  # male: the engine's flag
     assert "includes 4 subjects without metadata" in t
     assert "FMR max over geomean 2.9 (95% CI 2.1–3.8)" in t
@@ -219,7 +226,8 @@ def test_demographics_section(full_report):
     assert "Probe \\ reference female male unknown" in t
     assert (
         "female 8.30×10⁻⁴ (95% CI 5.53×10⁻⁴–0.00119; 83 of 100,000) 5.00×10⁻⁵ (95% CI "
-        "3.33×10⁻⁵–7.14×10⁻⁵; 5 of 100,000) ≤ 0.006 (rule of 3, no errors observed; n = 500) "
+        "3.33×10⁻⁵–7.14×10⁻⁵; 5 of 100,000) ≤ 0.00735 (no errors observed; one-sided 97.5% bound "
+        "on 500 comparisons; 0 of 500) "
         "not supported"
     ) in t
     # Coverage is reported; example subject ids only with show_identities.
@@ -293,7 +301,10 @@ def test_summary_when_only_bounds_or_nothing_supported():
     res["verification"]["operating_points"] = [ops[2], ops[3]]  # bound at 1e-5, unsupported 1e-6
     t = text_of(render_html(res))
     assert "none of the 1,000,000 impostor comparisons was falsely matched" in t
-    assert "at most about 1 in 330,000 (≤ 3.00×10⁻⁶, rule of 3, no errors observed)" in t
+    assert (
+        "at most about 1 in 270,000 (≤ 3.69×10⁻⁶; no errors observed; one-sided 97.5% bound on "
+        "1,000,000 comparisons)"
+    ) in t
     res["verification"]["operating_points"] = [ops[3]]
     t = text_of(render_html(res))
     assert "No FMR target is supported by this much data" in t
@@ -506,13 +517,11 @@ def test_no_figures_folder_without_figures(tmp_path):
 
 
 def test_rate_fixture_helper_matches_contract():
-    assert rate(0, 1000, bound=True) == {
-        "value": 0.0,
-        "ci": [0.0, 0.003],
-        "count": 0,
-        "n": 1000,
-        "upper_bound": True,
-    }
+    from faceaudit.stats.estimate import make_rate
+
+    got, want = rate(0, 1000, bound=True), make_rate(0, 1000, None, n_units=1000).to_json()
+    assert got["ci"] == pytest.approx(want["ci"])
+    assert {**got, "ci": None} == {**want, "ci": None}
 
 
 def test_unsupported_point_with_null_rate_uses_the_impostor_count():

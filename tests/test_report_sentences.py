@@ -12,6 +12,7 @@ import pytest
 
 from faceaudit.report import sentences as words
 from faceaudit.report._data import Node
+from faceaudit.stats.support import support
 from test_report_fixtures import full_results, impact_result
 from test_results_schema import CASES, golden
 
@@ -71,7 +72,7 @@ def test_rate_phrase_forms():
     b = {"value": 0.0, "ci": [0.0, 3e-6], "count": 0, "n": 10**6, "upper_bound": True}
     assert words.rate_phrase(Node(b), conf, "impostor comparisons", words.FMR_VERBS) == (
         "none of the 1,000,000 impostor comparisons was falsely matched: the true rate is at "
-        "most about 1 in 330,000 (≤ 3.00×10⁻⁶, rule of 3, no errors observed)"
+        "most about 1 in 330,000 (≤ 3.00×10⁻⁶; no errors observed)"
     )
     big = {"value": 0.87, "ci": [0.8, 0.9], "count": 87, "n": 100, "upper_bound": False}
     assert words.rate_phrase(Node(big), conf, "searches", words.FNIR_VERBS).startswith(
@@ -79,10 +80,36 @@ def test_rate_phrase_forms():
     )
 
 
-def test_unsupported_text():
-    assert words.unsupported_text(1e-4, 12_000, "impostor comparisons") == (
+def test_support_text():
+    assert words.support_text(1e-4, 12_000, "impostor comparisons", None) == (
         "not supported by the data (needs ≥ 3/target = 30,000 impostor comparisons; have 12,000)"
     )
+    sup = Node(support(1e-3, 12_000, 12).to_json())
+    assert words.support_text(1e-3, 12_000, "impostor comparisons", sup) == (
+        "not supported by the data (needs ≥ 3,689 impostor comparisons from ≥ 30 people; have "
+        "12,000 from 12)"
+    )
+
+
+def test_optimism_sentence_says_what_choosing_the_threshold_costs():
+    o = Node(
+        {
+            "optimism": {
+                "fnmr_bias": -0.001,
+                "fnmr_bias_corrected": 0.051,
+                "fmr_realised_mean": 0.0012,
+                "fmr_realised_ratio": 1.2,
+                "fnmr_optimism": 0.004,
+            }
+        }
+    )
+    assert words.optimism_sentence(o, "fmr", "fnmr", "FMR ≤ 10⁻³") == (
+        "A threshold chosen on the data flatters it. At FMR ≤ 10⁻³, the bootstrap estimates that "
+        "a threshold chosen this way gives, on new people, an FMR of 1.2× the target on average "
+        "and an FNMR about 0.4 percentage points worse than it looks where it was chosen "
+        "(bias-corrected FNMR: 0.051)."
+    )
+    assert words.optimism_sentence(Node({"optimism": None}), "fmr", "fnmr", "x") is None
 
 
 def test_wrong_hits_phrase_reads_one_in_x_and_percentages():

@@ -137,6 +137,8 @@ def _rate_json(rate: Rate | None, reason: str) -> dict:
             "count": None,
             "n": None,
             "upper_bound": False,
+            "lower_bound": False,
+            "bound": None,
             "reason": reason,
         }
     return {**rate.to_json(), "reason": None}

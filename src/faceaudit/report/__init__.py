@@ -27,8 +27,9 @@ Guarantees
   leaks nothing; it prints to A4 or Letter without cut tables or figures.
 - Escaped: Jinja2 autoescape for HTML, Markdown escaping for ``report.md``; user strings are drawn
   as literal text in the figures.
-- Honest: every rate carries its CI and n; a rule-of-3 bound reads "≤ x (rule of 3, no errors
-  observed)"; a figure the data cannot support reads "not supported by the data (...)".
+- Honest: every rate carries its CI and n; a zero-error bound reads "≤ x (no errors observed;
+  one-sided 97.5% bound on k subjects; 0 of n)"; a figure the data cannot support reads "not
+  supported by the data (...)".
 - Private by default: aggregate figures only; the failed images and example subject ids appear
   only when ``results["settings"]["show_identities"]`` is true.
 

@@ -76,7 +76,7 @@ class Cell:
     """One table cell: a figure (``text``) and its detail (interval and n), or a sentence.
 
     ``unsupported`` marks the text that stands where the data cannot support a figure; ``bound``
-    a rule-of-3 upper bound; ``span`` cells merged to the right.
+    a one-sided bound (no error, or every trial an error); ``span`` cells merged to the right.
     """
 
     text: str
@@ -134,17 +134,16 @@ def rate_cell(
 ) -> Cell:
     """A rate as a cell: ``0.0123`` with ``(95% CI 0.0101–0.0149; 123 of 10,000)``.
 
-    A rule-of-3 bound reads ``≤ 3.00×10⁻⁶`` ``(rule of 3, no errors observed; n = …)``; a rate
-    with n = 0 reads ``no data``; ``unsupported`` is the text shown instead of any figure.
+    A bound reads ``≤ 2.46×10⁻⁵`` ``(no errors observed; one-sided 97.5% bound on 150 subjects;
+    0 of 10,000)`` (``≥`` when every trial erred); a rate with n = 0 reads ``no data``;
+    ``unsupported`` is the text shown instead of any figure.
     """
     if unsupported is not None:
         return Cell(unsupported, unsupported=True)
     value = fmt.fmt_rate_value(rate)
-    if rate.get("upper_bound"):
-        n = rate.get("n")
-        detail = "(rule of 3, no errors observed" + (
-            f"; n = {fmt.fmt_count(n)})" if n is not None else ")"
-        )
+    if rate.get("upper_bound") or rate.get("lower_bound"):
+        sample = fmt.fmt_n(rate)
+        detail = f"({fmt.bound_words(rate)}" + (f"; {sample})" if sample else ")")
         return Cell(value, detail, bound=True)
     if fmt.rate_value(rate) is None:
         return Cell(value)

@@ -154,30 +154,49 @@ def rate_value(rate: Any) -> float | None:
 
 
 def fmt_rate_value(rate: Any) -> str:
-    """Just the figure: ``0.0123``, ``≤ 3.00×10⁻⁴`` for a rule-of-3 bound, ``no data`` for n = 0."""
+    """Just the figure: ``0.0123``; ``≤ 3.69×10⁻⁴`` when no error was observed (an upper bound),
+    ``≥ 0.692`` when every trial erred (a lower bound); ``no data`` for n = 0."""
     if not isinstance(rate, Mapping):
         return fmt_num(rate) if is_number(rate) else "—"
     if rate.get("upper_bound"):
         ci = _ci(rate)
         return f"≤ {fmt_num(ci[1])}" if ci else "0"
+    if rate.get("lower_bound"):
+        ci = _ci(rate)
+        return f"≥ {fmt_num(ci[0])}" if ci else "1"
     v = rate_value(rate)
     if v is None:
         return "no data" if rate.get("n") == 0 else "—"
     return fmt_num(v)
 
 
+def bound_words(rate: Mapping[str, Any]) -> str:
+    """What a bound says and rests on: ``no errors observed; one-sided 97.5% bound on 150
+    subjects`` (``every trial an error; ...`` for a lower bound)."""
+    seen = "every trial an error" if rate.get("lower_bound") else "no errors observed"
+    b = rate.get("bound")
+    if not isinstance(b, Mapping):
+        return seen
+    unit = str(b.get("unit") or "unit")
+    n = b.get("n_units")
+    on = f" on {fmt_count(n)} {unit}{'' if n == 1 else 's'}" if is_number(n) else ""
+    return f"{seen}; one-sided {fmt_confidence(b.get('confidence'))} bound{on}"
+
+
 def fmt_rate(rate: Any, confidence: Any = 0.95) -> str:
     """A rate in full: value, interval and sample, in one line of plain text.
 
     - ``0.0123 (95% CI 0.0101–0.0149; 123 of 10,000)``
-    - ``≤ 3.00×10⁻⁴ (rule of 3, no errors observed; 0 of 10,000)`` when ``upper_bound``
+    - ``≤ 2.46×10⁻⁵ (no errors observed; one-sided 97.5% bound on 150 subjects; 0 of 10,000)``
+      when ``upper_bound`` (exact binomial on the independent units:
+      :mod:`faceaudit.stats.estimate`), ``≥ ...`` likewise when ``lower_bound`` (every trial erred)
     - ``no data (n = 0)`` when there is nothing to count.
     """
     if not isinstance(rate, Mapping):
         return fmt_num(rate) if is_number(rate) else "—"
     n = rate.get("n")
-    if rate.get("upper_bound"):
-        return f"{fmt_rate_value(rate)} (rule of 3, no errors observed; {fmt_n(rate)})"
+    if rate.get("upper_bound") or rate.get("lower_bound"):
+        return f"{fmt_rate_value(rate)} ({bound_words(rate)}; {fmt_n(rate)})"
     v = rate_value(rate)
     if v is None:
         return "no data (n = 0)" if n == 0 else "—"

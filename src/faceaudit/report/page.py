@@ -30,8 +30,9 @@ class ReportWarning(UserWarning):
 
 HINT = (
     "Every rate in this report is shown with its confidence interval ({conf} CI) and the number "
-    "of comparisons or searches it rests on (n). “≤ x (rule of 3)” means no error was observed: "
-    "the true rate is probably below x, not zero. Where the data cannot support a figure, the "
+    "of comparisons or searches it rests on (n). “≤ x” means no error was observed: the true "
+    "rate is probably below x (a one-sided bound on the people the figure rests on), not zero; "
+    "“≥ x” means every trial was an error. Where the data cannot support a figure, the "
     "report says so instead of printing one. Definitions, methods and limitations follow the "
     "results."
 )

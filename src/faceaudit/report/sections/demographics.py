@@ -178,14 +178,14 @@ def blocks(d: Node, ctx: Ctx) -> list:
             f"{name}group_rates",
             "Per-group error rates at one global threshold, with "
             "confidence intervals (whiskers). Hatched grey rows: not supported by the data; "
-            "dotted bars: no errors observed, the bar reaches the rule-of-3 upper bound. Log "
+            "dotted bars: no errors observed, the bar reaches the one-sided upper bound. Log "
             "scale.",
         ),
         Figure(
             f"{name}cross_fmr",
             "Cross-group false match rate: how often a probe from the row "
             "group is falsely matched to a person of the column group. Log colour scale; '≤' "
-            "marks rule-of-3 bounds, 'n/s' unsupported cells.",
+            "marks zero-error bounds, 'n/s' unsupported cells.",
         ),
         Heading("Metadata coverage"),
         _coverage(d.obj("coverage"), ctx),

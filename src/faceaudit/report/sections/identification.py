@@ -21,6 +21,7 @@ from faceaudit.report.blocks import (
 from faceaudit.report.sections._base import Ctx, Section
 
 _SHOWN_RANKS = {1, 5, 10, 20, 50, 100}
+_RECHOSEN = "threshold re-chosen in every replicate"
 
 
 def _facts(i: Node, ctx: Ctx):
@@ -54,35 +55,44 @@ def _index_note(i: Node, ctx: Ctx) -> str | None:
 
 
 def _ops_table(i: Node, ctx: Ctx) -> Table:
+    ops = i.objs("operating_points")
+    has_fixed = any(o.get("fnir_interval") == _RECHOSEN for o in ops)
     cols = (
         Col("FPIR target"),
         Col("Threshold"),
         Col("FPIR (false candidates)"),
         Col(f"FNIR (mate not in the top {i.int('rank_criterion')})"),
+        *((Col("FNIR, interval at this fixed threshold"),) if has_fixed else ()),
         Col("FNIR at rank 1"),
         Col("Wrong person at rank 1"),
         Col("Supported"),
     )
     rows = []
-    for o in i.objs("operating_points"):
+    for o in ops:
         target = o.opt_num("fpir_target")
         label = fmt.fmt_num(target) if target is not None else "given threshold"
         fpir = o.rate("fpir")
         if not o.bool("supported"):
             have = fpir["n"] if fpir["n"] is not None else i.int("n_nonmated")
-            text = words.unsupported_text(target, have, "non-mated searches")
+            text = words.support_text(target, have, "non-mated searches", o.get("support"))
             rows.append(
                 Row(
-                    (Cell(label), Cell(text, unsupported=True, span=5), Cell("no")),
+                    (Cell(label), Cell(text, unsupported=True, span=5 + has_fixed), Cell("no")),
                     "unsupported-row",
                 )
             )
             continue
+        fixed = ()
+        if has_fixed:
+            rechosen = o.get("fnir_interval") == _RECHOSEN
+            fixed_cell = rate_cell(o.rate("fnir_fixed_threshold"), ctx.confidence)
+            fixed = (fixed_cell if rechosen else Cell("—"),)
         cells = (
             Cell(label),
-            Cell(fmt.fmt_threshold(o.num("threshold"))),
+            Cell(fmt.fmt_threshold(o.num("threshold")), words.threshold_detail(o, ctx.confidence)),
             rate_cell(fpir, ctx.confidence),
             rate_cell(o.rate("fnir"), ctx.confidence),
+            *fixed,
             rate_cell(o.rate("fnir_rank1"), ctx.confidence),
             rate_cell(o.rate("wrong_top1"), ctx.confidence),
             Cell("yes"),
@@ -130,6 +140,27 @@ def _investigation(i: Node, ctx: Ctx):
     return facts(pairs)
 
 
+def _rechosen_notes(i: Node) -> list:
+    """What the FNIR intervals of targets mean, and what choosing the threshold costs."""
+    ops = [o for o in i.objs("operating_points") if o.get("fnir_interval") == _RECHOSEN]
+    if not ops:
+        return []
+    out = [
+        Para(
+            "The FNIR interval of an FPIR target is for the system's FNIR at that FPIR: every "
+            "bootstrap replicate chooses its own threshold (the threshold column gives their "
+            "range). The next column holds the threshold fixed: the FNIR at exactly this "
+            "threshold. The other rates are at the fixed threshold.",
+            "note",
+        )
+    ]
+    head = words.headline_point(ops, "fpir_target", "fpir", None) or ops[0]
+    label = f"FPIR ≤ {fmt.fmt_num(head.num('fpir_target'))}"
+    if sentence := words.optimism_sentence(head, "fpir", "fnir", label):
+        out.append(Para(sentence))
+    return out
+
+
 def blocks(i: Node, ctx: Ctx) -> list:
     out: list = [Para(words.identification_summary(i, ctx.confidence), "lead"), _facts(i, ctx)]
     own = ctx.own_warnings(i)
@@ -148,6 +179,7 @@ def blocks(i: Node, ctx: Ctx) -> list:
             "note",
         ),
         _ops_table(i, ctx),
+        *_rechosen_notes(i),
     ]
     if i.objs("cmc"):
         out += [Heading("Rank-based accuracy (CMC)"), _cmc_table(i, ctx)]

@@ -8,6 +8,8 @@ from faceaudit.report._data import Node
 from faceaudit.report.blocks import Cell, Col, Figure, Heading, Para, Row, Table, facts, rate_cell
 from faceaudit.report.sections._base import Ctx, Section
 
+_RECHOSEN = "threshold re-chosen in every replicate"
+
 _FACTS = (
     ("n_genuine", "Genuine comparisons (same person)"),
     ("n_impostor", "Impostor comparisons (different people)"),
@@ -42,12 +44,15 @@ def _eer_text(eer: Node, ctx: Ctx) -> str:
 def _ops_table(v: Node, ctx: Ctx) -> Table:
     ops = v.objs("operating_points")
     has_gen = any("generalized_fmr" in o for o in ops)
+    has_fixed = any(o.get("fnmr_interval") == _RECHOSEN for o in ops)
     cols = [
         Col("FMR target"),
         Col("Threshold"),
         Col("FMR (false matches)"),
         Col("FNMR (false non-matches)"),
     ]
+    if has_fixed:
+        cols.append(Col("FNMR, interval at this fixed threshold"))
     if has_gen:
         cols += [Col("Generalised FMR"), Col("Generalised FNMR")]
     cols.append(Col("Supported"))
@@ -58,23 +63,52 @@ def _ops_table(v: Node, ctx: Ctx) -> Table:
         fmr, fnmr = o.rate("fmr"), o.rate("fnmr")
         if not o.bool("supported"):
             have = fmr["n"] if fmr["n"] is not None else v.int("n_impostor")
-            text = words.unsupported_text(target, have, "impostor comparisons")
-            span = 5 if has_gen else 3
+            text = words.support_text(target, have, "impostor comparisons", o.get("support"))
+            span = 3 + 2 * has_gen + has_fixed
             cells = [Cell(label), Cell(text, unsupported=True, span=span), Cell("no")]
             rows.append(Row(tuple(cells), "unsupported-row"))
             continue
         cells = [
             Cell(label),
-            Cell(fmt.fmt_threshold(o.opt_num("threshold"))),
+            Cell(
+                fmt.fmt_threshold(o.opt_num("threshold")), words.threshold_detail(o, ctx.confidence)
+            ),
             rate_cell(fmr, ctx.confidence),
             rate_cell(fnmr, ctx.confidence),
         ]
+        if has_fixed:
+            rechosen = o.get("fnmr_interval") == _RECHOSEN
+            cells.append(
+                rate_cell(o.rate("fnmr_fixed_threshold"), ctx.confidence) if rechosen else Cell("—")
+            )
         if has_gen:
             for key in ("generalized_fmr", "generalized_fnmr"):
                 cells.append(rate_cell(o.rate(key), ctx.confidence) if key in o else Cell("—"))
         cells.append(Cell("yes"))
         rows.append(Row(tuple(cells)))
     return Table(tuple(cols), tuple(rows), "ops")
+
+
+def _rechosen_notes(v: Node) -> list:
+    """What the FNMR intervals of targets mean, and what choosing the threshold costs."""
+    ops = [o for o in v.objs("operating_points") if o.get("fnmr_interval") == _RECHOSEN]
+    if not ops:
+        return []
+    out = [
+        Para(
+            "The FNMR interval of an FMR target is for the system's FNMR at that FMR: every "
+            "bootstrap replicate chooses its own threshold, so the threshold's own uncertainty "
+            "is in it (the threshold column gives the replicates' range). The next column holds "
+            "the threshold fixed, answering another question: the FNMR at exactly this "
+            "threshold.",
+            "note",
+        )
+    ]
+    head = words.headline_point(ops, "fmr_target", "fmr", v.get("headline_fmr_target")) or ops[0]
+    label = f"FMR ≤ {fmt.target_text(head.num('fmr_target'))}"
+    if sentence := words.optimism_sentence(head, "fmr", "fnmr", label):
+        out.append(Para(sentence))
+    return out
 
 
 def blocks(v: Node, ctx: Ctx) -> list:
@@ -94,6 +128,7 @@ def blocks(v: Node, ctx: Ctx) -> list:
             "note",
         ),
         _ops_table(v, ctx),
+        *_rechosen_notes(v),
         Figure(
             "det",
             "DET curve: each point is one threshold; lower-left is better. Squares mark the FMR "

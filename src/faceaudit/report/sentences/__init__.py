@@ -13,8 +13,9 @@ Conventions
 -----------
 - How often, in words: rates from 0.2 up as percentages (``87%``), smaller ones as ``1 in X``
   with X to 2 significant digits (``1 in 310,000``); the tables keep the precise figure.
-- A rule-of-3 bound says that no error was seen and gives the bound; a figure the data cannot
-  support says so instead of giving a number.
+- A zero-error bound says that no error was seen and gives the bound (one-sided, at the
+  intervals' level, on the people it rests on); a figure the data cannot support says so
+  instead of giving a number.
 - Every sentence that gives a rate gives its interval and the n it rests on.
 """
 
@@ -32,6 +33,11 @@ from faceaudit.report.sentences.methods import (
     interval_methods,
     limitations,
     threshold_provenance,
+)
+from faceaudit.report.sentences.operating import (
+    optimism_sentence,
+    support_text,
+    threshold_detail,
 )
 
 
@@ -65,7 +71,7 @@ FNIR_VERBS = ("misses them", "miss them", "missed them")
 def rate_phrase(rate: Node, confidence: float, noun: str, verbs: tuple[str, str, str]) -> str:
     """A rate in words: ``about 1 in 10,000 impostor comparisons is falsely matched (...)``.
 
-    ``verbs`` = (singular, plural, past singular). A rule-of-3 bound says no error was seen.
+    ``verbs`` = (singular, plural, past singular). A bound says no error was seen.
     """
     sing, plural, past = verbs
     v = rate["value"]
@@ -73,7 +79,7 @@ def rate_phrase(rate: Node, confidence: float, noun: str, verbs: tuple[str, str,
         bound = rate["ci"][1] if rate["ci"] else None
         return (
             f"none of the {fmt.fmt_count(rate['n'])} {noun} {past}: the true rate is at most "
-            f"about {one_in(bound)} (≤ {fmt.fmt_num(bound)}, rule of 3, no errors observed)"
+            f"about {one_in(bound)} (≤ {fmt.fmt_num(bound)}; {fmt.bound_words(rate)})"
         )
     if v is None:
         return f"no {noun} were available to measure how often one {sing}"
@@ -93,19 +99,6 @@ def rate_phrase(rate: Node, confidence: float, noun: str, verbs: tuple[str, str,
         )
         return f"{head} ({fmt.fmt_num(v)}; {ci})"
     return f"{head} ({fmt.fmt_num(v)}; no CI)"
-
-
-def unsupported_text(target: Any, have: Any, noun: str) -> str:
-    """The words instead of a figure the data cannot support.
-
-    E.g. ``not supported by the data (needs ≥ 3/target = 30,000 impostor comparisons; have
-    12,000)``.
-    """
-    need = ""
-    if fmt.is_number(target) and target > 0:
-        need = f" = {fmt.fmt_count(math.ceil(3 / target - 1e-9))}"
-    have_s = fmt.fmt_count(have) if have is not None else "fewer"
-    return f"not supported by the data (needs ≥ 3/target{need} {noun}; have {have_s})"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -349,13 +342,15 @@ __all__ = [
     "interval_methods",
     "limitations",
     "one_in",
+    "optimism_sentence",
     "per_day_sentence",
     "rate_phrase",
     "ratio_text",
     "scale_summary",
     "share",
+    "support_text",
+    "threshold_detail",
     "threshold_provenance",
-    "unsupported_text",
     "verification_summary",
     "wrong_hits_phrase",
 ]

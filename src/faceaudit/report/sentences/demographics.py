@@ -71,7 +71,9 @@ def demographic_sentences(d: Node) -> list[str]:
     out: list[tuple[float, str]] = []
     for kind, key in (("fp", fp), ("fn", fn)):
         overall = d.rate(f"overall_{key}")["value"]
-        out += _rate_sentences(d.str("mode"), kind, rows, best.opt_str(key), overall, conf)
+        out += _rate_sentences(
+            d.str("mode"), kind, rows, best.opt_str(key), overall, conf, d.int("min_subjects")
+        )
     out.sort(key=lambda p: -p[0])
     sentences = [s for _, s in out]
     cross = d.objs("cross_fmr")
@@ -100,7 +102,9 @@ def demographic_sentences(d: Node) -> list[str]:
     return sentences
 
 
-def _rate_sentences(mode, kind, rows, best_name, overall, conf) -> list[tuple[float, str]]:
+def _rate_sentences(
+    mode, kind, rows, best_name, overall, conf, min_subjects
+) -> list[tuple[float, str]]:
     fp, fn, lead_fp, those_fp, lead_fn, what_fp, what_fn, err_fp, err_fn = VOCAB[mode]
     key = fp if kind == "fp" else fn
     upper, what, errors = (
@@ -117,15 +121,15 @@ def _rate_sentences(mode, kind, rows, best_name, overall, conf) -> list[tuple[fl
             (
                 0.5,
                 f"No {errors} at all at this threshold, so {upper} differentials between "
-                "groups cannot be measured (every group's figure is a rule-of-3 bound).",
+                "groups cannot be measured (every group's figure is a zero-error bound).",
             )
         ]
     if best_name is None:
         return [
             (
                 0.5,
-                f"No group has both enough {what} (rule of 3) and at least one of the "
-                f"{errors} to serve as the reference, so {upper} ratios between groups "
+                f"No group has enough {what} and people (support rule) and at least one of "
+                f"the {errors} to serve as the reference, so {upper} ratios between groups "
                 "cannot be measured.",
             )
         ]
@@ -139,22 +143,35 @@ def _rate_sentences(mode, kind, rows, best_name, overall, conf) -> list[tuple[fl
                 out.append((0.1, f"Group {name} has no {what}, so its {upper} cannot be measured."))
             continue
         if not row.bool(f"{key}_supported"):
+            bound = rate.get("bound")
+            people = bound.int("n_units") if bound is not None else row.int("n_subjects")
+            if people < min_subjects:
+                why = (
+                    f"rests on too few people ({people:,} subjects; a supported figure needs at "
+                    f"least {min_subjects}, Doddington's rule of 30 applied to people)"
+                )
+            else:
+                why = (
+                    f"has too few {what} ({rate['n']:,}): even with no error the bound on them "
+                    f"would exceed the {upper} over everyone ({overall:.3g})"
+                )
             out.append(
                 (
                     0.2,
-                    f"Group {name} has too few {what} ({rate['n']:,}) to support an "
-                    f"{upper} figure at this threshold: even with no error its rule-of-3 "
-                    f"bound would exceed the {upper} over everyone ({overall:.3g}). Its "
-                    "figure is shown but flagged.",
+                    f"Group {name} {why}, so it cannot support an {upper} figure at this "
+                    "threshold. Its figure is shown but flagged.",
                 )
             )
             continue
         if ratio.bool("upper_bound"):
+            bound = rate["bound"]
             out.append(
                 (
                     1.5,
-                    f"No {errors} were observed in group {name} (0 of {rate['n']:,}): "
-                    f"its {upper} is at most {rate['ci'][1]:.3g} (rule of 3), less than "
+                    f"No {errors} were observed in group {name} (0 of {rate['n']:,}): its "
+                    f"{upper} is at most {rate['ci'][1]:.3g} (a one-sided "
+                    f"{bound.num('confidence') * 100:g}% bound on its "
+                    f"{bound.int('n_units'):,} subjects), less than "
                     f"1/{_fx(1 / ratio['ci'][1])} of group {best_name}'s "
                     f"({best_rate['value']:.3g}).",
                 )

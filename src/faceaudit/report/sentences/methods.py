@@ -40,7 +40,7 @@ def limitations(res: Node) -> list[str]:
             )
         if t := _targets(bounds, tk):
             out.append(
-                f"At {up} targets {t} no error was observed: the {up} is a rule-of-3 "
+                f"At {up} targets {t} no error was observed: the {up} is a one-sided "
                 "upper bound, not an estimate."
             )
     for key in ("demographics", "identification_demographics"):
@@ -79,7 +79,7 @@ def _group_limits(d: Node) -> list[str]:
         if bad := [g.str("group") for g in groups if not g.bool(f"{key}_supported")]:
             out.append(
                 f"Too few comparisons to support the {key.upper()} of group(s) "
-                f"{', '.join(bad)} (rule of 3): shown, but flagged."
+                f"{', '.join(bad)} (support rule: comparisons and people): shown, but flagged."
             )
         if few := [g.str("group") for g in groups if g.bool(f"{key}_few_errors")]:
             out.append(
@@ -165,8 +165,11 @@ def interval_methods(res: Node) -> list[str]:
     s = res.obj("settings")
     conf = fmt.fmt_confidence(s.get("confidence", 0.95))
     out = [
-        f"Intervals are at {conf} confidence. With no error among n, a rate is given as the "
-        "rule-of-3 upper bound −ln(1 − confidence)/n (3/n at 95%), marked “≤”."
+        f"Intervals are at {conf} confidence. With no error observed, a rate is given as an "
+        "exact binomial upper bound at the one-sided level of each end of the interval "
+        "(97.5% for a 95% interval: 1 − 0.025^(1/k), about 3.7/k), counted on the k "
+        "independent people it rests on, not on their comparisons; marked “≤”. With every "
+        "trial an error, likewise a lower bound, marked “≥”."
     ]
     if "bootstrap" in s:
         unit = s.get("bootstrap_unit", "subject")
