@@ -1,0 +1,111 @@
+"""End to end: ``faceaudit compare`` on score tables, as a user runs it; bad input exits 2."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from compare_systems_data import paired, write_csv
+
+from faceaudit.cli import main
+from faceaudit.errors import InputError
+from faceaudit.io.paired_scores import read_paired_scores
+
+
+def run(*args) -> int:
+    try:
+        main(list(args))
+    except SystemExit as exc:
+        return int(exc.code or 0)
+    return 0
+
+
+@pytest.fixture
+def tables(tmp_path):
+    data = paired(n_subjects=30, shifts=(0.0, 0.5), seed=7, names=("A", "B"))
+    a, b = tmp_path / "vendor_a.csv", tmp_path / "vendor_b.csv"
+    write_csv(a, data, 0)
+    rng = np.random.default_rng(0)
+    write_csv(b, data, 1, order=rng.permutation(data.n)[: data.n - 9])  # shuffled, 9 missing
+    return a, b, data
+
+
+def test_compare_writes_report_and_results(tables, tmp_path):
+    a, b, data = tables
+    out = tmp_path / "cmp"
+    code = run("compare", "--scores", str(a), "--scores", str(b), "--name", "Old <v1>",
+               "--name", "New & improved", "--threshold", "2.0", "--fmr-target", "1e-2",
+               "--bootstrap", "100", "--out", str(out), "--quiet")  # fmt: skip
+    assert code == 0
+    res = json.loads((out / "results.json").read_text())
+    c = res["compare"]
+    assert [s["name"] for s in c["systems"]] == ["Old <v1>", "New & improved"]
+    assert c["coverage"]["join"] == "probe and reference ids"
+    assert c["coverage"]["restricted_to_common"] is True
+    assert c["coverage"]["common"] == data.n - 9
+    assert [s["only_this_system"] for s in c["coverage"]["systems"]] == [9, 0]
+    assert any("do not cover the same comparisons" in w and "9" in w for w in res["warnings"])
+    assert {d["figure"] for d in c["differences"]} == {
+        "fnmr_at_fmr", "fmr_at_threshold", "fnmr_at_threshold", "eer"}  # fmt: skip
+    html = (out / "report.html").read_text()
+    assert "Paired comparison of systems" in html
+    assert "Old &lt;v1&gt;" in html and "<v1>" not in html  # escaped everywhere
+    assert "paired by subject" in html and "<svg" in html
+    assert "left out" in html  # the restriction to the common set is said in the report
+
+
+def test_row_order_join_checks_the_subjects(tables, tmp_path):
+    _, _, data = tables
+    a, b = tmp_path / "a.csv", tmp_path / "b.csv"
+    write_csv(a, data, 0, ids=False)
+    write_csv(b, data, 1, ids=False)
+    p = read_paired_scores([a, b])
+    assert p.coverage.join == "row order" and p.n == data.n
+    write_csv(b, data, 1, ids=False, order=np.r_[1, 0, 2 : data.n])  # two rows swapped
+    with pytest.raises(InputError, match=r"b\.csv, line 2: the (mated flag|probe subject|refer)"):
+        read_paired_scores([a, b])
+
+
+@pytest.mark.parametrize(
+    ("case", "message"),
+    [
+        ("one", "at least two score files"),
+        ("dup", "given twice"),
+        ("names", "one name per file"),
+        ("rows", "joined on row order"),
+        ("subjects", "differs from"),
+        ("strict", "do not cover the same comparisons"),
+    ],
+)
+def test_bad_input_is_one_sentence_and_exit_2(tables, tmp_path, capsys, case, message):
+    a, b, data = tables
+    args = ["compare", "--scores", str(a), "--scores", str(b)]
+    if case == "one":
+        args = ["compare", "--scores", str(a)]
+    elif case == "dup":
+        args += ["--name", "X", "--name", "X"]
+    elif case == "names":
+        args += ["--name", "X"]
+    elif case in ("rows", "subjects"):
+        a, b = tmp_path / "a.csv", tmp_path / "b.csv"
+        write_csv(a, data, 0, ids=False)
+        order = np.arange(data.n - 1) if case == "rows" else np.r_[1, 0, 2 : data.n]
+        write_csv(b, data, 1, ids=False, order=order)
+        args = ["compare", "--scores", str(a), "--scores", str(b)]
+    elif case == "strict":
+        args += ["--strict-coverage"]
+    code = run(*args, "--bootstrap", "0", "--out", str(tmp_path / "o"), "--quiet")
+    err = capsys.readouterr().err
+    assert code == 2
+    assert message in err and "Traceback" not in err
+    assert not (tmp_path / "o").exists()
+
+
+def test_a_pair_repeated_in_a_file_is_refused(tmp_path):
+    a = tmp_path / "a.csv"
+    a.write_text("probe,reference,score,mated\np1,r1,0.9,1\np2,r1,0.1,0\np1,r1,0.8,1\n")
+    b = tmp_path / "b.csv"
+    b.write_text("probe,reference,score,mated\np1,r1,0.9,1\np2,r1,0.1,0\n")
+    with pytest.raises(InputError, match=r"a\.csv, line 4: repeats the comparison .* line 2"):
+        read_paired_scores([a, b])
