@@ -9,7 +9,8 @@ import pytest
 
 MODULES = [
     "faceaudit.data.protocols",
-    "faceaudit.io.protocols",
+    "faceaudit.io.protocol_lfw_cfp",
+    "faceaudit.io.protocol_lists",
     "faceaudit.stats.folds",
     "faceaudit.stats.paired",
 ]

@@ -54,6 +54,7 @@ from faceaudit.analyses._system_comparison_types import (
     SystemPoint,
 )
 from faceaudit.analyses.verification import DEFAULT_FMR_TARGETS, _Design, _warnings, score_sets
+from faceaudit.data import ComparisonScores
 from faceaudit.data.paired_scores import PairedScores
 from faceaudit.stats.bootstrap import (
     COMPARISON_CELLS_STREAM,
@@ -99,15 +100,15 @@ class _Measured:
     replicates: dict  # key -> (B,) replicate values, or absent without a bootstrap
 
 
-def paired_design(data: PairedScores, i: int) -> _Design:
+def paired_design(data: PairedScores, i: int, scores: ComparisonScores | None = None) -> _Design:
     """System ``i``'s score sets over the shared units.
 
     With subject ids: the 1:1 audit's design (:func:`~faceaudit.analyses.verification.
     score_sets`: two-way when both subjects are known), on subject codes shared by all systems.
     Without: every comparison is its own unit, numbered by its row in ``data`` (the same
-    comparison, the same unit, for every system).
+    comparison, the same unit, for every system). ``scores``: ``data.system(i)`` if already made.
     """
-    scores = data.system(i)
+    scores = data.system(i) if scores is None else scores
     if scores.subjects:
         return score_sets(scores)
     s = data.scores[i]
@@ -319,9 +320,10 @@ def compare_systems(
     alpha = round(1.0 - confidence, 12)
     measured, designs = [], []
     for i, name in enumerate(data.names):
-        d = paired_design(data, i)
+        scores = data.system(i)
+        d = paired_design(data, i, scores)
         designs.append(d)
-        measured.append(_measure(name, data.system(i), d, fmr_targets, thresholds, bootstrap,
+        measured.append(_measure(name, scores, d, fmr_targets, thresholds, bootstrap,
                                  confidence, seed))  # fmt: skip
         if progress is not None:
             progress(i + 1, data.k)

@@ -154,7 +154,7 @@ def _duplicate(key: np.ndarray) -> tuple[int, int] | None:
     return int(order[j]), int(order[j + 1])
 
 
-def _join_on_ids(files: list[_Rows], names, n_samples: int) -> tuple[list[np.ndarray], str]:
+def _join_on_ids(files: list[_Rows], n_samples: int) -> tuple[list[np.ndarray], str]:
     keys = []
     for f in files:
         key = f.probe.astype(np.int64) * n_samples + f.reference.astype(np.int64)
@@ -179,9 +179,9 @@ def _join_on_ids(files: list[_Rows], names, n_samples: int) -> tuple[list[np.nda
     return index, "probe and reference ids"
 
 
-def _join_on_rows(files: list[_Rows], names) -> tuple[list[np.ndarray], str]:
+def _join_on_rows(files: list[_Rows]) -> tuple[list[np.ndarray], str]:
     n0 = files[0].rows
-    for f, name in zip(files[1:], names[1:], strict=True):
+    for f in files[1:]:
         if f.rows != n0:
             raise InputError(
                 f"has {f.rows:,} comparisons but {os.fspath(files[0].path)} has {n0:,}; without "
@@ -273,9 +273,9 @@ def read_paired_scores(
     files = [_read(p, columns, subjects, samples, chunk_rows) for p in paths]
     on_ids = all(f.probe is not None and f.reference is not None for f in files)
     if on_ids:
-        index, join = _join_on_ids(files, names, max(len(samples.names), 1))
+        index, join = _join_on_ids(files, max(len(samples.names), 1))
     else:
-        index, join = _join_on_rows(files, names)
+        index, join = _join_on_rows(files)
     n = int(index[0].size)
     if n == 0:
         raise InputError(
