@@ -12,7 +12,8 @@ MODULES = [
     "faceaudit.io.protocol_lfw_cfp",
     "faceaudit.io.protocol_lists",
     "faceaudit.stats.folds",
-    "faceaudit.stats.paired",
+    "faceaudit.stats.mcnemar",
+    "faceaudit.stats.multiplicity",
 ]
 
 
