@@ -99,11 +99,15 @@ class SystemFigures:
             "n_impostor": self.n_impostor,
             "genuine_fta": self.genuine_fta,
             "impostor_fta": self.impostor_fta,
-            "eer": {**self.eer.to_json(),
-                    "threshold": to_file_units(self.eer_threshold, orientation)},  # fmt: skip
+            "eer": {
+                **self.eer.to_json(),
+                "threshold": to_file_units(self.eer_threshold, orientation),
+            },  # fmt: skip
             "operating_points": [p.to_json(orientation) for p in self.points],
-            "det": {"fmr": [_num(v) for v in self.det_fmr],
-                    "fnmr": [_num(v) for v in self.det_fnmr]},  # fmt: skip
+            "det": {
+                "fmr": [_num(v) for v in self.det_fmr],
+                "fnmr": [_num(v) for v in self.det_fnmr],
+            },  # fmt: skip
         }
 
 

@@ -41,14 +41,12 @@ S. Holm (1979): see :mod:`faceaudit.stats.paired`.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 
 import numpy as np
 
+from faceaudit.analyses._system_comparison_common import Measured, differences, mcnemar_tests
 from faceaudit.analyses._system_comparison_types import (
-    Difference,
     FigureValue,
-    McNemarAt,
     SystemComparison,
     SystemFigures,
     SystemPoint,
@@ -66,12 +64,6 @@ from faceaudit.stats.estimate import make_rate
 from faceaudit.stats.operating import rechosen_points, replicate_eer
 from faceaudit.stats.paired import (
     ADJUSTMENTS,
-    adjust_p_values,
-    correct_decisions,
-    paired_difference,
-    pairwise_mcnemar,
-    system_pairs,
-    unpaired_difference,
 )
 from faceaudit.stats.rates import (
     det_curve,
@@ -88,16 +80,6 @@ __all__ = ["SystemComparison", "compare_systems", "paired_design"]
 
 #: Cells (replicates x units) a batch of multiplicities may hold when comparisons are the units.
 _BATCH_CELLS = 1 << 23
-
-
-@dataclass(frozen=True, eq=False)
-class _Measured:
-    """One system: its figures, and the replicates behind each (key -> (B,) array)."""
-
-    figures: SystemFigures
-    values: dict  # key -> FigureValue
-    thresholds: dict  # key -> similarity threshold (None for the EER)
-    replicates: dict  # key -> (B,) replicate values, or absent without a bootstrap
 
 
 def paired_design(data: PairedScores, i: int, scores: ComparisonScores | None = None) -> _Design:
@@ -140,7 +122,7 @@ def _measure(
     bootstrap: int,
     confidence: float,
     seed: int,
-) -> _Measured:
+) -> Measured:
     """One system's figures and replicates (the same Resampler for every system)."""
     gen, imp = d.genuine, d.impostor
     sup = {t: support(t, imp.n, d.n_impostor_subjects, confidence) for t in fmr_targets}
@@ -216,65 +198,14 @@ def _measure(
         name, gen.n, imp.n, int(scores.genuine_fta), int(scores.impostor_fta),
         values[("eer", None)], eer.threshold, tuple(points), det.fmr, det.fnmr,
     )  # fmt: skip
-    return _Measured(figures, values, thr, reps)
-
-
-def _bootstrap_p(d: np.ndarray) -> float:
-    """Two-sided percentile-bootstrap p-value of "no difference" from paired differences."""
-    d = d[~np.isnan(d)]
-    if d.size == 0:
-        return 1.0
-    return float(min(1.0, 2.0 * min(np.mean(d <= 0.0), np.mean(d >= 0.0))))
-
-
-def _differences(measured: list[_Measured], names, confidence, adjustment, alpha, seed):
-    """Every pair's difference of every figure both systems have, adjusted per figure."""
-    keys = [k for k in measured[0].values if all(k in m.values for m in measured)]
-    out: list[Difference] = []
-    pairs = system_pairs(len(measured))
-    for key in keys:
-        rows = []
-        for i, j in pairs:
-            a, b = measured[i], measured[j]
-            ra, rb = a.replicates.get(key), b.replicates.get(key)
-            if ra is None or rb is None:
-                continue
-            va, vb = a.values[key], b.values[key]
-            try:
-                paired = paired_difference(ra, rb, estimate_a=va.value, estimate_b=vb.value,
-                                           confidence=confidence)  # fmt: skip
-                unpaired = unpaired_difference(ra, rb, estimate_a=va.value, estimate_b=vb.value,
-                                               confidence=confidence, seed=seed)  # fmt: skip
-            except ValueError:  # fewer than two replicates where both are defined
-                continue
-            rows.append((i, j, va, vb, paired, unpaired, _bootstrap_p(ra - rb)))
-        if not rows:
-            continue
-        adj = adjust_p_values([r[-1] for r in rows], method=adjustment)
-        for (i, j, va, vb, paired, unpaired, p), q in zip(rows, adj, strict=True):
-            out.append(Difference(
-                key[0], key[1] if key[0] == "fnmr_at_fmr" else None,
-                measured[i].thresholds[key], measured[j].thresholds[key], names[i], names[j],
-                va, vb, paired, unpaired, p, float(q), alpha,
-            ))  # fmt: skip
-    return out
+    return Measured(figures, values, thr, reps)
 
 
 def _mcnemar(data: PairedScores, measured, fmr_targets, thresholds, adjustment, alpha):
     """McNemar at each FMR target (each system at its own threshold) and each given threshold."""
-    out: list[McNemarAt] = []
     plans = [(("fnmr_at_fmr", t), t) for t in fmr_targets]
     plans += [(("fmr_at_threshold", t), None) for t in thresholds]
-    for key, target in plans:
-        if not all(key in m.thresholds for m in measured):
-            continue
-        ths = [m.thresholds[key] for m in measured]
-        correct = [correct_decisions(s, data.mated, th) for s, th in
-                   zip(data.scores, ths, strict=True)]  # fmt: skip
-        tests = pairwise_mcnemar(correct, names=data.names, method=adjustment, alpha=alpha)
-        for (i, j), test in zip(system_pairs(data.k), tests, strict=True):
-            out.append(McNemarAt(target, ths[i], ths[j], test))
-    return out
+    return mcnemar_tests(data.names, data.scores, data.mated, plans, measured, adjustment, alpha)
 
 
 def compare_systems(
@@ -327,7 +258,7 @@ def compare_systems(
                                  confidence, seed))  # fmt: skip
         if progress is not None:
             progress(i + 1, data.k)
-    diffs = _differences(measured, data.names, confidence, adjustment, alpha, seed)
+    diffs = differences(measured, data.names, confidence, adjustment, alpha, seed)
     tests = _mcnemar(data, measured, fmr_targets, thresholds, adjustment, alpha)
     d0 = designs[0]
     unit = "comparison" if d0.design.startswith("comparison") else "subject"
