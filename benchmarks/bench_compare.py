@@ -101,7 +101,7 @@ def main() -> None:
     med = {k: statistics.median(v) for k, v in times.items()}
     ratio = med["compare"] / med["errors"]
     diffs = last["compare"]["compare"].differences
-    d3 = next(d for d in diffs if d.figure == "fnmr_at_fmr" and d.fmr_target == 1e-3)
+    d3 = next(d for d in diffs if d.figure == "fnmr_at_fmr" and d.target == 1e-3)
     lines = [
         "# `faceaudit compare` vs one system's `errors` (issue 14, item 7)",
         "",

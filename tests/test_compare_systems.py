@@ -30,7 +30,7 @@ def test_a_planted_difference_is_found_and_covered():
     d = diff(r, "fnmr_at_threshold")
     assert d.paired.low <= truth <= d.paired.high
     assert d.paired.low > 0 and not d.indistinguishable
-    d = diff(r, "fnmr_at_fmr", fmr_target=1e-2)
+    d = diff(r, "fnmr_at_fmr", target=1e-2)
     assert d.paired.low > 0  # B misses fewer genuine comparisons at the same FMR
     assert diff(r, "eer").paired.low > 0
 

@@ -19,13 +19,16 @@ __all__ = [
     "FIGURES",
     "Difference",
     "FigureValue",
+    "SearchPoint",
+    "SearchSystemFigures",
     "SystemComparison",
     "SystemFigures",
     "SystemPoint",
 ]
 
-#: The figures compared, in results order.
-FIGURES = ("fnmr_at_fmr", "fmr_at_threshold", "fnmr_at_threshold", "eer")
+#: The figures compared: 1:1 (``target`` an FMR target, or None), then 1:N (an FPIR target).
+FIGURES = ("fnmr_at_fmr", "fmr_at_threshold", "fnmr_at_threshold", "eer", "fnir_at_fpir",
+           "fpir_at_threshold", "fnir_at_threshold", "fnir_rank1")  # fmt: skip
 
 
 def _num(x) -> float | None:
@@ -78,6 +81,53 @@ class SystemPoint:
 
 
 @dataclass(frozen=True)
+class SearchPoint:
+    """One system's 1:N operating point: at its own threshold for an FPIR target, or given."""
+
+    fpir_target: float | None
+    threshold: float | None
+    supported: bool
+    fpir: Rate | None
+    fnir: Rate | None
+
+    def to_json(self, orientation: str) -> dict:
+        p = SystemPoint(self.fpir_target, self.threshold, self.supported, self.fpir, self.fnir)
+        j = p.to_json(orientation)
+        return {"fpir_target": j["fmr_target"], "threshold": j["threshold"],
+                "supported": j["supported"], "fpir": j["fmr"], "fnir": j["fnmr"]}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class SearchSystemFigures:
+    """Everything measured on one system's 1:N searches (NIST FRTE: FPIR, FNIR)."""
+
+    name: str
+    n_mated: int
+    n_nonmated: int
+    gallery_size: int
+    rank: int
+    fnir_rank1: FigureValue
+    points: tuple[SearchPoint, ...]
+    det_fpir: np.ndarray
+    det_fnir: np.ndarray
+
+    def to_json(self, orientation: str) -> dict:
+        return {
+            "name": self.name,
+            "n_mated": self.n_mated,
+            "n_nonmated": self.n_nonmated,
+            "gallery_size": self.gallery_size,
+            "rank": self.rank,
+            "fnir_rank1": self.fnir_rank1.to_json(),
+            "operating_points": [p.to_json(orientation) for p in self.points],
+            "det": {
+                "fpir": [_num(v) for v in self.det_fpir],
+                "fnir": [_num(v) for v in self.det_fnir],
+            },  # fmt: skip
+        }
+
+
+@dataclass(frozen=True)
 class SystemFigures:
     """Everything measured on one system (the compared comparisons only)."""
 
@@ -122,7 +172,7 @@ class Difference:
     """
 
     figure: str
-    fmr_target: float | None
+    target: float | None
     threshold_a: float | None
     threshold_b: float | None
     a: str
@@ -146,7 +196,7 @@ class Difference:
 
         return {
             "figure": self.figure,
-            "fmr_target": self.fmr_target,
+            "target": self.target,
             "threshold_a": thr(self.threshold_a),
             "threshold_b": thr(self.threshold_b),
             "a": self.a,
@@ -167,14 +217,14 @@ class Difference:
 class McNemarAt:
     """McNemar's test of one pair of systems at one operating point (each at its threshold)."""
 
-    fmr_target: float | None
+    target: float | None
     threshold_a: float
     threshold_b: float
     test: PairwiseTest
 
     def to_json(self, orientation: str) -> dict:
         return {
-            "fmr_target": self.fmr_target,
+            "target": self.target,
             "threshold_a": to_file_units(self.threshold_a, orientation),
             "threshold_b": to_file_units(self.threshold_b, orientation),
             **self.test.to_json(),
@@ -183,9 +233,13 @@ class McNemarAt:
 
 @dataclass(frozen=True)
 class SystemComparison:
-    """The paired comparison of ``k >= 2`` systems on the same comparisons of the same people."""
+    """The paired comparison of ``k >= 2`` systems on the same people.
 
-    systems: tuple[SystemFigures, ...]
+    ``mode``: ``"verification"`` (1:1 comparisons, :class:`SystemFigures`) or
+    ``"identification"`` (1:N searches of the same probes, :class:`SearchSystemFigures`).
+    """
+
+    systems: tuple  # SystemFigures (1:1) or SearchSystemFigures (1:N)
     differences: tuple[Difference, ...]
     mcnemar: tuple[McNemarAt, ...]
     coverage: dict
@@ -194,12 +248,14 @@ class SystemComparison:
     adjustment: str
     alpha: float
     warnings: tuple[str, ...] = field(default=())
+    mode: str = "verification"
 
     results_key = "compare"
 
     def to_json(self) -> dict:
         k = len(self.systems)
         return {
+            "mode": self.mode,
             "systems": [s.to_json(self.orientation) for s in self.systems],
             "threshold_units": self.orientation,
             "coverage": dict(self.coverage),

@@ -28,6 +28,10 @@ and the given thresholds), over every compared comparison; a comparison without 
 non-match. It treats comparisons as independent, which those sharing a person are not: its
 p-value is a check, the subject-bootstrap interval is the figure to quote.
 
+The same for 1:N candidate lists of the same probes (FNIR at FPIR targets, FPIR and FNIR at
+given thresholds, rank-1 misses): :func:`compare_searches`
+(:mod:`faceaudit.analyses._system_comparison_1n`).
+
 Without subject ids the resampling unit is the comparison (the same comparisons drawn for every
 system, so still paired), with a warning: comparisons that share people are not independent.
 
@@ -44,6 +48,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
+from faceaudit.analyses._system_comparison_1n import compare_searches
 from faceaudit.analyses._system_comparison_common import Measured, differences, mcnemar_tests
 from faceaudit.analyses._system_comparison_types import (
     FigureValue,
@@ -76,7 +81,7 @@ from faceaudit.stats.replicates import ReplicateCounts
 from faceaudit.stats.scoreset import ScoreSet
 from faceaudit.stats.support import support
 
-__all__ = ["SystemComparison", "compare_systems", "paired_design"]
+__all__ = ["SystemComparison", "compare_searches", "compare_systems", "paired_design"]
 
 #: Cells (replicates x units) a batch of multiplicities may hold when comparisons are the units.
 _BATCH_CELLS = 1 << 23

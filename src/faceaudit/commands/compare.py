@@ -1,4 +1,5 @@
-"""``faceaudit compare``: two or more systems on the same comparisons, paired by subject."""
+"""``faceaudit compare``: two or more systems on the same people (1:1 scores or 1:N candidate
+lists), paired by subject."""
 
 from __future__ import annotations
 
@@ -18,6 +19,20 @@ def compare(
         None,
         "--scores",
         help="One score table per system (CSV/TSV/Parquet, as errors reads); repeat, at least 2.",
+    ),
+    candidates: list[Path] | None = typer.Option(
+        None,
+        "--candidates",
+        help="1:N: one candidate-list file per system (probe, rank, candidate, score); repeat.",
+    ),
+    truth: Path | None = typer.Option(
+        None, "--truth", help="1:N: probe truth shared by all systems (probe, subject)."
+    ),
+    gallery_size: int | None = typer.Option(
+        None, "--gallery-size", help="1:N: gallery size N (enrolled subjects)."
+    ),
+    gallery_subjects: Path | None = typer.Option(
+        None, "--gallery-subjects", help="1:N: enrolled subject ids, one per line (gives N)."
     ),
     name: list[str] | None = typer.Option(
         None, "--name", help="System names, one per --scores, same order (default: file names)."
@@ -41,6 +56,8 @@ def compare(
         "reference", help="Reference sample id column (the join key)."
     ),
     fmr_target: list[str] | None = C.FMR_TARGET,
+    fpir_target: list[str] | None = C.FPIR_TARGET,
+    rank: int | None = typer.Option(None, help="1:N: rank criterion R of FNIR (default: any)."),
     threshold: list[str] | None = C.THRESHOLD,
     adjustment: str = typer.Option(
         "holm", help="Adjustment across pairs of systems: holm, bh, bonferroni or none."
@@ -54,16 +71,44 @@ def compare(
     title: str = typer.Option("Paired comparison of systems", help=C.TITLE_HELP),
     quiet: bool = C.QUIET,
 ) -> None:
-    """Is B really better than A? Differences of FNMR at FMR targets, FMR/FNMR at thresholds and
-    EER, with paired subject-bootstrap intervals (the same people resampled for every system),
-    and McNemar's test; every pair of systems when more than two, Holm-adjusted.
+    """Is B really better than A? Paired differences on the same people, with McNemar's test.
+
+    1:1 (--scores, one table per system): FNMR at FMR targets (each system at its own
+    threshold), FMR/FNMR at thresholds, EER. 1:N (--candidates per system, one --truth): FNIR at
+    FPIR targets, FPIR/FNIR at thresholds, rank-1 misses. Intervals from one subject bootstrap
+    shared by all systems; every pair of systems when more than two, Holm-adjusted.
     """
+    from faceaudit.analyses.identification import DEFAULT_FPIR_TARGETS
     from faceaudit.analyses.verification import DEFAULT_FMR_TARGETS
     from faceaudit.audits import audit_compare
-    from faceaudit.io.paired_scores import read_paired_scores
+    from faceaudit.errors import InputError
+    from faceaudit.io.paired_scores import read_paired_candidates, read_paired_scores
     from faceaudit.io.scores import ColumnNames
 
     log = C.destination(out, json_out, force, quiet)
+    common = dict(
+        thresholds=C.parse_floats(threshold, "--threshold"),
+        bootstrap=bootstrap,
+        confidence=confidence,
+        seed=seed,
+        adjustment=adjustment,
+        title=title,
+        progress=log,
+    )
+    if candidates:
+        if scores:
+            raise InputError("give --scores (1:1) or --candidates (1:N) files, not both.")
+        if truth is None:
+            raise InputError("candidate lists need --truth FILE (the probes' subjects).")
+        with log.stage("reading candidate lists"):
+            data = read_paired_candidates(
+                candidates, truth, names=name or None, gallery=gallery_subjects,
+                gallery_size=gallery_size,
+            )  # fmt: skip
+        fpir = C.parse_floats(fpir_target, "--fpir-target") or DEFAULT_FPIR_TARGETS
+        run = audit_compare(data, fpir_targets=fpir, rank=rank, **common)
+        C.finish(run, out, json_out, force, log)
+        return
     columns = ColumnNames(
         score=score_column,
         mated=mated_column,
@@ -80,15 +125,6 @@ def compare(
             orientation="similarity" if similarity else "distance",
             coverage="strict" if strict_coverage else "common",
         )
-    run = audit_compare(
-        data,
-        fmr_targets=C.parse_floats(fmr_target, "--fmr-target") or DEFAULT_FMR_TARGETS,
-        thresholds=C.parse_floats(threshold, "--threshold"),
-        bootstrap=bootstrap,
-        confidence=confidence,
-        seed=seed,
-        adjustment=adjustment,
-        title=title,
-        progress=log,
-    )
+    fmr = C.parse_floats(fmr_target, "--fmr-target") or DEFAULT_FMR_TARGETS
+    run = audit_compare(data, fmr_targets=fmr, **common)
     C.finish(run, out, json_out, force, log)

@@ -1,4 +1,4 @@
-"""Several systems' 1:1 scores on the same comparisons, aligned row by row (for ``compare``).
+"""Several systems' scores on the same comparisons, or searches of the same probes (``compare``).
 
 :class:`PairedScores` holds one score column per system over one shared list of comparisons:
 row ``i`` is the same (probe, reference) comparison of the same people for every system. The
@@ -13,10 +13,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from faceaudit.data.candidates import CandidateSearch
 from faceaudit.data.inputs import InputFile
 from faceaudit.data.scores import ComparisonScores
 
-__all__ = ["Coverage", "PairedScores", "SystemCoverage"]
+__all__ = ["Coverage", "PairedScores", "PairedSearches", "SystemCoverage"]
 
 
 @dataclass(frozen=True)
@@ -131,3 +132,25 @@ class PairedScores:
             impostor_fta=int(np.count_nonzero(~self.mated & ~ok)),
             orientation=self.orientation,
         )
+
+
+@dataclass(frozen=True, eq=False)
+class PairedSearches:
+    """Several systems' 1:N candidate lists for the same probes (one truth table, one gallery).
+
+    ``searches[i]`` is system ``i``'s :class:`~faceaudit.data.CandidateSearch`, its lists aligned
+    with the shared truth's probes (so search ``j`` is the same probe for every system).
+    """
+
+    names: tuple[str, ...]
+    searches: tuple[CandidateSearch, ...]
+    inputs: list[InputFile] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def k(self) -> int:
+        return len(self.names)
+
+    @property
+    def n(self) -> int:
+        return int(self.searches[0].truth.probes.size)

@@ -32,7 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
-from faceaudit.data.paired_scores import Coverage, PairedScores, SystemCoverage
+from faceaudit.data.paired_scores import Coverage, PairedScores, PairedSearches, SystemCoverage
 from faceaudit.errors import InputError
 from faceaudit.io._checks import check_orientation
 from faceaudit.io._collect import input_file
@@ -40,7 +40,7 @@ from faceaudit.io._tabular import BadColumn, BadRecord, SubjectCodes, parse_mate
 from faceaudit.io.scores import ColumnNames, _check_columns, _present_columns
 from faceaudit.io.tables import Table, open_table
 
-__all__ = ["COVERAGE_RULES", "read_paired_scores", "system_names"]
+__all__ = ["COVERAGE_RULES", "read_paired_candidates", "read_paired_scores", "system_names"]
 
 PathLike = str | os.PathLike[str]
 
@@ -328,3 +328,47 @@ def read_paired_scores(
         inputs=[input_file(f.path, f.rows) for f in files],
         warnings=warnings,
     )
+
+
+def read_paired_candidates(
+    candidates: Sequence[PathLike],
+    truth: PathLike,
+    *,
+    names: Sequence[str] | None = None,
+    gallery: PathLike | None = None,
+    gallery_size: int | None = None,
+) -> PairedSearches:
+    """Read two or more systems' candidate lists for the same probes against one truth table.
+
+    Each file is read as :func:`faceaudit.io.candidates.load_candidate_search` reads it (columns
+    ``probe, rank, candidate, score``), against the one ``truth`` file (and ``gallery`` /
+    ``gallery_size``): every system's searches are the truth's probes, in its order, so search
+    ``j`` is the same probe for every system. A probe a system returned no candidate for is an
+    empty list for that system (counted, with a warning, by the reader).
+
+    Raises
+    ------
+    InputError
+        Fewer than two files, names missing or repeated, or any problem of a file.
+    """
+    from faceaudit.io.candidates import load_candidate_search
+
+    candidates = list(candidates)
+    if len(candidates) < 2:
+        raise InputError(
+            "comparing systems needs at least two candidate-list files (one per system); got "
+            f"{len(candidates)}."
+        )
+    names = system_names(candidates, names)
+    searches = tuple(
+        load_candidate_search(c, truth, gallery=gallery, gallery_size=gallery_size)
+        for c in candidates
+    )
+    inputs, seen, warnings = [], set(), []
+    for name, s in zip(names, searches, strict=True):
+        for f in s.inputs:
+            if f.path not in seen:
+                seen.add(f.path)
+                inputs.append(f)
+        warnings += [f"{name}: {w}" for w in s.warnings]
+    return PairedSearches(names, searches, inputs, warnings)

@@ -31,6 +31,7 @@ def det_overlay_figure(
     curves: Sequence[tuple[str, Sequence[float | None], Sequence[float | None]]],
     *,
     marks: Sequence[tuple[str, float, float]] = (),
+    rates: tuple[str, str] = ("fmr", "fnmr"),
     title: str = "DET curves of the compared systems",
 ) -> Figure:
     """Several systems' DET curves (FNMR against FMR, log axes spanning the data) on one plot.
@@ -41,7 +42,9 @@ def det_overlay_figure(
         One curve per system; points where either rate is 0 (or None) are skipped (not drawable
         on log axes). Names are user strings, drawn as literal text (:func:`plain`).
     marks : sequence of (name, fmr, fnmr)
-        Operating points to mark (each system at its own threshold for an FMR target).
+        Operating points to mark (each system at its own threshold for a target).
+    rates : ("fmr", "fnmr") or ("fpir", "fnir")
+        Which rates the curves hold (1:1 or 1:N): the axis labels.
     """
     with _rc():
         fig, (ax,) = _new_figure(5.8, 4.6)
@@ -70,14 +73,19 @@ def det_overlay_figure(
         x_lo, x_hi = log_limits(all_x)
         y_lo, y_hi = log_limits(all_y)
         lo = min(x_lo, y_lo)
-        ax.plot([lo, 1], [lo, 1], color=GREY, lw=0.8, ls=":", label="FMR = FNMR")
+        ax.plot([lo, 1], [lo, 1], color=GREY, lw=0.8, ls=":",
+                label=f"{rates[0].upper()} = {rates[1].upper()}")  # fmt: skip
         if not all_x:
             ax.text(0.5, 0.5, "no curve: no errors of one kind observed", ha="center",
                     transform=ax.transAxes, color=GREY)  # fmt: skip
         ax.set_xlim(x_lo, x_hi)
         ax.set_ylim(y_lo, y_hi)
-        ax.set_xlabel("FMR: share of impostor comparisons accepted")
-        ax.set_ylabel("FNMR: share of genuine comparisons rejected")
+        if rates == ("fpir", "fnir"):
+            ax.set_xlabel("FPIR: share of searches of people not enrolled that return a candidate")
+            ax.set_ylabel("FNIR: share of searches of enrolled people that miss them")
+        else:
+            ax.set_xlabel("FMR: share of impostor comparisons accepted")
+            ax.set_ylabel("FNMR: share of genuine comparisons rejected")
         ax.set_title(plain(title, 80))
         ax.legend(loc="upper right")
     return fig

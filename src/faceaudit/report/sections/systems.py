@@ -13,6 +13,10 @@ _FIGURE = {
     "fnmr_at_threshold": "FNMR at a given threshold",
     "fmr_at_threshold": "FMR at a given threshold",
     "eer": "EER",
+    "fnir_at_fpir": "FNIR, each system at its own threshold for the FPIR target",
+    "fnir_at_threshold": "FNIR at a given threshold",
+    "fpir_at_threshold": "FPIR at a given threshold",
+    "fnir_rank1": "Mated searches without the mate at rank 1",
 }
 
 
@@ -24,7 +28,10 @@ def sentences(c: Node, ctx: Ctx) -> list[str]:
     adj = c.obj("adjustment")
     return [
         difference_sentence(
-            d, confidence=ctx.confidence, unit=_unit(c), pairs=adj.int("pairs"),
+            d,
+            confidence=ctx.confidence,
+            unit=_unit(c),
+            pairs=adj.int("pairs"),
             method=adj.str("method"),
         )  # fmt: skip
         for d in c.objs("differences")
@@ -50,28 +57,38 @@ def _differences_table(c: Node, ctx: Ctx) -> Table:
         lo, hi = d.list("ci")
         ulo, uhi = d.list("unpaired_ci")
         rows.append(
-            Row((
-                Cell(_FIGURE[d.str("figure")], where(d)),
-                Cell(d.str("a")),
-                Cell(d.str("b")),
-                _value(d.obj("value_a"), ctx),
-                _value(d.obj("value_b"), ctx),
-                Cell(points(d.num("difference")), f"({points(lo)} to {points(hi)})"
-                     + ("; cannot tell apart" if d.bool("indistinguishable") else "")),
-                Cell(f"{points(ulo)} to {points(uhi)}"),
-                Cell(f"{fmt.fmt_num(d.num('p_value'), 2)} ({fmt.fmt_num(d.num('adjusted_p'), 2)})"),
-            ))  # fmt: skip
+            Row(
+                (
+                    Cell(_FIGURE[d.str("figure")], where(d)),
+                    Cell(d.str("a")),
+                    Cell(d.str("b")),
+                    _value(d.obj("value_a"), ctx),
+                    _value(d.obj("value_b"), ctx),
+                    Cell(
+                        points(d.num("difference")),
+                        f"({points(lo)} to {points(hi)})"
+                        + ("; cannot tell apart" if d.bool("indistinguishable") else ""),
+                    ),
+                    Cell(f"{points(ulo)} to {points(uhi)}"),
+                    Cell(
+                        f"{fmt.fmt_num(d.num('p_value'), 2)} ({fmt.fmt_num(d.num('adjusted_p'), 2)})"
+                    ),
+                )
+            )  # fmt: skip
         )
     return Table(cols, tuple(rows), "compact")
 
 
 def _mcnemar_table(c: Node) -> Table:
-    cols = (Col("Operating point"), Col("System a"), Col("System b"), Col("Compared", num=True),
-            Col("Only a right", num=True), Col("Only b right", num=True), Col("p (adjusted)"))  # fmt: skip
+    cols = (
+        Col("Operating point"), Col("System a"), Col("System b"), Col("Compared", num=True),
+        Col("Only a right", num=True), Col("Only b right", num=True), Col("p (adjusted)"),
+    )  # fmt: skip
     rows = []
     for m in c.objs("mcnemar"):
-        target = m.opt_num("fmr_target")
-        label = (f"FMR {fmt.target_text(target)} (own thresholds)" if target is not None
+        target = m.opt_num("target")
+        rate = "FPIR" if c.str("mode") == "identification" else "FMR"
+        label = (f"{rate} {fmt.target_text(target)} (own thresholds)" if target is not None
                  else f"threshold {fmt.fmt_threshold(m.num('threshold_a'))}")  # fmt: skip
         rows.append(Row((
             Cell(label), Cell(m.str("a")), Cell(m.str("b")), Cell(fmt.fmt_count(m.int("n"))),
@@ -83,6 +100,16 @@ def _mcnemar_table(c: Node) -> Table:
 
 def _coverage(c: Node) -> list:
     cov = c.obj("coverage")
+    if c.str("mode") == "identification":
+        lead = (
+            f"{len(c.objs('systems'))} systems compared on the same "
+            f"{fmt.fmt_count(cov.int('common'))} searches ({fmt.fmt_count(cov.int('common_mated'))}"
+            f" of enrolled people, {fmt.fmt_count(cov.int('common_nonmated'))} of people not "
+            "enrolled), the probes of one truth table; "
+            + "; ".join(f"{s.str('name')} returned candidates for {fmt.fmt_count(s.int('rows'))}"
+                        for s in cov.objs("systems")) + "."
+        )  # fmt: skip
+        return [Para(lead, "lead")]
     lead = (
         f"{len(c.objs('systems'))} systems compared on the {fmt.fmt_count(cov.int('common'))} "
         f"comparisons they share ({fmt.fmt_count(cov.int('common_mated'))} genuine, "
@@ -102,17 +129,25 @@ def _coverage(c: Node) -> list:
     return out
 
 
+def _system_fact(s: Node, c: Node) -> str:
+    if c.str("mode") == "identification":
+        return (
+            f"{fmt.fmt_count(s.int('n_mated'))} mated and {fmt.fmt_count(s.int('n_nonmated'))} "
+            f"non-mated searches of a gallery of {fmt.fmt_count(s.int('gallery_size'))}; mate "
+            f"not at rank 1 in {pct(s.obj('fnir_rank1').opt_num('value'))}"
+        )
+    return (
+        f"{fmt.fmt_count(s.int('n_genuine'))} genuine, {fmt.fmt_count(s.int('n_impostor'))} "
+        f"impostor scored; {fmt.fmt_count(s.int('genuine_fta') + s.int('impostor_fta'))} without "
+        f"a score; EER {pct(s.obj('eer').opt_num('value'))}"
+    )
+
+
 def blocks(c: Node, ctx: Ctx) -> list:
     boot = c.obj("bootstrap")
     adj = c.obj("adjustment")
     out = _coverage(c)
-    out.append(facts([
-        (f"{s.str('name')}", f"{fmt.fmt_count(s.int('n_genuine'))} genuine, "
-         f"{fmt.fmt_count(s.int('n_impostor'))} impostor scored; "
-         f"{fmt.fmt_count(s.int('genuine_fta') + s.int('impostor_fta'))} without a score; "
-         f"EER {pct(s.obj('eer').opt_num('value'))}")
-        for s in c.objs("systems")
-    ]))  # fmt: skip
+    out.append(facts([(s.str("name"), _system_fact(s, c)) for s in c.objs("systems")]))
     method = (
         f"Intervals: one {boot.str('unit')} bootstrap of {fmt.fmt_count(boot.int('replicates'))} "
         f"replicates shared by all systems ({boot.str('paired')}). A difference is a − b in "
@@ -135,8 +170,10 @@ def blocks(c: Node, ctx: Ctx) -> list:
                         "system supports).", "note"))  # fmt: skip
     out.append(Figure(
         "compare_det",
-        "DET curves of the systems on the same comparisons; lower-left is better. Squares: each "
-        "system at its own threshold for the FMR targets. Both axes are logarithmic.",
+        "DET curves of the systems on the same "
+        + ("searches (FNIR against FPIR)" if c.str("mode") == "identification" else "comparisons")
+        + "; lower-left is better. Squares: each system at its own threshold for the targets. "
+        "Both axes are logarithmic.",
     ))  # fmt: skip
     if c.objs("mcnemar"):
         out.append(Heading("McNemar's exact test on matched decisions"))
@@ -154,16 +191,17 @@ def blocks(c: Node, ctx: Ctx) -> list:
 def figures(c: Node, ctx: Ctx) -> dict:
     from faceaudit.report import figures as F
 
+    fp, fn = ("fpir", "fnir") if c.str("mode") == "identification" else ("fmr", "fnmr")
     curves, marks = [], []
     for s in c.objs("systems"):
         det = s.obj("det")
-        curves.append((s.str("name"), det.list("fmr"), det.list("fnmr")))
+        curves.append((s.str("name"), det.list(fp), det.list(fn)))
         for o in s.objs("operating_points"):
-            if o.bool("supported") and o.opt_num("fmr_target") is not None:
-                x, y = o.rate("fmr")["value"], o.rate("fnmr")["value"]
+            if o.bool("supported") and o.opt_num(f"{fp}_target") is not None:
+                x, y = o.rate(fp)["value"], o.rate(fn)["value"]
                 if x is not None and y is not None:
                     marks.append((s.str("name"), x, y))
-    return {"compare_det": F.det_overlay_figure(curves, marks=marks)}
+    return {"compare_det": F.det_overlay_figure(curves, marks=marks, rates=(fp, fn))}
 
 
 def verdict(c: Node, ctx: Ctx) -> list[str]:

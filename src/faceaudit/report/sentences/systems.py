@@ -19,6 +19,10 @@ _WHAT = {
     "fnmr_at_threshold": ("misses fewer genuine pairs than", "FNMR"),
     "fmr_at_threshold": ("falsely matches fewer impostor pairs than", "FMR"),
     "eer": ("has a lower equal error rate than", "EER"),
+    "fnir_at_fpir": ("misses fewer enrolled people than", "FNIR"),
+    "fnir_at_threshold": ("misses fewer enrolled people than", "FNIR"),
+    "fpir_at_threshold": ("raises fewer false alarms on people not enrolled than", "FPIR"),
+    "fnir_rank1": ("puts the enrolled person at rank 1 more often than", "rank-1 misses"),
 }
 
 
@@ -46,9 +50,13 @@ def where(d: Node, orientation_note: str = "") -> str:
     """Where the figure is taken: ``at FMR 10⁻³`` / ``at threshold 0.5`` / ``at the EER``."""
     fig = d.str("figure")
     if fig == "fnmr_at_fmr":
-        return f"at FMR {fmt.target_text(d.num('fmr_target'))}"
+        return f"at FMR {fmt.target_text(d.num('target'))}"
+    if fig == "fnir_at_fpir":
+        return f"at FPIR {fmt.target_text(d.num('target'))}"
     if fig == "eer":
         return "at the equal error rate"
+    if fig == "fnir_rank1":
+        return "at rank 1, whatever the score"
     return f"at threshold {fmt.fmt_threshold(d.num('threshold_a'))}{orientation_note}"
 
 
@@ -69,7 +77,8 @@ def difference_sentence(d: Node, *, confidence: float, unit: str, pairs: int, me
     )
     adjusted = ""
     if pairs > 1 and method != "none":
-        adjusted = f"; {method}-adjusted p = {fmt.fmt_num(d.num('adjusted_p'), 2)} over {pairs} pairs"
+        q = fmt.fmt_num(d.num("adjusted_p"), 2)
+        adjusted = f"; {method}-adjusted p = {q} over {pairs} pairs"
     head = where(d)
     if d.bool("indistinguishable") or diff == 0:
         return (
