@@ -156,3 +156,13 @@ def test_compare_two_systems(tmp_path):
     run = audit_compare(read_paired_scores([a, b], names=["A", "B"]), thresholds=[2.0],
                         bootstrap=100)  # fmt: skip
     same(got, run)
+
+
+def test_compare_candidate_lists(tmp_path):
+    from faceaudit.io.paired_scores import read_paired_candidates
+
+    c, t = INPUTS / "candidates.csv", INPUTS / "truth.csv"
+    got = cli(tmp_path, "compare", "--candidates", str(c), "--candidates", str(c), "--name", "A",
+              "--name", "B", "--truth", str(t), "--gallery-size", "280", "--bootstrap", "100")  # fmt: skip
+    data = read_paired_candidates([c, c], t, names=["A", "B"], gallery_size=280)
+    same(got, audit_compare(data, bootstrap=100))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -109,3 +110,48 @@ def test_a_pair_repeated_in_a_file_is_refused(tmp_path):
     b.write_text("probe,reference,score,mated\np1,r1,0.9,1\np2,r1,0.1,0\n")
     with pytest.raises(InputError, match=r"a\.csv, line 4: repeats the comparison .* line 2"):
         read_paired_scores([a, b])
+
+
+CANDIDATES = Path(__file__).parent / "golden" / "inputs" / "candidates.csv"
+TRUTH = Path(__file__).parent / "golden" / "inputs" / "truth.csv"
+
+
+def _better_lists(path, shift: float) -> None:
+    """The golden candidate lists with every mate's score raised by ``shift`` (re-ranked)."""
+    import pandas as pd
+
+    df = pd.read_csv(CANDIDATES)
+    truth = pd.read_csv(TRUTH, keep_default_na=False).set_index("probe")["subject"]
+    mate = df["candidate"].to_numpy() == truth.reindex(df["probe"]).to_numpy()
+    df.loc[mate, "score"] += shift
+    df = df.sort_values(["probe", "score"], ascending=[True, False])
+    df["rank"] = df.groupby("probe").cumcount() + 1
+    df.to_csv(path, index=False)
+
+
+def test_compare_candidate_lists_finds_a_planted_improvement(tmp_path):
+    better = tmp_path / "better.csv"
+    _better_lists(better, 0.08)
+    out = tmp_path / "cmp"
+    code = run("compare", "--candidates", str(CANDIDATES), "--candidates", str(better),
+               "--name", "old", "--name", "new", "--truth", str(TRUTH), "--gallery-size", "280",
+               "--bootstrap", "200", "--out", str(out), "--quiet")  # fmt: skip
+    assert code == 0
+    c = json.loads((out / "results.json").read_text())["compare"]
+    assert c["mode"] == "identification" and c["coverage"]["join"] == "truth probes"
+    figs = {d["figure"]: d for d in c["differences"]}
+    d = figs["fnir_at_fpir"]
+    assert d["a"] == "old" and d["difference"] > 0 and d["ci"][0] > 0  # new misses fewer
+    assert not d["indistinguishable"]
+    html = (out / "report.html").read_text()
+    assert "new misses fewer enrolled people than old" in html
+
+
+def test_compare_candidates_needs_a_truth_and_one_kind_of_input(tmp_path, capsys):
+    o = str(tmp_path / "o")
+    assert run("compare", "--candidates", str(CANDIDATES), "--candidates", str(CANDIDATES),
+               "--out", o, "--quiet") == 2  # fmt: skip
+    assert "--truth" in capsys.readouterr().err
+    assert run("compare", "--candidates", str(CANDIDATES), "--scores", str(CANDIDATES),
+               "--truth", str(TRUTH), "--out", o, "--quiet") == 2  # fmt: skip
+    assert "not both" in capsys.readouterr().err
