@@ -12,8 +12,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from compare_systems_data import paired, write_csv
 
+from compare_systems_data import paired, write_csv
 from faceaudit import audit_compare
 from faceaudit.audits import (
     GroupBy,
@@ -162,7 +162,8 @@ def test_compare_candidate_lists(tmp_path):
     from faceaudit.io.paired_scores import read_paired_candidates
 
     c, t = INPUTS / "candidates.csv", INPUTS / "truth.csv"
-    got = cli(tmp_path, "compare", "--candidates", str(c), "--candidates", str(c), "--name", "A",
-              "--name", "B", "--truth", str(t), "--gallery-size", "280", "--bootstrap", "100")  # fmt: skip
+    got = cli(tmp_path, "compare", "--candidates", str(c), "--candidates", str(c),
+              "--name", "A", "--name", "B", "--truth", str(t), "--gallery-size", "280",
+              "--bootstrap", "100")  # fmt: skip
     data = read_paired_candidates([c, c], t, names=["A", "B"], gallery_size=280)
     same(got, audit_compare(data, bootstrap=100))

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from compare_systems_data import paired, write_csv
 
+from compare_systems_data import paired, write_csv
 from faceaudit.cli import main
 from faceaudit.errors import InputError
 from faceaudit.io.paired_scores import read_paired_scores

@@ -7,9 +7,9 @@ import math
 
 import numpy as np
 import pytest
-from compare_systems_data import MU, SC, SE, SU, paired
 from scipy.stats import norm
 
+from compare_systems_data import MU, SC, SE, SU, paired
 from faceaudit.analyses.system_comparison import compare_systems
 
 SD = math.sqrt(SU**2 + SC**2 + SE**2)

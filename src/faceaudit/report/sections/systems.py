@@ -71,7 +71,8 @@ def _differences_table(c: Node, ctx: Ctx) -> Table:
                     ),
                     Cell(f"{points(ulo)} to {points(uhi)}"),
                     Cell(
-                        f"{fmt.fmt_num(d.num('p_value'), 2)} ({fmt.fmt_num(d.num('adjusted_p'), 2)})"
+                        f"{fmt.fmt_num(d.num('p_value'), 2)} "
+                        f"({fmt.fmt_num(d.num('adjusted_p'), 2)})"
                     ),
                 )
             )  # fmt: skip
