@@ -4,7 +4,18 @@ from __future__ import annotations
 
 from faceaudit.report import format as fmt
 from faceaudit.report._data import Node
-from faceaudit.report.blocks import Bullets, Cell, Col, Figure, Heading, Para, Row, Table, facts
+from faceaudit.report.blocks import (
+    Bullets,
+    Cell,
+    Col,
+    Figure,
+    Heading,
+    Para,
+    Row,
+    Table,
+    facts,
+    rate_cell,
+)
 from faceaudit.report.sections._base import Ctx, Section
 from faceaudit.report.sentences.systems import difference_sentence, pct, points, where
 
@@ -78,6 +89,30 @@ def _differences_table(c: Node, ctx: Ctx) -> Table:
             )  # fmt: skip
         )
     return Table(cols, tuple(rows), "compact")
+
+
+def _points_table(c: Node, ctx: Ctx) -> Table:
+    """Every system's operating points: its own threshold for each target, then the given ones."""
+    ident = c.str("mode") == "identification"
+    fp, fn = ("fpir", "fnir") if ident else ("fmr", "fnmr")
+    cols = (Col("System"), Col("Operating point"), Col("Threshold"), Col(fp.upper()),
+            Col(fn.upper()))  # fmt: skip
+    rows = []
+    for s in c.objs("systems"):
+        for o in s.objs("operating_points"):
+            target = o.opt_num(f"{fp}_target")
+            label = (f"{fp.upper()} ≤ {fmt.target_text(target)}" if target is not None
+                     else "given threshold")  # fmt: skip
+            if not o.bool("supported"):
+                rows.append(Row((Cell(s.str("name")), Cell(label),
+                                 Cell("not supported by the data", unsupported=True, span=3)),
+                                "unsupported-row"))  # fmt: skip
+                continue
+            rows.append(Row((
+                Cell(s.str("name")), Cell(label), Cell(fmt.fmt_threshold(o.opt_num("threshold"))),
+                rate_cell(o.rate(fp), ctx.confidence), rate_cell(o.rate(fn), ctx.confidence),
+            )))  # fmt: skip
+    return Table(cols, tuple(rows), "ops")
 
 
 def _mcnemar_table(c: Node) -> Table:
@@ -161,6 +196,8 @@ def blocks(c: Node, ctx: Ctx) -> list:
             f"{adj.str('method')} across the pairs, per figure."
         )
     out.append(Para(method, "note"))
+    out.append(Heading("Each system's operating points"))
+    out.append(_points_table(c, ctx))
     out.append(Heading("Differences"))
     said = sentences(c, ctx)
     if said:
