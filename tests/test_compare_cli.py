@@ -155,3 +155,50 @@ def test_compare_candidates_needs_a_truth_and_one_kind_of_input(tmp_path, capsys
     assert run("compare", "--candidates", str(CANDIDATES), "--scores", str(CANDIDATES),
                "--truth", str(TRUTH), "--out", o, "--quiet") == 2  # fmt: skip
     assert "not both" in capsys.readouterr().err
+
+
+def _lfw_fixture(tmp_path, n_people=24, seed=0):
+    """A tiny LFW View 2 (2 folds) and two systems' embeddings of its images (B less noisy)."""
+    rng = np.random.default_rng(seed)
+    people = [f"Person_{i:02d}" for i in range(n_people)]
+    half = n_people // 2
+    lines = ["2\t6"]
+    for fold in range(2):
+        group = people[fold * half : (fold + 1) * half]
+        lines += [f"{p}\t1\t2" for p in group[:6]]
+        lines += [f"{group[i]}\t1\t{group[(i + 3) % half]}\t2" for i in range(6)]
+    pairs = tmp_path / "pairs.txt"
+    pairs.write_text("\n".join(lines) + "\n")
+    centre = rng.normal(size=(n_people, 16))
+    samples = [f"{p}/{p}_{k:04d}.jpg" for p in people for k in (1, 2)]
+    subjects = [p for p in people for _ in (1, 2)]
+    noise = rng.normal(size=(len(samples), 16))
+    paths = []
+    for name, sd in (("sysA", 1.2), ("sysB", 0.6)):
+        x = centre.repeat(2, axis=0) + sd * noise
+        path = tmp_path / f"{name}.npz"
+        np.savez(path, embeddings=x, subjects=np.array(subjects), samples=np.array(samples))
+        paths.append(path)
+    return pairs, paths
+
+
+def test_compare_on_the_lfw_protocol_reports_fold_accuracy_beside_the_intervals(tmp_path):
+    pairs, (a, b) = _lfw_fixture(tmp_path)
+    out = tmp_path / "cmp"
+    code = run("compare", "--protocol", "lfw", str(pairs), "--embeddings", str(a),
+               "--embeddings", str(b), "--fmr-target", "0.2", "--bootstrap", "100",
+               "--out", str(out), "--quiet")  # fmt: skip
+    assert code == 0
+    c = json.loads((out / "results.json").read_text())["compare"]
+    assert c["coverage"]["join"] == "protocol pairs" and c["coverage"]["common"] == 24
+    assert [s["name"] for s in c["protocol"]["systems"]] == ["sysA", "sysB"]
+    assert all(s["k"] == 2 and 0 <= s["mean_accuracy"] <= 1 for s in c["protocol"]["systems"])
+    assert c["bootstrap"]["unit"] == "subject"
+    assert "fold" in (out / "report.html").read_text()
+
+
+def test_a_protocol_needs_embeddings_per_system(tmp_path, capsys):
+    pairs, (a, _) = _lfw_fixture(tmp_path)
+    assert run("compare", "--protocol", "lfw", str(pairs), "--embeddings", str(a),
+               "--out", str(tmp_path / "o"), "--quiet") == 2  # fmt: skip
+    assert "at least two embeddings files" in capsys.readouterr().err

@@ -249,6 +249,7 @@ class SystemComparison:
     alpha: float
     warnings: tuple[str, ...] = field(default=())
     mode: str = "verification"
+    protocol: dict | None = None
 
     results_key = "compare"
 
@@ -269,4 +270,5 @@ class SystemComparison:
             "differences": [d.to_json(self.orientation) for d in self.differences],
             "mcnemar": [m.to_json(self.orientation) for m in self.mcnemar],
             "warnings": list(self.warnings),
+            **({} if self.protocol is None else {"protocol": dict(self.protocol)}),
         }

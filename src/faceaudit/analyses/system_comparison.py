@@ -213,6 +213,26 @@ def _mcnemar(data: PairedScores, measured, fmr_targets, thresholds, adjustment, 
     return mcnemar_tests(data.names, data.scores, data.mated, plans, measured, adjustment, alpha)
 
 
+def _protocol_accuracy(data: PairedScores) -> dict | None:
+    """The benchmark's own figure per system: K-fold cross-validated accuracy (LFW convention)."""
+    if data.folds is None:
+        return None
+    from faceaudit.stats.folds import cross_validated_accuracy
+
+    systems = []
+    for name, s in zip(data.names, data.scores, strict=True):
+        acc = cross_validated_accuracy(s, data.mated, data.folds).to_json()
+        acc.pop("folds")
+        systems.append({"name": name, **acc})
+    return {
+        "name": data.protocol,
+        "note": "the benchmark's convention: mean accuracy over held-out folds (threshold of "
+        "maximum accuracy on the other folds) and its spread over folds; not a confidence "
+        "interval for a population of people",
+        "systems": systems,
+    }
+
+
 def compare_systems(
     data: PairedScores,
     *,
@@ -290,6 +310,7 @@ def compare_systems(
             "probe_subject and reference_subject columns for a subject bootstrap."
         )
     return SystemComparison(
+        protocol=_protocol_accuracy(data),
         systems=tuple(m.figures for m in measured),
         differences=tuple(diffs),
         mcnemar=tuple(tests),

@@ -34,6 +34,21 @@ def compare(
     gallery_subjects: Path | None = typer.Option(
         None, "--gallery-subjects", help="1:N: enrolled subject ids, one per line (gives N)."
     ),
+    protocol: tuple[str, Path] | None = typer.Option(
+        None,
+        "--protocol",
+        help="A standard protocol and its file: lfw pairs.txt, cfp-fp ROOT, cfp-ff ROOT, or "
+        "pairs LIST (path1 path2 label [fold]); scored with each --embeddings.",
+    ),
+    embeddings: list[Path] | None = typer.Option(
+        None, "--embeddings", help="--protocol: one embeddings file per system (.npz/Parquet)."
+    ),
+    folds: int | None = typer.Option(
+        None, "--folds", help="--protocol pairs without a fold column: this many folds."
+    ),
+    missing: str = typer.Option(
+        "error", help="--protocol: a sample without an embedding is an 'error' or an 'fta'."
+    ),
     name: list[str] | None = typer.Option(
         None, "--name", help="System names, one per --scores, same order (default: file names)."
     ),
@@ -73,8 +88,9 @@ def compare(
 ) -> None:
     """Is B really better than A? Paired differences on the same people, with McNemar's test.
 
-    1:1 (--scores, one table per system): FNMR at FMR targets (each system at its own
-    threshold), FMR/FNMR at thresholds, EER. 1:N (--candidates per system, one --truth): FNIR at
+    1:1 (--scores, one table per system; or --protocol lfw pairs.txt with one --embeddings per
+    system): FNMR at FMR targets (each system at its own threshold), FMR/FNMR at thresholds,
+    EER (and, on a protocol, its fold accuracy). 1:N (--candidates per system, one --truth): FNIR at
     FPIR targets, FPIR/FNIR at thresholds, rank-1 misses. Intervals from one subject bootstrap
     shared by all systems; every pair of systems when more than two, Holm-adjusted.
     """
@@ -95,6 +111,21 @@ def compare(
         title=title,
         progress=log,
     )
+    if protocol is not None or embeddings:
+        if scores or candidates or protocol is None or not embeddings:
+            raise InputError(
+                "a protocol comparison takes --protocol KIND FILE and one --embeddings file per "
+                "system, without --scores or --candidates."
+            )
+        from faceaudit.io.paired_protocols import read_paired_protocol
+
+        with log.stage(f"reading the {protocol[0]} protocol and scoring its pairs"):
+            data = read_paired_protocol(protocol[0], protocol[1], embeddings, names=name or None,
+                                        folds=folds, missing=missing)  # fmt: skip
+        fmr = C.parse_floats(fmr_target, "--fmr-target") or DEFAULT_FMR_TARGETS
+        run = audit_compare(data, fmr_targets=fmr, **common)
+        C.finish(run, out, json_out, force, log)
+        return
     if candidates:
         if scores:
             raise InputError("give --scores (1:1) or --candidates (1:N) files, not both.")

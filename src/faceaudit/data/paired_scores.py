@@ -85,6 +85,11 @@ class PairedScores:
     coverage : Coverage
     inputs : list of InputFile
     warnings : list of str
+    folds : int ndarray or None
+        A standard protocol's fold of each comparison (LFW View 2: 1..10), for the benchmark's
+        own convention (cross-validated accuracy) beside the paired intervals.
+    protocol : str
+        The protocol's name ("" for score tables).
     """
 
     names: tuple[str, ...]
@@ -97,6 +102,8 @@ class PairedScores:
     coverage: Coverage
     inputs: list[InputFile] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    folds: np.ndarray | None = None
+    protocol: str = ""
 
     @property
     def k(self) -> int:

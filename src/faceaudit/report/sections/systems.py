@@ -196,6 +196,15 @@ def blocks(c: Node, ctx: Ctx) -> list:
             f"{adj.str('method')} across the pairs, per figure."
         )
     out.append(Para(method, "note"))
+    proto = c.opt_obj("protocol")
+    if proto is not None:
+        out.append(Heading(f"The benchmark's own figure ({proto.str('name')})"))
+        out.append(Para(proto.str("note") + ".", "note"))
+        out.append(facts([
+            (s.str("name"), f"accuracy {pct(s.num('mean_accuracy'))} ± {points(s.num('std'))} "
+             f"points (sd over {s.int('k')} folds; SE {points(s.opt_num('standard_error'))})")
+            for s in proto.objs("systems")
+        ]))  # fmt: skip
     out.append(Heading("Each system's operating points"))
     out.append(_points_table(c, ctx))
     out.append(Heading("Differences"))
