@@ -100,3 +100,15 @@ def test_without_subject_ids_comparisons_are_the_paired_units():
     assert r.bootstrap["unit"] == "comparison" and r.bootstrap["design"] == "comparison (paired)"
     assert any("No subject ids" in w for w in r.warnings)
     assert r.differences
+
+
+def test_different_failures_to_acquire_are_warned_with_counts():
+    data = paired(n_subjects=15, shifts=(0.0, 0.0), seed=8)
+    b = data.scores[1].copy()
+    b[:7] = np.nan
+    holes = type(data)(data.names, (data.scores[0], b), data.mated, data.probe_subject,
+                       data.reference_subject, data.subjects, "similarity",
+                       data.coverage)  # fmt: skip
+    r = compare_systems(holes, fmr_targets=[], thresholds=[2.0], bootstrap=50)
+    assert any("A 0, B 7 without a score" in w for w in r.warnings)
+    assert r.systems[1].n_genuine + r.systems[1].n_impostor == data.n - 7

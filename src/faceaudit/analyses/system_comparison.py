@@ -303,6 +303,15 @@ def compare_systems(
             w for d in designs if d.design != "comparison (paired)" for w in _warnings(d, bootstrap)
         )
     )
+    fta = [int(np.isnan(s).sum()) for s in data.scores]
+    if len(set(fta)) > 1:
+        counts = ", ".join(f"{n} {c:,}" for n, c in zip(data.names, fta, strict=True))
+        warnings.append(
+            f"The systems failed to score different numbers of the compared comparisons ({counts} "
+            "without a score): each system's FMR, FNMR and EER are on its own scored comparisons, "
+            "so they rest on slightly different sets; McNemar counts a missing score as a "
+            "non-match."
+        )
     if unit == "comparison" and bootstrap:
         warnings.append(
             "No subject ids in the inputs: the paired intervals resample comparisons as if "
