@@ -196,7 +196,7 @@ def blocks(c: Node, ctx: Ctx) -> list:
             f"{adj.str('method')} across the pairs, per figure."
         )
     out.append(Para(method, "note"))
-    proto = c.opt_obj("protocol")
+    proto = c.obj("protocol") if "protocol" in c else None
     if proto is not None:
         out.append(Heading(f"The benchmark's own figure ({proto.str('name')})"))
         out.append(Para(proto.str("note") + ".", "note"))
