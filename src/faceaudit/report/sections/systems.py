@@ -192,8 +192,10 @@ def blocks(c: Node, ctx: Ctx) -> list:
     )
     if adj.int("pairs") > 1:
         method += (
-            f" With {adj.int('pairs')} pairs of systems, p-values are adjusted by "
-            f"{adj.str('method')} across the pairs, per figure."
+            f" With {adj.int('pairs')} pairs of systems, p-values are adjusted ({adj.str('method')}"
+            "; Holm's step-down controls the chance of any false difference) across the pairs, "
+            "per figure; a difference counts only when its interval excludes 0 and its adjusted "
+            "p-value is at most the level."
         )
     out.append(Para(method, "note"))
     proto = c.obj("protocol") if "protocol" in c else None

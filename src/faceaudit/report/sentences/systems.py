@@ -26,6 +26,9 @@ _WHAT = {
 }
 
 
+_METHODS = {"holm": "Holm", "bh": "Benjamini-Hochberg", "bonferroni": "Bonferroni"}
+
+
 def pct(x) -> str:
     """A rate as a percentage: ``6.3%``, ``0.042%`` (2 significant digits below 1%)."""
     if not fmt.is_number(x):
@@ -78,7 +81,7 @@ def difference_sentence(d: Node, *, confidence: float, unit: str, pairs: int, me
     adjusted = ""
     if pairs > 1 and method != "none":
         q = fmt.fmt_num(d.num("adjusted_p"), 2)
-        adjusted = f"; {method}-adjusted p = {q} over {pairs} pairs"
+        adjusted = f"; {_METHODS.get(method, method)}-adjusted p = {q} over {pairs} pairs"
     head = where(d)
     if d.bool("indistinguishable") or diff == 0:
         return (
