@@ -31,6 +31,14 @@ _FIGURE = {
 }
 
 
+_ADJUSTED = {
+    "holm": "Holm's step-down: the chance of any false difference stays at the level",
+    "bh": "Benjamini-Hochberg: the expected share of false differences stays at the level",
+    "bonferroni": "Bonferroni",
+    "none": "not adjusted",
+}
+
+
 def _unit(c: Node) -> str:
     return "subject" if c.obj("bootstrap").str("unit") == "subject" else "comparison"
 
@@ -192,10 +200,10 @@ def blocks(c: Node, ctx: Ctx) -> list:
     )
     if adj.int("pairs") > 1:
         method += (
-            f" With {adj.int('pairs')} pairs of systems, p-values are adjusted ({adj.str('method')}"
-            "; Holm's step-down controls the chance of any false difference) across the pairs, "
-            "per figure; a difference counts only when its interval excludes 0 and its adjusted "
-            "p-value is at most the level."
+            f" With {adj.int('pairs')} pairs of systems, p-values are adjusted across the pairs, "
+            f"per figure ({_ADJUSTED.get(adj.str('method'), adj.str('method'))}); a difference "
+            "counts only when its interval excludes 0 and its adjusted p-value is at most the "
+            "level."
         )
     out.append(Para(method, "note"))
     proto = c.obj("protocol") if "protocol" in c else None
