@@ -89,8 +89,9 @@ def test_rank_criterion_is_the_list_length_capped_by_the_gallery():
 
 
 def test_threshold_fixed_on_the_reference_condition_and_held():
-    res = _run(fmr_target=0.5)
-    # clean non-mated scores are all 0: 3 of 6 may match; the lowest such threshold is 1.0
+    res = _run(fmr_target=0.65)  # 6 comparisons support it: 3.69 / 0.65 < 6
+    # clean non-mated scores are all 0: 3 of 6 may match (4 would exceed 0.65); the lowest such
+    # threshold is 1.0
     assert res.threshold["value"] == pytest.approx(1.0)
     assert res.threshold["fixed_on"] == "clean" and res.threshold["rule"] == "fmr_target"
     assert _counts(res["clean"].rates["fnmr"]) == (0, 3)
@@ -98,7 +99,7 @@ def test_threshold_fixed_on_the_reference_condition_and_held():
 
 
 def test_a_target_the_reference_condition_cannot_support_is_refused():
-    with pytest.raises(InputError, match="rule of 3 needs 30"):
+    with pytest.raises(InputError, match="bound reaches it from 37"):  # 3.69 / 0.1
         _run(fmr_target=0.1)
     with pytest.raises(InputError, match="reference condition 'dark' is not among"):
         capture_conditions(REFS, PROBES, CONDS, subjects=["s0", "s1", "s2"], reference="dark")

@@ -57,11 +57,15 @@ def shown_figures(res: dict) -> list[tuple[str, str]]:
 
 
 # Figures results.json holds that the report leaves to results.json (or shows another way):
-# per-encounter shares and sums of the outcomes shown, 1 - PPV, the groups' day counts.
+# per-encounter shares and sums of the outcomes shown, 1 - PPV, the groups' day counts; capture
+# conditions' ratios to the reference (their differences are shown) and each condition's EDC
+# points (its pAUC is shown, and the pooled EDC in full).
 _NOT_SHOWN = re.compile(
     r"(\.(hit|wrong_hit|nonmated_no_hit|mated_no_hit|false_discovery)$)"
     r"|(^impact\.groups\[\d+\]\.(per_day|per_year|rates\.(wrong_top1|mated_no_hit)))"
     r"|(^impact\.rates\.mated_no_hit$)"
+    r"|(^capture\.conditions\[\d+\]\.vs_reference\.\w+\.ratio$)"
+    r"|(^quality\.conditions\[\d+\]\.edc\.\w+\.points\[\d+\]\.rate$)"
 )
 
 

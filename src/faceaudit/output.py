@@ -220,7 +220,7 @@ class OutputDir:
                 json.dumps({"tool": "faceaudit", "files": files}, indent=1) + "\n",
                 encoding="utf-8",
             )
-            os.chmod(self.tmp, 0o755)
+            os.chmod(self.tmp, 0o755 & ~_umask())
             self._move_into_place()
         except OSError as exc:
             shutil.rmtree(self.tmp, ignore_errors=True)

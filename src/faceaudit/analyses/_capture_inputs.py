@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from faceaudit.analyses.capture import ProbeObservations, References
+from faceaudit.analyses._capture_types import ProbeObservations, References
 
 __all__ = ["Observation", "Split", "probe_observations", "references_of", "split_subjects"]
 

@@ -73,7 +73,7 @@ class QualityResult:
     warnings: tuple[str, ...] = field(default=())
 
     def to_json(self) -> dict:
-        from faceaudit.analyses.capture import _clean
+        from faceaudit.analyses._capture_types import _clean
 
         out = dict(self.body)
         out["sentences"] = list(self.sentences)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from faceaudit.stats.estimate import Rate
+from faceaudit.stats.estimate import Rate, empty_rate_json
 from faceaudit.stats.field_log import FieldLog
 from faceaudit.stats.impact import Estimate
 
@@ -131,16 +131,7 @@ class ImpactResult:
 
 def _rate_json(rate: Rate | None, reason: str) -> dict:
     if rate is None:
-        return {
-            "value": None,
-            "ci": None,
-            "count": None,
-            "n": None,
-            "upper_bound": False,
-            "lower_bound": False,
-            "bound": None,
-            "reason": reason,
-        }
+        return {**empty_rate_json(), "reason": reason}
     return {**rate.to_json(), "reason": None}
 
 

@@ -7,20 +7,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from faceaudit.data.orientation import DISTANCE, SIMILARITY, to_file_units
-from faceaudit.stats.estimate import Rate
+from faceaudit.stats.estimate import Rate, empty_rate_json
 from faceaudit.stats.operating import Optimism
 from faceaudit.stats.rates import DetCurve
 from faceaudit.stats.support import SUPPORT_RULE, Support
-
-_EMPTY = {
-    "value": None,
-    "ci": None,
-    "count": None,
-    "n": None,
-    "upper_bound": False,
-    "lower_bound": False,
-    "bound": None,
-}
 
 
 def _num(x) -> float | None:
@@ -60,8 +50,8 @@ class OperatingPoint:
         out = {
             "fmr_target": self.fmr_target,
             "threshold": None if t is None else to_file_units(t, orientation),
-            "fmr": self.fmr.to_json() if self.fmr else dict(_EMPTY),
-            "fnmr": self.fnmr.to_json() if self.fnmr else dict(_EMPTY),
+            "fmr": self.fmr.to_json() if self.fmr else empty_rate_json(),
+            "fnmr": self.fnmr.to_json() if self.fnmr else empty_rate_json(),
             "supported": self.supported,
         }
         if self.generalized_fmr is not None:
@@ -74,7 +64,7 @@ class OperatingPoint:
                 "threshold re-chosen in every replicate" if self.fnmr_fixed else "none"
             )
             out["fnmr_fixed_threshold"] = (
-                self.fnmr_fixed.to_json() if self.fnmr_fixed else dict(_EMPTY)
+                self.fnmr_fixed.to_json() if self.fnmr_fixed else empty_rate_json()
             )
             ci = None
             if self.threshold_ci is not None:

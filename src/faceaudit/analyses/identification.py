@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from faceaudit.stats.bootstrap import Resampler, percentile_interval
-from faceaudit.stats.estimate import Rate, make_rate
+from faceaudit.stats.estimate import Rate, empty_rate_json, make_rate
 from faceaudit.stats.identification import (
     SearchOutcomes,
     ThresholdCurves,
@@ -55,18 +55,6 @@ __all__ = [
 DEFAULT_FPIR_TARGETS = (0.1, 0.01, 0.003, 0.001)
 INVESTIGATION_RANKS = (1, 5, 10, 20, 50, 100)
 _ANY = -float(np.finfo(np.float64).max)  # "any returned candidate" threshold
-
-
-def _empty_rate() -> dict:
-    return {
-        "value": None,
-        "ci": None,
-        "count": None,
-        "n": None,
-        "upper_bound": False,
-        "lower_bound": False,
-        "bound": None,
-    }
 
 
 @dataclass(frozen=True)
@@ -94,7 +82,7 @@ class IdentificationPoint:
 
     def to_json(self) -> dict:
         def rj(r):
-            return r.to_json() if r is not None else _empty_rate()
+            return r.to_json() if r is not None else empty_rate_json()
 
         out = {
             "fpir_target": self.fpir_target,
@@ -163,7 +151,9 @@ class IdentificationResult:
             "investigation": {
                 "threshold": None,
                 "fpir_any_candidate": (
-                    self.investigation_fpir.to_json() if self.investigation_fpir else _empty_rate()
+                    self.investigation_fpir.to_json()
+                    if self.investigation_fpir
+                    else empty_rate_json()
                 ),
                 "fnir": [
                     {"rank": r, "fnir": rate.to_json()} for r, rate in self.investigation_fnir

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from faceaudit.analyses.identification import IdentificationResult, identify_embeddings
 from faceaudit.analyses.verification import DEFAULT_FMR_TARGETS, VerificationResult, verify
 from faceaudit.data import ComparisonScores
-from faceaudit.embedding.pipeline import EmbeddingResult
+from faceaudit.embedding.result import EmbeddingResult
 from faceaudit.errors import InputError
 from faceaudit.stats.identification import SearchOutcomes, search_outcomes
 

@@ -37,6 +37,7 @@ from faceaudit.analyses._verification_types import (
     VerificationResult,
 )
 from faceaudit.data import ComparisonScores
+from faceaudit.stats.binomial import clopper_pearson
 from faceaudit.stats.bootstrap import (
     COMPARISON_CELLS_STREAM,
     COMPARISON_RATES_STREAM,
@@ -65,24 +66,11 @@ __all__ = [
     "OperatingPoint",
     "Optimism",
     "VerificationResult",
-    "clopper_pearson",
     "score_sets",
     "verify",
 ]
 
 DEFAULT_FMR_TARGETS = (1e-1, 1e-2, 1e-3, 1e-4, 1e-5, 1e-6)
-
-
-def clopper_pearson(count: int, n: int, confidence: float) -> tuple[float, float] | None:
-    """Exact binomial (Clopper-Pearson) interval for ``count / n``."""
-    from scipy.stats import beta
-
-    if n == 0:
-        return None
-    a = (1 - confidence) / 2
-    lo = 0.0 if count == 0 else float(beta.ppf(a, count, n - count + 1))
-    hi = 1.0 if count == n else float(beta.ppf(1 - a, count + 1, n - count))
-    return lo, hi
 
 
 @dataclass(frozen=True, eq=False)

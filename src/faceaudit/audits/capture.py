@@ -21,14 +21,31 @@ and quality gates (or, with ``quality_scores=``, the same for the user's own sco
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from faceaudit import params
+from faceaudit.audits._capture_conditions import (
+    ConditionsBy,
+    _choose_reference,
+    image_conditions,
+    parse_threshold_rule,
+)
+from faceaudit.audits._capture_parts import (
+    _cache_note,
+    _examples_writer,
+    _eyes,
+    _find_image,
+    _layout,
+    _quality_value,
+    _split_warnings,
+    _sweep_json,
+    _synthetic_conditions,
+    _threshold_keywords,
+    _variant,
+)
 from faceaudit.audits.run import SILENT, Progress, Run
 from faceaudit.capture.sweeps import CLEAN, Sweep, build_sweeps
 from faceaudit.data import InputFile
@@ -36,198 +53,6 @@ from faceaudit.errors import InputError
 from faceaudit.io.images import ImageSet, image_set_input
 
 __all__ = ["ConditionsBy", "audit_capture", "image_conditions", "parse_threshold_rule"]
-
-
-def parse_threshold_rule(text: str) -> dict:
-    """``"fmr=1e-3"``, ``"fpir=0.01"`` or ``"value=0.42"`` as capture-threshold keywords."""
-    kind, eq, value = str(text).strip().partition("=")
-    kind = kind.strip().lower()
-    if not eq or kind not in ("fmr", "fpir", "value"):
-        raise params.ParameterError(
-            "condition_threshold",
-            text,
-            "say how the one threshold is fixed on the reference condition: fmr=1e-3, "
-            "fpir=0.01 or value=0.42 (a similarity).",
-        )
-    key = {"fmr": "fmr_target", "fpir": "fpir_target", "value": "threshold"}[kind]
-    if kind == "value":
-        v = params.finite_number("condition_threshold", value.strip())
-    else:
-        v = params.rate_targets("condition_threshold", [value.strip()])[0]
-    out = {"fmr_target": None, "fpir_target": None, "threshold": None}
-    out[key] = v
-    return out
-
-
-@dataclass(frozen=True)
-class ConditionsBy:
-    """Recorded capture conditions: a manifest column, or a capture group of the file name.
-
-    Parameters
-    ----------
-    column : str, optional
-        A manifest column holding each photo's condition (``normal``, ``leftlight``, ...).
-    pattern : str, optional
-        A regular expression searched in each file's name (the last part of its path): the group
-        named ``condition`` if there is one, else the first group, else the whole match.
-    reference : str, optional
-        The reference condition (default: the most frequent; ties: the first by name).
-    threshold_from : str
-        How the one threshold is fixed on the reference condition: ``"fmr=1e-3"`` (default),
-        ``"fpir=0.01"`` or ``"value=0.42"``.
-    """
-
-    column: str | None = None
-    pattern: str | None = None
-    reference: str | None = None
-    threshold_from: str = "fmr=1e-3"
-
-    def __post_init__(self) -> None:
-        if (self.column is None) == (self.pattern is None):
-            raise InputError(
-                "say where the capture conditions are: a manifest column (condition=) or a "
-                "file-name pattern (condition_from_name=), one of the two."
-            )
-        if self.pattern is not None:
-            _compile(self.pattern)
-        parse_threshold_rule(self.threshold_from)
-
-    def labels(self, images: ImageSet) -> tuple[str, ...]:
-        return image_conditions(images, column=self.column, pattern=self.pattern)
-
-    def source(self) -> dict:
-        if self.column is not None:
-            return {"kind": "manifest column", "column": self.column}
-        return {"kind": "file name", "pattern": self.pattern}
-
-
-def _compile(pattern: str) -> re.Pattern:
-    try:
-        return re.compile(pattern)
-    except re.error as exc:
-        raise params.ParameterError(
-            "condition_from_name", pattern, f"is not a regular expression ({exc})."
-        ) from None
-
-
-def image_conditions(
-    images: ImageSet, *, column: str | None = None, pattern: str | None = None
-) -> tuple[str, ...]:
-    """The capture condition of each image: a manifest column's value, or from the file name.
-
-    Raises
-    ------
-    InputError
-        No such column (or no manifest), an empty value (naming the line), a name the pattern
-        does not match or matches emptily (naming the first such file and how many there are).
-    """
-    if (column is None) == (pattern is None):
-        raise InputError("give a condition column or a file-name pattern, one of the two.")
-    if column is not None:
-        if column not in images.metadata_columns:
-            have = ", ".join(images.metadata_columns) or "no metadata columns"
-            what = "the manifest" if images.kind == "manifest" else "a folder (no manifest)"
-            raise params.ParameterError(
-                "condition",
-                column,
-                f"is not a column of {what} ({have}); give a manifest CSV with a condition "
-                "column, or take the condition from the file names (condition_from_name).",
-            )
-        k = images.metadata_columns.index(column)
-        out = []
-        for r in images.records:
-            v = r.metadata[k].strip()
-            if not v:
-                raise InputError(
-                    f"the {column!r} value of {r.sample!r} is empty; give every photo its "
-                    "condition.",
-                    path=images.source,
-                    line=r.line,
-                )
-            out.append(v)
-        return tuple(out)
-    rx = _compile(pattern)
-    group = "condition" if "condition" in rx.groupindex else (1 if rx.groups else 0)
-    out, bad = [], []
-    for r in images.records:
-        name = r.sample.rsplit("/", 1)[-1]
-        m = rx.search(name)
-        v = m.group(group) if m else None
-        if not v:
-            bad.append(r.sample)
-            out.append("")
-        else:
-            out.append(v)
-    if bad:
-        raise params.ParameterError(
-            "condition_from_name",
-            pattern,
-            f"does not give a condition for {len(bad)} of {len(out)} file names (the first is "
-            f"{bad[0]!r}); make it match every name.",
-        )
-    return tuple(out)
-
-
-def _choose_reference(labels: Sequence[str], given: str | None) -> tuple[str, str]:
-    counts: dict[str, int] = {}
-    for v in labels:
-        counts[v] = counts.get(v, 0) + 1
-    if given is not None:
-        if given not in counts:
-            raise params.ParameterError(
-                "reference_condition",
-                given,
-                f"is not one of the conditions found ({', '.join(sorted(counts))}).",
-            )
-        return given, "named by the user"
-    best = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[0]
-    return best[0], f"the most frequent condition ({best[1]:,} photos)"
-
-
-def _layout(model: str) -> str | None:
-    from faceaudit.capture.geometry import layout_for_model
-
-    try:
-        return layout_for_model(model)
-    except InputError:
-        return None
-
-
-def _eyes(face: dict | None, layout: str | None):
-    from faceaudit.capture.geometry import eye_centres
-
-    if face is None or layout is None or face.get("landmarks") is None:
-        return None
-    return eye_centres(face["landmarks"], layout)
-
-
-def _find_image(images: ImageSet, name: str) -> int:
-    target = Path(name)
-    for i, r in enumerate(images.records):
-        if r.sample == name or r.sample == target.as_posix():
-            return i
-    resolved = target.resolve() if target.exists() else None
-    for i, r in enumerate(images.records):
-        if resolved is not None and Path(r.path).resolve() == resolved:
-            return i
-    tail = "/" + target.as_posix().lstrip("/")
-    hits = [i for i, r in enumerate(images.records) if r.sample.endswith(tail)]
-    if len(hits) == 1:
-        return hits[0]
-    raise params.ParameterError(
-        "show_examples",
-        name,
-        "is not one of the images audited; name it by its path or by its id in the set "
-        f"(e.g. {images.records[0].sample!r}).",
-    )
-
-
-def _quality_value(q: dict | None) -> tuple[float, dict | None]:
-    if not q:
-        return float("nan"), None
-    score = q.get("score")
-    numbers = {k: v for k, v in q.items() if k != "score" and isinstance(v, int | float)}
-    return (float("nan") if score is None else float(score)), numbers
 
 
 def audit_capture(
@@ -508,151 +333,6 @@ def audit_capture(
         settings=settings,
         warnings=tuple(warnings),
         attachments=attachments,
-    )
-
-
-def _sweep_json(sweep: Sweep) -> dict:
-    out = sweep.to_json()
-    out["levels"] = [
-        {
-            "severity": 0,
-            "condition": CLEAN,
-            "label": "clean photos",
-            "meaning": "the photos as taken",
-            "value": None,
-            "chain": [],
-        },
-        *out["levels"],
-    ]
-    return out
-
-
-def _split_warnings(split, recorded: bool, ref_name: str) -> list[str]:
-    missing = [n for n, r in zip(split.names, split.reference, strict=True) if r < 0]
-    if not missing:
-        return []
-    where = f"in the reference condition {ref_name!r} " if recorded else ""
-    return [
-        f"{len(missing)} of {len(split.names)} subjects have no photo {where}that yields a face "
-        f"(e.g. {missing[0]!r}): they have no reference, so their probes count only as "
-        "non-mated."
-    ]
-
-
-def _examples_writer(images, index, outcome, sweeps, layout, seed):
-    """``write(folder)``: the chosen image under every condition, as PNGs, and an index."""
-    from faceaudit.embedding.variants import image_seed
-    from faceaudit.io.images import read_image
-
-    record = images.records[index]
-
-    def write(folder: Path) -> None:
-        from PIL import Image
-
-        from faceaudit.capture.degrade import apply_chain
-        from faceaudit.output import dump_json
-
-        folder.mkdir(parents=True, exist_ok=True)
-        image = read_image(record.path)
-        eyes = _eyes(outcome.face, layout)
-        entries = [{"file": "00-clean.png", "condition": CLEAN, "chain": []}]
-        Image.fromarray(image).save(folder / "00-clean.png", format="PNG")
-        k = 0
-        for sweep in sweeps:
-            for level in sweep.levels:
-                k += 1
-                v = _variant(sweep, level, index, outcome, eyes, seed, image_seed)
-                if v.eyes is None and any(s.kind.eyes == "required" for s in v.chain):
-                    entries.append(
-                        {
-                            "file": None,
-                            "condition": level.name,
-                            "chain": [],
-                            "skipped": "no eye centres: the image yields no face",
-                        }
-                    )
-                    continue
-                out = apply_chain(image, v.chain, eyes=v.eyes, seed=v.seed)
-                name = f"{k:02d}-{_slug(level.name)}.png"
-                Image.fromarray(out).save(folder / name, format="PNG")
-                entries.append(
-                    {"file": name, "condition": level.name, "chain": [s.to_json() for s in v.chain]}
-                )
-        index_json = {"image": record.sample, "examples": entries}
-        (folder / "index.json").write_text(dump_json(index_json), encoding="utf-8")
-
-    return write
-
-
-def _slug(text: str) -> str:
-    return re.sub(r"[^A-Za-z0-9.]+", "-", text).strip("-")[:80]
-
-
-def _threshold_keywords(conditions, fmr_target, fpir_target, threshold) -> dict:
-    given = [x is not None for x in (fmr_target, fpir_target, threshold)]
-    if conditions is not None:
-        if any(given):
-            raise InputError(
-                "with recorded conditions the threshold rule is ConditionsBy(threshold_from=...); "
-                "do not also give fmr_target, fpir_target or threshold."
-            )
-        return parse_threshold_rule(conditions.threshold_from)
-    if sum(given) > 1:
-        raise InputError(
-            "fix the one threshold one way: an FMR target, an FPIR target or a threshold value."
-        )
-    if not any(given):
-        fmr_target = 1e-3
-    if fmr_target is not None:
-        fmr_target = params.rate_targets("fmr_targets", [fmr_target])[0]
-    if fpir_target is not None:
-        fpir_target = params.rate_targets("fpir_targets", [fpir_target])[0]
-    if threshold is not None:
-        threshold = params.finite_number("threshold", threshold)
-    return {"fmr_target": fmr_target, "fpir_target": fpir_target, "threshold": threshold}
-
-
-def _synthetic_conditions(sweeps):
-    from faceaudit.analyses.capture import Condition
-
-    conds = [
-        Condition(CLEAN, "clean photos", "clean", None, 0, None, "the photos as taken", (), False)
-    ]
-    levels = []
-    for s in sweeps:
-        for lv in s.levels:
-            conds.append(
-                Condition(
-                    lv.name,
-                    lv.label,
-                    s.kind,
-                    s.name,
-                    lv.severity,
-                    lv.value,
-                    lv.meaning,
-                    tuple(d.to_json() for d in lv.chain),
-                    s.scaled_to_face,
-                )
-            )
-            levels.append((s, lv))
-    return conds, levels
-
-
-def _variant(sweep, level, i, outcome, eyes, seed, image_seed):
-    from faceaudit.capture.geometry import inter_eye_distance
-    from faceaudit.embedding.variants import Variant
-
-    ied = None if eyes is None else inter_eye_distance(eyes)
-    chain = sweep.chain_for(level, ied=ied)
-    uses = any(s.kind.eyes != "unused" for s in chain)
-    return Variant(i, chain, image_seed(outcome.image_sha256, seed), eyes if uses else None)
-
-
-def _cache_note(what: str, result) -> str:
-    s = result.stats
-    return (
-        f"{what}: {s.n_images:,} images, cache: {s.n_cached:,} reused, {s.n_computed:,} "
-        f"computed ({s.n_failed:,} failures to acquire)"
     )
 
 

@@ -34,6 +34,7 @@ from pathlib import Path
 import numpy as np
 
 from faceaudit._mmap import release_pages
+from faceaudit.compare._stream_tasks import _atomic_save
 from faceaudit.data import EmbeddingSet, InputFile
 from faceaudit.errors import InputError
 
@@ -113,7 +114,7 @@ class GalleryShards:
         return np.concatenate([[0], np.cumsum(self.rows)]).astype(np.int64)
 
     def arrays(self) -> list[np.ndarray]:
-        from faceaudit.compare.stream import _open
+        from faceaudit.compare._stream_tasks import _open
 
         return [_open(f) for f in self.files]
 
@@ -195,17 +196,6 @@ class ShardedGallery:
         return self.embeddings  # raises: a sharded gallery is not split here
 
 
-def _atomic_npy(path: Path, arr: np.ndarray) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".npy")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            np.save(fh, arr, allow_pickle=False)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def write_gallery_shards(
     gallery: EmbeddingSet | Sequence[str | os.PathLike],
     folder: str | os.PathLike,
@@ -248,7 +238,7 @@ def write_gallery_shards(
         for s in range(0, eset.n, max(1, step)):
             name = f"shard-{len(files):05d}.npy"
             part = np.ascontiguousarray(eset.embeddings[s : s + step], dtype=np.float32)
-            _atomic_npy(folder / name, part)
+            _atomic_save(folder / name, part)
             files.append(name)
             rows.append(int(part.shape[0]))
         subj.append(np.asarray(eset.subjects).astype(str))
@@ -256,8 +246,8 @@ def write_gallery_shards(
     subjects, samples = np.concatenate(subj), np.concatenate(samp)
     if np.unique(samples).size != samples.size:
         raise InputError("sample ids repeat across the gallery files; they must be unique.")
-    _atomic_npy(folder / "subjects.npy", subjects)
-    _atomic_npy(folder / "samples.npy", samples)
+    _atomic_save(folder / "subjects.npy", subjects)
+    _atomic_save(folder / "samples.npy", samples)
     manifest = {
         "format": FORMAT,
         "version": 1,
@@ -386,7 +376,7 @@ class _UnitTask:
 
     def _probes(self, p0: int, p1: int) -> np.ndarray:
         if isinstance(self.probes, str):
-            from faceaudit.compare.stream import _open
+            from faceaudit.compare._stream_tasks import _open
 
             return np.ascontiguousarray(_open(self.probes)[p0:p1], dtype=np.float32)
         return self.probes[p0:p1]
@@ -455,7 +445,7 @@ def sharded_topk(
         base = Path(work_dir) if work_dir is not None else Path(tmp := tempfile.mkdtemp())
         base.mkdir(parents=True, exist_ok=True)
         path = base / f"probes-{os.getpid()}-{id(probes)}.npy"
-        _atomic_npy(path, probes)
+        _atomic_save(path, probes)
         probe_src = str(path)
     task = _UnitTask(templates, probe_src, k, jobs, search_threads())
     weights = [(p1 - p0) * (u1 - u0) for p0, p1, u0, u1 in jobs]

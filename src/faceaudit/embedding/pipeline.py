@@ -27,34 +27,33 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import math
-import multiprocessing
 import os
-import signal
-import threading
 import time
-from collections import Counter, deque
+from collections import deque
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, wait
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from faceaudit.embedding._workers import (
+    _Outcome,
+    _Pool,
+    _represent_bytes,
+    _work,
+    default_workers,
+)
 from faceaudit.embedding.cache import CacheEntry, EmbeddingCache, default_cache_dir
+from faceaudit.embedding.result import EmbeddingResult, EmbedProgress, EmbedStats, Failure
 from faceaudit.io.images import (
     DEFAULT_MAX_PIXELS,
-    AcquisitionError,
     ImageSet,
-    decode_image,
     discover_images,
 )
-from faceaudit.recognizers.base import DEFAULT_MODEL, ModelInfo, Recognizer, file_sha256
-from faceaudit.recognizers.registry import describe_model, load_recognizer
-from faceaudit.stats.bootstrap import Resampler, UnitTable, percentile_interval
-from faceaudit.stats.estimate import Rate, make_rate
+from faceaudit.recognizers.base import DEFAULT_MODEL, ModelInfo, file_sha256
+from faceaudit.recognizers.registry import describe_model
 
 __all__ = [
     "EmbedProgress",
@@ -66,310 +65,6 @@ __all__ = [
 ]
 
 log = logging.getLogger("faceaudit.embedding")
-
-
-# ---------------------------------------------------------------------------------------------
-# Results
-# ---------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Failure:
-    """One failure to acquire: the image (sample id), its subject, the reason and a detail."""
-
-    image: str
-    subject: str
-    reason: str
-    detail: str
-    metadata: Mapping[str, str] = field(default_factory=dict)
-
-    def to_json(self) -> dict:
-        out = {
-            "image": self.image,
-            "subject": self.subject,
-            "reason": self.reason,
-            "detail": self.detail,
-        }
-        if self.metadata:
-            out["metadata"] = dict(self.metadata)
-        return out
-
-
-@dataclass(frozen=True)
-class EmbedStats:
-    """How a run went: images served from the cache, computed, failed; wall time in seconds."""
-
-    n_images: int
-    n_cached: int
-    n_computed: int
-    n_failed: int
-    seconds: float
-    workers: int
-
-    @property
-    def images_per_second(self) -> float:
-        return self.n_images / self.seconds if self.seconds > 0 else math.inf
-
-    def to_json(self) -> dict:
-        return {
-            "n_images": self.n_images,
-            "n_cached": self.n_cached,
-            "n_computed": self.n_computed,
-            "n_failed": self.n_failed,
-            "seconds": round(self.seconds, 3),
-            "workers": self.workers,
-        }
-
-
-@dataclass(frozen=True)
-class EmbedProgress:
-    """Progress so far, passed to the ``progress`` callback after every image."""
-
-    done: int
-    total: int
-    cached: int
-    computed: int
-    failed: int
-
-
-@dataclass(frozen=True, eq=False)
-class EmbeddingResult:
-    """Embeddings of the images that yielded a face, and the failures of the others.
-
-    Attributes
-    ----------
-    embeddings : ndarray, float32, shape (n_ok, dim)
-        L2-normalised rows, in input order (failed images left out).
-    subjects, samples : ndarray of str, shape (n_ok,)
-        Subject id and sample id (path relative to the source) of each row.
-    metadata : dict of str -> ndarray of str
-        Manifest columns carried through, one value per row.
-    failures : tuple of Failure
-        Every image without an embedding, in input order.
-    model : ModelInfo
-    n_images : int
-        Images attempted (rows + failures).
-    source : str
-        The folder or manifest read.
-    stats : EmbedStats or None
-        How the run went (cache hits, time); not part of the data.
-    """
-
-    embeddings: np.ndarray
-    subjects: np.ndarray
-    samples: np.ndarray
-    metadata: dict[str, np.ndarray]
-    failures: tuple[Failure, ...]
-    model: ModelInfo
-    n_images: int
-    source: str = ""
-    stats: EmbedStats | None = None
-
-    @property
-    def n_failed(self) -> int:
-        return len(self.failures)
-
-    @property
-    def dim(self) -> int:
-        return int(self.model.dim)
-
-    def failure_counts(self) -> dict[str, int]:
-        """Failures by reason, most frequent first."""
-        return dict(Counter(f.reason for f in self.failures).most_common())
-
-    def fta(self, *, confidence: float = 0.95, bootstrap: int = 1000, seed: int = 0) -> Rate:
-        """The failure-to-acquire rate (ISO/IEC 19795-1) with a subject-bootstrap interval.
-
-        Images of one person share acquisition conditions, so subjects (not images) are resampled
-        with replacement, ``bootstrap`` times; the interval is the percentile interval of the
-        resampled rates. With no failure (or only failures) the exact one-sided bound at the
-        intervals' level on the number of subjects is reported instead
-        (:func:`~faceaudit.stats.estimate.make_rate`).
-        """
-        n = self.n_images
-        count = self.n_failed
-        ci = None
-        subj_all = list(self.subjects) + [f.subject for f in self.failures]
-        _, codes = np.unique(np.asarray(subj_all, dtype=str), return_inverse=True)
-        n_subjects = int(codes.max()) + 1 if codes.size else 0
-        if n and count and bootstrap > 0:
-            failed = np.zeros((len(subj_all), 1))
-            failed[len(self.subjects) :] = 1
-            table = UnitTable.of_events(codes, failed, n_subjects)  # [images, failed]
-            # one batch of all replicates (the random stream of this figure since it existed)
-            res = Resampler(table.n_units, bootstrap, seed, batch=bootstrap)
-            tot = table.replicate(res.weights())
-            lo, hi = percentile_interval(tot[:, 1] / tot[:, 0], confidence)
-            ci = (float(lo), float(hi))
-        return make_rate(
-            count, n, ci, confidence=confidence, n_units=n_subjects or None, unit="subject"
-        )
-
-    def acquisition(self, *, confidence: float = 0.95, bootstrap: int = 1000) -> dict:
-        """The ``acquisition`` block of results.json.
-
-        ``{n_images, n_failed, fta: {value, ci, ...}, by_reason, failures: [{image, reason, ...}]}``
-        """
-        return {
-            "n_images": int(self.n_images),
-            "n_failed": int(self.n_failed),
-            "fta": self.fta(confidence=confidence, bootstrap=bootstrap).to_json(),
-            "by_reason": self.failure_counts(),
-            "failures": [f.to_json() for f in self.failures],
-        }
-
-    def to_embedding_set(self, *, group_column: str = "group"):
-        """The embedded samples as a :class:`faceaudit.data.EmbeddingSet` (1:N input).
-
-        ``groups`` comes from the manifest column ``group_column`` when there is one; the model
-        and acquisition go into ``metadata``.
-        """
-        from faceaudit.data import EmbeddingSet
-
-        return EmbeddingSet.from_arrays(
-            self.embeddings,
-            self.subjects,
-            samples=self.samples,
-            groups=self.metadata.get(group_column),
-            metadata={"model": self.model.to_json(), "source": self.source},
-        )
-
-    def to_json(self) -> dict:
-        """Everything but the embeddings: source, model, acquisition (no interval), stats."""
-        return {
-            "source": self.source,
-            "model": self.model.to_json(),
-            "n_embeddings": int(self.embeddings.shape[0]),
-            "metadata_columns": list(self.metadata),
-            "acquisition": {
-                "n_images": int(self.n_images),
-                "n_failed": int(self.n_failed),
-                "by_reason": self.failure_counts(),
-                "failures": [f.to_json() for f in self.failures],
-            },
-            "stats": None if self.stats is None else self.stats.to_json(),
-        }
-
-
-# ---------------------------------------------------------------------------------------------
-# Work on one image (runs in a worker process, or in-process with workers=0)
-# ---------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _Outcome:
-    status: str  # "ok" or a failure reason
-    detail: str
-    width: int | None
-    height: int | None
-    embedding: np.ndarray | None
-    face: dict | None
-    quality: dict | None = None  # ImageQuality.to_json() (degraded variants, when asked)
-
-
-def _represent_bytes(rec: Recognizer, data: bytes, max_pixels: int) -> _Outcome:
-    width = height = None
-    try:
-        image = decode_image(data, max_pixels=max_pixels)
-        height, width = image.shape[:2]
-        rep = rec.represent(image)
-    except AcquisitionError as exc:
-        return _Outcome(exc.reason, exc.detail, width, height, None, None)
-    except Exception as exc:  # a bug or a native-library error on this image: never abort the run
-        detail = f"{type(exc).__name__}: {exc}"
-        return _Outcome("embed_error", detail[:500], width, height, None, None)
-    face = rep.face.to_json()
-    face["n_faces"] = rep.n_faces
-    return _Outcome("ok", "", width, height, rep.embedding, face)
-
-
-_WORKER: dict[str, Any] = {}
-
-
-def _init_worker(model: str, options: dict, info: dict, max_pixels: int) -> None:
-    # Ctrl-C goes to the whole process group: the parent handles it and terminates us.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-        os.environ.setdefault(var, "1")
-    parent = os.getppid()
-
-    def watchdog() -> None:  # exit if the parent dies (e.g. SIGKILL) instead of lingering
-        while True:
-            time.sleep(1.0)
-            if os.getppid() != parent:
-                os._exit(1)
-
-    threading.Thread(target=watchdog, daemon=True).start()
-    _WORKER["rec"] = load_recognizer(model, options, threads=1, info=ModelInfo.from_json(info))
-    _WORKER["max_pixels"] = max_pixels
-
-
-def _work(index: int, data: bytes) -> tuple[int, _Outcome]:
-    return index, _represent_bytes(_WORKER["rec"], data, _WORKER["max_pixels"])
-
-
-# ---------------------------------------------------------------------------------------------
-# The pipeline
-# ---------------------------------------------------------------------------------------------
-
-
-def default_workers() -> int:
-    """The CPUs this process may use."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # pragma: no cover - not on Linux
-        return max(1, os.cpu_count() or 1)
-
-
-def _terminate(executor: ProcessPoolExecutor | None) -> None:
-    if executor is None:
-        return
-    procs = list((getattr(executor, "_processes", None) or {}).values())
-    for p in procs:
-        if p.is_alive():
-            p.terminate()
-    executor.shutdown(wait=False, cancel_futures=True)
-    for p in procs:
-        p.join(timeout=10)
-
-
-class _Pool:
-    """The worker processes of one model, started on first use and kept across runs.
-
-    Several runs may share one pool (:class:`faceaudit.embedding.variants.EmbeddingSession`), so
-    the model loads once per worker; a run that fails terminates it (the next run starts anew).
-    ``workers == 0`` runs in this process with a recognizer loaded on first use.
-    """
-
-    def __init__(self, model: str, options: dict, info: ModelInfo, workers: int, max_pixels: int):
-        self.model, self.options, self.info = model, options, info
-        self.workers, self.max_pixels = workers, max_pixels
-        self.executor: ProcessPoolExecutor | None = None
-        self._local: Recognizer | None = None
-
-    def get(self) -> ProcessPoolExecutor:
-        if self.executor is None:
-            self.executor = ProcessPoolExecutor(
-                max_workers=self.workers,
-                mp_context=multiprocessing.get_context("spawn"),
-                initializer=_init_worker,
-                initargs=(self.model, self.options, self.info.to_json(), self.max_pixels),
-            )
-        return self.executor
-
-    def local(self) -> Recognizer:
-        if self._local is None:
-            self._local = load_recognizer(self.model, self.options, info=self.info)
-        return self._local
-
-    def terminate(self) -> None:
-        _terminate(self.executor)
-        self.executor = None
-
-    def shutdown(self) -> None:
-        if self.executor is not None:
-            self.executor.shutdown(wait=True)
-            self.executor = None
 
 
 def embed_images(

@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from faceaudit._version import __version__
-from faceaudit.embedding.pipeline import EmbeddingResult, Failure
+from faceaudit.embedding.result import EmbeddingResult, Failure
 from faceaudit.errors import InputError
 from faceaudit.recognizers.base import ModelInfo
 
@@ -56,6 +56,12 @@ def _header(result: EmbeddingResult) -> dict:
     }
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def _atomic(path: Path, force: bool, write) -> None:
     if path.exists() and not force:
         raise InputError("the file already exists; pass --force to replace it.", path=path)
@@ -66,7 +72,7 @@ def _atomic(path: Path, force: bool, write) -> None:
         write(tmp)
         with open(tmp, "rb") as fh:
             os.fsync(fh.fileno())
-        os.chmod(tmp, 0o644)
+        os.chmod(tmp, 0o644 & ~_umask())  # as open() would have made it
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

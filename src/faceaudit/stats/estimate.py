@@ -22,7 +22,15 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-__all__ = ["Bound", "Rate", "make_rate", "one_sided_level", "rule_of_three", "zero_error_bound"]
+__all__ = [
+    "Bound",
+    "Rate",
+    "empty_rate_json",
+    "make_rate",
+    "one_sided_level",
+    "rule_of_three",
+    "zero_error_bound",
+]
 
 
 def rule_of_three(n: int, confidence: float = 0.95) -> float:
@@ -111,6 +119,20 @@ class Rate:
             "lower_bound": bool(self.lower_bound),
             "bound": None if self.bound is None else self.bound.to_json(),
         }
+
+
+def empty_rate_json(n: int | None = None) -> dict:
+    """A rate's JSON when there is no figure (not supported, or nothing to count): every field
+    null (``n`` as given: 0 when there was nothing to count), no bound."""
+    return {
+        "value": None,
+        "ci": None,
+        "count": None,
+        "n": n,
+        "upper_bound": False,
+        "lower_bound": False,
+        "bound": None,
+    }
 
 
 def make_rate(

@@ -42,6 +42,7 @@ from faceaudit.report.figures._base import (
     render_png,
     render_svg,
 )
+from faceaudit.report.figures.capture import sweep_figure
 from faceaudit.report.figures.errors import (
     cmc_figure,
     det_figure,
@@ -59,5 +60,5 @@ __all__ = [
     "det_figure", "det_overlay_figure", "fpir_fnir_figure", "fpir_gallery_figure",
     "group_rates_figure", "inline_svg",
     "log_limits", "plain", "ppv_figure", "render", "render_png", "render_svg",
-    "score_histogram_figure", "tail_fit_figure",
+    "score_histogram_figure", "sweep_figure", "tail_fit_figure",
 ]  # fmt: skip

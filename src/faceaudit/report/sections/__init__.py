@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from faceaudit.report.sections._base import Ctx, Section
 from faceaudit.report.sections.acquisition import ACQUISITION, MODEL
+from faceaudit.report.sections.capture import CAPTURE, QUALITY
 from faceaudit.report.sections.demographics import DEMOGRAPHICS, IDENTIFICATION_DEMOGRAPHICS
 from faceaudit.report.sections.identification import SECTION as IDENTIFICATION
 from faceaudit.report.sections.impact import FIELD_LOG, IMPACT
@@ -30,6 +31,8 @@ SECTIONS: tuple[Section, ...] = (
     IDENTIFICATION_DEMOGRAPHICS,
     DEMOGRAPHICS,
     COMPARE,
+    CAPTURE,
+    QUALITY,
     ACQUISITION,
     MODEL,
 )
