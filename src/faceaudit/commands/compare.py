@@ -38,7 +38,7 @@ def compare(
         None,
         "--protocol",
         help="A standard protocol and its file: lfw pairs.txt, cfp-fp ROOT, cfp-ff ROOT, or "
-        "pairs LIST (path1 path2 label [fold]); scored with each --embeddings.",
+        "pairs LIST (path1 path2 label, optional fold); scored with each --embeddings.",
     ),
     embeddings: list[Path] | None = typer.Option(
         None, "--embeddings", help="--protocol: one embeddings file per system (.npz/Parquet)."
@@ -86,13 +86,17 @@ def compare(
     title: str = typer.Option("Paired comparison of systems", help=C.TITLE_HELP),
     quiet: bool = C.QUIET,
 ) -> None:
-    """Is B really better than A? Paired differences on the same people, with McNemar's test.
+    """Is B really better than A? Paired differences on the same people.
 
-    1:1 (--scores, one table per system; or --protocol lfw pairs.txt with one --embeddings per
-    system): FNMR at FMR targets (each system at its own threshold), FMR/FNMR at thresholds,
-    EER (and, on a protocol, its fold accuracy). 1:N (--candidates per system, one --truth): FNIR at
-    FPIR targets, FPIR/FNIR at thresholds, rank-1 misses. Intervals from one subject bootstrap
-    shared by all systems; every pair of systems when more than two, Holm-adjusted.
+    1:1 (--scores per system, or --protocol lfw pairs.txt with --embeddings
+    per system): FNMR at FMR targets (each system at its own threshold),
+    FMR and FNMR at thresholds, EER; on a protocol, its fold accuracy too.
+
+    1:N (--candidates per system, one --truth): FNIR at FPIR targets, FPIR
+    and FNIR at thresholds, rank-1 misses.
+
+    Intervals from one subject bootstrap shared by all systems; McNemar at
+    fixed thresholds; every pair of systems when more than two, adjusted.
     """
     from faceaudit.analyses.identification import DEFAULT_FPIR_TARGETS
     from faceaudit.analyses.verification import DEFAULT_FMR_TARGETS
