@@ -202,3 +202,14 @@ def test_a_protocol_needs_embeddings_per_system(tmp_path, capsys):
     assert run("compare", "--protocol", "lfw", str(pairs), "--embeddings", str(a),
                "--out", str(tmp_path / "o"), "--quiet") == 2  # fmt: skip
     assert "at least two embeddings files" in capsys.readouterr().err
+
+
+def test_a_parquet_table_joins_a_csv_table(tables, tmp_path):
+    import pandas as pd
+
+    a, b, data = tables
+    pq = tmp_path / "vendor_a.parquet"
+    pd.read_csv(a).to_parquet(pq)
+    p = read_paired_scores([pq, b], names=["A", "B"])
+    assert p.coverage.join == "probe and reference ids" and p.n == data.n - 9
+    assert p.subjects == data.subjects

@@ -92,6 +92,12 @@ def system_names(paths: Sequence[PathLike], names: Sequence[str] | None) -> tupl
 def _read(path, columns, subjects: SubjectCodes, samples: SubjectCodes, chunk_rows) -> _Rows:
     table = open_table(path)
     present = _present_columns(table, columns)
+    # Subject and sample ids are read dictionary-encoded (Parquet): no per-row strings.
+    table.dictionary_columns = [
+        present[r]
+        for r in ("probe_subject", "reference_subject", "probe", "reference")
+        if r in present
+    ]
     used = [name for name in table.names if name in present.values()]
     parts: dict[str, list[np.ndarray]] = {
         k: [] for k in ("score", "mated", "ps", "rs", "probe", "reference")
