@@ -167,3 +167,45 @@ def test_compare_candidate_lists(tmp_path):
               "--bootstrap", "100")  # fmt: skip
     data = read_paired_candidates([c, c], t, names=["A", "B"], gallery_size=280)
     same(got, audit_compare(data, bootstrap=100))
+
+
+def test_impact_from_counts(tmp_path):
+    from faceaudit.audits.impact import SearchCounts, audit_impact
+
+    got = cli(tmp_path, "impact", "--fpir", "30/3000", "--fnir-rank1", "100/1000",
+              "--wrong-top1", "20/1000", "--gallery-size", "1000000", "--encounters-per-day",
+              "500", "--prevalence", "0.01", "--bootstrap", "200")  # fmt: skip
+    counts = SearchCounts(nonmated_hits=30, n_nonmated=3000, mated_correct=900, mated_wrong=20,
+                          n_mated=1000, gallery_size=1_000_000)  # fmt: skip
+    same(got, audit_impact(counts, encounters_per_day=500, prevalence=[0.01], bootstrap=200))
+
+
+def test_impact_field_log(tmp_path):
+    from faceaudit.audits.impact import audit_field_log
+
+    got = cli(tmp_path, "impact", "--alerts", "2077", "--confirmed-wrong", "10",
+              "--scanned", "3147436")  # fmt: skip
+    same(got, audit_field_log(alerts=2077, confirmed_wrong=10, scanned=3147436))
+
+
+@pytest.mark.slow
+def test_capture(shared_data, tmp_path):
+    from faceaudit.audits import audit_capture
+    from faceaudit.capture.sweeps import build_sweeps
+
+    manifest = tmp_path / "m.csv"
+    rows = ["path,subject"] + [
+        f"{shared_data}/orl_faces/s{s}/{k}.pgm,s{s}" for s in range(1, 7) for k in range(1, 5)
+    ]
+    manifest.write_text("\n".join(rows) + "\n")
+    cache = tmp_path / "cache"
+    got = cli(tmp_path, "capture", str(manifest), "--degrade", "defocus", "--severities", "2,5",
+              "--threshold", "0.9", "--cache", str(cache), "--bootstrap", "100")  # fmt: skip
+    run = audit_capture(
+        discover_images(manifest),
+        sweeps=build_sweeps(degrade=["defocus"], severities=[2.0, 5.0]),
+        threshold=0.9,
+        cache_dir=cache,
+        bootstrap=100,
+    )
+    same(got, run)

@@ -218,7 +218,7 @@ def test_hostile_input_is_one_error_line(name, tmp_path, capsys):
 
 
 def test_a_newline_in_a_file_name_cannot_forge_an_embed_log_line():
-    from faceaudit.commands.embed import _one_line
+    from faceaudit.embedding.log import one_line as _one_line
 
     forged = "a.jpg\nFTA no_face: innocent.jpg"
     assert "\n" not in _one_line(forged) and _one_line(forged).endswith("innocent.jpg")

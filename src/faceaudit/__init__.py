@@ -21,8 +21,10 @@ scores in bounded memory, bootstrap replicates and per-group splits.
 
 Vocabulary and conventions (ISO/IEC 19795-1:2021; NIST FRTE 1:N)
 -----------------------------------------------------------------
-- **mated / non-mated** inside the package (a comparison or search of the same / a different
-  person). "genuine" and "impostor" appear only at the input boundary, where peers' files use them.
+- **mated / non-mated** (ISO/IEC 19795-1:2021, NIST): a comparison or search of the same / a
+  different person. The 1:N code and its results say mated / non-mated; the 1:1 code and
+  results.json's ``verification`` keys still say genuine / impostor (the words of pyeer, bob and
+  the score files they read): renaming them is open (issue 8, item 9).
 - Higher score = more similar; a comparison matches when ``score >= threshold``. Distance scores
   are negated once, by the reader; thresholds return to the file's units only when results are
   written (:mod:`faceaudit.data.orientation`).
@@ -50,6 +52,7 @@ _API = (
     "GroupBy",
     "Run",
     "audit_candidates",
+    "audit_capture",
     "audit_compare",
     "audit_demo",
     "audit_embeddings",

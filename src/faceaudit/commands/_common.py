@@ -6,98 +6,29 @@ A command body is: parse option strings, read the inputs (:mod:`faceaudit.io`), 
 
 from __future__ import annotations
 
-import contextlib
-import time
-from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import typer
-from rich.console import Console
 
+from faceaudit.commands._progress import Log, err_console
 from faceaudit.errors import InputError
 
-err_console = Console(stderr=True)
+__all__ = ["Log", "err_console", "parse_floats", "parse_model"]
 
 
-class Log:
-    """Progress on stderr (a spinner or a bar per stage, with rate and ETA), kept for the log.
-
-    Implements :class:`faceaudit.audits.Progress`.
-    """
-
-    def __init__(self, quiet: bool = False) -> None:
-        self.quiet = quiet
-        self.lines: list[str] = []
-
-    @contextlib.contextmanager
-    def stage(self, text: str) -> Iterator[None]:
-        t0 = time.perf_counter()
-        if self.quiet:
-            yield
-        else:
-            with err_console.status(text + " ..."):
-                yield
-        self._done(text, t0)
-
-    @contextlib.contextmanager
-    def bar(self, description: str, unit: str) -> Iterator[Callable[[int, int], None]]:
-        t0 = time.perf_counter()
-        if self.quiet:
-            yield lambda done, total: None
-        else:
-            with _rich_bar(description, unit) as update:
-                yield update
-        self._done(description, t0)
-
-    def _done(self, text: str, t0: float) -> None:
-        dt = time.perf_counter() - t0
-        self.lines.append(f"{text}: {dt:.2f} s")
-        if not self.quiet:
-            err_console.print(f"[green]✓[/green] {text} [dim]({dt:.2f} s)[/dim]", highlight=False)
-
-    def note(self, text: str) -> None:
-        self.lines.append(text)
-        if not self.quiet:
-            err_console.print(text, markup=False, highlight=False)
-
-    def text(self) -> str:
-        return "\n".join(self.lines) + "\n"
-
-
-@contextlib.contextmanager
-def _rich_bar(description: str, unit: str) -> Iterator[Callable[[int, int], None]]:
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        ProgressColumn,
-        TextColumn,
-        TimeElapsedColumn,
-        TimeRemainingColumn,
-    )
-    from rich.text import Text
-
-    class RateColumn(ProgressColumn):
-        def render(self, task) -> Text:
-            speed = task.finished_speed or task.speed
-            return Text("" if speed is None else f"{speed:,.1f} {unit}/s", style="cyan")
-
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        RateColumn(),
-        TimeElapsedColumn(),
-        TextColumn("ETA"),
-        TimeRemainingColumn(),
-        console=err_console,
-    ) as prog:
-        task = prog.add_task(description, total=None)
-
-        def update(done: int, total: int) -> None:
-            prog.update(task, completed=done, total=total)
-
-        yield update
+def parse_model(model: str, model_option: list[str] | None) -> tuple[str, dict]:
+    """``--model`` and ``-O key=value`` options as (registry name, options)."""
+    options: dict[str, str] = {}
+    for item in model_option or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise InputError(f"-O/--model-option takes key=value, e.g. detector=cnn; got {item!r}.")
+        options[key.strip()] = value.strip()
+    name = model
+    if model.startswith("onnx:"):
+        name = "onnx"
+        options.setdefault("path", model[len("onnx:") :])
+    return name, options
 
 
 def parse_floats(values: list[str] | None, option: str) -> list[float]:

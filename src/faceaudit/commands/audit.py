@@ -78,7 +78,7 @@ def audit(
     """Embed the images (cached, resumable), then 1:1 and 1:N audits with FTA, and the report."""
     from faceaudit.analyses.verification import DEFAULT_FMR_TARGETS
     from faceaudit.audits import audit_images
-    from faceaudit.commands.embed import parse_model
+    from faceaudit.commands._common import parse_model
     from faceaudit.io.images import discover_images
 
     log = C.destination(out, None, force, quiet)

@@ -136,7 +136,7 @@ def capture(
     """Error rates by capture condition at one threshold, EDC curves and quality gates."""
     from faceaudit.audits.capture import ConditionsBy, audit_capture
     from faceaudit.capture.sweeps import build_sweeps
-    from faceaudit.commands.embed import parse_model
+    from faceaudit.commands._common import parse_model
     from faceaudit.io.images import discover_images
 
     recorded = condition is not None or condition_from_name is not None

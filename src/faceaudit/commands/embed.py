@@ -7,7 +7,11 @@ from typing import Annotated
 
 import typer
 
+from faceaudit.commands._common import parse_model
+from faceaudit.commands._progress import err_console, image_bar
 from faceaudit.errors import InputError
+
+__all__ = ["embed", "embed_with_progress", "parse_model", "register"]
 
 _HELP = "\n\n".join(
     [
@@ -31,21 +35,6 @@ _HELP = "\n\n".join(
 
 def register(app: typer.Typer) -> None:
     app.command("embed", help=_HELP)(embed)
-
-
-def parse_model(model: str, model_option: list[str] | None) -> tuple[str, dict]:
-    """``--model`` and ``-O key=value`` options as (registry name, options)."""
-    options: dict[str, str] = {}
-    for item in model_option or []:
-        key, sep, value = item.partition("=")
-        if not sep or not key.strip():
-            raise InputError(f"-O/--model-option takes key=value, e.g. detector=cnn; got {item!r}.")
-        options[key.strip()] = value.strip()
-    name = model
-    if model.startswith("onnx:"):
-        name = "onnx"
-        options.setdefault("path", model[len("onnx:") :])
-    return name, options
 
 
 def embed(
@@ -81,6 +70,7 @@ def embed(
         bool, typer.Option("--quiet", "-q", help="No progress bar or summary.")
     ] = False,
 ) -> None:
+    from faceaudit.embedding.log import write_embed_log
     from faceaudit.embedding.store import save_embeddings
     from faceaudit.io.images import discover_images
 
@@ -90,7 +80,7 @@ def embed(
         raise InputError("the output file already exists; pass --force to replace it.", path=out)
     name, options = parse_model(model, model_option)
     image_set = discover_images(images)
-    console = _console()
+    console = err_console
     result = embed_with_progress(
         image_set,
         model=name,
@@ -103,9 +93,7 @@ def embed(
         console=console,
     )
     save_embeddings(result, out, force=force)
-    from faceaudit.output import write_atomic
-
-    write_atomic(_log_path(out), _log_text(result, image_set), force=True, owned=_is_embed_log)
+    write_embed_log(result, image_set, out)
     if not quiet:
         _summary(console, result, out)
 
@@ -118,7 +106,7 @@ def embed_with_progress(image_set, *, model: str, quiet: bool, console, **kwargs
     """
     from faceaudit.embedding.pipeline import embed_images
 
-    progress_cb, bar = (None, None) if quiet else _progress(console, len(image_set), model)
+    progress_cb, bar = (None, None) if quiet else image_bar(console, len(image_set), model)
     try:
         return embed_images(image_set, model=model, progress=progress_cb, **kwargs)
     except KeyboardInterrupt:
@@ -132,105 +120,9 @@ def embed_with_progress(image_set, *, model: str, quiet: bool, console, **kwargs
             bar.stop()
 
 
-def _is_embed_log(path: Path) -> bool:
-    try:
-        with open(path, "rb") as fh:
-            return fh.read(16) == b"faceaudit embed:"
-    except OSError:
-        return False
-
-
-def _log_path(out: Path) -> Path:
-    return out.with_name(out.name + ".log")
-
-
-def _console():
-    from rich.console import Console
-
-    return Console(stderr=True, highlight=False)
-
-
-def _progress(console, total: int, model: str):
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        ProgressColumn,
-        TextColumn,
-        TimeElapsedColumn,
-        TimeRemainingColumn,
-    )
-    from rich.text import Text
-
-    class RateColumn(ProgressColumn):
-        def render(self, task) -> Text:
-            speed = task.finished_speed or task.speed
-            return Text("  -  img/s" if speed is None else f"{speed:6.1f} img/s", style="cyan")
-
-    bar = Progress(
-        TextColumn("[bold]{task.fields[model]}[/bold]"),
-        BarColumn(bar_width=20),
-        MofNCompleteColumn(),
-        RateColumn(),
-        TextColumn("cached {task.fields[cached]} failed {task.fields[failed]}"),
-        TimeElapsedColumn(),
-        TimeRemainingColumn(),
-        console=console,
-        transient=False,
-    )
-    task = bar.add_task("embed", total=total, model=model, cached=0, failed=0)
-    bar.start()
-
-    def update(p) -> None:
-        bar.update(task, completed=p.done, cached=p.cached, failed=p.failed)
-
-    return update, bar
-
-
-def _one_line(value: object) -> str:
-    """A value written into the log on one line: a backslash and every control character
-    (a newline in a file name would forge a log line) are escaped, ``\\n``, ``\\x1b``, ..."""
-    text = str(value)
-    if text.isprintable() and "\\" not in text:
-        return text
-    out = []
-    for c in text:
-        if c == "\\":
-            out.append("\\\\")
-        elif c in "\n\r\t":
-            out.append({"\n": "\\n", "\r": "\\r", "\t": "\\t"}[c])
-        elif not c.isprintable() and c != " ":
-            out.append(f"\\x{ord(c):02x}" if ord(c) < 256 else f"\\u{ord(c):04x}")
-        else:
-            out.append(c)
-    return "".join(out)
-
-
-def _log_text(result, image_set) -> str:
-    q = _one_line
-    lines = [
-        f"faceaudit embed: {q(result.source)}",
-        f"model: {q(result.model.id)} ({q(result.model.version)}), dim {result.model.dim}, "
-        f"weights sha256 {result.model.weights_sha256}",
-        f"images: {result.n_images}; embedded: {result.embeddings.shape[0]}; "
-        f"failures to acquire: {result.n_failed}",
-    ]
-    if result.stats is not None:
-        s = result.stats
-        lines.append(
-            f"cache: {s.n_cached} reused, {s.n_computed} computed; {s.seconds:.2f} s with "
-            f"{s.workers} worker(s)"
-        )
-    for f in result.failures:
-        lines.append(f"FTA {q(f.reason)}: {q(f.image)} ({q(f.detail)})")
-    for path, why in image_set.skipped:
-        lines.append(f"skipped: {q(path)} ({q(why)})")
-    for warning in getattr(image_set, "warnings", ()):
-        lines.append(f"warning: {q(warning)}")
-    return "\n".join(lines) + "\n"
-
-
 def _summary(console, result, out: Path) -> None:
+    from faceaudit.embedding.log import log_path
+
     s = result.stats
     counts = ", ".join(f"{k} {v}" for k, v in result.failure_counts().items()) or "none"
     console.print(
@@ -245,5 +137,5 @@ def _summary(console, result, out: Path) -> None:
     for f in result.failures[:5]:
         console.print(f"  FTA {f.reason}: {f.image}", markup=False)
     if result.n_failed > 5:
-        console.print(f"  ... {result.n_failed - 5} more in {_log_path(out)}", markup=False)
-    console.print(f"wrote {out} and {_log_path(out)}", markup=False)
+        console.print(f"  ... {result.n_failed - 5} more in {log_path(out)}", markup=False)
+    console.print(f"wrote {out} and {log_path(out)}", markup=False)
