@@ -10,8 +10,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
+from compare_systems_data import paired, write_csv
+from faceaudit import audit_compare
 from faceaudit.audits import (
     GroupBy,
     audit_candidates,
@@ -26,6 +29,7 @@ from faceaudit.io.candidates import load_candidate_search
 from faceaudit.io.embeddings import read_embeddings
 from faceaudit.io.images import discover_images
 from faceaudit.io.metadata import read_metadata
+from faceaudit.io.paired_scores import read_paired_scores
 from faceaudit.io.scores import load_scores
 
 INPUTS = Path(__file__).parent / "golden" / "inputs"
@@ -140,6 +144,29 @@ def test_audit_images(shared_data, tmp_path):
         bootstrap=100,
     )
     same(got, run)
+
+
+def test_compare_two_systems(tmp_path):
+    data = paired(n_subjects=20, shifts=(0.0, 0.4), seed=1)
+    a, b = tmp_path / "a.csv", tmp_path / "b.csv"
+    write_csv(a, data, 0)
+    write_csv(b, data, 1, order=np.arange(data.n)[::-1][:-3])
+    got = cli(tmp_path, "compare", "--scores", str(a), "--scores", str(b), "--name", "A",
+              "--name", "B", "--threshold", "2.0", "--bootstrap", "100")  # fmt: skip
+    run = audit_compare(read_paired_scores([a, b], names=["A", "B"]), thresholds=[2.0],
+                        bootstrap=100)  # fmt: skip
+    same(got, run)
+
+
+def test_compare_candidate_lists(tmp_path):
+    from faceaudit.io.paired_scores import read_paired_candidates
+
+    c, t = INPUTS / "candidates.csv", INPUTS / "truth.csv"
+    got = cli(tmp_path, "compare", "--candidates", str(c), "--candidates", str(c),
+              "--name", "A", "--name", "B", "--truth", str(t), "--gallery-size", "280",
+              "--bootstrap", "100")  # fmt: skip
+    data = read_paired_candidates([c, c], t, names=["A", "B"], gallery_size=280)
+    same(got, audit_compare(data, bootstrap=100))
 
 
 def test_impact_from_counts(tmp_path):

@@ -48,7 +48,7 @@ def test_placeholder_scores_far_outside_the_rest_are_counted_and_the_histogram_s
     tmp_path,
 ):
     """+-1e308 placeholders among real scores: one warning with their count; every histogram
-    edge finite (lo + (hi - lo) t would overflow)."""
+    edge finite (lo + (hi - lo) t would overflow); the figures drawn."""
     import math
 
     rng = np.random.default_rng(0)
@@ -68,6 +68,9 @@ def test_placeholder_scores_far_outside_the_rest_are_counted_and_the_histogram_s
     far = [w for w in res["warnings"] if "far outside the rest" in w]
     assert len(far) == 1 and far[0].startswith(f"{29 + 182} scores")
     assert all(math.isfinite(e) for e in res["verification"]["histogram"]["edges"])
+    # the figures are drawn all the same (the score axis in units of 10^308)
+    assert (out / "figures" / "score_histogram.svg").exists()
+    assert (out / "figures" / "det.svg").exists()
 
 
 def test_ordinary_scores_raise_no_placeholder_warning():

@@ -217,7 +217,8 @@ def test_gini_is_in_0_1_and_scale_free(values, scale):
         assert np.isnan(g)
         return
     assert -1e-12 <= g <= 1 + 1e-12
-    assert gini(x * scale) == pytest.approx(g, abs=1e-9)
+    if (x * scale).mean() > 0:  # subnormal rates (5e-324) may scale to exactly 0
+        assert gini(x * scale) == pytest.approx(g, abs=1e-9)
     assert gini(np.sort(x)[::-1]) == pytest.approx(g, abs=1e-12)  # order does not matter
 
 

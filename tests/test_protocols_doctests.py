@@ -9,9 +9,11 @@ import pytest
 
 MODULES = [
     "faceaudit.data.protocols",
-    "faceaudit.io.protocols",
+    "faceaudit.io.protocol_lfw_cfp",
+    "faceaudit.io.protocol_lists",
     "faceaudit.stats.folds",
-    "faceaudit.stats.paired",
+    "faceaudit.stats.mcnemar",
+    "faceaudit.stats.multiplicity",
 ]
 
 

@@ -343,7 +343,7 @@ def test_prints_to_pdf_with_every_figure_whole(loaded, paper):
             "f.getBoundingClientRect(); const s = getComputedStyle(f); return {h: r.height, "
             "w: r.width, avoid: s.breakInside}; })"
         )
-        assert len(figs) == 11
+        assert len(figs) == 12  # every figure of full_results (compare_det included)
         for f in figs:
             assert f["avoid"] == "avoid"
             assert f["h"] < content_h and f["w"] <= content_w + 1, f

@@ -74,6 +74,7 @@ def test_full_results_build_every_figure():
         "group_rates",
         "cross_fmr",
         "ppv",
+        "compare_det",
     }
     # FPIR vs gallery size: log x, measured and extrapolated drawn as distinct artists.
     ax = figs["fpir_gallery"].axes[0]

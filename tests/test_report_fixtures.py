@@ -8,6 +8,7 @@ as ``≤ 3.00×10⁻⁶``).
 from __future__ import annotations
 
 import copy
+import functools
 
 import numpy as np
 
@@ -464,6 +465,23 @@ def identification_demographics() -> dict:
     }  # fmt: skip
 
 
+@functools.cache
+def _compare_json() -> dict:
+    from compare_systems_data import paired
+    from faceaudit.analyses.system_comparison import compare_systems
+
+    data = paired(
+        n_subjects=20, shifts=(0.0, 0.4, 0.8), seed=3, names=("Vendor <A>", "B & co", "C")
+    )
+    r = compare_systems(data, fmr_targets=[1e-1, 1e-2], thresholds=[2.0], bootstrap=100)
+    return r.to_json()
+
+
+def compare() -> dict:
+    """A ``compare`` section: three correlated systems, paired differences (computed)."""
+    return copy.deepcopy(_compare_json())
+
+
 def full_results(**overrides) -> dict:
     """Every section present; ``overrides`` replace top-level keys (None deletes one)."""
     res = {
@@ -500,6 +518,7 @@ def full_results(**overrides) -> dict:
         "identification_demographics": identification_demographics(),
         "impact": impact_json(),
         "field_log": field_log_result().to_json(),
+        "compare": compare(),
     }
     for k, v in overrides.items():
         if v is None:
@@ -510,7 +529,7 @@ def full_results(**overrides) -> dict:
 
 
 ANALYSES = ("verification", "identification", "scale", "acquisition", "model", "demographics",
-            "identification_demographics", "impact", "field_log")  # fmt: skip
+            "identification_demographics", "impact", "field_log", "compare")  # fmt: skip
 
 
 def verification_only(**overrides) -> dict:

@@ -337,6 +337,7 @@ SECTION_TITLES = {
     "identification_demographics": "Demographic differentials in 1:N search",
     "impact": "What a hit means in the field",
     "field_log": "What a field log shows",
+    "compare": "Paired comparison of systems",
 }
 
 
@@ -476,6 +477,7 @@ EXPECTED_FIGURES = {
     "group_rates",
     "cross_fmr",
     "ppv",
+    "compare_det",
 }
 
 

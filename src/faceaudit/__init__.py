@@ -53,6 +53,7 @@ _API = (
     "Run",
     "audit_candidates",
     "audit_capture",
+    "audit_compare",
     "audit_demo",
     "audit_embeddings",
     "audit_images",

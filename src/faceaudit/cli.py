@@ -17,6 +17,7 @@ from faceaudit.errors import InputError
 
 COMMAND_MODULES = [
     "faceaudit.commands.errors",
+    "faceaudit.commands.compare",
     "faceaudit.commands.demo",
     "faceaudit.commands.embed",
     "faceaudit.commands.synth",

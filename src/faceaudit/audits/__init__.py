@@ -8,6 +8,7 @@
 :func:`audit_scale`    FPIR(N, T) on nested galleries, extrapolated to N (e.g. 2.7 x 10^8)
 :func:`audit_images`   photos -> embeddings (cached) -> 1:1 + 1:N + failures to acquire
 :func:`audit_capture`  error rates by capture condition (synthetic or recorded), quality gates
+:func:`audit_compare`  two or more systems on the same people -> paired differences, McNemar
 :func:`audit_demo`     the whole audit on built-in synthetic data
 :func:`audit_impact`   1:N counts -> expected wrong hits per day, PPV of a hit across prevalence
 :func:`audit_field_log`  a deployment's disclosed counts -> PPV of an alert, false alerts per face
@@ -20,6 +21,7 @@ same ``results.json``.
 """
 
 from faceaudit.audits.capture import ConditionsBy, audit_capture
+from faceaudit.audits.compare import audit_compare
 from faceaudit.audits.demo import audit_demo
 from faceaudit.audits.embeddings import audit_embeddings
 from faceaudit.audits.groups import GroupBy
@@ -39,6 +41,7 @@ __all__ = [
     "SearchCounts",
     "audit_candidates",
     "audit_capture",
+    "audit_compare",
     "audit_demo",
     "audit_embeddings",
     "audit_field_log",

@@ -16,6 +16,7 @@ from faceaudit.report.sections.demographics import DEMOGRAPHICS, IDENTIFICATION_
 from faceaudit.report.sections.identification import SECTION as IDENTIFICATION
 from faceaudit.report.sections.impact import FIELD_LOG, IMPACT
 from faceaudit.report.sections.scale import SECTION as SCALE
+from faceaudit.report.sections.systems import SECTION as COMPARE
 from faceaudit.report.sections.verification import SECTION as VERIFICATION
 
 __all__ = ["SECTIONS", "Ctx", "Section"]
@@ -29,6 +30,7 @@ SECTIONS: tuple[Section, ...] = (
     VERIFICATION,
     IDENTIFICATION_DEMOGRAPHICS,
     DEMOGRAPHICS,
+    COMPARE,
     CAPTURE,
     QUALITY,
     ACQUISITION,

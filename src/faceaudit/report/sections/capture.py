@@ -128,8 +128,8 @@ def capture_blocks(c: Node, ctx: Ctx) -> list:
             Figure(
                 "capture_sweeps",
                 "FNMR and failure to acquire as each degradation grows, at the threshold fixed on "
-                "the reference condition; whiskers are confidence intervals, triangles zero-error "
-                "bounds.",
+                "the reference condition (dashed: their values on the clean photos); whiskers are "
+                "confidence intervals, triangles zero-error bounds.",
             )
         )
     return out
@@ -139,18 +139,25 @@ def capture_figures(c: Node, ctx: Ctx) -> dict:
     from faceaudit.report import figures as F
 
     by_name = {c2.str("name"): c2 for c2 in c.objs("conditions")}
+    shown = (("fnmr", "FNMR"), ("fta", "no usable face (FTA)"))
     panels = []
     for s in c.objs("sweeps"):
-        levels = [lv for lv in s.objs("levels") if lv.str("condition") in by_name]
-        if len(levels) < 2:
+        levels = [
+            lv
+            for lv in s.objs("levels")
+            if lv.str("condition") in by_name and lv.opt_num("value") is not None
+        ]
+        if not levels:
             continue
-        xs = [lv.opt_num("value") or 0.0 for lv in levels]
+        xs = [lv.num("value") for lv in levels]
         series = {
             label: [point(by_name[lv.str("condition")].rate(key)) for lv in levels]
-            for key, label in (("fnmr", "FNMR"), ("fta", "no usable face (FTA)"))
+            for key, label in shown
         }
-        panels.append((s.str("summary"), f"{s.str('parameter')} ({s.str('unit')})", xs, series))
-    return {"capture_sweeps": F.sweep_figure(panels)} if panels else {}
+        panels.append((s.str("name"), f"{s.str('parameter')} ({s.str('unit')})", xs, series))
+    ref = by_name.get(c.str("reference_condition"))
+    reference = {label: point(ref.rate(key)) for key, label in shown} if ref is not None else None
+    return {"capture_sweeps": F.sweep_figure(panels, reference)} if panels else {}
 
 
 def _quality_table(q: Node) -> Table:
@@ -279,6 +286,13 @@ def quality_blocks(q: Node, ctx: Ctx) -> list:
                 "note",
             ),
             facts([(f"pAUC of {k.upper()}", _pauc_text(edc.obj(k), ctx)) for k in errors]),
+            Figure(
+                "quality_edc",
+                "Error versus discard, all conditions together: each error rate at the fixed "
+                "threshold as the lowest-quality photos are discarded (shaded: "
+                f"{fmt.fmt_confidence(ctx.confidence)} confidence band); the dotted line is "
+                "where the pAUC stops.",
+            ),
             _edc_table(edc, ctx),
         ]
         per = [
@@ -297,6 +311,20 @@ def quality_blocks(q: Node, ctx: Ctx) -> list:
     return out
 
 
+def quality_figures(q: Node, ctx: Ctx) -> dict:
+    from faceaudit.report import figures as F
+
+    edc = q.obj("pooled").obj("edc")
+    curves = {}
+    for k in edc:
+        e = edc.get(k)
+        if e is None:
+            continue
+        pts = e.objs("points")
+        curves[k.upper()] = ([p.num("discard") for p in pts], [point(p.rate("rate")) for p in pts])
+    return {"quality_edc": F.edc_figure(curves, q.num("pauc_limit"))} if curves else {}
+
+
 CAPTURE = Section(
     "capture",
     "Capture conditions",
@@ -308,6 +336,6 @@ QUALITY = Section(
     "quality",
     "Image quality",
     quality_blocks,
-    None,
+    quality_figures,
     lambda q, ctx: q.strs("sentences")[:1],
 )

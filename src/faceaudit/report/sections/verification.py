@@ -169,14 +169,31 @@ def figures(v: Node, ctx: Ctx) -> dict:
     units = v.str("threshold_units")
     xlabel = "distance" if units == "distance" else "similarity score"
     if hist.list("edges"):
+        edges = hist.list("edges")
+        scale = _axis_scale(edges)
+        if scale != 1.0:  # a span near the float range: drawn in units of 10^k
+            edges = [e / scale for e in edges]
+            thresholds = [(t / scale, label) for t, label in thresholds]
+            xlabel += f" (×{fmt.fmt_num(scale)})"
         out["score_histogram"] = F.score_histogram_figure(
-            hist.list("edges"),
+            edges,
             hist.list("genuine"),
             hist.list("impostor"),
             thresholds=thresholds,
             xlabel=xlabel,
         )
     return out
+
+
+def _axis_scale(edges: list[float]) -> float:
+    """1, or the power of ten that brings a score axis spanning more than 10^100 (placeholder
+    scores such as +-1e308) within range of matplotlib's arithmetic."""
+    import math
+
+    big = max(abs(edges[0]), abs(edges[-1]))
+    if not math.isfinite(big) or big < 1e100:
+        return 1.0
+    return 10.0 ** math.floor(math.log10(big))
 
 
 SECTION = Section(

@@ -204,6 +204,14 @@ def interval_methods(res: Node) -> list[str]:
             "Demographics: subjects resampled within their group, one draw for all groups, so "
             "ratios and summaries have joint intervals; the threshold stays fixed."
         )
+    if "compare" in res:
+        out.append(
+            "System comparison: one bootstrap shared by every system (replicate r resamples the "
+            "same people for all of them), each system's operating points re-chosen inside every "
+            "replicate; a difference's interval is the percentile interval of the paired "
+            "replicate differences; McNemar's exact test at fixed thresholds treats comparisons "
+            "as independent; p-values are adjusted across the pairs of systems."
+        )
     if "impact" in res:
         out.append(
             "Impact: every figure computed on each joint bootstrap replicate of (FPIR, FNIR at "
