@@ -247,3 +247,22 @@ def test_fmr_coverage_two_way_near_nominal_where_probe_only_falls_short():
             hits[name] += lo <= truth <= hi
     assert hits["two-way"] >= 41, hits  # >= 82% (nominal 95%; 69% would fail)
     assert hits["probe"] < hits["two-way"], hits
+
+
+def test_an_eer_of_zero_gets_a_bound_not_a_zero_width_interval():
+    """10 people, perfectly separated: every replicate's EER is 0, so the percentile interval
+    would be [0, 0]; the interval is the zero-error bound on the 10 people instead."""
+    subj = np.arange(10, dtype=np.int32)
+    pr, rf = np.meshgrid(subj, subj, indexing="ij")
+    off = pr != rf
+    scores = ComparisonScores(
+        genuine=np.linspace(0.8, 0.9, 10),
+        impostor=np.linspace(-0.2, 0.2, int(off.sum())),
+        genuine_subject=subj,
+        impostor_subject=pr[off].astype(np.int32),
+        impostor_reference_subject=rf[off].astype(np.int32),
+        subjects=[f"s{k}" for k in range(10)],
+    )
+    eer = verify(scores, fmr_targets=[0.1], bootstrap=200).eer
+    assert eer.value == 0.0
+    assert eer.ci == (0.0, pytest.approx(zero_error_bound(10, 0.95)))

@@ -246,7 +246,9 @@ def verify(
         genuine_fta=int(scores.genuine_fta),
         impostor_fta=int(scores.impostor_fta),
         orientation=scores.orientation,
-        eer=EER(eer.value, None if boot is None else boot.eer, eer.threshold, eer.fmr, eer.fnmr),
+        eer=EER(
+            eer.value, _eer_ci(eer.value, boot, d, confidence), eer.threshold, eer.fmr, eer.fnmr
+        ),  # fmt: skip
         auc=auc,
         auc_max_error=auc_err,
         operating_points=tuple(points),
@@ -330,6 +332,22 @@ def _points(
         points.append(OperatingPoint(None, float(t), fmr, fnmr, True, gfmr, gfnmr))
         k += 1
     return points
+
+
+def _eer_ci(value: float, boot, d: _Design, confidence: float) -> tuple[float, float] | None:
+    """The replicates' EER interval; when it collapses at 0 (no error on either side at the
+    crossing, in every replicate) the zero-error bound on the fewer independent units instead: a
+    perfectly separated sample says the EER is small, not that it is 0."""
+    from faceaudit.stats.estimate import zero_error_bound
+
+    if boot is None:
+        return None
+    lo, hi = boot.eer
+    if value == 0.0 and hi == 0.0:
+        units = [n for n in (d.n_genuine_subjects, d.n_impostor_subjects) if n]
+        n = min(units) if units else min(d.genuine.n, d.impostor.n)
+        return 0.0, zero_error_bound(n, confidence)
+    return lo, hi
 
 
 def _histogram_edges(genuine: ScoreSet, impostor: ScoreSet, bins: int) -> np.ndarray:
