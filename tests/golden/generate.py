@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import functools
 import json
 import math
 import shutil
@@ -257,16 +258,45 @@ OTHER_BLAS_RTOL = 1e-3
 FINGERPRINTS = EXPECTED / "blas-fingerprints.txt"
 
 
+@functools.cache
 def blas_fingerprint() -> str:
-    """A hash of float32 products as this machine's BLAS rounds them (shapes the goldens use).
+    """:func:`fingerprint_here` in a fresh interpreter: the machine's defaults, whatever thread
+    settings this process has been through (cached)."""
+    import subprocess
 
-    OpenBLAS picks a kernel per CPU (Haswell, SkylakeX, Zen): two machines with the same hash
-    give the same bits, so their goldens agree to :data:`FLOAT_RTOL`.
+    code = (
+        "import sys; sys.path.insert(0, sys.argv[1]); import generate; "
+        "print(generate.fingerprint_here())"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(HERE)], capture_output=True, text=True, check=True
+    )
+    return out.stdout.strip().splitlines()[-1]
+
+
+def fingerprint_here() -> str:
+    """A hash of float32 products as this machine's BLAS rounds them (shapes the goldens use),
+    and of the BLAS, OpenMP and faiss thread counts.
+
+    OpenBLAS picks a kernel per CPU (Haswell, SkylakeX, Zen), and on some kernels (and in faiss)
+    the thread count changes the last bit too: two machines with the same hash give the same
+    bits, so their goldens agree to :data:`FLOAT_RTOL`.
     """
     import hashlib
 
+    from threadpoolctl import threadpool_info
+
     rng = np.random.default_rng(0)
     h = hashlib.sha256()
+    # thread counts too: faiss's and an AVX-512 sgemm's bits depend on them
+    threads = sorted((i["internal_api"], i["num_threads"]) for i in threadpool_info())
+    try:
+        import faiss
+
+        threads.append(("faiss", faiss.omp_get_max_threads()))
+    except ImportError:  # pragma: no cover - faiss is a dependency
+        pass
+    h.update(repr(threads).encode())
     for m, d, n in ((300, 32, 3150), (256, 24, 256), (20, 512, 256), (1500, 128, 1500)):
         a = rng.standard_normal((m, d)).astype(np.float32)
         b = rng.standard_normal((n, d)).astype(np.float32)

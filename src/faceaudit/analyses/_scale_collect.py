@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from faceaudit.compare.blocks import products
+
 Progress = Callable[[int, int], None]
 
 
@@ -136,7 +138,7 @@ def collect(
         progress(0, total_rows)
     for s in range(0, n_nm, rows_per):
         e = min(n_nm, s + rows_per)
-        S = nonmated[s:e] @ gallery.T
+        S = products(nonmated[s:e], gallery)
         block = np.maximum.reduceat(S, starts, axis=1)
         nm_max[s:e] = np.maximum.accumulate(block, axis=1)
         count_ge[s:e] = np.count_nonzero(S >= t32, axis=1)
@@ -160,7 +162,7 @@ def collect(
     m_max = np.empty((n_m, n_levels), dtype=np.float32)
     for s in range(0, n_m, rows_per):
         e = min(n_m, s + rows_per)
-        S = mated[s:e] @ gallery.T
+        S = products(mated[s:e], gallery)
         mask = template_subject[None, :] == mated_subject[s:e, None]
         m_score[s:e] = np.where(mask, S, -np.inf).max(axis=1)
         S[mask] = -np.inf

@@ -37,6 +37,7 @@ __all__ = [
     "BlockPlan",
     "block_scores",
     "genuine_pairs",
+    "products",
 ]
 
 #: Rows per block by default: 2048 x 2048 = 4.2 million pairs (16 MiB of float32 scores).
@@ -129,6 +130,35 @@ def _tiles(embeddings, out, a0, a1, b0, b1, dtype) -> None:
             # a separate copy for the columns, so numpy calls gemm (not syrk) on diagonal tiles too
             xb = np.array(embeddings[u0:u1], dtype=dtype, order="C", copy=True)
             out[t0 - a0 : t1 - a0, u0 - b0 : u1 - b0] = xa @ xb.T
+
+
+def products(a: np.ndarray, b: np.ndarray, threads: int = 2) -> np.ndarray:
+    """``a @ b.T`` with the same bits whatever the BLAS thread setting of the process.
+
+    Each call runs on one BLAS thread (the thread count changes an AVX-512 sgemm's bits); the
+    rows of ``a`` are split into ``threads`` fixed parts computed in parallel Python threads
+    (numpy releases the GIL), so the speed of a multi-threaded product is kept. The parts depend
+    only on ``a``'s row count, so equal inputs give equal bits.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    from threadpoolctl import threadpool_limits
+
+    out = np.empty((a.shape[0], b.shape[0]), dtype=np.result_type(a, b))
+    cuts = np.linspace(0, a.shape[0], max(1, threads) + 1).astype(int)
+    parts = [(i, j) for i, j in zip(cuts[:-1], cuts[1:], strict=True) if j > i]
+
+    def one(part):
+        i, j = part
+        out[i:j] = a[i:j] @ b.T
+
+    with threadpool_limits(1, user_api="blas"):
+        if len(parts) == 1:
+            one(parts[0])
+        else:
+            with ThreadPoolExecutor(len(parts)) as pool:
+                list(pool.map(one, parts))
+    return out
 
 
 def genuine_pairs(
