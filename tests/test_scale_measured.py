@@ -185,3 +185,21 @@ def test_cli_scale(tmp_path, capsys):
         )
     assert info.value.code == 2
     assert "no probe is a non-mated search" in capsys.readouterr().err
+
+
+def test_a_tail_count_beyond_half_the_comparisons_is_refused_not_clamped(tmp_path, capsys):
+    """It used to be clamped silently (FMR(T) then moved 5x); now exit 2 naming the limit."""
+    from faceaudit import cli
+    from faceaudit.synth import split_gallery_probes
+
+    d = synthesize(300, 2, dim=16, seed=3)
+    g, p = split_gallery_probes(d, held_out_subjects=150, seed=1)
+    g.save(tmp_path / "g.npz")
+    p.save(tmp_path / "p.npz")
+    with pytest.raises(SystemExit) as exc:
+        cli.main(["scale", "--gallery", str(tmp_path / "g.npz"), "--probes",
+                  str(tmp_path / "p.npz"), "--threshold", "0.6", "--tail-count", "10000000",
+                  "--bootstrap", "0", "--json", "-"])  # fmt: skip
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert "--tail-count 10000000" in err and "give at most" in err

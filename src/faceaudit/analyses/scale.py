@@ -372,6 +372,16 @@ def _collect(
         raise InputError(
             f"only {n_total} impostor comparisons: too few for a tail fit (need >= 1000)."
         )
+    if tail_count and k > n_total // 2:
+        from faceaudit.params import ParameterError
+
+        raise ParameterError(
+            "tail_count",
+            tail_count,
+            f"a tail of more than half the {n_total:,} impostor comparisons is no tail; give at "
+            f"most {n_total // 2:,} (or leave it out: the count is chosen by the stability "
+            "diagnostic).",
+        )
     k = min(k, n_total // 2)
     val_templates = 0
     if validation_fit_size:
