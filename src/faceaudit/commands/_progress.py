@@ -59,8 +59,9 @@ class Log:
         return "\n".join(self.lines) + "\n"
 
 
-@contextlib.contextmanager
-def _rich_bar(description: str, unit: str) -> Iterator[Callable[[int, int], None]]:
+def _bar(first: str, unit: str, extra: tuple = (), console=None):
+    """A rich progress bar: ``first`` column, bar, done of total, rate in ``unit``/s, ``extra``
+    columns, elapsed time and ETA (one layout for every bar faceaudit shows)."""
     from rich.progress import (
         BarColumn,
         MofNCompleteColumn,
@@ -77,16 +78,22 @@ def _rich_bar(description: str, unit: str) -> Iterator[Callable[[int, int], None
             speed = task.finished_speed or task.speed
             return Text("" if speed is None else f"{speed:,.1f} {unit}/s", style="cyan")
 
-    with Progress(
-        TextColumn("{task.description}"),
+    return Progress(
+        TextColumn(first),
         BarColumn(),
         MofNCompleteColumn(),
         RateColumn(),
+        *(TextColumn(c) for c in extra),
         TimeElapsedColumn(),
         TextColumn("ETA"),
         TimeRemainingColumn(),
-        console=err_console,
-    ) as prog:
+        console=console or err_console,
+    )
+
+
+@contextlib.contextmanager
+def _rich_bar(description: str, unit: str) -> Iterator[Callable[[int, int], None]]:
+    with _bar("{task.description}", unit) as prog:
         task = prog.add_task(description, total=None)
 
         def update(done: int, total: int) -> None:
@@ -97,32 +104,11 @@ def _rich_bar(description: str, unit: str) -> Iterator[Callable[[int, int], None
 
 def image_bar(console, total: int, model: str):
     """A started bar of images embedded (rate, cached, failed, ETA) and its update callback."""
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        ProgressColumn,
-        TextColumn,
-        TimeElapsedColumn,
-        TimeRemainingColumn,
-    )
-    from rich.text import Text
-
-    class RateColumn(ProgressColumn):
-        def render(self, task) -> Text:
-            speed = task.finished_speed or task.speed
-            return Text("  -  img/s" if speed is None else f"{speed:6.1f} img/s", style="cyan")
-
-    bar = Progress(
-        TextColumn("[bold]{task.fields[model]}[/bold]"),
-        BarColumn(bar_width=20),
-        MofNCompleteColumn(),
-        RateColumn(),
-        TextColumn("cached {task.fields[cached]} failed {task.fields[failed]}"),
-        TimeElapsedColumn(),
-        TimeRemainingColumn(),
-        console=console,
-        transient=False,
+    bar = _bar(
+        "[bold]{task.fields[model]}[/bold]",
+        "img",
+        ("cached {task.fields[cached]} failed {task.fields[failed]}",),
+        console,
     )
     task = bar.add_task("embed", total=total, model=model, cached=0, failed=0)
     bar.start()
