@@ -165,3 +165,45 @@ def test_self_validation_fields_on_a_homogeneous_gallery(bounded):
     assert check["measured"]["count"] == int(np.sum(order_top >= np.float32(t)))
     # a homogeneous population: the 10x prediction is right to within its band's reach
     assert 0.5 < check["ratio"] < 2.0 and check["inside"] is True
+
+
+def test_what_a_hit_means_at_the_target_gallery_size_is_extrapolated_and_consistent():
+    """A scale run carries the impact at N: FPIR extrapolated (its band is the scale band), FNIR
+    at rank 1 and the wrong person at rank 1 from the same tails; at N = the measured gallery the
+    modelled wrong-person rate agrees with the one counted on the data."""
+    from faceaudit.audits import audit_scale
+    from faceaudit.synth import split_gallery_probes, synthesize
+
+    d = synthesize(600, 2, dim=16, seed=5)
+    gs, ps = split_gallery_probes(d, held_out_subjects=300, seed=1)
+    g = EmbeddingSet(gs.embeddings, gs.subjects, gs.samples, metadata=gs.metadata())
+    p = EmbeddingSet(ps.embeddings, ps.subjects, ps.samples, metadata=ps.metadata())
+    run = audit_scale(g, p, threshold=0.55, gallery_size=10**6, bootstrap=100)
+    res, imp = run["scale"], run["impact"].to_json()
+    assert imp["gallery_size"] == 10**6 and imp["fpir_at_gallery"]["basis"] == "extrapolated"
+    assert imp["fpir_at_gallery"]["band"] == list(dict(res.extrapolated)[10**6].ci)
+    r = imp["rates"]
+    assert r["wrong_top1"]["value"] <= r["fnir_rank1"]["value"] + 1e-12
+    assert r["wrong_top1"]["ci"] is not None and imp["bootstrap"]["joint"]
+
+    # at the measured gallery size, against the count on the data
+    n = res.gallery_size
+    at_n = audit_scale(g, p, threshold=0.55, gallery_size=n, bootstrap=0)
+    model_wrong = at_n["impact"].to_json()["rates"]["wrong_top1"]["value"]
+    data_wrong = _counted_wrong_top1(g, p, 0.55)
+    assert abs(model_wrong - data_wrong) < 0.03, (model_wrong, data_wrong)  # 0.282 vs 0.287
+
+
+def _counted_wrong_top1(gallery, probes, t: float) -> float:
+    """Share of mated searches whose top candidate is someone else scoring >= t (brute force;
+    gallery enrolled by each subject's first sample, as the scale analysis does)."""
+    subjects = np.asarray(gallery.subjects)
+    _, first = np.unique(subjects, return_index=True)
+    emb, subj = gallery.embeddings[first].astype(np.float64), subjects[first]
+    psub = np.asarray(probes.subjects)
+    mated = np.isin(psub, subj)
+    s = probes.embeddings[mated].astype(np.float64) @ emb.T
+    own = subj[None, :] == psub[mated][:, None]
+    mate = np.where(own, s, -np.inf).max(axis=1)
+    other = np.where(own, -np.inf, s).max(axis=1)
+    return float(np.mean(other >= np.maximum(t, mate)))

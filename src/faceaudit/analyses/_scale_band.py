@@ -17,14 +17,19 @@ import warnings as warnings_
 import numpy as np
 
 from faceaudit.analyses._scale_collect import ScaleData
-from faceaudit.analyses._scale_model import _rank1_expected, _weighted_fit, mates_fmr
+from faceaudit.analyses._scale_model import (
+    _rank1_expected,
+    _weighted_fit,
+    mates_fmr,
+    wrong_expected,
+)
 from faceaudit.analyses._scale_tail import Refit
 from faceaudit.stats.bootstrap import ExchangeableUnits, Resampler, percentile_interval
 from faceaudit.stats.estimate import Rate, make_rate
 from faceaudit.stats.tail import mean_fpir
 
 #: Replicate figures of the band, by key.
-BAND_KEYS = ("fmr", "fpir", "thr", "xi", "sigma", "r1", "r1t", "tail")
+BAND_KEYS = ("fmr", "fpir", "thr", "xi", "sigma", "r1", "r1t", "wrong", "tail", "impact")
 
 
 def band_replicates(
@@ -114,6 +119,13 @@ def band_replicates(
                 if wm.sum() > 0:
                     reps["r1"].append(_rank1_expected(mf, model.r1_sizes, None, wm))
                     reps["r1t"].append(_rank1_expected(mf, model.r1_sizes, model.above, wm))
+                    mw = mates_fmr(data, tail, strata_fits, floor=t)
+                    reps["wrong"].append(wrong_expected(mw, model.r1_sizes, wm))
+                    # joint (one replicate's people): FPIR, FNIR at rank 1, wrong top-1 at N
+                    j, k = model.ext_sizes.index(model.target), model.r1_sizes.index(model.target)
+                    reps["impact"].append(
+                        (reps["fpir"][-1][j], 1.0 - reps["r1t"][-1][k], reps["wrong"][-1][k])
+                    )
     return reps, meas_reps, r1m_reps
 
 

@@ -195,6 +195,7 @@ class _Model:
     r1_sizes: list[int]
     r1_all: np.ndarray
     r1_thr: np.ndarray
+    wrong: np.ndarray  # wrong person at rank 1 at each of r1_sizes
     tail_grid: np.ndarray
     beyond: dict
     beyond_targets: tuple[dict, ...]
@@ -204,12 +205,24 @@ class _Model:
         return self.tail.fit
 
 
-def mates_fmr(data: ScaleData, tail: StratifiedTail, fits=None) -> np.ndarray:
-    """Each mated search's FMR at its own mate score, from the tail of its stratum (by its
-    propensity over its non-mate comparisons)."""
+def mates_fmr(data: ScaleData, tail: StratifiedTail, fits=None, floor: float | None = None):
+    """Each mated search's FMR at its own mate score (or at ``max(floor, mate score)``), from
+    the tail of its stratum (by its propensity over its non-mate comparisons)."""
     bins = tail.stratum_of(data.mated_propensity)
-    per = tail.by_stratum(data.mated_mate_score, fits)  # (n_mated, n_strata)
+    at = data.mated_mate_score if floor is None else np.maximum(data.mated_mate_score, floor)
+    per = tail.by_stratum(at, fits)  # (n_mated, n_strata)
     return per[np.arange(bins.size), bins]
+
+
+def wrong_expected(fmr_at: np.ndarray, sizes, w=None) -> np.ndarray:
+    """Mean over mated searches of ``1 - (1 - FMR(max(T, mate)))^(N - 1)``: the chance that a
+    non-mate among the N - 1 others scores at or above both the threshold and the mate, i.e.
+    that the top candidate shown is the wrong person (NIST's rank-1 false positive of a mated
+    search, under independent distractors within the search's stratum)."""
+    q = np.clip(fmr_at, 0, 1 - 1e-16)
+    out = [np.average(-np.expm1((n - 1) * np.log1p(-q)), weights=w) if q.size else np.nan
+           for n in sizes]  # fmt: skip
+    return np.array(out)
 
 
 def _model(
@@ -277,6 +290,7 @@ def _model(
         r1_sizes=r1_sizes,
         r1_all=_rank1_expected(mate_fmr, r1_sizes, None) if n_m else none,
         r1_thr=_rank1_expected(mate_fmr, r1_sizes, above) if n_m else none,
+        wrong=wrong_expected(mates_fmr(data, tail, floor=t), r1_sizes) if n_m else none,
         tail_grid=_tail_grid(tail.desc, fit.threshold),
         beyond=flag,
         beyond_targets=flags,

@@ -163,8 +163,10 @@ def _one_in(fd: Estimate) -> Estimate:
 
 def _rates_json(point, reps, rates: ImpactRates, confidence: float) -> dict:
     """The input rates (and FNIR - wrong_top1, mated searches with no hit) with intervals."""
-    values = np.append(point, point[1] - point[2])
-    table = None if reps is None else np.column_stack([reps, reps[:, 1] - reps[:, 2]])
+    values = np.append(point, max(point[1] - point[2], 0.0))  # no negative rounding residue
+    table = None
+    if reps is not None:
+        table = np.column_stack([reps, np.maximum(reps[:, 1] - reps[:, 2], 0.0)])
     ci = None if table is None else percentile_interval(table, confidence)
     names = ("fpir", "fnir_rank1", "wrong_top1", "mated_no_hit")
     out = {

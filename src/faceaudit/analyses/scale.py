@@ -102,6 +102,9 @@ class ScaleResult:
     bootstrap: dict
     synthetic: bool
     warnings: tuple[str, ...] = field(default=())
+    #: FPIR, FNIR at rank 1 and the wrong person at rank 1 at the target gallery size, with
+    #: joint replicates, for what a hit means there (:func:`impact_at_target`); not in to_json.
+    impact_rates: object = field(default=None, compare=False, repr=False)
 
     def to_json(self) -> dict:
         points = [
@@ -350,7 +353,33 @@ def scale(
         },
         synthetic=synthetic,
         warnings=tuple(warnings),
+        impact_rates=_impact_rates(model, reps, n_m, n_nm),
         **_bands(model, reps, fpir_targets, confidence),
+    )
+
+
+def _impact_rates(model: _Model, reps: dict, n_m: int, n_nm: int):
+    """:class:`~faceaudit.analyses.impact.ImpactRates` at the target gallery size (extrapolated),
+    with the replicates' joint triples; None without mated searches."""
+    from faceaudit.analyses.impact import ImpactRates
+
+    if not n_m or model.target not in model.ext_sizes or model.target not in model.r1_sizes:
+        return None
+    j, k = model.ext_sizes.index(model.target), model.r1_sizes.index(model.target)
+    point = (float(model.fpir_ext[j]), 1.0 - float(model.r1_thr[k]), float(model.wrong[k]))
+    if not all(np.isfinite(point)):
+        return None
+    joint = np.array(reps["impact"], dtype=np.float64).reshape(-1, 3)
+    joint = joint[np.isfinite(joint).all(axis=1)]
+    if joint.shape[0] < 2:
+        return ImpactRates(*point, n_mated=n_m, n_nonmated=n_nm)
+    return ImpactRates(
+        *point,
+        fpir_replicates=joint[:, 0],
+        fnir_rank1_replicates=joint[:, 1],
+        wrong_top1_replicates=joint[:, 2],
+        n_mated=n_m,
+        n_nonmated=n_nm,
     )
 
 

@@ -101,7 +101,7 @@ def audit_scale(
             f"{check['extrapolated']['ci']}: " + ("inside" if check["inside"] else "OUTSIDE")
         )
     warnings = [*gallery_warnings, *result.warnings]
-    return Run(
+    run = Run(
         title=title + (" — SYNTHETIC data" if synthetic else ""),
         analyses={"scale": result},
         inputs=tuple(inputs),
@@ -121,4 +121,35 @@ def audit_scale(
         },
         synthetic=synthetic,
         warnings=tuple(warnings),
+    )
+    return _with_impact_at_target(run, result, confidence, progress)
+
+
+def _with_impact_at_target(run: Run, result, confidence: float, progress: Progress) -> Run:
+    """``run`` with what a hit means at the target gallery size: the extrapolated FPIR (with its
+    band), FNIR at rank 1 and the wrong person at rank 1 from the same fitted tails, their joint
+    replicates carried into :func:`faceaudit.analyses.impact.operational_impact`."""
+    from faceaudit.analyses.impact import operational_impact
+    from faceaudit.audits._impact import DEFAULT_ENCOUNTERS_PER_DAY, DEFAULT_PREVALENCE
+
+    rates = result.impact_rates
+    if rates is None:
+        return run
+    band = dict(result.extrapolated)[result.target_gallery_size]
+    with progress.stage("what a hit means at the target gallery size (extrapolated)"):
+        impact = operational_impact(
+            rates,
+            gallery_size=result.target_gallery_size,
+            encounters_per_day=DEFAULT_ENCOUNTERS_PER_DAY,
+            fpir_basis="extrapolated",
+            fpir_band=band.ci,
+            threshold=result.threshold,
+            prevalence_points=DEFAULT_PREVALENCE,
+            confidence=confidence,
+        )
+    return run.with_analysis(
+        "impact",
+        impact,
+        settings={"impact_encounters_per_day": DEFAULT_ENCOUNTERS_PER_DAY},
+        warnings=impact.warnings,
     )
