@@ -5,9 +5,9 @@ itself. The score is the cosine similarity of L2-normalised embeddings, i.e. the
 (higher = more similar; a match when ``score >= threshold``). A pair is **genuine** (mated) when
 both samples have the same subject, **impostor** (non-mated) otherwise.
 
-:func:`iter_all_pairs` yields one :class:`PairBlock` per block of the upper triangle (memory
-``O(block**2)``), ready for a mergeable score summary; :func:`all_pairs_scores` gathers them into
-the :class:`faceaudit.data.ComparisonScores` the 1:1 engine takes, with subject codes for the
+:func:`all_pairs_scores` streams the blocks of the upper triangle
+(:mod:`faceaudit.compare.blocks`, memory ``O(block**2)``) into the
+:class:`faceaudit.data.ComparisonScores` the 1:1 engine takes, with subject codes for the
 subject bootstrap and, given the failed images' subjects, the comparisons lost to failures to
 acquire (for generalised FMR/FNMR, ISO/IEC 19795-1).
 
@@ -19,8 +19,7 @@ inside a block.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -28,36 +27,13 @@ from faceaudit.errors import InputError
 
 __all__ = [
     "DEFAULT_BLOCK",
-    "PairBlock",
     "all_pairs_scores",
-    "iter_all_pairs",
     "pair_counts",
     "subject_codes",
 ]
 
 #: Rows per block: a block holds at most 1024 x 1024 scores (8 MiB of float64).
 DEFAULT_BLOCK = 1024
-
-
-@dataclass(frozen=True)
-class PairBlock:
-    """The scores of one block of pairs, split into genuine and impostor.
-
-    Attributes
-    ----------
-    genuine : ndarray, float64
-    genuine_subject : ndarray, int32
-        Subject code of each genuine pair.
-    impostor : ndarray, float64
-    impostor_subject, impostor_reference_subject : ndarray, int32
-        Subject codes of the earlier (probe) and later (reference) sample of each impostor pair.
-    """
-
-    genuine: np.ndarray
-    genuine_subject: np.ndarray
-    impostor: np.ndarray
-    impostor_subject: np.ndarray
-    impostor_reference_subject: np.ndarray
 
 
 def subject_codes(subjects: Sequence) -> tuple[list[str], np.ndarray]:
@@ -102,62 +78,6 @@ def _check(embeddings: np.ndarray, n_subjects: int) -> np.ndarray:
     return x
 
 
-def iter_all_pairs(
-    embeddings: np.ndarray,
-    codes: np.ndarray,
-    *,
-    block: int = DEFAULT_BLOCK,
-    dtype: type = np.float64,
-) -> Iterator[PairBlock]:
-    """Stream the all-vs-all scores of L2-normalised embeddings, block by block.
-
-    Parameters
-    ----------
-    embeddings : ndarray, shape (n, d)
-        L2-normalised rows (not checked here; :func:`all_pairs_scores` checks).
-    codes : ndarray of int, shape (n,)
-        Subject code of each row (see :func:`subject_codes`).
-    block : int
-        Rows per block; memory is about ``17 * block**2`` bytes.
-    dtype : numpy float type
-        Precision of the inner products (float64 by default: scores exact to ~1e-15; float32
-        halves the time for huge sets, at ~1e-7). The same inputs and block size give bit-identical
-        scores; another block size may change the last bit (BLAS sums in another order).
-
-    Yields
-    ------
-    PairBlock
-        For blocks ``a <= b`` of rows, the pairs ``i < j`` with ``i`` in ``a`` and ``j`` in ``b``.
-    """
-    if block < 1:
-        raise ValueError("block must be >= 1")
-    x = np.asarray(embeddings)
-    codes = np.asarray(codes, dtype=np.int32)
-    n = x.shape[0]
-    tri: dict[int, tuple[np.ndarray, np.ndarray]] = {}
-    for a in range(0, n, block):
-        xa = np.ascontiguousarray(x[a : a + block], dtype=dtype)
-        ca = codes[a : a + block]
-        for b in range(a, n, block):
-            xb = xa if b == a else np.ascontiguousarray(x[b : b + block], dtype=dtype)
-            cb = codes[b : b + block]
-            s = xa @ xb.T
-            if a == b:
-                m = len(ca)
-                if m not in tri:
-                    tri[m] = np.triu_indices(m, 1)
-                rows, cols = tri[m]
-                scores = s[rows, cols].astype(np.float64, copy=False)
-                pa, pb = ca[rows], cb[cols]
-            else:
-                scores = s.reshape(-1).astype(np.float64, copy=False)
-                pa = np.repeat(ca, len(cb))
-                pb = np.tile(cb, len(ca))
-            same = pa == pb
-            diff = ~same
-            yield PairBlock(scores[same], pa[same], scores[diff], pa[diff], pb[diff])
-
-
 def all_pairs_scores(
     embeddings: np.ndarray,
     subjects: Sequence,
@@ -184,7 +104,8 @@ def all_pairs_scores(
         counted exactly into ``genuine_fta`` / ``impostor_fta`` (the comparisons that would have
         involved at least one failed image), for generalised FMR/FNMR.
     dtype : numpy float type
-        Precision of the inner products (see :func:`iter_all_pairs`).
+        Precision of the inner products: float64 (the default; scores exact to ~1e-15) or
+        float32 (half the time on huge sets, ~1e-7).
 
     Returns
     -------

@@ -202,7 +202,7 @@ class Block:
 
     Accumulators read from it either the matrix with the mated pairs' indices (fast paths), or
     the comparisons as 1-D arrays in row-major order (:meth:`impostor`, :meth:`genuine`), exactly
-    as :func:`~faceaudit.compare.allpairs.iter_all_pairs` yields them.
+    as :func:`~faceaudit.compare.allpairs.all_pairs_scores` orders them.
     """
 
     block_id: int
