@@ -13,14 +13,18 @@ rates are the weighted merge of the probe units' count rows.
 from __future__ import annotations
 
 import warnings as warnings_
+from collections.abc import Sequence
 
 import numpy as np
 
 from faceaudit.analyses._scale_collect import ScaleData
 from faceaudit.analyses._scale_model import (
+    Band,
+    _Model,
     _rank1_expected,
     _weighted_fit,
     mates_fmr,
+    tail_choice_json,
     wrong_expected,
 )
 from faceaudit.analyses._scale_tail import Refit
@@ -175,3 +179,63 @@ def interval_of(
         return None
     lo, hi = percentile_interval(arr, confidence)
     return (float(lo), float(hi))
+
+
+def bands(model: _Model, reps: dict, fpir_targets: Sequence[float], confidence: float) -> dict:
+    """The extrapolated figures of :class:`~faceaudit.analyses.scale.ScaleResult`, each with
+    its bootstrap band."""
+
+    def band(key, j=None):
+        return interval_of(reps[key], confidence, j)
+
+    return {
+        "extrapolated": tuple(
+            (n, Band(float(model.fpir_ext[j]), band("fpir", j)))
+            for j, n in enumerate(model.ext_sizes)
+        ),
+        "fmr_at_threshold": Band(model.fmr_t, band("fmr")),
+        "fmr_source": model.fmr_source,
+        "fit": model.fit,
+        "fit_band": {"shape": band("xi"), "scale": band("sigma")},
+        "tail_choice": tail_choice_json(model.tail.stab),
+        "strata": model.tail.strata,
+        "beyond_data": model.beyond,
+        "beyond_targets": model.beyond_targets,
+        "thresholds_for_targets": tuple(
+            (float(tg), Band(float(model.thr_targets[j]), band("thr", j)))
+            for j, tg in enumerate(fpir_targets)
+        ),
+        "rank1_expected": tuple(
+            (
+                n,
+                Band(float(model.r1_all[j]), band("r1", j)),
+                Band(float(model.r1_thr[j]), band("r1t", j)),
+            )
+            for j, n in enumerate(model.r1_sizes)
+        ),
+    }
+
+
+def impact_rates(model: _Model, reps: dict, n_m: int, n_nm: int):
+    """:class:`~faceaudit.analyses.impact.ImpactRates` at the target gallery size (extrapolated),
+    with the replicates' joint triples; None without mated searches."""
+    from faceaudit.analyses.impact import ImpactRates
+
+    if not n_m or model.target not in model.ext_sizes or model.target not in model.r1_sizes:
+        return None
+    j, k = model.ext_sizes.index(model.target), model.r1_sizes.index(model.target)
+    point = (float(model.fpir_ext[j]), 1.0 - float(model.r1_thr[k]), float(model.wrong[k]))
+    if not all(np.isfinite(point)):
+        return None
+    joint = np.array(reps["impact"], dtype=np.float64).reshape(-1, 3)
+    joint = joint[np.isfinite(joint).all(axis=1)]
+    if joint.shape[0] < 2:
+        return ImpactRates(*point, n_mated=n_m, n_nonmated=n_nm)
+    return ImpactRates(
+        *point,
+        fpir_replicates=joint[:, 0],
+        fnir_rank1_replicates=joint[:, 1],
+        wrong_top1_replicates=joint[:, 2],
+        n_mated=n_m,
+        n_nonmated=n_nm,
+    )

@@ -34,18 +34,16 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from faceaudit.analyses._scale_band import band_replicates, interval_of, measured_rates
+from faceaudit.analyses._scale_band import band_replicates, bands, impact_rates, measured_rates
 from faceaudit.analyses._scale_collect import Progress, ScaleData, collect
 from faceaudit.analyses._scale_model import (
     POOL_FACTOR,
     Band,
     _diagnostic,
     _floats,
-    _Model,
     _model,
     extrapolation_sizes,
     nested_sizes,
-    tail_choice_json,
 )
 from faceaudit.analyses._scale_tail import from_w
 from faceaudit.analyses._scale_validate import validate
@@ -353,33 +351,8 @@ def scale(
         },
         synthetic=synthetic,
         warnings=tuple(warnings),
-        impact_rates=_impact_rates(model, reps, n_m, n_nm),
-        **_bands(model, reps, fpir_targets, confidence),
-    )
-
-
-def _impact_rates(model: _Model, reps: dict, n_m: int, n_nm: int):
-    """:class:`~faceaudit.analyses.impact.ImpactRates` at the target gallery size (extrapolated),
-    with the replicates' joint triples; None without mated searches."""
-    from faceaudit.analyses.impact import ImpactRates
-
-    if not n_m or model.target not in model.ext_sizes or model.target not in model.r1_sizes:
-        return None
-    j, k = model.ext_sizes.index(model.target), model.r1_sizes.index(model.target)
-    point = (float(model.fpir_ext[j]), 1.0 - float(model.r1_thr[k]), float(model.wrong[k]))
-    if not all(np.isfinite(point)):
-        return None
-    joint = np.array(reps["impact"], dtype=np.float64).reshape(-1, 3)
-    joint = joint[np.isfinite(joint).all(axis=1)]
-    if joint.shape[0] < 2:
-        return ImpactRates(*point, n_mated=n_m, n_nonmated=n_nm)
-    return ImpactRates(
-        *point,
-        fpir_replicates=joint[:, 0],
-        fnir_rank1_replicates=joint[:, 1],
-        wrong_top1_replicates=joint[:, 2],
-        n_mated=n_m,
-        n_nonmated=n_nm,
+        impact_rates=impact_rates(model, reps, n_m, n_nm),
+        **bands(model, reps, fpir_targets, confidence),
     )
 
 
@@ -434,40 +407,6 @@ def _collect(
     )
     nest.g_emb = None  # the gallery's reordered copy is no longer needed
     return data, k, val_templates
-
-
-def _bands(model: _Model, reps: dict, fpir_targets: Sequence[float], confidence: float) -> dict:
-    """The extrapolated figures of :class:`ScaleResult`, each with its bootstrap band."""
-
-    def band(key, j=None):
-        return interval_of(reps[key], confidence, j)
-
-    return {
-        "extrapolated": tuple(
-            (n, Band(float(model.fpir_ext[j]), band("fpir", j)))
-            for j, n in enumerate(model.ext_sizes)
-        ),
-        "fmr_at_threshold": Band(model.fmr_t, band("fmr")),
-        "fmr_source": model.fmr_source,
-        "fit": model.fit,
-        "fit_band": {"shape": band("xi"), "scale": band("sigma")},
-        "tail_choice": tail_choice_json(model.tail.stab),
-        "strata": model.tail.strata,
-        "beyond_data": model.beyond,
-        "beyond_targets": model.beyond_targets,
-        "thresholds_for_targets": tuple(
-            (float(tg), Band(float(model.thr_targets[j]), band("thr", j)))
-            for j, tg in enumerate(fpir_targets)
-        ),
-        "rank1_expected": tuple(
-            (
-                n,
-                Band(float(model.r1_all[j]), band("r1", j)),
-                Band(float(model.r1_thr[j]), band("r1t", j)),
-            )
-            for j, n in enumerate(model.r1_sizes)
-        ),
-    }
 
 
 def _validation_size(requested: int | None, n_subj: int) -> tuple[int, str | None]:
