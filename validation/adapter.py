@@ -352,3 +352,60 @@ def run_scale(
         "beyond_data": bool(res.beyond_data["flagged"]),  # API: ScaleResult.beyond_data
         "warnings": list(res.warnings),
     }
+
+
+# ---------------------------------------------------------------------------------------------
+# Interval screening (validation/interval_screen.py): the replicates behind printed intervals
+
+_CAPTURED_MODULES = (
+    "faceaudit.analyses.verification",
+    "faceaudit.analyses.identification",
+    "faceaudit.analyses._demographics_summary",
+)
+
+
+class capture_replicates:
+    """Context: records every replicate array the analyses turn into an interval, with the
+    interval the tool printed from it (matched back to figures by :func:`captured_figures`)."""
+
+    def __enter__(self):
+        import importlib
+
+        self.calls: list[tuple[np.ndarray, np.ndarray]] = []
+        self._saved = []
+        for name in _CAPTURED_MODULES:
+            mod = importlib.import_module(name)
+            fn = getattr(mod, "percentile_interval", None)  # API: the name each module calls
+            if fn is None:
+                continue
+            self._saved.append((mod, fn))
+
+            def wrapped(reps, confidence, _fn=fn):
+                res = _fn(reps, confidence)
+                self.calls.append((np.array(reps, dtype=np.float64), np.asarray(res)))
+                return res
+
+            mod.percentile_interval = wrapped
+        return self.calls
+
+    def __exit__(self, *exc):
+        for mod, fn in self._saved:
+            mod.percentile_interval = fn
+        return False
+
+
+def captured_figures(out: dict[str, Interval], calls):
+    """``(key, replicate rates, count, n)`` of each printed rate whose interval is the
+    percentile interval of a captured replicate column (bounds and ratios are skipped)."""
+    index = {}
+    for reps, res in calls:
+        r2 = reps if reps.ndim == 2 else reps[:, None]
+        q = res if res.ndim == 2 else res[:, None]
+        for j in range(r2.shape[1]):
+            index.setdefault((float(q[0, j]), float(q[1, j])), r2[:, j])
+    for key, iv in out.items():
+        if iv.count is None or iv.low is None or iv.bound or "_ratio[" in key:
+            continue
+        reps = index.get((float(iv.low), float(iv.high)))
+        if reps is not None:
+            yield key, reps, iv.count, iv.n
