@@ -373,6 +373,7 @@ class capture_replicates:
 
         self.calls: list[tuple[np.ndarray, np.ndarray]] = []
         self._saved = []
+        self._saved_rate = []
         for name in _CAPTURED_MODULES:
             mod = importlib.import_module(name)
             fn = getattr(mod, "percentile_interval", None)  # API: the name each module calls
@@ -386,11 +387,18 @@ class capture_replicates:
                 return res
 
             mod.percentile_interval = wrapped
+            if hasattr(mod, "rate_interval"):  # API: the rate intervals, screened as percentile
+                self._saved_rate.append((mod, mod.rate_interval))
+                mod.rate_interval = lambda reps, count, n, confidence, _w=wrapped, **kw: _w(
+                    reps, confidence
+                )
         return self.calls
 
     def __exit__(self, *exc):
         for mod, fn in self._saved:
             mod.percentile_interval = fn
+        for mod, fn in self._saved_rate:
+            mod.rate_interval = fn
         return False
 
 
@@ -409,3 +417,10 @@ def captured_figures(out: dict[str, Interval], calls):
         reps = index.get((float(iv.low), float(iv.high)))
         if reps is not None:
             yield key, reps, iv.count, iv.n
+
+
+def verify_weights(n_subjects: int, bootstrap: int, seed: int) -> np.ndarray:
+    """The subject multiplicities of ``verify``'s replicates (all subjects, seed ``seed``)."""
+    from faceaudit.stats.bootstrap import Resampler  # API: the one bootstrap's design
+
+    return Resampler(n_subjects, bootstrap, seed).weights()

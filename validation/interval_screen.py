@@ -27,16 +27,19 @@ import math
 import os
 
 import numpy as np
-from scipy.stats import norm, skew
+from scipy.stats import kurtosis, norm, skew
 
 from validation import adapter
 from validation.coverage import CONFIGS, TARGET_HIGH, TARGET_LOW
 
-CANDIDATES = ("percentile", "kg", "kg_df", "kg_owen", "bc", "bca", "logit_t")
+CANDIDATES = ("percentile", "kg", "kg_df", "kg_owen", "kg_kurt", "kg_kurt_owen", "bca", "logit_t",
+              "kg_sat", "kg_sat_owen", "bca_inf")
 
 
-def candidates(reps: np.ndarray, count: int, n: int, conf: float, df: int, two_way: bool):
-    """Every candidate interval of one figure from its replicate rates."""
+def candidates(reps: np.ndarray, count: int, n: int, conf: float, df: int, two_way: bool,
+               weights: np.ndarray | None = None):
+    """Every candidate interval of one figure from its replicate rates (and, for the
+    influence-based candidates, the replicates' subject multiplicities)."""
     from faceaudit.stats.intervals import korn_graubard, percentile  # API: engine's intervals
 
     r = reps[np.isfinite(reps)]
@@ -54,13 +57,34 @@ def candidates(reps: np.ndarray, count: int, n: int, conf: float, df: int, two_w
     ):
         lo, hi = korn_graubard(np.array([p]), np.array([vv]), np.array([n]), conf, df=d)
         out[name] = (float(lo[0]), float(hi[0]))
+    # Satterthwaite-like degrees of freedom from the replicates' excess kurtosis (~ sum s^4 /
+    # (sum s^2)^2 of the subjects' contributions), counted only where it clears its noise
+    kurt = float(kurtosis(r)) - 2.0 * math.sqrt(24.0 / r.size)
+    dk = int(min(df or 10**6, max(1.0, 1.0 / kurt))) if kurt > 0 else df
+    for name, vv in (("kg_kurt", max(v, iid)), ("kg_kurt_owen",
+                                                max(v - 2 * iid, iid) if two_way else max(v, iid))):
+        lo, hi = korn_graubard(np.array([p]), np.array([vv]), np.array([n]), conf, df=dk)
+        out[name] = (float(lo[0]), float(hi[0]))
+    if weights is not None and np.isfinite(reps).all():
+        # each subject's influence: Cov_b(w_i, rate*) = s_i var(w_i) (var ~ 1)
+        s_i = (weights - weights.mean(axis=0)).T @ (reps - reps.mean()) / (reps.size - 1)
+        s2, s4 = float(np.sum(s_i**2)), float(np.sum(s_i**4))
+        dsat = int(min(df or 10**6, max(1.0, s2**2 / s4))) if s4 > 0 else df
+        for name, vv in (("kg_sat", max(v, iid)),
+                         ("kg_sat_owen", max(v - 2 * iid, iid) if two_way else max(v, iid))):
+            lo, hi = korn_graubard(np.array([p]), np.array([vv]), np.array([n]), conf, df=dsat)
+            out[name] = (float(lo[0]), float(hi[0]))
+        acc_inf = float(np.sum(s_i**3) / (6 * s2**1.5)) if s2 > 0 else 0.0
     a2 = (1 - conf) / 2
     z = norm.ppf([a2, 1 - a2])
     share = float(np.mean(r < p) + 0.5 * np.mean(r == p))
     z0 = float(norm.ppf(min(max(share, 1e-6), 1 - 1e-6)))
-    for name, acc in (("bc", 0.0), ("bca", float(skew(r)) / 6.0 if np.std(r) > 0 else 0.0)):
+    for name, acc in (("bca", float(skew(r)) / 6.0 if np.std(r) > 0 else 0.0),):
         q = norm.cdf(z0 + (z0 + z) / (1 - acc * (z0 + z)))
         out[name] = tuple(float(x) for x in np.quantile(r, q))
+    if weights is not None and np.isfinite(reps).all():
+        q = norm.cdf(z0 + (z0 + z) / (1 - acc_inf * (z0 + z)))
+        out["bca_inf"] = tuple(float(x) for x in np.quantile(r, q))
     se = math.sqrt(max(v, iid)) / (p * (1 - p))
     lg = math.log(p / (1 - p)) + z * se
     out["logit_t"] = tuple(float(1 / (1 + math.exp(-x))) for x in lg)
@@ -73,6 +97,9 @@ def _screen_rep(cfg, r: int, st: dict, boot: int) -> dict:
     figs = {}
     subjects = st.get("model", {}).get("n_subjects") or st.get("design", {}).get("n_nonmated")
     df = int(subjects) - 1 if subjects else None
+    weights = None
+    if cfg.name.startswith("verify"):  # the tool's own multiplicities: all subjects, seed r
+        weights = adapter.verify_weights(int(subjects), boot, r)
     for key, reps, count, n in adapter.captured_figures(out, calls):
         two_way = key.startswith("fmr")  # 1:1 non-mated comparisons: product weights
         truth = cond.get(key, st["truth"].get(key))
@@ -81,7 +108,7 @@ def _screen_rep(cfg, r: int, st: dict, boot: int) -> dict:
         figs[key] = {
             "truth": truth,
             "estimate": count / n,
-            "intervals": candidates(reps, count, n, 0.95, df, two_way),
+            "intervals": candidates(reps, count, n, 0.95, df, two_way, weights),
         }
     return figs
 
@@ -93,6 +120,8 @@ def summarise(records: list[dict]) -> dict:
         rows = [rec[key] for rec in records if key in rec]
         out[key] = {}
         for c in CANDIDATES:
+            if any(c not in iv["intervals"] for iv in rows):
+                continue
             cov = [iv["intervals"][c][0] <= iv["truth"] <= iv["intervals"][c][1] for iv in rows]
             high = [iv["truth"] > iv["intervals"][c][1] for iv in rows]
             w = [iv["intervals"][c][1] - iv["intervals"][c][0] for iv in rows]
@@ -113,6 +142,9 @@ def table(summary: dict) -> str:
     for key, by in summary.items():
         cells = []
         for c in CANDIDATES:
+            if c not in by:
+                cells.append("–")
+                continue
             s = by[c]
             mark = "" if TARGET_LOW <= s["coverage"] <= TARGET_HIGH else "*"
             cells.append(f"{100 * s['coverage']:.1f}{mark} ({100 * s['miss_high']:.1f})")

@@ -43,6 +43,21 @@ def _interval(reps: np.ndarray, confidence: float) -> tuple[float, float] | None
     return float(lo), float(hi)
 
 
+def _rate_interval(
+    reps: np.ndarray, count: int, n: int, confidence: float, people: int, two_way: bool
+) -> tuple[float, float] | None:
+    """A rate's interval (:func:`faceaudit.stats.intervals.rate_interval`) from the finite
+    replicates; ``two_way``: non-mated pairs weighted by both people's multiplicities."""
+    from faceaudit.stats.intervals import rate_interval
+
+    v = reps[np.isfinite(reps)]
+    if v.size == 0:
+        return None
+    df = people - 1 if people > 1 else None
+    lo, hi = rate_interval(v, count, n, confidence, iid_excess=2.0 if two_way else 0.0, df=df)
+    return float(lo), float(hi)
+
+
 # ---------------------------------------------------------------------------------------------
 # Counting
 # ---------------------------------------------------------------------------------------------

@@ -139,7 +139,8 @@ def _group_rows(
         return None if a is None else a[:, g]
 
     fp_rates = [
-        _rate(within[g, 1], within[g, 0], reps(c.fp_reps, g), confidence, int(fp_k[g]))
+        _rate(within[g, 1], within[g, 0], reps(c.fp_reps, g), confidence, int(fp_k[g]),
+              two_way=c.by_reference)  # fmt: skip
         for g in range(G)
     ]
     fn_rates = [
@@ -201,7 +202,7 @@ def _cross_cells(
                 CrossCell(
                     names[p],
                     names[r],
-                    _rate(k, n, reps, confidence, people),
+                    _rate(k, n, reps, confidence, people, two_way=True),
                     _supported(n, people, overall_fp, confidence, min_subjects),
                 )
             )

@@ -12,6 +12,7 @@ from faceaudit.analyses._demographics_sentences import _Vocabulary
 from faceaudit.analyses._demographics_types import Ratio, SummaryValue
 from faceaudit.stats.bootstrap import percentile_interval
 from faceaudit.stats.estimate import Rate, make_rate, zero_error_bound
+from faceaudit.stats.intervals import rate_interval
 from faceaudit.stats.groups import gini
 
 
@@ -43,12 +44,26 @@ def _interval(
 
 
 def _rate(
-    count: int, n: int, reps: np.ndarray | None, confidence: float, n_subjects: int | None
+    count: int,
+    n: int,
+    reps: np.ndarray | None,
+    confidence: float,
+    n_subjects: int | None,
+    *,
+    two_way: bool = False,
 ) -> Rate:
-    """A group's rate; at zero (or all) errors the bound rests on its ``n_subjects``."""
+    """A group's rate; at zero (or all) errors the bound rests on its ``n_subjects``.
+
+    Its interval: :func:`faceaudit.stats.intervals.rate_interval` of the replicates
+    (``two_way``: non-mated comparisons weighted by both subjects' multiplicities)."""
     ci = None
     if reps is not None and n > 0:
-        ci, _ = _interval(reps, confidence)
+        r = reps[~np.isnan(reps)]
+        if r.size:
+            df = n_subjects - 1 if n_subjects and n_subjects > 1 else None
+            lo, hi = rate_interval(r, count, n, confidence, iid_excess=2.0 if two_way else 0.0,
+                                   df=df)  # fmt: skip
+            ci = (float(lo), float(hi))
     return make_rate(
         int(count), int(n), ci, confidence=confidence, n_units=n_subjects, unit="subject"
     )

@@ -41,6 +41,7 @@ from faceaudit.analyses._capture_counts import (
     _Counts,
     _fix_threshold,
     _interval,
+    _rate_interval,
     _replicate_rates,
     _Scored,
     _subject_replicates,
@@ -195,7 +196,9 @@ def capture_conditions(
             people = int((n_ > 0).sum())
         if n == 0:
             return None
-        ci = _interval(R[k][name], confidence) if R[k][name] is not None else None
+        ci = None
+        if R[k][name] is not None:  # fmr: product weights of both people (intervals.py)
+            ci = _rate_interval(R[k][name], count, n, confidence, people, name == "fmr")
         # a zero-error (all-error) bound rests on the people, not on their photos
         return make_rate(count, n, ci, confidence=confidence, n_units=people, unit="subject")
 

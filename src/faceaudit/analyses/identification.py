@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from faceaudit.stats.bootstrap import Resampler, percentile_interval
+from faceaudit.stats.intervals import DEFAULT_METHOD, rate_interval
 from faceaudit.stats.estimate import Rate, empty_rate_json, make_rate
 from faceaudit.stats.identification import (
     SearchOutcomes,
@@ -345,6 +346,7 @@ class _Sets:
 def _bootstrap(sets, n_units, ts, targets, cmc_max, inv_ranks, bootstrap, confidence, seed):
     """``(fixed-threshold intervals by key, re-chosen points)`` from one set of replicates."""
     res = Resampler(n_units=n_units, n_boot=bootstrap, seed=seed)
+    df = n_units - 1 if n_units > 1 else None
     counters = {
         name: ReplicateCounts(getattr(sets, name), res)
         for name in ("nonmated", "mates", "mates1", "wrong", "ranks")
@@ -354,10 +356,12 @@ def _bootstrap(sets, n_units, ts, targets, cmc_max, inv_ranks, bootstrap, confid
     def interval(name, cuts, lt=False):
         if name not in counters or len(cuts) == 0:
             return np.full((len(cuts), 2), np.nan)
-        c = counters[name]
+        c, s = counters[name], getattr(sets, name)
         counts = c.lt(cuts) if lt else c.ge(cuts)
+        full = [s.count_lt(t) if lt else s.count_ge(t) for t in cuts]
         with np.errstate(invalid="ignore", divide="ignore"):
-            return percentile_interval(counts / c.total[:, None], confidence).T
+            reps = counts / c.total[:, None]
+        return rate_interval(reps, np.asarray(full, dtype=np.float64), s.n, confidence, df=df).T
 
     ci = {
         "fpir": interval("nonmated", ts + [_ANY]),
@@ -392,7 +396,8 @@ def _points(sets, chosen, thresholds, R, sup, rate, rechosen, nm_units, m_units,
             extra["support"] = sup[target]
             r = next(again, None)
             if r is not None and fnir is not None:
-                lo, hi = percentile_interval(r.fn, confidence)
+                df = m_units - 1 if m_units and m_units > 1 else None
+                lo, hi = rate_interval(r.fn, fnir.count, n_m, confidence, df=df)
                 t_lo, t_hi = percentile_interval(r.threshold, confidence)
                 extra.update(
                     fnir_fixed=fnir,

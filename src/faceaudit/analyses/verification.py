@@ -45,6 +45,7 @@ from faceaudit.stats.bootstrap import (
     percentile_interval,
 )
 from faceaudit.stats.estimate import Rate, make_rate
+from faceaudit.stats.intervals import DEFAULT_METHOD, rate_interval
 from faceaudit.stats.operating import Optimism, Rechosen, optimism, rechosen_points, replicate_eer
 from faceaudit.stats.rates import (
     area_under_roc,
@@ -157,8 +158,13 @@ def _bootstrap(
     with np.errstate(invalid="ignore", divide="ignore"):
         fmr_b = neg.ge(fixed) / neg.total[:, None]
         fnmr_b = pos.lt(fixed) / pos.total[:, None]
-    fmr_ci = percentile_interval(fmr_b[:, :-1], confidence).T
-    fnmr_ci = percentile_interval(fnmr_b[:, :-1], confidence).T
+    fm = np.array([d.nonmated.count_ge(t) for t in thresholds], dtype=np.float64)
+    fnm = np.array([d.mated.count_lt(t) for t in thresholds], dtype=np.float64)
+    df = d.n_units - 1 if d.n_units > 1 else None
+    excess = 2.0 if d.reference_units is not None else 0.0  # product weights (intervals.py)
+    fmr_ci = rate_interval(fmr_b[:, :-1], fm, d.nonmated.n, confidence, iid_excess=excess,
+                           df=df).T  # fmt: skip
+    fnmr_ci = rate_interval(fnmr_b[:, :-1], fnm, d.mated.n, confidence, df=df).T
     rechosen = rechosen_points(neg, pos, d.nonmated, d.mated, targets)
     eers, _ = replicate_eer(neg, pos, d.nonmated, d.mated, t_eer)
     eer_ci = tuple(float(v) for v in percentile_interval(eers, confidence))
@@ -317,7 +323,8 @@ def _points(
         fnmr, thr_ci, opt, exact = fixed, None, None, None
         if boot is not None:
             r = next(rechosen)
-            lo, hi = percentile_interval(r.fn, confidence)
+            df = d.n_units - 1 if d.n_units > 1 else None
+            lo, hi = rate_interval(r.fn, fixed.count, ng, confidence, df=df)
             fnmr = make_rate(fixed.count, ng, (float(lo), float(hi)), confidence=confidence,
                              **gen_units)  # fmt: skip
             t_lo, t_hi = percentile_interval(r.threshold, confidence)

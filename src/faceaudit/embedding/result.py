@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from faceaudit.recognizers.base import ModelInfo
-from faceaudit.stats.bootstrap import Resampler, UnitTable, percentile_interval
+from faceaudit.stats.bootstrap import Resampler, UnitTable
+from faceaudit.stats.intervals import rate_interval
 from faceaudit.stats.estimate import Rate, make_rate
 
 __all__ = ["EmbedProgress", "EmbedStats", "EmbeddingResult", "Failure"]
@@ -150,7 +151,8 @@ class EmbeddingResult:
             # one batch of all replicates (the random stream of this figure since it existed)
             res = Resampler(table.n_units, bootstrap, seed, batch=bootstrap)
             tot = table.replicate(res.weights())
-            lo, hi = percentile_interval(tot[:, 1] / tot[:, 0], confidence)
+            df = n_subjects - 1 if n_subjects > 1 else None
+            lo, hi = rate_interval(tot[:, 1] / tot[:, 0], count, n, confidence, df=df)
             ci = (float(lo), float(hi))
         return make_rate(
             count, n, ci, confidence=confidence, n_units=n_subjects or None, unit="subject"

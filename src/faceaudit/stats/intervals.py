@@ -39,6 +39,8 @@ A. B. Owen, "The pigeonhole bootstrap", Annals of Applied Statistics 1(2), 2007,
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 from scipy.stats import beta, norm
 from scipy.stats import t as student_t
@@ -143,6 +145,12 @@ def rate_interval(
     Entries with ``count`` 0 or ``n`` get the percentile interval (the caller replaces them by a
     bound); so do replicates without a finite variance.
     """
+    with warnings.catch_warnings():  # all-NaN columns (no replicate defined) give NaN
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return _rate_interval(replicates, count, n, confidence, iid_excess, df, method)
+
+
+def _rate_interval(replicates, count, n, confidence, iid_excess, df, method) -> np.ndarray:
     reps = np.asarray(replicates, dtype=np.float64)
     squeeze = reps.ndim == 1
     if squeeze:
@@ -156,7 +164,7 @@ def rate_interval(
     n = np.broadcast_to(np.asarray(n, dtype=np.float64), reps.shape[1:])
     with np.errstate(invalid="ignore", divide="ignore"):
         p = count / n
-        var = np.nanvar(reps, axis=0, ddof=1) if reps.shape[0] > 1 else np.full(p.shape, np.nan)
+        var = np.nanvar(reps, axis=0, ddof=1)
         iid = p * (1.0 - p) / n
         var = np.maximum(var - iid_excess * iid, iid)
     kg = korn_graubard(p, var, n, confidence, df=df)

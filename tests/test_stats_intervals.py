@@ -1,0 +1,106 @@
+"""The rate intervals of the subject bootstrap (faceaudit.stats.intervals), checked by hand.
+
+Korn & Graubard (1998): the Clopper-Pearson interval at the effective sample size
+``n_eff = p (1 - p) / V`` (capped at ``n``) and the effective count ``x = p n_eff``, i.e. the beta
+quantiles ``B(alpha/2; x, n_eff - x + 1)`` and ``B(1 - alpha/2; x + 1, n_eff - x)``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy.stats import beta, norm
+from scipy.stats import t as student_t
+
+from faceaudit.stats.binomial import clopper_pearson
+from faceaudit.stats.intervals import korn_graubard, percentile, rate_interval
+
+
+def _kg(p, v, n, conf=0.95, df=None):
+    lo, hi = korn_graubard(np.array([p]), np.array([v]), np.array([n]), conf, df=df)
+    return float(lo[0]), float(hi[0])
+
+
+def test_independent_variance_gives_clopper_pearson():
+    for x, n in ((8, 42), (1, 10), (179, 179_400), (9, 10)):
+        p = x / n
+        assert _kg(p, p * (1 - p) / n, n) == pytest.approx(clopper_pearson(x, n), rel=1e-10)
+
+
+def test_design_effect_gives_clopper_pearson_at_the_effective_count():
+    # p = 0.01 on 10,000 comparisons with a design effect of 5: n_eff = 2,000, x_eff = 20
+    p, n = 0.01, 10_000
+    lo, hi = _kg(p, 5 * p * (1 - p) / n, n)
+    assert (lo, hi) == pytest.approx((0.0061186575, 0.0154021258), rel=1e-8)  # scipy beta, by hand
+    assert (lo, hi) == pytest.approx(clopper_pearson(20, 2000), rel=1e-10)
+
+
+def test_fractional_effective_count():
+    # design effect 18.18...: n_eff = 550, x_eff = 5.5 (a fractional count)
+    p, n = 0.01, 10_000
+    v = p * (1 - p) / 550
+    lo, hi = _kg(p, v, n)
+    assert lo == pytest.approx(beta.ppf(0.025, 5.5, 545.5), rel=1e-10)
+    assert hi == pytest.approx(beta.ppf(0.975, 6.5, 544.5), rel=1e-10)
+    assert (lo, hi) == pytest.approx((0.0034770704, 0.0223467840), rel=1e-8)
+    # skewed like the binomial: much further above the estimate than below it
+    assert hi - p > 1.5 * (p - lo)
+
+
+def test_degrees_of_freedom_shrink_the_effective_sample():
+    p, n = 0.01, 10_000
+    v = p * (1 - p) / 550
+    lo, hi = _kg(p, v, n, df=9)
+    f = (norm.ppf(0.975) / student_t.ppf(0.975, 9)) ** 2  # 0.7507
+    ne = 550 * f
+    assert lo == pytest.approx(beta.ppf(0.025, p * ne, ne - p * ne + 1), rel=1e-10)
+    assert hi == pytest.approx(beta.ppf(0.975, p * ne + 1, ne - p * ne), rel=1e-10)
+    assert (lo, hi) == pytest.approx((0.0028054466, 0.0250641822), rel=1e-8)
+
+
+def test_effective_size_capped_at_n():
+    # a bootstrap variance below the binomial one never makes the interval narrower than CP
+    p, n = 0.1, 1000
+    assert _kg(p, p * (1 - p) / n / 10, n) == pytest.approx(clopper_pearson(100, 1000), rel=1e-10)
+
+
+def test_rate_interval_from_replicates():
+    rng = np.random.default_rng(1)
+    n, count = 10_000, 100
+    p = count / n
+    reps = rng.normal(p, np.sqrt(4 * p * (1 - p) / n), size=(4000, 1))
+    lo, hi = rate_interval(reps, [count], n, 0.95)[:, 0]
+    v = float(np.var(reps[:, 0], ddof=1))
+    assert (lo, hi) == pytest.approx(_kg(p, v, n), rel=1e-12)
+    # the two-way bootstrap's own excess (2 p (1 - p) / n) subtracted: V - 2 iid, about 2 iid
+    lo2, hi2 = rate_interval(reps, [count], n, 0.95, iid_excess=2.0)[:, 0]
+    assert (lo2, hi2) == pytest.approx(_kg(p, v - 2 * p * (1 - p) / n, n), rel=1e-12)
+    assert hi2 - lo2 < hi - lo
+    # never below the independent-comparison variance: excess 10 gives Clopper-Pearson
+    lo3, hi3 = rate_interval(reps, [count], n, 0.95, iid_excess=10.0)[:, 0]
+    assert (lo3, hi3) == pytest.approx(clopper_pearson(count, n), rel=1e-10)
+
+
+def test_edges_and_percentile_method_keep_the_percentile_interval():
+    rng = np.random.default_rng(2)
+    reps = rng.uniform(0, 0.01, size=(500, 3))
+    pct = percentile(reps, 0.95)
+    # count 0 and count n: the caller puts the exact bound in their place
+    out = rate_interval(reps, [0, 5, 100], 100, 0.95)
+    assert np.array_equal(out[:, [0, 2]], pct[:, [0, 2]])
+    assert not np.allclose(out[:, 1], pct[:, 1])
+    assert np.array_equal(rate_interval(reps, [0, 5, 100], 100, 0.95, method="percentile"), pct)
+    one = rate_interval(reps[:, 1], 5, 100, 0.95)
+    assert one.shape == (2,) and np.allclose(one, out[:, 1])
+    with pytest.raises(ValueError, match="unknown interval method"):
+        rate_interval(reps, [1, 1, 1], 100, 0.95, method="bca")
+
+
+def test_nan_replicates_ignored_and_all_nan_column_is_nan():
+    reps = np.full((200, 2), np.nan)
+    reps[:, 0] = np.linspace(0.01, 0.03, 200)
+    reps[::7, 0] = np.nan
+    out = rate_interval(reps, [2, 0], 100, 0.95)
+    v = float(np.nanvar(reps[:, 0], ddof=1))
+    assert tuple(out[:, 0]) == pytest.approx(_kg(0.02, v, 100), rel=1e-12)
+    assert np.isnan(out[:, 1]).all()
