@@ -158,7 +158,10 @@ def main(argv=None) -> int:
     ap.add_argument("--reps", type=int, default=100)
     ap.add_argument("--boot", type=int, default=1000)
     ap.add_argument("--out", required=True)
+    ap.add_argument("--only", help="comma-separated repetitions to run (e.g. the misses of a "
+                    "narrower candidate), instead of 0 .. reps - 1")
     a = ap.parse_args(argv)
+    wanted = [int(x) for x in a.only.split(",")] if a.only else list(range(a.reps))
     cfg = CONFIGS[a.config]
     doc = {"config": a.config, "bootstrap": a.boot, "records": []}
     if os.path.exists(a.out):
@@ -170,16 +173,18 @@ def main(argv=None) -> int:
         doc["setup"] = st
     st = doc["setup"]
     os.makedirs(os.path.dirname(os.path.abspath(a.out)), exist_ok=True)
-    while len(doc["records"]) < a.reps:
-        r = len(doc["records"])
+    doc.setdefault("reps", list(range(len(doc["records"]))))
+    todo = [r for r in wanted if r not in set(doc["reps"])]
+    for i, r in enumerate(todo):
         doc["records"].append(_screen_rep(cfg, r, st, a.boot))
-        if (r + 1) % 10 == 0 or r + 1 == a.reps:
+        doc["reps"].append(r)
+        if (i + 1) % 10 == 0 or i + 1 == len(todo):
             doc["summary"] = summarise(doc["records"])
             doc["engine_version"] = adapter.engine_version()
             with open(a.out + ".tmp", "w") as fh:
                 json.dump(doc, fh, separators=(",", ":"))
             os.replace(a.out + ".tmp", a.out)
-            print(f"{a.config}: {r + 1}/{a.reps}", flush=True)
+            print(f"{a.config}: {i + 1}/{len(todo)}", flush=True)
     print(table(doc["summary"]))
     return 0
 

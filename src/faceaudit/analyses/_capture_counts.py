@@ -44,17 +44,19 @@ def _interval(reps: np.ndarray, confidence: float) -> tuple[float, float] | None
 
 
 def _rate_interval(
-    reps: np.ndarray, count: int, n: int, confidence: float, people: int, two_way: bool
-) -> tuple[float, float] | None:
+    reps: np.ndarray, count: int, n: int, confidence: float, people: int, n_subjects: int,
+    seed: int,
+) -> tuple[float, float] | None:  # fmt: skip
     """A rate's interval (:func:`faceaudit.stats.intervals.rate_interval`) from the finite
-    replicates; ``two_way``: non-mated pairs weighted by both people's multiplicities."""
-    from faceaudit.stats.intervals import rate_interval
+    replicates, the degrees of freedom of their variance from the same (re-drawn) weights."""
+    from faceaudit.stats.intervals import influence_df, rate_interval
 
     v = reps[np.isfinite(reps)]
     if v.size == 0:
         return None
-    df = people - 1 if people > 1 else None
-    lo, hi = rate_interval(v, count, n, confidence, iid_excess=2.0 if two_way else 0.0, df=df)
+    weights = _subject_replicates(n_subjects, reps.size, seed)
+    df = min(float(influence_df(weights, reps, count / n)[0]), max(people - 1, 1))
+    lo, hi = rate_interval(v, count, n, confidence, df=df)
     return float(lo), float(hi)
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -12,6 +12,7 @@ from faceaudit.analyses._demographics_summary import _rate, _ratios, _supported
 from faceaudit.analyses._demographics_types import CrossCell, GroupRates
 from faceaudit.data import SubjectGroups
 from faceaudit.stats.groups import group_counts
+from faceaudit.stats.intervals import influence_df
 from faceaudit.stats.pairs import IntervalTables, replicate_grouped
 from faceaudit.stats.scoreset import ScoreSet
 
@@ -29,6 +30,9 @@ class _Counted:
     fp_reps: np.ndarray | None  # (B, G) within-group false-positive rates
     fn_reps: np.ndarray | None  # (B, G)
     cross_reps: np.ndarray | None  # (B, G, G)
+    fp_df: np.ndarray | None = None  # (G,) degrees of freedom of each rate's variance
+    fn_df: np.ndarray | None = None  # (G,)
+    cross_df: np.ndarray | None = None  # (G, G)
 
     @property
     def within(self) -> np.ndarray:
@@ -112,10 +116,30 @@ def _count_and_resample(
                 fns.append(pb[..., 1] / pb[..., 0])
         fp_reps, fn_reps = np.concatenate(fps), np.concatenate(fns)
         cross_reps = np.concatenate(crs) if by_ref else None
-    return _Counted(
+    c = _Counted(
         neg_tot, pos_tot, by_ref, int(counts.active_units().sum()), fp_subjects, fn_subjects,
         fp_reps, fn_reps, cross_reps,
     )  # fmt: skip
+    return c if bootstrap <= 0 else _with_df(c, counts.resampler(bootstrap, seed))
+
+
+def _with_df(c: _Counted, resampler) -> _Counted:
+    """The rates' degrees of freedom (:func:`faceaudit.stats.intervals.influence_df`), from the
+    same replicates' weights, re-drawn: one pass for every group's rates."""
+    G = c.pos_tot.shape[0]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        fp_p, fn_p = c.within[:, 1] / c.within[:, 0], c.pos_tot[:, 1] / c.pos_tot[:, 0]
+        cr_p = c.neg_tot[..., 1] / c.neg_tot[..., 0]
+    parts = [c.fp_reps, c.fn_reps] + ([c.cross_reps.reshape(-1, G * G)] if c.by_reference else [])
+    centers = [fp_p, fn_p] + ([cr_p.reshape(-1)] if c.by_reference else [])
+    df = influence_df(resampler.weight_batches(), np.hstack(parts), np.concatenate(centers))
+    cross = np.minimum.outer(c.fp_subjects, c.fp_subjects)
+    fp_df = np.minimum(df[:G], np.maximum(c.fp_subjects - 1, 1))
+    fn_df = np.minimum(df[G : 2 * G], np.maximum(c.fn_subjects - 1, 1))
+    cross_df = (
+        np.minimum(df[2 * G :].reshape(G, G), np.maximum(cross - 1, 1)) if c.by_reference else None
+    )
+    return replace(c, fp_df=fp_df, fn_df=fn_df, cross_df=cross_df)
 
 
 def _group_rows(
@@ -138,13 +162,29 @@ def _group_rows(
     def reps(a, g):
         return None if a is None else a[:, g]
 
+    def df(a, g):
+        return None if a is None else a[g]
+
     fp_rates = [
-        _rate(within[g, 1], within[g, 0], reps(c.fp_reps, g), confidence, int(fp_k[g]),
-              two_way=c.by_reference)  # fmt: skip
+        _rate(
+            within[g, 1],
+            within[g, 0],
+            reps(c.fp_reps, g),
+            confidence,
+            int(fp_k[g]),
+            df=df(c.fp_df, g),
+        )  # fmt: skip
         for g in range(G)
     ]
     fn_rates = [
-        _rate(pos_tot[g, 1], pos_tot[g, 0], reps(c.fn_reps, g), confidence, int(fn_k[g]))
+        _rate(
+            pos_tot[g, 1],
+            pos_tot[g, 0],
+            reps(c.fn_reps, g),
+            confidence,
+            int(fn_k[g]),
+            df=df(c.fn_df, g),
+        )  # fmt: skip
         for g in range(G)
     ]
     fp_ok = [
@@ -202,7 +242,14 @@ def _cross_cells(
                 CrossCell(
                     names[p],
                     names[r],
-                    _rate(k, n, reps, confidence, people, two_way=True),
+                    _rate(
+                        k,
+                        n,
+                        reps,
+                        confidence,
+                        people,
+                        df=None if c.cross_df is None else c.cross_df[p, r],
+                    ),  # fmt: skip
                     _supported(n, people, overall_fp, confidence, min_subjects),
                 )
             )

@@ -12,8 +12,8 @@ from faceaudit.analyses._demographics_sentences import _Vocabulary
 from faceaudit.analyses._demographics_types import Ratio, SummaryValue
 from faceaudit.stats.bootstrap import percentile_interval
 from faceaudit.stats.estimate import Rate, make_rate, zero_error_bound
-from faceaudit.stats.intervals import rate_interval
 from faceaudit.stats.groups import gini
+from faceaudit.stats.intervals import rate_interval
 
 
 def _interval(
@@ -50,19 +50,17 @@ def _rate(
     confidence: float,
     n_subjects: int | None,
     *,
-    two_way: bool = False,
+    df: float | None = None,
 ) -> Rate:
     """A group's rate; at zero (or all) errors the bound rests on its ``n_subjects``.
 
-    Its interval: :func:`faceaudit.stats.intervals.rate_interval` of the replicates
-    (``two_way``: non-mated comparisons weighted by both subjects' multiplicities)."""
+    Its interval: :func:`faceaudit.stats.intervals.rate_interval` of the replicates, ``df`` the
+    degrees of freedom of their variance."""
     ci = None
     if reps is not None and n > 0:
         r = reps[~np.isnan(reps)]
         if r.size:
-            df = n_subjects - 1 if n_subjects and n_subjects > 1 else None
-            lo, hi = rate_interval(r, count, n, confidence, iid_excess=2.0 if two_way else 0.0,
-                                   df=df)  # fmt: skip
+            lo, hi = rate_interval(r, count, n, confidence, df=df)
             ci = (float(lo), float(hi))
     return make_rate(
         int(count), int(n), ci, confidence=confidence, n_units=n_subjects, unit="subject"

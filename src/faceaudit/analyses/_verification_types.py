@@ -8,6 +8,7 @@ import numpy as np
 
 from faceaudit.data.orientation import DISTANCE, SIMILARITY, to_file_units
 from faceaudit.stats.estimate import Rate, empty_rate_json
+from faceaudit.stats.intervals import DEFAULT_METHOD
 from faceaudit.stats.operating import Optimism
 from faceaudit.stats.rates import DetCurve
 from faceaudit.stats.support import SUPPORT_RULE, Support
@@ -107,7 +108,8 @@ class BootstrapInfo:
     non-mated comparison resampled, weight = product of their multiplicities), ``"probe
     subject"`` / ``"reference subject"`` (one-way fallback: the only subject column given) or
     ``"comparison"`` (no subject ids). ``n_nonmated_subjects`` / ``n_mated_subjects``: distinct
-    subjects under each rate (what zero-error bounds and support rest on).
+    subjects under each rate (what zero-error bounds and support rest on). ``interval``: how a
+    rate's interval is formed from the replicates (:mod:`faceaudit.stats.intervals`).
     """
 
     replicates: int
@@ -118,6 +120,7 @@ class BootstrapInfo:
     design: str = "comparison"
     n_nonmated_subjects: int | None = None
     n_mated_subjects: int | None = None
+    interval: str = DEFAULT_METHOD
 
     def to_json(self) -> dict:
         return {
@@ -125,6 +128,7 @@ class BootstrapInfo:
             "confidence": self.confidence,
             "unit": self.unit,
             "design": self.design,
+            "interval": self.interval,
             "n_units": self.n_units,
             "n_nonmated_subjects": self.n_nonmated_subjects,
             "n_mated_subjects": self.n_mated_subjects,

@@ -61,6 +61,7 @@ from faceaudit.analyses._capture_types import (
 )
 from faceaudit.errors import InputError
 from faceaudit.stats.estimate import Rate, make_rate
+from faceaudit.stats.intervals import DEFAULT_METHOD
 
 __all__ = [
     "DEFAULT_FMR_TARGET",
@@ -197,8 +198,8 @@ def capture_conditions(
         if n == 0:
             return None
         ci = None
-        if R[k][name] is not None:  # fmr: product weights of both people (intervals.py)
-            ci = _rate_interval(R[k][name], count, n, confidence, people, name == "fmr")
+        if R[k][name] is not None:
+            ci = _rate_interval(R[k][name], count, n, confidence, people, n_subj, seed)
         # a zero-error (all-error) bound rests on the people, not on their photos
         return make_rate(count, n, ci, confidence=confidence, n_units=people, unit="subject")
 
@@ -283,6 +284,7 @@ def capture_conditions(
             "confidence": confidence,
             "seed": seed,
             "unit": "subject (1:1 non-mated comparisons: probe and reference subjects)",
+            "interval": DEFAULT_METHOD,
             "n_units": n_subj,
             "threshold_fixed": True,
         },

@@ -82,6 +82,7 @@ from faceaudit.data import SubjectGroups
 from faceaudit.data.orientation import SIMILARITY
 from faceaudit.errors import InputError
 from faceaudit.stats.estimate import make_rate
+from faceaudit.stats.intervals import DEFAULT_METHOD
 from faceaudit.stats.scoreset import ScoreSet
 from faceaudit.stats.support import MIN_SUBJECTS
 
@@ -211,6 +212,7 @@ def _bootstrap_json(c, bootstrap: int, confidence: float, seed: int) -> dict:
         "replicates": int(bootstrap),
         "confidence": float(confidence),
         "unit": "subject",
+        "interval": DEFAULT_METHOD,
         "design": "two-way (probe and reference subjects)"
         if c.by_reference
         else "one-way (probe subject)",

@@ -31,7 +31,6 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from faceaudit.stats.bootstrap import Resampler, percentile_interval
-from faceaudit.stats.intervals import DEFAULT_METHOD, rate_interval
 from faceaudit.stats.estimate import Rate, empty_rate_json, make_rate
 from faceaudit.stats.identification import (
     SearchOutcomes,
@@ -39,6 +38,7 @@ from faceaudit.stats.identification import (
     search_outcomes,
     threshold_curves,
 )
+from faceaudit.stats.intervals import DEFAULT_METHOD, rate_interval, subject_df
 from faceaudit.stats.operating import Optimism, optimism, rechosen_points
 from faceaudit.stats.rates import operating_threshold, prefetch_for_targets
 from faceaudit.stats.replicates import ReplicateCounts
@@ -304,6 +304,7 @@ def _bootstrap_json(outcomes, bootstrap, confidence, seed, nm_units, m_units) ->
         "replicates": int(bootstrap),
         "confidence": float(confidence),
         "unit": "subject",
+        "interval": DEFAULT_METHOD,
         "n_units": outcomes.n_units,
         "n_nonmated_subjects": nm_units,
         "n_mated_subjects": m_units,
@@ -344,9 +345,10 @@ class _Sets:
 
 
 def _bootstrap(sets, n_units, ts, targets, cmc_max, inv_ranks, bootstrap, confidence, seed):
-    """``(fixed-threshold intervals by key, re-chosen points)`` from one set of replicates."""
+    """``(fixed-threshold intervals by key, [(re-chosen point, its FNIR interval)])`` from one
+    set of replicates."""
     res = Resampler(n_units=n_units, n_boot=bootstrap, seed=seed)
-    df = n_units - 1 if n_units > 1 else None
+    cap = [max(_distinct(x.units, n_units) - 1, 1) for x in (sets.nonmated, sets.mates)]
     counters = {
         name: ReplicateCounts(getattr(sets, name), res)
         for name in ("nonmated", "mates", "mates1", "wrong", "ranks")
@@ -358,10 +360,11 @@ def _bootstrap(sets, n_units, ts, targets, cmc_max, inv_ranks, bootstrap, confid
             return np.full((len(cuts), 2), np.nan)
         c, s = counters[name], getattr(sets, name)
         counts = c.lt(cuts) if lt else c.ge(cuts)
-        full = [s.count_lt(t) if lt else s.count_ge(t) for t in cuts]
+        full = np.array([s.count_lt(t) if lt else s.count_ge(t) for t in cuts], dtype=np.float64)
         with np.errstate(invalid="ignore", divide="ignore"):
             reps = counts / c.total[:, None]
-        return rate_interval(reps, np.asarray(full, dtype=np.float64), s.n, confidence, df=df).T
+        df = subject_df(res, reps, full / s.n, cap[name != "nonmated"])
+        return rate_interval(reps, full, s.n, confidence, df=df).T
 
     ci = {
         "fpir": interval("nonmated", ts + [_ANY]),
@@ -376,6 +379,13 @@ def _bootstrap(sets, n_units, ts, targets, cmc_max, inv_ranks, bootstrap, confid
         rechosen = rechosen_points(
             counters["nonmated"], counters["mates"], sets.nonmated, sets.mates, targets
         )
+        with_ci = []
+        for (_, th), r in zip(targets, rechosen, strict=True):  # the re-chosen FNIR intervals
+            c = sets.mates.count_lt(th)
+            df = subject_df(res, r.fn, c / sets.mates.n, cap[1])
+            lo, hi = rate_interval(r.fn, c, sets.mates.n, confidence, df=df)
+            with_ci.append((r, (float(lo), float(hi))))
+        rechosen = with_ci
     return ci, rechosen
 
 
@@ -394,10 +404,9 @@ def _points(sets, chosen, thresholds, R, sup, rate, rechosen, nm_units, m_units,
         extra = {}
         if target is not None:
             extra["support"] = sup[target]
-            r = next(again, None)
+            r, fn_ci = next(again, (None, None))
             if r is not None and fnir is not None:
-                df = m_units - 1 if m_units and m_units > 1 else None
-                lo, hi = rate_interval(r.fn, fnir.count, n_m, confidence, df=df)
+                lo, hi = fn_ci
                 t_lo, t_hi = percentile_interval(r.threshold, confidence)
                 extra.update(
                     fnir_fixed=fnir,

@@ -45,7 +45,7 @@ from faceaudit.stats.bootstrap import (
     percentile_interval,
 )
 from faceaudit.stats.estimate import Rate, make_rate
-from faceaudit.stats.intervals import DEFAULT_METHOD, rate_interval
+from faceaudit.stats.intervals import rate_interval, subject_df
 from faceaudit.stats.operating import Optimism, Rechosen, optimism, rechosen_points, replicate_eer
 from faceaudit.stats.rates import (
     area_under_roc,
@@ -137,6 +137,7 @@ class _Intervals:
     fnmr: np.ndarray
     rechosen: list[Rechosen]
     eer: tuple[float, float] | None
+    rechosen_fn: list[tuple[float, float]]  # the re-chosen FNMR intervals, one per target
 
 
 def _bootstrap(
@@ -160,15 +161,25 @@ def _bootstrap(
         fnmr_b = pos.lt(fixed) / pos.total[:, None]
     fm = np.array([d.nonmated.count_ge(t) for t in thresholds], dtype=np.float64)
     fnm = np.array([d.mated.count_lt(t) for t in thresholds], dtype=np.float64)
-    df = d.n_units - 1 if d.n_units > 1 else None
-    excess = 2.0 if d.reference_units is not None else 0.0  # product weights (intervals.py)
-    fmr_ci = rate_interval(fmr_b[:, :-1], fm, d.nonmated.n, confidence, iid_excess=excess,
-                           df=df).T  # fmt: skip
-    fnmr_ci = rate_interval(fnmr_b[:, :-1], fnm, d.mated.n, confidence, df=df).T
+    fmr_r, fnmr_r = fmr_b[:, :-1], fnmr_b[:, :-1]
+    fm_df = subject_df(res, fmr_r, fm / d.nonmated.n, _cap(d.n_nonmated_subjects))
+    fnm_df = subject_df(res, fnmr_r, fnm / max(d.mated.n, 1), _cap(d.n_mated_subjects))
+    fmr_ci = rate_interval(fmr_r, fm, d.nonmated.n, confidence, df=fm_df).T
+    fnmr_ci = rate_interval(fnmr_r, fnm, d.mated.n, confidence, df=fnm_df).T
     rechosen = rechosen_points(neg, pos, d.nonmated, d.mated, targets)
     eers, _ = replicate_eer(neg, pos, d.nonmated, d.mated, t_eer)
     eer_ci = tuple(float(v) for v in percentile_interval(eers, confidence))
-    return _Intervals(fmr_ci, fnmr_ci, rechosen, eer_ci)
+    fn_ci = []
+    for (_, th), r in zip(targets, rechosen, strict=True):
+        c = d.mated.count_lt(th)
+        df = subject_df(res, r.fn, c / max(d.mated.n, 1), _cap(d.n_mated_subjects))
+        fn_ci.append(tuple(float(v) for v in rate_interval(r.fn, c, d.mated.n, confidence, df=df)))
+    return _Intervals(fmr_ci, fnmr_ci, rechosen, eer_ci, fn_ci)
+
+
+def _cap(n_subjects: int | None) -> int | None:
+    """The degrees of freedom of a rate's variance are at most its subjects - 1."""
+    return None if n_subjects is None else max(n_subjects - 1, 1)
 
 
 def _warnings(d: _Design, bootstrap: int) -> list[str]:
@@ -323,8 +334,7 @@ def _points(
         fnmr, thr_ci, opt, exact = fixed, None, None, None
         if boot is not None:
             r = next(rechosen)
-            df = d.n_units - 1 if d.n_units > 1 else None
-            lo, hi = rate_interval(r.fn, fixed.count, ng, confidence, df=df)
+            lo, hi = boot.rechosen_fn[k]
             fnmr = make_rate(fixed.count, ng, (float(lo), float(hi)), confidence=confidence,
                              **gen_units)  # fmt: skip
             t_lo, t_hi = percentile_interval(r.threshold, confidence)

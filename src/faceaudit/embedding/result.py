@@ -15,8 +15,8 @@ import numpy as np
 
 from faceaudit.recognizers.base import ModelInfo
 from faceaudit.stats.bootstrap import Resampler, UnitTable
-from faceaudit.stats.intervals import rate_interval
 from faceaudit.stats.estimate import Rate, make_rate
+from faceaudit.stats.intervals import rate_interval, subject_df
 
 __all__ = ["EmbedProgress", "EmbedStats", "EmbeddingResult", "Failure"]
 
@@ -151,8 +151,9 @@ class EmbeddingResult:
             # one batch of all replicates (the random stream of this figure since it existed)
             res = Resampler(table.n_units, bootstrap, seed, batch=bootstrap)
             tot = table.replicate(res.weights())
-            df = n_subjects - 1 if n_subjects > 1 else None
-            lo, hi = rate_interval(tot[:, 1] / tot[:, 0], count, n, confidence, df=df)
+            reps = tot[:, 1] / tot[:, 0]
+            df = subject_df(res, reps, count / n, max(n_subjects - 1, 1))
+            lo, hi = rate_interval(reps, count, n, confidence, df=df)
             ci = (float(lo), float(hi))
         return make_rate(
             count, n, ci, confidence=confidence, n_units=n_subjects or None, unit="subject"

@@ -30,7 +30,9 @@ distribution at a fraction of the cost.
 
 Random streams: a :class:`Resampler` is ``numpy.random.default_rng(seed + stream)``; subject
 draws are made in batches of ``batch`` replicates (``integers(0, n, (b, n))`` per batch, per stratum
-in stratum order when stratified). Intervals are percentile intervals of the replicates.
+in stratum order when stratified). A rate's interval is formed from its replicates by
+:func:`faceaudit.stats.intervals.rate_interval` (Korn-Graubard); other figures (ratios,
+differences, the EER, thresholds) take the percentile interval of their replicates.
 """
 
 from __future__ import annotations

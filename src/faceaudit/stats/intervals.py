@@ -40,6 +40,7 @@ A. B. Owen, "The pigeonhole bootstrap", Annals of Applied Statistics 1(2), 2007,
 from __future__ import annotations
 
 import warnings
+from collections.abc import Iterable
 
 import numpy as np
 from scipy.stats import beta, norm
@@ -48,9 +49,11 @@ from scipy.stats import t as student_t
 __all__ = [
     "DEFAULT_METHOD",
     "METHODS",
+    "influence_df",
     "korn_graubard",
     "percentile",
     "rate_interval",
+    "subject_df",
 ]
 
 #: The interval of every bootstrapped rate (recorded in results.json as ``bootstrap.interval``).
@@ -70,7 +73,7 @@ def korn_graubard(
     n: np.ndarray,
     confidence: float,
     *,
-    df: int | None = None,
+    df: int | np.ndarray | None = None,
 ) -> np.ndarray:
     """``(2, k)`` Korn-Graubard interval: Clopper-Pearson at the effective counts.
 
@@ -84,9 +87,10 @@ def korn_graubard(
         Trials (comparisons): the cap of the effective sample size.
     confidence : float
         Two-sided level.
-    df : int, optional
-        Degrees of freedom of the variance (resampled units - 1): ``n_eff`` times
-        ``(z_{alpha/2} / t_{df, alpha/2})^2``.
+    df : int or array, optional
+        Degrees of freedom of the variance (e.g. resampled units - 1, or
+        :func:`influence_df`): ``n_eff`` times ``(z_{alpha/2} / t_{df, alpha/2})^2``; entries
+        below 1 or not finite leave ``n_eff`` as it is.
 
     Examples
     --------
@@ -104,8 +108,10 @@ def korn_graubard(
     with np.errstate(invalid="ignore", divide="ignore"):
         n_eff = np.where(np.isfinite(v) & (v > 0), p * (1.0 - p) / v, n)
         n_eff = np.minimum(n_eff, n)
-        if df is not None and df >= 1:
-            n_eff = n_eff * (norm.ppf(1.0 - alpha) / student_t.ppf(1.0 - alpha, df)) ** 2
+        if df is not None:
+            d = np.broadcast_to(np.asarray(df, dtype=np.float64), p.shape)
+            d = np.where(np.isfinite(d) & (d >= 1), d, np.inf)
+            n_eff = n_eff * (norm.ppf(1.0 - alpha) / student_t.ppf(1.0 - alpha, d)) ** 2
         x = p * n_eff
         ok = (p > 0) & (p < 1) & (n_eff > 0)
         lo = np.where(ok, beta.ppf(alpha, np.where(ok, x, 1.0), np.where(ok, n_eff - x + 1, 1.0)),
@@ -122,7 +128,7 @@ def rate_interval(
     confidence: float,
     *,
     iid_excess: float = 0.0,
-    df: int | None = None,
+    df: int | np.ndarray | None = None,
     method: str = DEFAULT_METHOD,
 ) -> np.ndarray:
     """``(2, k)`` interval of rates ``count / n`` from ``(n_boot, k)`` replicate rates.
@@ -170,3 +176,49 @@ def _rate_interval(replicates, count, n, confidence, iid_excess, df, method) -> 
     kg = korn_graubard(p, var, n, confidence, df=df)
     out = np.where(np.isfinite(kg), kg, pct)
     return out[:, 0] if squeeze else out
+
+
+def influence_df(
+    weight_batches: Iterable[np.ndarray], replicates: np.ndarray, center: np.ndarray
+) -> np.ndarray:
+    """``(k,)`` degrees of freedom of the bootstrap variance from the units' influences.
+
+    A replicate rate is, to first order, ``p + sum_u (w_u - 1) s_u`` (``w_u`` the multiplicity of
+    unit ``u``, mean 1 and variance ~1), so ``s_u ~ Cov_b(w_u, rate*)``: estimated as
+    ``sum_b (w_bu - 1)(rate*_b - center) / (B - 1)`` over the same ``weight_batches`` that made
+    the ``(B, k)`` replicates (re-drawn from the seeded stream). The variance rests on the
+    units like a sum of ``s_u^2``; its Satterthwaite degrees of freedom are
+    ``(sum s_u^2)^2 / sum s_u^4 - 1``: the number of units minus 1 when all weigh alike, about 1
+    when one subject carries the rate (a wolf or lamb, a look-alike pair). Units never drawn
+    (weight 0 in every replicate) do not count. NaN replicates count as ``center``.
+    """
+    reps = np.asarray(replicates, dtype=np.float64)
+    if reps.ndim == 1:
+        reps = reps[:, None]
+    dev = np.nan_to_num(reps - np.asarray(center, dtype=np.float64), nan=0.0)
+    s = None
+    drawn = None
+    start = 0
+    for w in weight_batches:
+        b = w.shape[0]
+        part = (w - 1.0).T @ dev[start : start + b]
+        s = part if s is None else s + part
+        seen = (w > 0).any(axis=0)
+        drawn = seen if drawn is None else drawn | seen
+        start += b
+    if s is None or start < 2:
+        return np.full(reps.shape[1], np.nan)
+    s = s[drawn] / (start - 1)
+    s2, s4 = np.sum(s**2, axis=0), np.sum(s**4, axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(s4 > 0, s2**2 / s4 - 1.0, np.nan)
+
+
+def subject_df(resampler, replicates: np.ndarray, center, cap: int | None = None):
+    """:func:`influence_df` of replicates made by ``resampler`` (its weights re-drawn from its
+    seeded stream), at most ``cap`` (the subjects under the rate - 1); None without subjects
+    (comparison bootstrap: comparisons are the independent units)."""
+    if not getattr(resampler, "by_subject", False):
+        return None
+    df = influence_df(resampler.weight_batches(), replicates, center)
+    return df if cap is None else np.minimum(df, max(int(cap), 1))

@@ -180,9 +180,9 @@ def interval_methods(res: Node) -> list[str]:
     if "bootstrap" in s:
         unit = s.get("bootstrap_unit", "subject")
         out.append(
-            f"Rates: percentile bootstrap, {fmt.fmt_count(s['bootstrap'])} replicates, "
-            f"resampling {unit}s (comparisons that share a person are not independent; "
-            "ISO/IEC 19795-1), seed " + str(s.get("seed", "not recorded")) + "."
+            f"Rates: {_interval_words(res)}bootstrap, {fmt.fmt_count(s['bootstrap'])} "
+            f"replicates, resampling {unit}s (comparisons that share a person are not "
+            "independent; ISO/IEC 19795-1), seed " + str(s.get("seed", "not recorded")) + "."
         )
     if "verification" in res:
         out.append(
@@ -220,3 +220,17 @@ def interval_methods(res: Node) -> list[str]:
     if "field_log" in res:
         out.append("Field log: exact (Clopper–Pearson) intervals on the disclosed counts.")
     return out
+
+
+def _interval_words(res) -> str:
+    """How the rates' intervals were formed from the replicates (``bootstrap.interval``)."""
+    for key in ("verification", "identification", "demographics", "identification_demographics"):
+        node = res.opt_obj(key) if key in res else None
+        boot = node.opt_obj("bootstrap") if node is not None and "bootstrap" in node else None
+        if boot is not None and boot.get("interval") == "korn-graubard":
+            return (
+                "Korn–Graubard intervals (exact binomial at the effective number of independent "
+                "comparisons that the replicates' variance implies, so a rate carried by a few "
+                "people gets the wider, skewed interval it needs) from a "
+            )
+    return "percentile "
