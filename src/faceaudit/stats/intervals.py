@@ -187,10 +187,11 @@ def influence_df(
     unit ``u``, mean 1 and variance ~1), so ``s_u ~ Cov_b(w_u, rate*)``: estimated as
     ``sum_b (w_bu - 1)(rate*_b - center) / (B - 1)`` over the same ``weight_batches`` that made
     the ``(B, k)`` replicates (re-drawn from the seeded stream). The variance rests on the
-    units like a sum of ``s_u^2``; its Satterthwaite degrees of freedom are
-    ``(sum s_u^2)^2 / sum s_u^4 - 1``: the number of units minus 1 when all weigh alike, about 1
-    when one subject carries the rate (a wolf or lamb, a look-alike pair). Units never drawn
-    (weight 0 in every replicate) do not count. NaN replicates count as ``center``.
+    units like a sum of ``s_u^2``; its Satterthwaite degrees of freedom, the effective number of
+    units, are ``(sum s_u^2)^2 / sum s_u^4`` (at least 1): the number of units when all weigh
+    alike, about 1 when one subject carries the rate (a wolf or lamb, a look-alike pair); the
+    callers cap it at the subjects under the rate - 1. Units never drawn (weight 0 in every
+    replicate) do not count. NaN replicates count as ``center``; NaN without any weight.
     """
     reps = np.asarray(replicates, dtype=np.float64)
     if reps.ndim == 1:
@@ -211,7 +212,7 @@ def influence_df(
     s = s[drawn] / (start - 1)
     s2, s4 = np.sum(s**2, axis=0), np.sum(s**4, axis=0)
     with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(s4 > 0, s2**2 / s4 - 1.0, np.nan)
+        return np.where(s4 > 0, np.maximum(s2**2 / s4, 1.0), np.nan)
 
 
 def subject_df(resampler, replicates: np.ndarray, center, cap: int | None = None):
