@@ -13,7 +13,14 @@ from scipy.stats import beta, norm
 from scipy.stats import t as student_t
 
 from faceaudit.stats.binomial import clopper_pearson
-from faceaudit.stats.intervals import korn_graubard, percentile, rate_interval
+from faceaudit.stats.bootstrap import Resampler
+from faceaudit.stats.intervals import (
+    influence_df,
+    korn_graubard,
+    percentile,
+    rate_interval,
+    subject_df,
+)
 
 
 def _kg(p, v, n, conf=0.95, df=None):
@@ -104,3 +111,37 @@ def test_nan_replicates_ignored_and_all_nan_column_is_nan():
     v = float(np.nanvar(reps[:, 0], ddof=1))
     assert tuple(out[:, 0]) == pytest.approx(_kg(0.02, v, 100), rel=1e-12)
     assert np.isnan(out[:, 1]).all()
+
+
+def test_influence_df_counts_the_units_that_carry_the_variance():
+    # four replicates of two units with orthogonal centred multiplicities (w - 1 = +-1): a
+    # replicate rate that is exactly linear in them, p + sum_u (w_u - 1) s_u, gives back s_u
+    # up to a common factor, and the effective number of units (sum s^2)^2 / sum s^4
+    w = np.array([[2, 2], [2, 0], [0, 2], [0, 0]], dtype=float)
+    for s, expected in (((1, 1), 2.0), ((1, 0), 1.0), ((1, 0.5), 1.5625 / 1.0625)):
+        reps = 0.1 + (w - 1) @ np.array(s) * 0.01
+        df = influence_df([w[:2], w[2:]], reps, 0.1)  # in batches, like a Resampler's
+        assert df == pytest.approx([expected], rel=1e-12)
+    # a unit never drawn (weight 0 everywhere) does not count
+    w3 = np.hstack([w, np.zeros((4, 1))])
+    reps = 0.1 + (w - 1) @ np.array([1.0, 1.0]) * 0.01
+    assert influence_df([w3], reps, 0.1) == pytest.approx([2.0], rel=1e-12)
+
+
+def test_subject_df_many_equal_subjects_and_one_heavy_hitter():
+    res = Resampler(200, 2000, seed=3)
+    w = res.weights()
+    equal = np.full(200, 1e-4)
+    heavy = equal.copy()
+    heavy[7] = 5e-3  # one subject carries nearly all the variance (a wolf-lamb)
+    reps = np.stack([0.01 + (w - 1) @ equal, 0.01 + (w - 1) @ heavy], axis=1)
+    df = subject_df(res, reps, [0.01, 0.01], cap=199)
+    # ~200 equal units; the influences' own noise (sd ~ sqrt(200 / 2000) of each) halves the
+    # estimate, which only costs (z / t_70)^2 = 0.95 of the effective sample: a little wider
+    assert 50 < df[0] < 199
+    assert 1.0 <= df[1] < 1.5  # (sum s^2)^2 / sum s^4 = 1.17 for these s
+    assert subject_df(Resampler(0, 10), reps, [0.01, 0.01]) is None  # comparisons: no df
+    # the heavy-hitter rate gets a far wider interval than the same variance on 200 people
+    lo, hi = rate_interval(reps[:, 1], 100, 10_000, 0.95, df=df[1])
+    lo0, hi0 = rate_interval(reps[:, 1], 100, 10_000, 0.95)
+    assert lo < lo0 and hi > 2 * hi0 - 0.01
