@@ -7,9 +7,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from faceaudit.analyses._demographics_sentences import _Vocabulary
 from faceaudit.analyses._demographics_summary import _rate, _ratios, _supported
 from faceaudit.analyses._demographics_types import CrossCell, GroupRates
+from faceaudit.analyses._demographics_vocabulary import _Vocabulary
 from faceaudit.data import SubjectGroups
 from faceaudit.stats.groups import group_counts
 from faceaudit.stats.pairs import IntervalTables, replicate_grouped

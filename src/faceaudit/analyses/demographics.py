@@ -34,13 +34,14 @@ Small groups are flagged, never hidden:
   cells need 30 subjects in each of their two groups;
 * **rule of 30** (Doddington et al. 2000): with fewer than 30 observed errors the relative
   uncertainty of a rate is large (the 90% interval spans more than ±30% of it); such rates
-  are flagged and their sentences say so.
+  are flagged (the report's sentences say so).
 
 Summaries are computed over the supported groups only (their names are listed with them).
 
-Plain language: every differential becomes a sentence ("At this threshold, people in group
-A are falsely matched 8.3× (95% CI 5.1–12.0) as often as those in group B"); when the interval
-of a ratio includes 1 the sentence says that the data cannot tell the groups apart.
+Plain language: the report makes one sentence per differential from these figures
+(:func:`faceaudit.report.sentences.demographic_sentences`: "At this threshold, people in group
+A are falsely matched 8.3× (95% CI 5.1–12.0) as often as those in group B"; when the interval
+of a ratio includes 1 it says that the data cannot tell the groups apart).
 
 References
 ----------
@@ -63,7 +64,6 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from faceaudit.analyses._demographics_groups import _count_and_resample, _cross_cells, _group_rows
-from faceaudit.analyses._demographics_sentences import _IDENTIFY, _VERIFY, _sentences, _Vocabulary
 from faceaudit.analyses._demographics_summary import _summaries
 from faceaudit.analyses._demographics_threshold import ThresholdRule, _choose_threshold
 from faceaudit.analyses._demographics_types import (
@@ -78,6 +78,7 @@ from faceaudit.analyses._demographics_types import (
     Ratio,
     SummaryValue,
 )
+from faceaudit.analyses._demographics_vocabulary import _IDENTIFY, _VERIFY, _Vocabulary
 from faceaudit.data import SubjectGroups
 from faceaudit.data.orientation import SIMILARITY
 from faceaudit.errors import InputError
@@ -126,7 +127,7 @@ def _run(
     min_subjects: int = MIN_SUBJECTS,
     extra_warnings: Sequence[str] = (),
 ) -> DemographicsResult:
-    """The analysis shared by 1:1 and 1:N: threshold, one counting pass, rates, sentences."""
+    """The analysis shared by 1:1 and 1:N: threshold, one counting pass, rates, summaries."""
     if not 0.0 < confidence < 1.0:
         raise ValueError("confidence must be in (0, 1)")
     if not 0.0 <= garbe_alpha <= 1.0:
@@ -160,11 +161,7 @@ def _run(
         vocab, fp_rates, fn_rates, fp_ok, fn_ok, c.fp_reps, c.fn_reps, names, confidence,
         garbe_alpha,
     )  # fmt: skip
-    total_neg, total_pos, overall_fp, overall_fn = c.overall
-    sentences = _sentences(
-        vocab, rows, cross, fp_best, fn_best, overall_fp, overall_fn, confidence, groups,
-        min_subjects,
-    )  # fmt: skip
+    total_neg, total_pos = c.overall[:2]
     return DemographicsResult(
         mode=vocab.mode,
         attribute=groups.attribute,
@@ -197,7 +194,6 @@ def _run(
             vocab.fn: None if fn_best is None else names[fn_best],
         },
         summary=summary,
-        sentences=tuple(sentences),
         coverage=groups.coverage_json(),
         support={"min_subjects": int(min_subjects)},
         bootstrap=_bootstrap_json(c, bootstrap, confidence, seed),
