@@ -250,6 +250,7 @@ class SystemComparison:
     warnings: tuple[str, ...] = field(default=())
     mode: str = "verification"
     protocol: dict | None = None
+    demographics: object | None = None  # GroupComparison (--metadata/--by), or None
 
     results_key = "compare"
 
@@ -271,4 +272,5 @@ class SystemComparison:
             "mcnemar": [m.to_json(self.orientation) for m in self.mcnemar],
             "warnings": list(self.warnings),
             **({} if self.protocol is None else {"protocol": dict(self.protocol)}),
+            **({} if self.demographics is None else {"demographics": self.demographics.to_json()}),
         }
