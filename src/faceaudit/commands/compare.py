@@ -8,6 +8,7 @@ from pathlib import Path
 import typer
 
 from faceaudit.commands import _common as C
+from faceaudit.commands import _demographics as D
 
 
 def register(app: typer.Typer) -> None:
@@ -77,6 +78,10 @@ def compare(
     adjustment: str = typer.Option(
         "holm", help="Adjustment across pairs of systems: holm, bh, bonferroni or none."
     ),
+    metadata: Path | None = D.METADATA,
+    by: str | None = D.BY,
+    threshold_from: str = D.THRESHOLD_FROM,
+    metadata_subject_column: str = D.METADATA_SUBJECT_COLUMN,
     bootstrap: int = C.bootstrap_option(1000),
     confidence: float = C.CONFIDENCE,
     seed: int = C.SEED,
@@ -97,6 +102,9 @@ def compare(
 
     Intervals from one subject bootstrap shared by all systems; McNemar at
     fixed thresholds; every pair of systems when more than two, adjusted.
+
+    --metadata FILE --by ATTR: every group's rates in every system and their
+    paired changes, and the change in the max/geomean differentials.
     """
     from faceaudit.analyses.identification import DEFAULT_FPIR_TARGETS
     from faceaudit.analyses.verification import DEFAULT_FMR_TARGETS
@@ -106,7 +114,9 @@ def compare(
     from faceaudit.io.scores import ColumnNames
 
     log = C.destination(out, json_out, force, quiet)
+    groups = D.group_by(metadata, by, threshold_from, metadata_subject_column)
     common = dict(
+        demographics=groups,
         thresholds=C.parse_floats(threshold, "--threshold"),
         bootstrap=bootstrap,
         confidence=confidence,
