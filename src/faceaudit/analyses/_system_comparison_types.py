@@ -110,6 +110,8 @@ class SearchSystemFigures:
     points: tuple[SearchPoint, ...]
     det_fpir: np.ndarray
     det_fnir: np.ndarray
+    det_threshold: np.ndarray = field(default_factory=lambda: np.empty(0))
+    cmc: tuple = ()  # (rank, identification rate, its interval or None), ranks 1, 2, ...
 
     def to_json(self, orientation: str) -> dict:
         return {
@@ -123,7 +125,9 @@ class SearchSystemFigures:
             "det": {
                 "fpir": [_num(v) for v in self.det_fpir],
                 "fnir": [_num(v) for v in self.det_fnir],
+                "threshold": [_num(to_file_units(v, orientation)) for v in self.det_threshold],
             },  # fmt: skip
+            "cmc": [{"rank": r, "identification_rate": v, "ci": _ci(ci)} for r, v, ci in self.cmc],
         }
 
 
