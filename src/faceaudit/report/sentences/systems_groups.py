@@ -81,4 +81,6 @@ def group_difference_sentence(
             return (f"{head}, {a} and {b} on {what}: {figures}; the data cannot tell them "
                     f"apart{caveat}.")  # fmt: skip
         return f"{head}, {a} and {b} ({what}): {figures}; the data cannot tell them apart{caveat}."
+    if summary:
+        return f"{head}, {a} {verb} {b} ({stat} over groups {over}): {figures}."
     return f"{head}, {a} {verb} {b}: {figures}{caveat}."
