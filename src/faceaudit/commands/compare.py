@@ -21,6 +21,12 @@ def compare(
         "--scores",
         help="One score table per system (CSV/TSV/Parquet, as errors reads); repeat, at least 2.",
     ),
+    bob: list[Path] | None = typer.Option(
+        None,
+        "--bob",
+        help="One bob score file per system (4 or 5 columns, joined on model and probe sample; "
+        "2 columns, on row order); repeat, at least 2.",
+    ),
     candidates: list[Path] | None = typer.Option(
         None,
         "--candidates",
@@ -93,7 +99,7 @@ def compare(
 ) -> None:
     """Is B really better than A? Paired differences on the same people.
 
-    1:1 (--scores per system, or --protocol lfw pairs.txt with --embeddings
+    1:1 (--scores or --bob per system, or --protocol lfw pairs.txt with --embeddings
     per system): FNMR at FMR targets (each system at its own threshold),
     FMR and FNMR at thresholds, EER; on a protocol, its fold accuracy too.
 
@@ -126,7 +132,7 @@ def compare(
         progress=log,
     )
     if protocol is not None or embeddings:
-        if scores or candidates or protocol is None or not embeddings:
+        if scores or bob or candidates or protocol is None or not embeddings:
             raise InputError(
                 "a protocol comparison takes --protocol KIND FILE and one --embeddings file per "
                 "system, without --scores or --candidates."
@@ -140,8 +146,10 @@ def compare(
         run = audit_compare(data, fmr_targets=fmr, **common)
         C.finish(run, out, json_out, force, log)
         return
+    if scores and bob:
+        raise InputError("give --scores tables or --bob score files, not both.")
     if candidates:
-        if scores:
+        if scores or bob:
             raise InputError("give --scores (1:1) or --candidates (1:N) files, not both.")
         if truth is None:
             raise InputError("candidate lists need --truth FILE (the probes' subjects).")
@@ -164,7 +172,8 @@ def compare(
     )
     with log.stage("reading and aligning score tables"):
         data = read_paired_scores(
-            scores or [],
+            scores or bob or [],
+            bob=bool(bob),
             names=name or None,
             columns=columns,
             orientation="similarity" if similarity else "distance",
