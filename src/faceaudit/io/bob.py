@@ -309,8 +309,11 @@ class BobRecords:
 
     def chunks(self):
         others: list[str] = []
-        names = {2: ("label", "score"), 4: ("claimed_id", "real_id", "test_label", "score"),
-                 5: ("claimed_id", "model", "real_id", "test_label", "score")}[self.ncols]  # fmt: skip
+        names = {
+            2: ("label", "score"),
+            4: ("claimed_id", "real_id", "test_label", "score"),
+            5: ("claimed_id", "model", "real_id", "test_label", "score"),
+        }[self.ncols]
         try:
             for rows, lines in whole_lines(self.p, self.path, others):
                 lines, _ = strip_comments(lines)
@@ -321,8 +324,9 @@ class BobRecords:
                 wrong = np.flatnonzero((counts != self.ncols) & ~blank)
                 if wrong.size:
                     i = int(wrong[0])
-                    raise line_error(self.p, self.path, rows + i, f"has {counts[i]} fields but "
-                                     f"the first comparison line has {self.ncols}; {_FORMATS}.")  # fmt: skip
+                    msg = (f"has {counts[i]} fields but the first comparison line has "
+                           f"{self.ncols}; {_FORMATS}.")  # fmt: skip
+                    raise line_error(self.p, self.path, rows + i, msg)
                 keep = np.flatnonzero(~blank)
                 self._raw.append(rows + keep)
                 if blank.any():

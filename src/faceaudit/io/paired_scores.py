@@ -157,7 +157,7 @@ def _read_bob(path, subjects: SubjectCodes, samples: SubjectCodes) -> _Rows:
     rec = bob_records(path)
     parts: dict[str, list[np.ndarray]] = {k: [] for k in ("score", "mated", "ps", "rs", "probe",
                                                           "reference")}  # fmt: skip
-    for start, f in rec.chunks():
+    for _, f in rec.chunks():
         base = sum(a.size for a in parts["score"])
         try:
             score, _ = parse_scores(f["score"], name="score", nan_is_missing=True, advice=_ADVICE)
