@@ -56,6 +56,7 @@ __all__ = ["GroupComparison", "GroupDifference", "SystemSets", "compare_groups"]
 
 #: The summaries over groups whose change is given (:mod:`~faceaudit.analyses.demographics`).
 SUMMARIES = (("max_over_geomean", _max_over_geomean), ("max_over_min", _max_over_min))
+_WORDS = {"max_over_geomean": "max / geometric mean", "max_over_min": "max / min"}
 
 
 @dataclass(frozen=True, eq=False)
@@ -319,7 +320,7 @@ def _differences(p, label, names, measured, vocab, confidence, adjustment, alpha
             dropped = int(ra.size - both.sum())
             if compared and dropped > (1.0 - confidence) * ra.size:
                 warnings.append(
-                    f"The change in {rate.upper()} {figure.split('_', 1)[1].replace('_', ' ')} "
+                    f"The change in {rate.upper()} {_WORDS[figure.split('_', 1)[1]]} "
                     f"between {names[i]} and {names[j]} at {label} has no interval: in "
                     f"{dropped} of {ra.size} replicates a compared group had no error, so the "
                     "summary was not finite."

@@ -9,7 +9,7 @@ from faceaudit.report.sections._base import Ctx
 from faceaudit.report.sentences.systems import pct, points
 from faceaudit.report.sentences.systems_groups import SUMMARY_NAMES, group_difference_sentence
 
-__all__ = ["group_blocks", "group_figures", "group_sentences"]
+__all__ = ["group_blocks", "group_figures", "group_sentences", "group_verdict"]
 
 
 def _labels(g: Node) -> dict[int, str]:
@@ -31,6 +31,17 @@ def group_sentences(c: Node, ctx: Ctx) -> list[str]:
         )  # fmt: skip
         for d in g.objs("differences")
     ]
+
+
+def group_verdict(c: Node, ctx: Ctx) -> list[str]:
+    """The change of each rate's max / geometric mean at the first operating point (the rule)."""
+    if "demographics" not in c:
+        return []
+    diffs = c.obj("demographics").objs("differences")
+    keep = [i for i, d in enumerate(diffs)
+            if d.int("operating_point") == 0 and d.str("figure").endswith("_geomean")]  # fmt: skip
+    said = group_sentences(c, ctx)
+    return [said[i] for i in keep]
 
 
 def _value(v: Node, ratio: bool, ctx: Ctx) -> Cell:

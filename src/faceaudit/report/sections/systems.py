@@ -17,7 +17,7 @@ from faceaudit.report.blocks import (
     rate_cell,
 )
 from faceaudit.report.sections._base import Ctx, Section
-from faceaudit.report.sections._systems_groups import group_blocks, group_figures, group_sentences
+from faceaudit.report.sections._systems_groups import group_blocks, group_figures, group_verdict
 from faceaudit.report.sentences.systems import difference_sentence, pct, points, where
 
 _FIGURE = {
@@ -313,9 +313,7 @@ def _search_figures(c: Node) -> dict:
 
 
 def verdict(c: Node, ctx: Ctx) -> list[str]:
-    said = sentences(c, ctx)[:3]
-    summary = [s for s in group_sentences(c, ctx) if "differential (" in s]
-    return said + summary[:2]
+    return sentences(c, ctx)[:3] + group_verdict(c, ctx)[:2]
 
 
 SECTION = Section("compare", "Paired comparison of systems", blocks, figures, verdict)
