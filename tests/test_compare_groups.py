@@ -257,3 +257,34 @@ def test_compare_by_on_candidate_lists_gives_fnir_and_fpir_by_group_and_the_over
         assert len(s["det"]["threshold"]) == len(s["det"]["fpir"])
     for name in ("compare_cmc", "compare_fpir_fnir", "compare_group_differences"):
         assert (out / "figures" / f"{name}.svg").exists(), name
+
+
+def test_each_system_gets_exactly_the_one_system_analysis_in_1n(tmp_path):
+    """1:N: every system's per-group FPIR/FNIR rows are those of ``identification_differentials``
+    on its own outcomes with the same seed (the shared design is each system's own)."""
+    from faceaudit.analyses._demographics_sentences import _IDENTIFY
+    from faceaudit.analyses._system_comparison_groups import search_system_sets
+    from faceaudit.analyses.demographics import identification_differentials
+    from faceaudit.io.paired_scores import read_paired_candidates
+    from faceaudit.stats.identification import search_outcomes
+    from test_compare_cli import CANDIDATES, TRUTH, _better_lists
+
+    better = tmp_path / "better.csv"
+    _better_lists(better, 0.05)
+    data = read_paired_candidates([CANDIDATES, better], TRUTH, gallery_size=280)
+    outcomes = [search_outcomes(s.lists, s.truth, gallery_size=s.gallery_size,
+                                gallery_subjects=s.gallery_subjects) for s in data.searches]  # fmt: skip
+    units = [str(u) for u in outcomes[0].units]
+    meta = SubjectMetadata.from_mapping({"band": {u: "ab"[i % 2] for i, u in enumerate(units)}})
+    groups = meta.groups(["band"], units)
+    g = compare_groups(data.names, search_system_sets(outcomes, None), groups, vocab=_IDENTIFY,
+                       rules=[ThresholdRule.parse("all@0.05", default_target=0.01)],
+                       bootstrap=120, confidence=0.95, seed=4, adjustment="holm",
+                       orientation="similarity")  # fmt: skip
+    for i, o in enumerate(outcomes):
+        alone = identification_differentials(o, groups, threshold="all@0.05", bootstrap=120,
+                                             seed=4).to_json()  # fmt: skip
+        mine = g.points[0]["systems"][i]
+        assert mine["threshold"] == alone["threshold"]
+        assert mine["groups"] == alone["groups"]
+    assert {d.figure for d in g.differences} >= {"group_fnir", "group_fpir"}
