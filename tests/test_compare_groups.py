@@ -272,8 +272,12 @@ def test_each_system_gets_exactly_the_one_system_analysis_in_1n(tmp_path):
     better = tmp_path / "better.csv"
     _better_lists(better, 0.05)
     data = read_paired_candidates([CANDIDATES, better], TRUTH, gallery_size=280)
-    outcomes = [search_outcomes(s.lists, s.truth, gallery_size=s.gallery_size,
-                                gallery_subjects=s.gallery_subjects) for s in data.searches]  # fmt: skip
+    outcomes = [
+        search_outcomes(
+            s.lists, s.truth, gallery_size=s.gallery_size, gallery_subjects=s.gallery_subjects
+        )  # fmt: skip
+        for s in data.searches
+    ]
     units = [str(u) for u in outcomes[0].units]
     meta = SubjectMetadata.from_mapping({"band": {u: "ab"[i % 2] for i, u in enumerate(units)}})
     groups = meta.groups(["band"], units)
