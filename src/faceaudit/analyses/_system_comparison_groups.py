@@ -230,6 +230,9 @@ def compare_groups(
                 extra_warnings=s.warnings, resampler=res,
             )  # fmt: skip
             measured.append((result, counted))
+        everyone = set.intersection(*(set(r.warnings) for r, _ in measured))
+        warnings += [w if w in everyone else f"{name} ({label}): {w}"
+                     for name, (r, _) in zip(names, measured, strict=True) for w in r.warnings]  # fmt: skip
         label = _point_label(rule, vocab, orientation)
         points.append(_point_json(p, label, rule, names, measured, orientation))
         if bootstrap:
@@ -237,7 +240,6 @@ def compare_groups(
                                 seed)  # fmt: skip
             diffs += d
             warnings += w
-    warnings = [*dict.fromkeys(w for r, _ in measured for w in r.warnings), *warnings]
     r0 = measured[0][0]
     boot = dict(r0.bootstrap)
     boot["paired"] = ("every replicate resamples the same people (within their group) for every "
