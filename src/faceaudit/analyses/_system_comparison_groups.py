@@ -230,10 +230,10 @@ def compare_groups(
                 extra_warnings=s.warnings, resampler=res,
             )  # fmt: skip
             measured.append((result, counted))
-        everyone = set.intersection(*(set(r.warnings) for r, _ in measured))
-        warnings += [w if w in everyone else f"{name} ({label}): {w}"
-                     for name, (r, _) in zip(names, measured, strict=True) for w in r.warnings]  # fmt: skip
         label = _point_label(rule, vocab, orientation)
+        everyone = set.intersection(*(set(r.warnings) for r, _ in measured))
+        for name, (r, _) in zip(names, measured, strict=True):
+            warnings += [w if w in everyone else f"{name} ({label}): {w}" for w in r.warnings]
         points.append(_point_json(p, label, rule, names, measured, orientation))
         if bootstrap:
             d, w = _differences(p, label, names, measured, vocab, confidence, adjustment, alpha,
