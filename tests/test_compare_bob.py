@@ -93,5 +93,5 @@ def test_compare_on_the_command_line_takes_bob_files(data, tmp_path):
                 "--bootstrap", "100", "--json", str(out), "--quiet") == 0  # fmt: skip
     c = json.loads(out.read_text())["compare"]
     assert c["coverage"]["join"] == "probe and reference ids"
-    assert [s["n_genuine"] for s in c["systems"]] == [int(data.mated.sum())] * 2
+    assert [s["n_mated"] for s in c["systems"]] == [int(data.mated.sum())] * 2
     assert _run("compare", "--bob", str(a), "--scores", str(b), "--quiet", "--json", "-") == 2

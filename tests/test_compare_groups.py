@@ -108,7 +108,7 @@ def test_a_planted_change_in_one_group_is_found_and_covered():
 
 
 def test_the_reduced_differential_is_detected_in_the_summaries():
-    data = _worse_for_f(paired(n_subjects=160, shifts=(0.0, 0.0), seed=8, impostors=10), 1.0)
+    data = _worse_for_f(paired(n_subjects=160, shifts=(0.0, 0.0), seed=8, nonmated=10), 1.0)
     g = _groups(data, rule="value=2.0", bootstrap=300, seed=2)
     for stat in ("fnmr_max_over_geomean", "fnmr_max_over_min"):
         d = _diff(g, stat)
@@ -136,7 +136,7 @@ def test_no_difference_covers_zero_at_about_the_nominal_rate():
     holds 0 in 88-100 of them, and so does the change of each supported summary."""
     hits: dict = {}
     for seed in range(100):
-        data = paired(n_subjects=60, shifts=(0.0, 0.0), seed=seed, impostors=10)
+        data = paired(n_subjects=60, shifts=(0.0, 0.0), seed=seed, nonmated=10)
         g = _groups(data, rule="value=2.0", bootstrap=150, seed=seed)
         for d in g.differences:
             h = hits.setdefault((d.figure, d.group), [0, 0])

@@ -92,7 +92,7 @@ def test_two_models_on_the_same_photos_are_compared_on_every_pair(photos, tmp_pa
     rows = [s["rows"] for s in c["coverage"]["systems"]]
     assert rows == [n, n - 31]  # the dark-topped photo has no embedding in the second model
     sys_b = c["systems"][1]
-    assert sys_b["genuine_fta"] == 3 and sys_b["impostor_fta"] == 28
+    assert sys_b["mated_fta"] == 3 and sys_b["nonmated_fta"] == 28
     assert r["settings"]["models"] == ["mean-colour", "top-half"]
     assert any("top-half" in w or "TopHalf" in w for w in r["warnings"])
     assert "eer" in {d["figure"] for d in c["differences"]}  # 8 people: FMR 0.1 not supported

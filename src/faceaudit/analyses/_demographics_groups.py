@@ -73,7 +73,7 @@ def _count_and_resample(
     comparison of systems passes one design shared by every system: the same people in every
     replicate); it must cover the same units.
 
-    1:1 (reference subjects known): the negatives' replicates are **two-way**, each impostor
+    1:1 (reference subjects known): the negatives' replicates are **two-way**, each non-mated
     comparison weighted by the product of its probe's and its reference's multiplicities
     (:func:`faceaudit.stats.pairs.replicate_grouped`), so the within-group and cross-group FMR
     intervals resample both people of a comparison. Positives (and 1:N searches) go with their

@@ -362,11 +362,11 @@ def score_system_sets(data) -> list[SystemSets]:
     out = []
     for i in range(data.k):
         s = data.system(i)
-        fta = s.genuine_fta + s.impostor_fta
+        fta = s.mated_fta + s.nonmated_fta
         out.append(SystemSets(
-            ScoreSet(s.impostor, units=s.impostor_subject),
-            ScoreSet(s.genuine, units=s.genuine_subject),
-            s.impostor_reference_subject,
+            ScoreSet(s.nonmated, units=s.nonmated_subject),
+            ScoreSet(s.mated, units=s.mated_subject),
+            s.nonmated_reference_subject,
             (f"{data.names[i]}: {fta} comparisons without a score (failures to acquire) are not "
              "part of its per-group rates.",) if fta else (),
         ))  # fmt: skip

@@ -93,7 +93,7 @@ _LABELS = {
     "compare_group_differences": "Change in each group's rates between systems, paired intervals",
     "compare_fpir_fnir": "FPIR and FNIR against threshold, the compared systems overlaid",
     "compare_cmc": "Cumulative match characteristic of the compared systems, overlaid",
-    "score_histogram": "Histograms of genuine and impostor scores",
+    "score_histogram": "Histograms of mated and non-mated scores",
     "cmc": "Cumulative match characteristic",
     "fpir_fnir": "FPIR and FNIR against threshold",
     "fpir_gallery": "FPIR against gallery size, measured and extrapolated",

@@ -23,11 +23,11 @@ Conventions
 
 from faceaudit.report.figures._base import (
     ACCENT,
-    GENUINE,
     GREY,
-    IMPOSTOR,
     MARK,
+    MATED,
     MAX_LABEL,
+    NONMATED,
     OTHER,
     PNG_DPI,
     RC,
@@ -60,7 +60,7 @@ from faceaudit.report.figures.systems import (
 )
 
 __all__ = [
-    "ACCENT", "GENUINE", "GREY", "IMPOSTOR", "MARK", "MAX_LABEL", "OTHER", "PNG_DPI", "RC",
+    "ACCENT", "MATED", "GREY", "NONMATED", "MARK", "MAX_LABEL", "OTHER", "PNG_DPI", "RC",
     "SVG_PX_PER_PT", "WARN", "Point", "cmc_figure", "cross_fmr_figure", "decade_label",
     "cmc_overlay_figure", "det_figure", "det_overlay_figure", "fpir_fnir_overlay_figure",
     "group_difference_figure", "edc_figure", "fpir_fnir_figure", "fpir_gallery_figure",
