@@ -63,7 +63,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from faceaudit.analyses._demographics_groups import _count_and_resample, _cross_cells, _group_rows
+from faceaudit.analyses._demographics_groups import (
+    _count_and_resample,
+    _Counted,
+    _cross_cells,
+    _group_rows,
+)
 from faceaudit.analyses._demographics_summary import _summaries
 from faceaudit.analyses._demographics_threshold import ThresholdRule, _choose_threshold
 from faceaudit.analyses._demographics_types import (
@@ -82,6 +87,7 @@ from faceaudit.analyses._demographics_vocabulary import _IDENTIFY, _VERIFY, _Voc
 from faceaudit.data import SubjectGroups
 from faceaudit.data.orientation import SIMILARITY
 from faceaudit.errors import InputError
+from faceaudit.stats.bootstrap import Resampler
 from faceaudit.stats.estimate import make_rate
 from faceaudit.stats.scoreset import ScoreSet
 from faceaudit.stats.support import MIN_SUBJECTS
@@ -108,7 +114,12 @@ __all__ = [
 ]
 
 
-def _run(
+def _run(**kw) -> DemographicsResult:
+    """The analysis shared by 1:1 and 1:N (:func:`_run_counted` without its counts)."""
+    return _run_counted(**kw)[0]
+
+
+def _run_counted(
     *,
     vocab: _Vocabulary,
     negatives: ScoreSet,
@@ -126,8 +137,14 @@ def _run(
     garbe_alpha: float,
     min_subjects: int = MIN_SUBJECTS,
     extra_warnings: Sequence[str] = (),
-) -> DemographicsResult:
-    """The analysis shared by 1:1 and 1:N: threshold, one counting pass, rates, summaries."""
+    resampler: Resampler | None = None,
+) -> tuple[DemographicsResult, _Counted]:
+    """Threshold, one counting pass, rates, summaries; and the counts with their replicates.
+
+    ``resampler``: a bootstrap design shared with other systems (the paired comparison of
+    systems, :mod:`faceaudit.analyses._system_comparison_groups`); by default the counts' own
+    stratified design.
+    """
     if not 0.0 < confidence < 1.0:
         raise ValueError("confidence must be in (0, 1)")
     if not 0.0 <= garbe_alpha <= 1.0:
@@ -152,7 +169,7 @@ def _run(
         )
     c = _count_and_resample(
         negatives, positives, t, group_of_unit, groups.n_groups, negative_reference_units,
-        bootstrap, seed,
+        bootstrap, seed, resampler,
     )  # fmt: skip
     rows, by_kind = _group_rows(vocab, c, groups, n_subjects, confidence, min_subjects)
     cross = _cross_cells(c, names, confidence, min_subjects)
@@ -162,7 +179,7 @@ def _run(
         garbe_alpha,
     )  # fmt: skip
     total_neg, total_pos = c.overall[:2]
-    return DemographicsResult(
+    result = DemographicsResult(
         mode=vocab.mode,
         attribute=groups.attribute,
         attributes=groups.attributes,
@@ -200,6 +217,7 @@ def _run(
         metadata=groups.source,
         warnings=tuple(warnings),
     )
+    return result, c
 
 
 def _bootstrap_json(c, bootstrap: int, confidence: float, seed: int) -> dict:
