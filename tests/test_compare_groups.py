@@ -8,10 +8,10 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
-from faceaudit.analyses._demographics_sentences import _VERIFY
 from scipy.stats import norm
 
 from compare_systems_data import MU, SC, SE, SU, paired
+from faceaudit.analyses._demographics_vocabulary import _VERIFY
 from faceaudit.analyses._system_comparison_groups import compare_groups, score_system_sets
 from faceaudit.analyses.demographics import ThresholdRule, verification_differentials
 from faceaudit.audits import GroupBy
@@ -262,8 +262,7 @@ def test_compare_by_on_candidate_lists_gives_fnir_and_fpir_by_group_and_the_over
 def test_each_system_gets_exactly_the_one_system_analysis_in_1n(tmp_path):
     """1:N: every system's per-group FPIR/FNIR rows are those of ``identification_differentials``
     on its own outcomes with the same seed (the shared design is each system's own)."""
-    from faceaudit.analyses._demographics_sentences import _IDENTIFY
-
+    from faceaudit.analyses._demographics_vocabulary import _IDENTIFY
     from faceaudit.analyses._system_comparison_groups import search_system_sets
     from faceaudit.analyses.demographics import identification_differentials
     from faceaudit.io.paired_scores import read_paired_candidates

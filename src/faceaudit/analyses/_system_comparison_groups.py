@@ -34,9 +34,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from faceaudit.analyses._demographics_groups import _seen
-from faceaudit.analyses._demographics_sentences import _Vocabulary
 from faceaudit.analyses._demographics_summary import _max_over_geomean, _max_over_min
 from faceaudit.analyses._demographics_threshold import ThresholdRule
+from faceaudit.analyses._demographics_vocabulary import _Vocabulary
 from faceaudit.analyses._system_comparison_common import bootstrap_p
 from faceaudit.analyses._system_comparison_types import FigureValue
 from faceaudit.data import SubjectGroups

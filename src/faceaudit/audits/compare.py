@@ -144,7 +144,7 @@ def _with_groups(result, names, systems, subjects, spec, thresholds, orientation
     """``result`` with its demographic part (``spec``: the GroupBy) and its warnings."""
     from dataclasses import replace
 
-    from faceaudit.analyses._demographics_sentences import _IDENTIFY, _VERIFY
+    from faceaudit.analyses._demographics_vocabulary import _IDENTIFY, _VERIFY
     from faceaudit.analyses._system_comparison_groups import compare_groups
     from faceaudit.analyses.demographics import (
         DEFAULT_FMR_TARGET,
