@@ -13,7 +13,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-
 Progress = Callable[[int, int], None]
 
 
@@ -117,7 +116,7 @@ def collect(
         progress=progress,
     )
     pv, pp, pt = got.pool
-    vv, vp, vt = got.val_pool if val_templates else (np.empty(0), np.empty(0, int), np.empty(0, int))
+    vv, vp, vt = got.val_pool
     return ScaleData(
         nonmated_prefix_max=np.maximum.accumulate(got.nonmated_level_max, axis=1).astype(float),
         mated_mate_score=got.mated_mate_score.astype(np.float64),

@@ -153,7 +153,9 @@ class _Pool:
         return _Pool(self.size, vals, probe, tmpl)
 
     def merged(self, other: _Pool) -> _Pool:
-        return self.cut(*(np.concatenate([x, y]) for x, y in zip(self.parts, other.parts)))
+        return self.cut(
+            *(np.concatenate([x, y]) for x, y in zip(self.parts, other.parts, strict=True))
+        )
 
     @property
     def parts(self):
