@@ -58,11 +58,17 @@ def test_any_block_size_and_thread_count_gives_the_same_figures(inputs, referenc
 
 
 def test_a_gallery_in_shards_on_disk_gives_the_same_figures(inputs, reference, tmp_path):
-    gallery, probes = inputs
-    shards = write_gallery_shards(gallery, tmp_path / "shards", rows_per_shard=1000)
+    """Through the command: ``scale --gallery FOLDER`` reads the shards block by block."""
+    shards = write_gallery_shards(inputs[0], tmp_path / "shards", rows_per_shard=1000)
     assert len(shards.shards.files) == 4
-    run = audit_scale(shards, probes, **KW, gallery_block=768)
-    assert _figures(run) == reference
+    out = tmp_path / "results.json"
+    golden.run(["scale", "--gallery", str(tmp_path / "shards"), "--probes",
+                str(GOLDEN / "inputs" / "scale_probes.npz"), "--threshold", "0.45",
+                "--validation-fit-size", "300", "--bootstrap", "100", "--seed", "3",
+                "--gallery-block", "768", "--probe-block", "256", "--json", str(out),
+                "--quiet"])  # fmt: skip
+    res = golden.normalise(json.loads(out.read_text()))
+    assert json.dumps({k: res[k] for k in ("scale", "impact")}, sort_keys=True) == reference
 
 
 def test_an_interrupted_run_resumes_from_its_block_summaries(inputs, reference, tmp_path):

@@ -87,8 +87,12 @@ class NestedSpec:
         return rank_of(self.val_templates)
 
 
-def _keep_top(top: np.ndarray | None, s: np.ndarray, r: int) -> np.ndarray:
-    """The ``r`` largest values of each row of ``[top, s]`` (all of them if fewer)."""
+def _keep_top(top: np.ndarray | None, s: np.ndarray, r: int, *, in_place=False) -> np.ndarray:
+    """The ``r`` largest values of each row of ``[top, s]`` (all of them if fewer); with
+    ``in_place``, ``s`` is partitioned where it lies (no copy of a chunk of scores)."""
+    if in_place and s.shape[1] > r:
+        s.partition(s.shape[1] - r, axis=1)
+        s = s[:, s.shape[1] - r :]
     cat = s if top is None else np.concatenate([top, s], axis=1)
     if cat.shape[1] > r:
         cat = np.partition(cat, cat.shape[1] - r, axis=1)[:, cat.shape[1] - r :]
@@ -217,11 +221,19 @@ def merge_summaries(a: NestedSummary, b: NestedSummary, spec: NestedSpec) -> Nes
     )
 
 
+@dataclass(frozen=True)
+class _MergeSpec:
+    rank: int
+    val_rank: int
+    n_gallery_blocks: int
+
+
 class Merge:
     """``merge(a, b)`` for the executor: :func:`merge_summaries` with the run's spec."""
 
     def __init__(self, spec: NestedSpec) -> None:
-        self.spec = spec
+        # only what a merge reads: a Dask merge task carries it, not the sample positions
+        self.spec = _MergeSpec(spec.rank, spec.val_rank, spec.n_gallery_blocks)
 
     def __call__(self, a: NestedSummary, b: NestedSummary) -> NestedSummary:
         return merge_summaries(a, b, self.spec)
@@ -299,7 +311,7 @@ class NestedTask:
             else:
                 self._nonmated(rows, s, pools, samples, p0, c0)
             self._levels(rows, s, c0)
-            rows.top = _keep_top(rows.top, s, spec.rank)
+            rows.top = _keep_top(rows.top, s, spec.rank, in_place=True)  # s's last use
         if side == NONMATED and spec.val_templates and rows.vtop is None:
             rows.vtop = np.empty((p1 - p0, 0), np.float32)  # no validation template here
         return NestedSummary(
