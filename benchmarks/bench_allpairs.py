@@ -58,10 +58,10 @@ def child_stream(emb: str, subj: str, cluster: bool, work: str) -> dict:
         summ = c.summary
     t = 0.5
     return {
-        "genuine": summ.genuine.n,
-        "impostor": summ.impostor.n,
-        "impostor_top": float(summ.impostor.high[-1]),
-        "impostor_cells_ge_0.5": int(summ.impostor.count_in_cells_ge(_cell(t))),
+        "mated": summ.mated.n,
+        "nonmated": summ.nonmated.n,
+        "nonmated_top": float(summ.nonmated.high[-1]),
+        "nonmated_cells_ge_0.5": int(summ.nonmated.count_in_cells_ge(_cell(t))),
     }
 
 
@@ -96,7 +96,7 @@ def make_allpairs(n_subjects: int, samples: int, dim: int) -> tuple[Path, Path, 
     from faceaudit.synth import synthesize
 
     synthesize(
-        n_subjects, samples, dim=dim, genuine_mean=0.5, quality_spread=0.3, seed=SEED + dim
+        n_subjects, samples, dim=dim, mated_mean=0.5, quality_spread=0.3, seed=SEED + dim
     ).save(npz, force=True)
     e = read_embeddings(npz)
     np.save(emb, e.embeddings)

@@ -11,8 +11,8 @@ reading), timed by wall clock:
   one shared subject bootstrap, every difference (paired and unpaired intervals), McNemar.
 
 Data (seeded, generated in memory): ``--rows`` comparisons (default 10^7) over 4000 subjects,
-2% genuine; a score per system = a shared part (the comparison's difficulty, common to both
-systems) + the system's own noise, system B's genuine scores shifted up by 0.05. Both subject
+2% mated; a score per system = a shared part (the comparison's difficulty, common to both
+systems) + the system's own noise, system B's mated scores shifted up by 0.05. Both subject
 columns are known: the two-way subject bootstrap, ``B = 1000`` replicates by default, FMR-target
 thresholds re-chosen in every replicate.
 
@@ -43,7 +43,7 @@ REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "benchmarks" / "results" / "compare.md"
 SEED = 20240614
 N_SUBJECTS = 4000
-GENUINE_SHARE = 0.02
+MATED_SHARE = 0.02
 TARGETS = (1e-3, 1e-5)
 
 
@@ -52,7 +52,7 @@ def make_data(rows: int, seed: int = SEED):
     from faceaudit.data.paired_scores import Coverage, PairedScores, SystemCoverage
 
     rng = np.random.default_rng(seed)
-    mated = rng.random(rows) < GENUINE_SHARE
+    mated = rng.random(rows) < MATED_SHARE
     ps = rng.integers(0, N_SUBJECTS, rows).astype(np.int32)
     other = rng.integers(1, N_SUBJECTS, rows).astype(np.int32)
     rs = np.where(mated, ps, (ps + other) % N_SUBJECTS).astype(np.int32)
@@ -109,7 +109,7 @@ def main() -> None:
         f"- date: {dt.datetime.now(dt.UTC).isoformat(timespec='seconds')}",
         f"- machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores "
         f"(shared), Python {platform.python_version()}; load average {os.getloadavg()[0]:.2f}",
-        f"- data: {rows:,} comparisons per system ({int(data.mated.sum()):,} genuine), "
+        f"- data: {rows:,} comparisons per system ({int(data.mated.sum()):,} mated), "
         f"{N_SUBJECTS} subjects, two-way subject bootstrap of {args.bootstrap} replicates, FMR "
         f"targets {', '.join(f'{t:g}' for t in TARGETS)} (thresholds re-chosen per replicate)",
         f"- repeats: {repeats}, interleaved; medians",

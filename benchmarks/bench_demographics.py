@@ -7,7 +7,7 @@ with the child's peak resident memory (``ru_maxrss`` from ``os.wait4``).
 
 Data (seeded, written once to ``benchmarks/_work/demographics`` and reused): a Parquet table of
 ``--rows`` comparisons (default 10^7; columns score float32, mated bool, probe_subject,
-reference_subject) over 4000 subjects, 2% genuine (N(0.7, 0.1)), the rest impostor pairs of two
+reference_subject) over 4000 subjects, 2% mated (N(0.7, 0.1)), the rest non-mated pairs of two
 random subjects (N(0.1, 0.1); within-group pairs of half of the groups shifted up by 0.03 so that
 there are differentials to find), and a metadata CSV ``subject, sex, age_band`` (2 x 4 values:
 ``--by sex,age_band`` makes 8 groups; 1% of the subjects have no row, so a 9th group
@@ -55,7 +55,7 @@ WORK = REPO / "benchmarks" / "_work" / "demographics"
 RESULTS = REPO / "benchmarks" / "results" / "demographics.md"
 SEED = 20240605
 N_SUBJECTS = 4000
-GENUINE_SHARE = 0.02
+MATED_SHARE = 0.02
 CHUNK = 1_000_000
 SEXES = ("F", "M")
 AGE_BANDS = ("18-29", "30-44", "45-59", "60+")
@@ -78,7 +78,9 @@ def ensure_data(rows: int) -> tuple[Path, Path]:
     sex = rng.integers(0, 2, N_SUBJECTS)
     band = rng.integers(0, 4, N_SUBJECTS)
     group = sex * 4 + band
-    high = np.isin(group, [0, 3, 5, 6])  # groups whose within-group impostors score higher
+    high = np.isin(
+        group, [0, 3, 5, 6]
+    )  # groups whose within-group non-mated comparisons score higher
     names = np.array([f"s{i:04d}" for i in range(N_SUBJECTS)])
     if not meta.exists():
         lines = ["subject,sex,age_band"]
@@ -111,7 +113,7 @@ def ensure_data(rows: int) -> tuple[Path, Path]:
         for start in range(0, rows, CHUNK):
             m = min(CHUNK, rows - start)
             probe = data_rng.integers(0, N_SUBJECTS, m)
-            mated = data_rng.random(m) < GENUINE_SHARE
+            mated = data_rng.random(m) < MATED_SHARE
             ref = np.where(mated, probe, (probe + data_rng.integers(1, N_SUBJECTS, m)) % N_SUBJECTS)
             score = data_rng.standard_normal(m).astype(np.float32) * np.float32(0.1)
             shift = np.where(mated, 0.7, 0.1 + 0.03 * ((group[probe] == group[ref]) & high[probe]))
@@ -389,7 +391,7 @@ def write_results(rows, repeats, runs, real, started, load_start, load_end, quic
         "",
         "## Data",
         "",
-        f"Parquet table of {rows:,} comparisons (2% genuine), {N_SUBJECTS} subjects, seed {SEED}; "
+        f"Parquet table of {rows:,} comparisons (2% mated), {N_SUBJECTS} subjects, seed {SEED}; "
         f"metadata `subject, sex, age_band` ({meta.stat().st_size:,} bytes): `--by sex,age_band` "
         "gives 8 groups plus `unknown × unknown` (1% of subjects without metadata). Threshold: "
         "whole data set at FMR 1e-3 (reused from the 1:1 result). Every run writes results.json "
@@ -443,7 +445,7 @@ def write_results(rows, repeats, runs, real, started, load_start, load_end, quic
         "subjects, the one pass over the scores and the bootstrap (the small metadata file is "
         "read up front, before the scores). The rest of the difference is in `other`: the "
         "report's two extra figures, and noise.",
-        "- The group split is one extra pass over the impostor and genuine scores at the fixed "
+        "- The group split is one extra pass over the non-mated and mated scores at the fixed "
         "threshold (per-subject counts split by the reference's group, `faceaudit.stats.groups`); "
         "the bootstrap reuses those small tables (a weighted sum per replicate), so its cost does "
         "not grow with the number of scores.",

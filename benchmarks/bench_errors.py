@@ -4,8 +4,8 @@ Issue 2, item 8. Every contender is a WHOLE PROCESS (interpreter start, imports,
 computing, writing), timed by wall clock and measured by peak resident memory (``ru_maxrss`` of the
 child, from ``os.wait4``). All of them read the same synthetic float32 ``.npy`` files:
 
-- genuine: 10^5 scores ~ N(0.7, 0.1);
-- impostor: 10^6, 10^7, 10^8 scores ~ N(0.1, 0.1);
+- mated: 10^5 scores ~ N(0.7, 0.1);
+- non-mated: 10^6, 10^7, 10^8 scores ~ N(0.1, 0.1);
 
 seeded, written once in chunks to ``benchmarks/_work/data`` and reused on later runs.
 
@@ -18,7 +18,8 @@ Contenders (each prints its EER and FNMR at FMR 1e-3 / 1e-5 so a reader sees tha
   10^8 (a Python list of 10^8 tuples: tens of GB), ``--pyeer-large`` runs it anyway;
 - ``bob``: bob.measure 6.1 in its own venv, ``benchmarks/_work/bobvenv``, created here on first use
   (it pins numpy 1.26, so it is never a project dependency) (``peers/bob_errors.py``);
-- ``floor``: a numpy script that only loads and sorts the impostor array (``peers/numpy_floor.py``).
+- ``floor``: a numpy script that only loads and sorts the non-mated array
+  (``peers/numpy_floor.py``).
 
 Two more cases, run by faceaudit alone:
 
@@ -26,7 +27,7 @@ Two more cases, run by faceaudit alone:
   probe_subject, reference_subject; 3000 subjects x 10 images) read by ``faceaudit errors --scores
   FILE.csv --bootstrap 0``: its peak RSS (target: under 1 GB);
 - ``bootstrap``: the same table as Parquet, ``faceaudit errors --scores FILE.parquet`` with the
-  default bootstrap (1000 resamples, by subject: two-way, both subjects of an impostor comparison
+  default bootstrap (1000 resamples, by subject: two-way, both subjects of a non-mated comparison
   resampled, operating points re-chosen in every replicate) and with ``--bootstrap 0``: what the
   bootstrap costs; side by side in the same run, the same table without its
   ``reference_subject`` column (``FILE_probe.parquet``: the probe-only fallback) and, with
@@ -75,9 +76,9 @@ BENCH = REPO / "benchmarks"
 PEERS = BENCH / "peers"
 
 SEED = 20240601
-N_GENUINE = 100_000
-GENUINE_MEAN, GENUINE_SD = 0.7, 0.1
-IMPOSTOR_MEAN, IMPOSTOR_SD = 0.1, 0.1
+N_MATED = 100_000
+MATED_MEAN, MATED_SD = 0.7, 0.1
+NONMATED_MEAN, NONMATED_SD = 0.1, 0.1
 CHUNK = 10_000_000  # scores generated and written per step (40 MB of float32)
 N_SUBJECTS, IMAGES_PER_SUBJECT = 3000, 10
 TABLE_CHUNK = 1_000_000  # rows per CSV/Parquet write
@@ -331,8 +332,8 @@ def ensure_table(work: Path, rows: int) -> tuple[Path, Path, dict]:
             mated = np.concatenate([np.ones(k_mated, np.int8), np.zeros(k_imp, np.int8)])
             score = np.concatenate(
                 [
-                    rng.normal(GENUINE_MEAN, GENUINE_SD, k_mated),
-                    rng.normal(IMPOSTOR_MEAN, IMPOSTOR_SD, k_imp),
+                    rng.normal(MATED_MEAN, MATED_SD, k_mated),
+                    rng.normal(NONMATED_MEAN, NONMATED_SD, k_imp),
                 ]
             ).round(6)
             order = rng.permutation(chunk_rows)
@@ -446,8 +447,8 @@ def faceaudit_summary(outdir: Path) -> dict:
         ver = data["verification"]
         eer = ver["eer"]
         out = {
-            "n_genuine": ver.get("n_genuine"),
-            "n_impostor": ver.get("n_impostor"),
+            "n_mated": ver.get("n_mated"),
+            "n_nonmated": ver.get("n_nonmated"),
             "eer": _value(eer),
             "eer_threshold": eer.get("threshold") if isinstance(eer, dict) else None,
         }
@@ -475,9 +476,9 @@ class Env:
     baseline: str | None = None  # another faceaudit source tree (--baseline-src)
 
 
-def command_for(name: str, env: Env, genuine: Path, impostor: Path, tag: str) -> list[str]:
+def command_for(name: str, env: Env, mated: Path, nonmated: Path, tag: str) -> list[str]:
     if name == "faceaudit_baseline":
-        argv = command_for("faceaudit", env, genuine, impostor, tag + "_baseline")
+        argv = command_for("faceaudit", env, mated, nonmated, tag + "_baseline")
         return [env.python, "-c", BASELINE_MAIN.format(src=env.baseline), *argv[1:]]
     if name in ("faceaudit", "faceaudit_report"):
         # faceaudit: the numbers only (results JSON), like the peers; faceaudit_report: the same
@@ -488,9 +489,9 @@ def command_for(name: str, env: Env, genuine: Path, impostor: Path, tag: str) ->
             env.faceaudit,
             "errors",
             "--genuine",
-            str(genuine),
+            str(mated),
             "--impostor",
-            str(impostor),
+            str(nonmated),
             "--bootstrap",
             "0",
             *dest,
@@ -498,10 +499,10 @@ def command_for(name: str, env: Env, genuine: Path, impostor: Path, tag: str) ->
             "--quiet",
         ]
     if name == "floor":
-        return [env.python, str(PEERS / "numpy_floor.py"), str(impostor)]
+        return [env.python, str(PEERS / "numpy_floor.py"), str(nonmated)]
     script = {"sklearn": "sklearn_errors.py", "pyeer": "pyeer_errors.py", "bob": "bob_errors.py"}
     python = str(env.bob_python) if name == "bob" else env.python
-    return [python, str(PEERS / script[name]), str(genuine), str(impostor)]
+    return [python, str(PEERS / script[name]), str(mated), str(nonmated)]
 
 
 def summarise_run(name: str, run: Run) -> None:
@@ -586,9 +587,9 @@ def md_table(headers: list[str], rows: list[list[str]]) -> str:
     return "\n".join(lines)
 
 
-def rss_budget(n_impostor: int) -> float:
-    """The issue's memory target: 1.2 x the impostor array's bytes + 150 MB (in bytes)."""
-    return 1.2 * 4 * n_impostor + 150 * MB
+def rss_budget(n_nonmated: int) -> float:
+    """The issue's memory target: 1.2 x the non-mated array's bytes + 150 MB (in bytes)."""
+    return 1.2 * 4 * n_nonmated + 150 * MB
 
 
 def main_rows(cells: dict[int, dict[str, Cell]]) -> list[list[str]]:
@@ -616,7 +617,7 @@ def main_rows(cells: dict[int, dict[str, Cell]]) -> list[list[str]]:
 
 
 MAIN_HEADERS = [
-    "impostors",
+    "nonmated",
     "contender",
     "runs",
     "wall s (median)",
@@ -654,7 +655,7 @@ def ratio_rows(cells: dict[int, dict[str, Cell]]) -> list[list[str]]:
 
 
 RATIO_HEADERS = [
-    "impostors",
+    "nonmated",
     "faceaudit / floor (wall)",
     "sklearn / faceaudit",
     "pyeer / faceaudit",
@@ -707,7 +708,7 @@ def verdicts(cells: dict[int, dict[str, Cell]], cases: dict[str, Cell]) -> list[
                 f"met ({r:.1f}x)" if r >= 15 else f"missed: {r:.1f}x, needs {15 / r:.2f}x more",
             )
         )
-    text = "10^8: faceaudit peak RSS <= 1.2 x impostor bytes + 150 MB (630 MB)"
+    text = "10^8: faceaudit peak RSS <= 1.2 x non-mated bytes + 150 MB (630 MB)"
     miss = why_not(fa8)
     if miss:
         out.append(Target(text, miss))
@@ -898,13 +899,13 @@ Notes on the contenders and conventions:
 - FNMR@FMR t: the lowest FNMR with FMR <= t (match iff score >= threshold), computed from the full
   curve for scikit-learn (`drop_intermediate=False`) and pyeer (pyeer's own `fmr1000` is the FNMR at
   the FMR *closest* to 1e-3 and is not shown). bob.measure's `far_threshold` puts the threshold on
-  an impostor score, not below it at the next genuine score, so its FNMR can be a few genuine
+  a non-mated score, not below it at the next mated score, so its FNMR can be a few mated
   comparisons (a few x 1e-5) higher than the lowest achievable: a convention, not an error.
 - bob.measure runs in its own venv (numpy 1.26) and includes numba's JIT compilation in every
   process, as its users pay it. Its script sorts each score set once and passes `is_sorted=True`.
 - pyeer 0.5.6 imports `pkg_resources` (setuptools) for its report writers only; where setuptools is
   absent its script inserts an empty stand-in module (its computation is untouched).
-- The floor only loads the impostor `.npy` and sorts it in place (numpy's SIMD sort): no exact
+- The floor only loads the non-mated `.npy` and sorts it in place (numpy's SIMD sort): no exact
   error-rate tool can do much less.
 """
 
@@ -930,7 +931,8 @@ def write_markdown(
     lines = ["# Benchmark: 1:1 error rates (`faceaudit errors`) vs peers", ""]
     if args.quick:
         lines += [
-            "**Smoke run (`--quick`, 10^6 impostors only): not the benchmark's result.**",
+            "**Smoke run (`--quick`, 10^6 non-mated comparisons only): "
+            "not the benchmark's result.**",
             "",
         ]
     lines += [
@@ -953,8 +955,8 @@ def write_markdown(
         "",
         "## Data",
         "",
-        f"Synthetic float32 `.npy`, seed {SEED}: genuine {N_GENUINE:,} ~ N({GENUINE_MEAN}, "
-        f"{GENUINE_SD}); impostor ~ N({IMPOSTOR_MEAN}, {IMPOSTOR_SD}) at each size below. "
+        f"Synthetic float32 `.npy`, seed {SEED}: mated {N_MATED:,} ~ N({MATED_MEAN}, "
+        f"{MATED_SD}); non-mated ~ N({NONMATED_MEAN}, {NONMATED_SD}) at each size below. "
         f"Median of {args.repeats} runs (slow peers at >= 10^8: {args.large_repeats}), "
         f"timeout {args.timeout:.0f} s per process.",
         "",
@@ -1038,7 +1040,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument(
         "--sizes",
         default="1e6,1e7,1e8",
-        help="impostor counts, comma-separated (default: 1e6,1e7,1e8)",
+        help="non-mated counts, comma-separated (default: 1e6,1e7,1e8)",
     )
     p.add_argument("--repeats", type=int, default=3, help="runs per contender and size (median)")
     p.add_argument(
@@ -1060,7 +1062,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument(
         "--quick",
         action="store_true",
-        help="smoke run: 10^6 impostors only, csv/bootstrap cases on a 10^6-row table",
+        help="smoke run: 10^6 non-mated comparisons only, csv/bootstrap cases on a 10^6-row table",
     )
     p.add_argument(
         "--csv-rows", type=parse_size, default=None, help="rows in the CSV/Parquet table (1e7)"
@@ -1129,15 +1131,15 @@ def main(argv: list[str] | None = None) -> int:
     for name, why in unavailable.items():
         log(f"{name}: {why}")
 
-    genuine = work / "data" / f"genuine_{size_label(N_GENUINE)}_seed{SEED}.npy"
-    ensure_scores(genuine, N_GENUINE, GENUINE_MEAN, GENUINE_SD, stream=0)
+    mated = work / "data" / f"mated_{size_label(N_MATED)}_seed{SEED}.npy"
+    ensure_scores(mated, N_MATED, MATED_MEAN, MATED_SD, stream=0)
 
     cells: dict[int, dict[str, Cell]] = {}
     raw: list[dict] = []
     for size in args.size_list:
-        impostor = work / "data" / f"impostor_{size_label(size)}_seed{SEED}.npy"
-        ensure_scores(impostor, size, IMPOSTOR_MEAN, IMPOSTOR_SD, stream=1)
-        warm_cache(genuine, impostor)
+        nonmated = work / "data" / f"nonmated_{size_label(size)}_seed{SEED}.npy"
+        ensure_scores(nonmated, size, NONMATED_MEAN, NONMATED_SD, stream=1)
+        warm_cache(mated, nonmated)
         by_name: dict[str, Cell] = {}
         for name in CONTENDERS:
             c = Cell(name, size)
@@ -1160,7 +1162,7 @@ def main(argv: list[str] | None = None) -> int:
                 c = by_name[name]
                 if c.runs and not c.runs[-1].ok:
                     continue  # a failure repeats itself: do not pay for it again
-                argv = command_for(name, env, genuine, impostor, size_label(size))
+                argv = command_for(name, env, mated, nonmated, size_label(size))
                 run = run_process(argv, args.timeout)
                 summarise_run(name, run)
                 c.runs.append(run)

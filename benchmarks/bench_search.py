@@ -103,7 +103,7 @@ def make_search_data(n_gallery: int, n_probes: int, dim: int) -> tuple[Path, Pat
     per = np.ones(n_gallery + half, dtype=np.int64)
     per[:half] = 2
     data = synthesize(
-        n_gallery + half, per, dim=dim, genuine_mean=0.6, quality_spread=0.3, seed=SEED + dim
+        n_gallery + half, per, dim=dim, mated_mean=0.6, quality_spread=0.3, seed=SEED + dim
     )
     first = np.zeros(data.subjects.size, dtype=bool)
     _, idx = np.unique(data.subjects, return_index=True)

@@ -1,7 +1,7 @@
 """Synthetic correlated systems on the same people, for the ``compare`` tests and benchmark.
 
-Each subject has ``samples`` probe images and one reference; genuine comparisons: every probe
-against its own reference; impostor comparisons: every probe against ``impostors`` other
+Each subject has ``samples`` probe images and one reference; mated comparisons: every probe
+against its own reference; non-mated comparisons: every probe against ``nonmated`` other
 subjects' references. A comparison's score in system ``j`` is
 
     mated:     mu + shift_j + u_subject + c + e_j
@@ -22,13 +22,13 @@ SU, SC, SE = 0.5, 0.7, 0.35  # subject effect, shared comparison noise, own nois
 MU = 3.0
 
 
-def comparisons(n_subjects: int, samples: int = 4, impostors: int = 20, seed: int = 0):
+def comparisons(n_subjects: int, samples: int = 4, nonmated: int = 20, seed: int = 0):
     """``(mated, probe_subject, reference_subject, probe_sample)`` of the design."""
     rng = np.random.default_rng(seed)
     ps, rs, mated, probe = [], [], [], []
     for s in range(n_subjects):
         for k in range(samples):
-            others = rng.choice(np.delete(np.arange(n_subjects), s), min(impostors, n_subjects - 1),
+            others = rng.choice(np.delete(np.arange(n_subjects), s), min(nonmated, n_subjects - 1),
                                 replace=False)  # fmt: skip
             ps += [s] * (1 + others.size)
             rs += [s, *others.tolist()]

@@ -64,10 +64,10 @@ def test_audit_images_end_to_end(manifest, tmp_path):
     assert len(res["model"]["weights_sha256"]) == 64
     v = res["verification"]
     ok = n_images - acq["n_failed"]
-    assert v["n_genuine"] + v["n_impostor"] + v["genuine_fta"] + v["impostor_fta"] == (
+    assert v["n_mated"] + v["n_nonmated"] + v["mated_fta"] + v["nonmated_fta"] == (
         n_images * (n_images - 1) // 2
     )
-    assert v["n_genuine"] + v["n_impostor"] == ok * (ok - 1) // 2
+    assert v["n_mated"] + v["n_nonmated"] == ok * (ok - 1) // 2
     assert v["eer"]["value"] < 0.05  # ORL with dlib: measured 0.3% on all 400 images
     op = v["operating_points"][0]  # 8 people: too few to support an FMR target (rule of 30)
     assert op["supported"] is False and op["support"]["subjects_ok"] is False

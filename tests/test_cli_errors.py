@@ -43,7 +43,7 @@ def test_errors_writes_report_and_contract(table, tmp_path):
     res = json.loads((out / "results.json").read_text())
     assert (out / "report.html").is_file() and any((out / "figures").iterdir())
     v = res["verification"]
-    assert (v["n_genuine"], v["n_impostor"]) == (120, 1800)
+    assert (v["n_mated"], v["n_nonmated"]) == (120, 1800)
     assert res["inputs"][0]["records"] == 1920 and len(res["inputs"][0]["sha256"]) == 64
     assert res["settings"]["bootstrap_unit"] == "subject"
     by_target = {op["fmr_target"]: op for op in v["operating_points"]}
@@ -101,7 +101,7 @@ def test_json_to_stdout_and_distance_orientation(tmp_path, capsys):
     v = res["verification"]
     assert v["threshold_units"] == "distance"
     user = [op for op in v["operating_points"] if op["fmr_target"] is None][0]
-    # distance <= 0.3 matches: impostor 0.3 matches (1/4); genuine 0.5 does not (1/4)
+    # distance <= 0.3 matches: non-mated 0.3 matches (1/4); mated 0.5 does not (1/4)
     assert user["threshold"] == 0.3
     assert user["fmr"]["count"] == 1 and user["fnmr"]["count"] == 1
     assert v["eer"]["threshold"] == 0.3 and v["eer"]["value"] == 0.25
@@ -125,12 +125,12 @@ def test_npy_and_bob_inputs(tmp_path, capsys):
         )
         == 0
     )
-    assert json.loads(capsys.readouterr().out)["verification"]["n_impostor"] == 5000
+    assert json.loads(capsys.readouterr().out)["verification"]["n_nonmated"] == 5000
     bob = tmp_path / "scores-dev"
     bob.write_text("a a a/1.png 0.9\na b b/1.png 0.2\nb b b/2.png 0.8\nb a a/2.png 0.3\n")
     assert run("errors", "--bob", str(bob), "--bootstrap", "0", "--json", "-") == 0
     v = json.loads(capsys.readouterr().out)["verification"]
-    assert (v["n_genuine"], v["n_impostor"], v["eer"]["value"]) == (2, 2, 0.0)
+    assert (v["n_mated"], v["n_nonmated"], v["eer"]["value"]) == (2, 2, 0.0)
 
 
 @pytest.mark.parametrize(
@@ -140,7 +140,7 @@ def test_npy_and_bob_inputs(tmp_path, capsys):
         ("score,mated\n0.5,1\n0.2,maybe\n", "line 3"),
         ("score,mated\n0.5,1\nnan,0\n", "line 3"),
         ("value,mated\n0.5,1\n0.2,0\n", "score"),
-        ("score,mated\n0.5,1\n0.6,1\n", "impostor"),
+        ("score,mated\n0.5,1\n0.6,1\n", "non-mated"),
     ],
 )
 def test_bad_input_exits_2_with_one_clear_message(tmp_path, content, needle):

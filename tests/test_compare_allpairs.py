@@ -38,13 +38,13 @@ def test_hand_example():
     # pairs in order: (0,1) b-b 0.6, (0,2) b-a 0, (0,3) b-a 1, (1,2) b-a 0.8, (1,3) b-a 0.6,
     # (2,3) a-a 0
     assert s.subjects == ["a", "b"]
-    np.testing.assert_allclose(s.genuine, [0.6, 0.0])
-    assert s.genuine_subject.tolist() == [1, 0]
-    np.testing.assert_allclose(s.impostor, [0.0, 1.0, 0.8, 0.6])
-    assert s.impostor_subject.tolist() == [1, 1, 1, 1]  # the earlier sample: always "b" here
-    assert s.impostor_reference_subject.tolist() == [0, 0, 0, 0]
-    assert s.genuine.dtype == np.float64 and s.genuine_subject.dtype == np.int32
-    assert s.orientation == "similarity" and s.genuine_fta == 0 and s.impostor_fta == 0
+    np.testing.assert_allclose(s.mated, [0.6, 0.0])
+    assert s.mated_subject.tolist() == [1, 0]
+    np.testing.assert_allclose(s.nonmated, [0.0, 1.0, 0.8, 0.6])
+    assert s.nonmated_subject.tolist() == [1, 1, 1, 1]  # the earlier sample: always "b" here
+    assert s.nonmated_reference_subject.tolist() == [0, 0, 0, 0]
+    assert s.mated.dtype == np.float64 and s.mated_subject.dtype == np.int32
+    assert s.orientation == "similarity" and s.mated_fta == 0 and s.nonmated_fta == 0
 
 
 @settings(max_examples=60, deadline=None)
@@ -63,11 +63,11 @@ def test_equals_brute_force_for_any_block(seed, n, n_subjects, block):
         return
     out = all_pairs_scores(x.astype(np.float64), subjects, block=block)
     names = out.subjects
-    got_gen = [(names[c], s) for s, c in zip(out.genuine, out.genuine_subject, strict=True)]
+    got_gen = [(names[c], s) for s, c in zip(out.mated, out.mated_subject, strict=True)]
     got_imp = [
         (names[p], names[r], s)
         for s, p, r in zip(
-            out.impostor, out.impostor_subject, out.impostor_reference_subject, strict=True
+            out.nonmated, out.nonmated_subject, out.nonmated_reference_subject, strict=True
         )
     ]
     want_gen = sorted((a, s) for s, a in gen)
@@ -88,10 +88,10 @@ def test_block_size_does_not_change_the_multiset_and_memory_is_per_block():
     for block in (1, 17, 64, 299):
         s = all_pairs_scores(x, subjects, block=block)
         # BLAS may sum the d products in another order for another block shape: last-bit only
-        np.testing.assert_allclose(np.sort(s.genuine), np.sort(ref.genuine), rtol=0, atol=1e-14)
-        np.testing.assert_allclose(np.sort(s.impostor), np.sort(ref.impostor), rtol=0, atol=1e-14)
+        np.testing.assert_allclose(np.sort(s.mated), np.sort(ref.mated), rtol=0, atol=1e-14)
+        np.testing.assert_allclose(np.sort(s.nonmated), np.sort(ref.nonmated), rtol=0, atol=1e-14)
         again = all_pairs_scores(x, subjects, block=block)  # and a given block size is repeatable
-        np.testing.assert_array_equal(again.impostor, s.impostor)
+        np.testing.assert_array_equal(again.nonmated, s.nonmated)
     plan = BlockPlan(300, 64)  # blocks are rounded up to 256 rows: at most 256 x 256 pairs
     assert max(plan.n_pairs(b) for b in range(plan.n_blocks)) <= 256 * 256
 
@@ -102,7 +102,7 @@ def test_float32_inner_products_are_close():
     subjects = [str(k // 5) for k in range(50)]
     a = all_pairs_scores(x, subjects)
     b = all_pairs_scores(x, subjects, dtype=np.float32)
-    np.testing.assert_allclose(a.impostor, b.impostor, atol=1e-6)
+    np.testing.assert_allclose(a.nonmated, b.nonmated, atol=1e-6)
 
 
 def test_failures_to_acquire_are_counted_as_lost_comparisons():
@@ -111,10 +111,10 @@ def test_failures_to_acquire_are_counted_as_lost_comparisons():
     x = _unit(rng, 6, 4)
     failed = ["a", "b", "d"]  # one more image of a and of b; d had its only image fail
     s = all_pairs_scores(x, subjects, failed_subjects=failed)
-    # all images: a 4, b 3, c 1, d 1 = 9 -> genuine 6 + 3 = 9, impostor 36 - 9 = 27
-    # scored:     a 3, b 2, c 1      = 6 -> genuine 3 + 1 = 4, impostor 15 - 4 = 11
-    assert (s.genuine.size, s.impostor.size) == (4, 11)
-    assert (s.genuine_fta, s.impostor_fta) == (9 - 4, 27 - 11)
+    # all images: a 4, b 3, c 1, d 1 = 9 -> mated 6 + 3 = 9, non-mated 36 - 9 = 27
+    # scored:     a 3, b 2, c 1      = 6 -> mated 3 + 1 = 4, non-mated 15 - 4 = 11
+    assert (s.mated.size, s.nonmated.size) == (4, 11)
+    assert (s.mated_fta, s.nonmated_fta) == (9 - 4, 27 - 11)
     assert comb(9, 2) == 36
 
 
@@ -130,8 +130,8 @@ def test_pair_counts():
         (np.eye(3), ["a", "a"], "3 subject ids|2 subject ids"),
         (np.eye(3) * 2, ["a", "a", "b"], "L2-normalise"),
         (np.array([[1.0, 0], [np.nan, 0], [0, 1]]), ["a", "a", "b"], "L2-normalise"),
-        (np.eye(3), ["a", "b", "c"], "no genuine pair"),
-        (np.eye(3), ["a", "a", "a"], "no impostor pair"),
+        (np.eye(3), ["a", "b", "c"], "no mated pair"),
+        (np.eye(3), ["a", "a", "a"], "no non-mated pair"),
         (np.eye(3, dtype=int), ["a", "a", "b"], "floating point"),
     ],
 )

@@ -21,8 +21,8 @@ from faceaudit.compare.blocks import (
     BlockPlan,
     block_pair_counts,
     block_scores,
-    genuine_pairs,
     make_block,
+    mated_pairs,
 )
 from faceaudit.stats.bootstrap import unit_cell_histograms, unit_counts_ge
 from faceaudit.stats.distribution import summarize
@@ -56,11 +56,11 @@ def test_plan_covers_every_pair_once():
 @settings(max_examples=50, deadline=None)
 @given(seed=st.integers(0, 2**31 - 1), r=st.integers(1, 40), c=st.integers(1, 40),
        k=st.integers(1, 6), diagonal=st.booleans())  # fmt: skip
-def test_genuine_pairs_equal_the_mask(seed, r, c, k, diagonal):
+def test_mated_pairs_equal_the_mask(seed, r, c, k, diagonal):
     rng = np.random.default_rng(seed)
     a = rng.integers(0, k, r)
     b = a.copy() if diagonal else rng.integers(0, k, c)
-    gi, gj = genuine_pairs(a, b, diagonal)
+    gi, gj = mated_pairs(a, b, diagonal)
     mask = a[:, None] == b[None, :]
     if diagonal:
         mask &= np.arange(b.size)[None, :] > np.arange(a.size)[:, None]
@@ -117,10 +117,10 @@ def test_pair_summaries_equal_summarize_of_all_pairs(n, block, tail, zeros):
     ref = all_pairs_scores(x, subjects, dtype=np.float32)
     plan = BlockPlan(n, block)
     s = _all_blocks(PairSummaries(tail=tail), x, codes, plan)
-    assert s.genuine == summarize(ref.genuine, tail=tail)
-    assert s.impostor == summarize(ref.impostor, tail=tail)
+    assert s.mated == summarize(ref.mated, tail=tail)
+    assert s.nonmated == summarize(ref.nonmated, tail=tail)
     slow = _all_blocks(PairSummaries(tail=tail, fast=False), x, codes, plan)
-    assert slow.impostor == s.impostor
+    assert slow.nonmated == s.nonmated
 
 
 def test_tables_equal_the_engine_functions_on_all_comparisons():
@@ -128,27 +128,27 @@ def test_tables_equal_the_engine_functions_on_all_comparisons():
     ref = all_pairs_scores(x, subjects, dtype=np.float32)
     n_units = int(codes.max()) + 1
     plan = BlockPlan(900, 256)
-    imp = ScoreSet(ref.impostor, units=ref.impostor_subject)
-    gen = ScoreSet(ref.genuine, units=ref.genuine_subject)
-    t = np.array([0.1, 0.35, -0.2, float(np.sort(ref.impostor)[-5])])
-    for side, s in (("impostor", imp), ("genuine", gen)):
+    imp = ScoreSet(ref.nonmated, units=ref.nonmated_subject)
+    gen = ScoreSet(ref.mated, units=ref.mated_subject)
+    t = np.array([0.1, 0.35, -0.2, float(np.sort(ref.nonmated)[-5])])
+    for side, s in (("nonmated", imp), ("mated", gen)):
         got = _all_blocks(UnitCountsGE(side, t, n_units), x, codes, plan)
         np.testing.assert_array_equal(got, unit_counts_ge(s, t, n_units))
     cells = np.union1d(imp.distribution.cells, gen.distribution.cells)
-    got = _all_blocks(UnitCellHistograms("impostor", cells, n_units), x, codes, plan)
+    got = _all_blocks(UnitCellHistograms("nonmated", cells, n_units), x, codes, plan)
     want_h = unit_cell_histograms(imp, cells, n_units).counts.toarray()
     np.testing.assert_array_equal(got.counts.toarray(), want_h)
     group_of_unit = np.arange(n_units) % 3
     neg, pos = _all_blocks(GroupTables(0.3, group_of_unit, 3), x, codes, plan)
     want = unit_error_counts(
-        imp, 0.3, n_units, reference_units=ref.impostor_reference_subject,
+        imp, 0.3, n_units, reference_units=ref.nonmated_reference_subject,
         group_of_unit=group_of_unit, n_groups=3,
     )  # fmt: skip
     np.testing.assert_array_equal(neg, want)
     want_pos = unit_error_counts(gen, 0.3, n_units, errors_below=True)[:, 0]
     np.testing.assert_array_equal(pos, want_pos)
     cell = int(imp.distribution.cells[imp.distribution.cells.size // 2])
-    v, pu, ru = _all_blocks(CellValues("impostor", np.array([cell])), x, codes, plan)
+    v, pu, ru = _all_blocks(CellValues("nonmated", np.array([cell])), x, codes, plan)
     np.testing.assert_array_equal(np.sort(v), np.sort(imp.cell_values(cell)))
     assert v.size == imp.distribution.cell_count(cell)
 
@@ -157,10 +157,10 @@ def test_two_way_tables_count_each_probe_reference_pair():
     x, subjects, codes = _case(4, 600, 8, 90)
     ref = all_pairs_scores(x, subjects, dtype=np.float32)
     n_units = int(codes.max()) + 1
-    t = np.array([0.2, float(np.median(ref.impostor))])
+    t = np.array([0.2, float(np.median(ref.nonmated))])
     got = _all_blocks(PairUnitCountsGE(t, n_units), x, codes, BlockPlan(600, 256))
     for j in range(3):
-        keep = np.ones(ref.impostor.size, bool) if j == 0 else ref.impostor >= t[j - 1]
+        keep = np.ones(ref.nonmated.size, bool) if j == 0 else ref.nonmated >= t[j - 1]
         want = np.zeros((n_units, n_units), dtype=np.int64)
-        np.add.at(want, (ref.impostor_subject[keep], ref.impostor_reference_subject[keep]), 1)
+        np.add.at(want, (ref.nonmated_subject[keep], ref.nonmated_reference_subject[keep]), 1)
         np.testing.assert_array_equal(got[j].toarray(), want)

@@ -22,7 +22,7 @@ def _diff(**kw) -> Node:
 def test_the_better_system_is_named_first_with_its_difference_in_points():
     s = difference_sentence(_diff(), confidence=0.95, unit="subject", pairs=1, method="holm")
     assert s == (
-        "At FMR 10⁻³, B misses fewer genuine pairs than A: 4.1% vs 6.3%, a difference of -2.2 "
+        "At FMR 10⁻³, B misses fewer mated pairs than A: 4.1% vs 6.3%, a difference of -2.2 "
         "points (95% CI -3.0 to -1.4), paired by subject."
     )
 

@@ -37,10 +37,32 @@ def test_ties_follow_the_rule_score_then_lower_row(seed):
     p = _unit(rng, int(rng.choice([3, 40, 300])), d)
     k = int(rng.integers(1, 40))
     dd, ii = knn_exact(p, g, k)
-    full_d, full_i = faiss.knn(p, g, n, metric=faiss.METRIC_INNER_PRODUCT)  # faiss's own bits
+    full_d, full_i = faiss.knn(p, g, n, metric=faiss.METRIC_INNER_PRODUCT)
+    full_d = (p.astype(np.float64) @ g.T.astype(np.float64))[np.arange(len(p))[:, None], full_i]
+    full_d = full_d.astype(np.float32)  # the rescored bits: float64 sums rounded once
     order = np.lexsort((full_i, -full_d), axis=1)[:, : min(k, n)]
     np.testing.assert_array_equal(dd, np.take_along_axis(full_d, order, 1))
     np.testing.assert_array_equal(ii, np.take_along_axis(full_i, order, 1))
+
+
+def test_scores_do_not_depend_on_faiss_threads():
+    import faiss
+
+    rng = np.random.default_rng(3)
+    g, p = _unit(rng, 5000, 128), _unit(rng, 600, 128)
+    before = faiss.omp_get_max_threads()
+    try:
+        runs = []
+        for threads in (1, 2, 3):
+            faiss.omp_set_num_threads(threads)
+            runs.append(knn_exact(p, g, 20))
+    finally:
+        faiss.omp_set_num_threads(before)
+    for d, i in runs[1:]:
+        np.testing.assert_array_equal(d, runs[0][0])
+        np.testing.assert_array_equal(i, runs[0][1])
+    exact = (p.astype(np.float64) @ g.T.astype(np.float64)).astype(np.float32)
+    np.testing.assert_array_equal(runs[0][0], np.take_along_axis(exact, runs[0][1], 1))
 
 
 def test_units_merge_exactly_ties_included():

@@ -31,7 +31,7 @@ def test_a_planted_difference_is_found_and_covered():
     assert d.paired.low <= truth <= d.paired.high
     assert d.paired.low > 0 and not d.indistinguishable
     d = diff(r, "fnmr_at_fmr", target=1e-2)
-    assert d.paired.low > 0  # B misses fewer genuine comparisons at the same FMR
+    assert d.paired.low > 0  # B misses fewer mated comparisons at the same FMR
     assert diff(r, "eer").paired.low > 0
 
 
@@ -39,7 +39,7 @@ def test_no_difference_covers_zero_at_about_the_nominal_rate():
     """100 seeds of exchangeable systems: the 95% paired interval contains 0 in 88-100 of them."""
     hits = {"fnmr_at_threshold": 0, "fmr_at_threshold": 0, "eer": 0}
     for seed in range(100):
-        data = paired(n_subjects=30, shifts=(0.0, 0.0), seed=seed, impostors=10)
+        data = paired(n_subjects=30, shifts=(0.0, 0.0), seed=seed, nonmated=10)
         r = compare_systems(data, fmr_targets=[], thresholds=[2.0], bootstrap=200, seed=seed)
         for fig in hits:
             d = diff(r, fig)
@@ -111,4 +111,4 @@ def test_different_failures_to_acquire_are_warned_with_counts():
                        data.coverage)  # fmt: skip
     r = compare_systems(holes, fmr_targets=[], thresholds=[2.0], bootstrap=50)
     assert any("A 0, B 7 without a score" in w for w in r.warnings)
-    assert r.systems[1].n_genuine + r.systems[1].n_impostor == data.n - 7
+    assert r.systems[1].n_mated + r.systems[1].n_nonmated == data.n - 7

@@ -39,7 +39,7 @@ REPS = 50
 BOOT = 200
 NEEDED = 42  # of 50; see the module docstring
 
-# 120 subjects x 2 probes: 240 genuine and 28,560 impostor comparisons per repetition
+# 120 subjects x 2 probes: 240 mated and 28,560 non-mated comparisons per repetition
 CROSSED = CrossedScoreModel(n_subjects=120)
 INDEPENDENT = CROSSED.with_(
     sd_wolf=0.0,
@@ -48,7 +48,7 @@ INDEPENDENT = CROSSED.with_(
     sd_pair=0.0,
     lookalike_share=0.0,
     sd_probe_sample=0.0,
-    sd_impostor_noise=1.0,
+    sd_nonmated_noise=1.0,
 )
 
 
@@ -56,7 +56,7 @@ def test_generator_truth_matches_its_own_samples():
     """The analytic population rates (normal mixtures) agree with the sampler: the mean of the
     sample rates over 40 independent draws is within 4 standard errors of the truth."""
     model = CROSSED.with_(
-        groups=(GroupSpec("A", 0.6), GroupSpec("B", 0.4, within_shift=0.5, genuine_shift=-0.6)),
+        groups=(GroupSpec("A", 0.6), GroupSpec("B", 0.4, within_shift=0.5, mated_shift=-0.6)),
         cross_group_shift=-0.4,
     )
     t = model.threshold_for_fmr(1e-2)
@@ -64,14 +64,14 @@ def test_generator_truth_matches_its_own_samples():
     for r in range(40):
         s = model.sample(np.random.default_rng([11, r]))
         gp, gr = (
-            s.subject_group[s.impostor_probe_subject],
-            s.subject_group[s.impostor_reference_subject],
+            s.subject_group[s.nonmated_probe_subject],
+            s.subject_group[s.nonmated_reference_subject],
         )
         within_b = (gp == 1) & (gr == 1)
-        rates["fmr"].append(np.mean(s.impostor >= t))
-        rates["fnmr"].append(np.mean(s.genuine < t))
-        rates["fmr_B"].append(np.mean(s.impostor[within_b] >= t))
-        rates["fnmr_B"].append(np.mean(s.genuine[s.subject_group[s.genuine_subject] == 1] < t))
+        rates["fmr"].append(np.mean(s.nonmated >= t))
+        rates["fnmr"].append(np.mean(s.mated < t))
+        rates["fmr_B"].append(np.mean(s.nonmated[within_b] >= t))
+        rates["fnmr_B"].append(np.mean(s.mated[s.subject_group[s.mated_subject] == 1] < t))
     # the overall FMR of a finite sample weights group pairs by n_g (n_g - 1), not share^2
     counts = model.group_counts()
     S = counts.sum()
@@ -81,7 +81,7 @@ def test_generator_truth_matches_its_own_samples():
         for h in range(2)
     }
     eta = model._eta()
-    fmr_sample = sum(w[g, h] * model.with_(groups=(), impostor_mean=eta[g, h]).fmr(t) for g, h in w)
+    fmr_sample = sum(w[g, h] * model.with_(groups=(), nonmated_mean=eta[g, h]).fmr(t) for g, h in w)
     truth = {
         "fmr": fmr_sample,
         "fnmr": sum(counts[g] / S * model.fnmr(t, g) for g in range(2)),
@@ -118,7 +118,7 @@ def test_fmr_interval_covers_when_comparisons_are_independent():
     "side, where a few wolf/lamb subjects carry the FMR (issue 10, open)",
 )
 def test_fmr_interval_covers_under_crossed_subject_effects():
-    """Each impostor comparison depends on its probe AND its reference subject (wolves, lambs,
+    """Each non-mated comparison depends on its probe AND its reference subject (wolves, lambs,
     look-alike pairs): a 95% FMR interval must still cover the population FMR ~95% of the time.
     """
     covered, _ = _fmr_coverage(CROSSED)

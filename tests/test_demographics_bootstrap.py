@@ -100,13 +100,13 @@ def test_gini_known_values():
     assert gini(np.array([[1.0, 3.0], [2.0, 2.0]])).tolist() == pytest.approx([0.5, 0.0])
 
 
-def two_group_scores(rng, n_per_group, *, tail_a, tail_b, genuine_per_subject=4,
+def two_group_scores(rng, n_per_group, *, tail_a, tail_b, mated_per_subject=4,
                      fnmr_a=0.05, fnmr_b=0.05):  # fmt: skip
-    """All ordered impostor pairs of 2 x n subjects, one score each; groups A then B.
+    """All ordered non-mated pairs of 2 x n subjects, one score each; groups A then B.
 
-    A within-group impostor pair of group g scores ~ U(1 - tail_g, 1), every other pair ~ U(0, 1):
+    A within-group non-mated pair of group g scores ~ U(1 - tail_g, 1), every other pair ~ U(0, 1):
     at any threshold t >= 1 - min(tails) the within-group FMR of g is (1 - t) / tail_g, so the
-    planted ratio FMR_A / FMR_B is tail_b / tail_a. Genuine scores are 0 with probability
+    planted ratio FMR_A / FMR_B is tail_b / tail_a. Mated scores are 0 with probability
     fnmr_g, else 1.
     """
     n = 2 * n_per_group
@@ -118,16 +118,16 @@ def two_group_scores(rng, n_per_group, *, tail_a, tail_b, genuine_per_subject=4,
     same = group[p] == group[r]
     tails = np.where(group[p] == 0, tail_a, tail_b)
     imp = np.where(same, 1.0 - tails * u, u)
-    gs = np.repeat(np.arange(n), genuine_per_subject)
+    gs = np.repeat(np.arange(n), mated_per_subject)
     f = np.where(group[gs] == 0, fnmr_a, fnmr_b)
     gen = np.where(rng.random(gs.size) < f, 0.0, 1.0)
     subjects = [f"s{i}" for i in range(n)]
     data = ComparisonScores(
-        genuine=gen,
-        impostor=imp,
-        genuine_subject=gs.astype(np.int32),
-        impostor_subject=p.astype(np.int32),
-        impostor_reference_subject=r.astype(np.int32),
+        mated=gen,
+        nonmated=imp,
+        mated_subject=gs.astype(np.int32),
+        nonmated_subject=p.astype(np.int32),
+        nonmated_reference_subject=r.astype(np.int32),
         subjects=subjects,
     )
     meta = SubjectMetadata.from_mapping(
@@ -146,7 +146,7 @@ def test_planted_10x_fmr_differential_is_found_with_a_covering_interval():
     lo, hi = a.fp_ratio.ci
     assert 1.0 < lo < 10.0 < hi  # detected, and the planted ratio is inside
     assert lo <= a.fp_ratio.value <= hi
-    assert r.sentences[0].startswith("At this threshold, impostors in group A are falsely matched")
+    assert r.sentences[0].startswith("At this threshold, people in group A are falsely matched")
     assert "cannot tell" not in r.sentences[0]
     # the cross-group cells are the U(0, 1) pairs: FMR ~ 1 - t, about the same as B's
     cells = {(c.probe_group, c.reference_group): c.fmr for c in r.cross}
@@ -171,11 +171,11 @@ def test_planted_differential_in_synthetic_embeddings():
     i, j = np.triu_indices(len(e), 1)
     mated = sid[i] == sid[j]
     data_scores = ComparisonScores(
-        genuine=s[i[mated], j[mated]],
-        impostor=s[i[~mated], j[~mated]],
-        genuine_subject=sid[i[mated]].astype(np.int32),
-        impostor_subject=sid[i[~mated]].astype(np.int32),
-        impostor_reference_subject=sid[j[~mated]].astype(np.int32),
+        mated=s[i[mated], j[mated]],
+        nonmated=s[i[~mated], j[~mated]],
+        mated_subject=sid[i[mated]].astype(np.int32),
+        nonmated_subject=sid[i[~mated]].astype(np.int32),
+        nonmated_reference_subject=sid[j[~mated]].astype(np.int32),
         subjects=list(subjects),
     )
     group_of = {subj: g for subj, g in zip(data.subjects, data.groups, strict=True)}
@@ -193,7 +193,7 @@ def test_without_a_differential_ratio_intervals_cover_one_at_about_the_nominal_r
     for seed in range(100):
         rng = np.random.default_rng(seed)
         data, groups = two_group_scores(
-            rng, 30, tail_a=1.0, tail_b=1.0, genuine_per_subject=10, fnmr_a=0.1, fnmr_b=0.1
+            rng, 30, tail_a=1.0, tail_b=1.0, mated_per_subject=10, fnmr_a=0.1, fnmr_b=0.1
         )
         r = verification_differentials(data, groups, threshold=0.97, bootstrap=200, seed=seed)
         for kind in ("fp_ratio", "fn_ratio"):

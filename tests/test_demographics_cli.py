@@ -58,7 +58,7 @@ def test_thin_command_writes_the_demographics_key(files, capsys):
     assert d["attribute"] == "sex" and d["threshold_source"] == "whole data set, FMR target 0.1"
     assert [g["group"] for g in d["groups"]] == ["F", "M", "unknown"]
     f = next(g for g in d["groups"] if g["group"] == "F")
-    assert f["fmr_ratio"]["ci"][0] > 1.0  # even (F) subjects were given higher impostor scores
+    assert f["fmr_ratio"]["ci"][0] > 1.0  # even (F) subjects were given higher non-mated scores
     assert d["coverage"]["subjects_without_metadata"] == 2
     assert d["coverage"]["metadata_subjects_not_in_data_examples"] == ["s99"]
     assert any(i["path"] == str(meta) for i in res["inputs"])
@@ -149,7 +149,7 @@ def test_scores_without_subject_ids_are_an_input_error(tmp_path, files):
     from faceaudit.audits import audit_scores
     from faceaudit.io.scores import load_scores
 
-    data = load_scores(genuine=g, impostor=i)
+    data = load_scores(mated=g, nonmated=i)
     spec = group_by(meta, "sex", "all", "id")
     with pytest.raises(InputError, match="probe_subject and reference_subject"):
         audit_scores(data, bootstrap=0, demographics=spec)

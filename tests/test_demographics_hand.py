@@ -14,9 +14,9 @@ from faceaudit.stats.identification import SearchOutcomes
 
 SUBJECTS = ["a1", "a2", "a3", "b1", "b2", "b3"]
 GROUP = {"a1": "A", "a2": "A", "a3": "A", "b1": "B", "b2": "B", "b3": "B"}
-# Genuine comparisons below 0.5 (false non-matches), out of 8 per subject.
-GENUINE_ERRORS = {"a1": 2, "a2": 0, "a3": 2, "b1": 2, "b2": 2, "b3": 4}
-# Ordered (probe, reference) pairs whose 10 impostor comparisons all score >= 0.5.
+# Mated comparisons below 0.5 (false non-matches), out of 8 per subject.
+MATED_ERRORS = {"a1": 2, "a2": 0, "a3": 2, "b1": 2, "b2": 2, "b3": 4}
+# Ordered (probe, reference) pairs whose 10 non-mated comparisons all score >= 0.5.
 FALSE_MATCH_PAIRS = {("a1", "a2"), ("a2", "a3"), ("a3", "a1"), ("b1", "b2"), ("a1", "b1"),
                      ("a2", "b2")}  # fmt: skip
 IMAGES = 10
@@ -39,7 +39,7 @@ def comparisons(orientation="similarity"):
     code = {s: i for i, s in enumerate(SUBJECTS)}
     gen, gsub, imp, isub, iref = [], [], [], [], []
     for s in SUBJECTS:
-        e = GENUINE_ERRORS[s]
+        e = MATED_ERRORS[s]
         gen += [0.3] * e + [0.9] * (8 - e)
         gsub += [code[s]] * 8
         for r in SUBJECTS:
@@ -53,11 +53,11 @@ def comparisons(orientation="similarity"):
     if orientation == "distance":
         g, i = -g, -i
     return ComparisonScores(
-        genuine=g if orientation == "similarity" else -g,
-        impostor=i if orientation == "similarity" else -i,
-        genuine_subject=np.array(gsub, np.int32),
-        impostor_subject=np.array(isub, np.int32),
-        impostor_reference_subject=np.array(iref, np.int32),
+        mated=g if orientation == "similarity" else -g,
+        nonmated=i if orientation == "similarity" else -i,
+        mated_subject=np.array(gsub, np.int32),
+        nonmated_subject=np.array(isub, np.int32),
+        nonmated_reference_subject=np.array(iref, np.int32),
         subjects=list(SUBJECTS),
         orientation=orientation,
     )
@@ -79,11 +79,11 @@ def test_group_rates_are_the_hand_counts(result):
     # FMR within the group: A-A pairs 6 x 10 comparisons, 3 pairs match; B-B: 1 pair.
     assert (a.false_positive.count, a.false_positive.n) == (30, 60)
     assert (b.false_positive.count, b.false_positive.n) == (10, 60)
-    # FNMR: genuine comparisons of the group's subjects.
+    # FNMR: mated comparisons of the group's subjects.
     assert (a.false_negative.count, a.false_negative.n) == (4, 24)
     assert (b.false_negative.count, b.false_negative.n) == (8, 24)
     assert a.n_subjects == b.n_subjects == 3
-    # Overall at 0.5: 60 of 300 impostor comparisons, 12 of 48 genuine.
+    # Overall at 0.5: 60 of 300 non-mated comparisons, 12 of 48 mated.
     assert (result.overall_false_positive.count, result.overall_false_positive.n) == (60, 300)
     assert (result.overall_false_negative.count, result.overall_false_negative.n) == (12, 48)
     # 3/60 <= 0.2 and 3/24 <= 0.25: supported.
@@ -137,9 +137,9 @@ def s_unbounded(v):
 def test_sentences_say_the_differentials(result):
     text = " ".join(result.sentences)
     first = result.sentences[0]
-    assert first.startswith("At this threshold, impostors in group A are falsely matched 3.0×")
+    assert first.startswith("At this threshold, people in group A are falsely matched 3.0×")
     assert "as often as those in group B" in first
-    assert "genuine users in group B are falsely rejected 2.0×" in text
+    assert "people in group B are falsely rejected 2.0×" in text
     # 4 and 8 false non-matches: the rule of 30 is stated.
     assert "fewer than 30" in text and "rule of 30" in text
 
@@ -195,7 +195,7 @@ def test_no_bootstrap_gives_counts_without_intervals():
 
 def test_unsupported_and_empty_groups_are_flagged_not_hidden():
     data = comparisons()
-    mapping = dict(GROUP, b3="C")  # C: one subject, no within-group impostor pair
+    mapping = dict(GROUP, b3="C")  # C: one subject, no within-group non-mated pair
     r = verification_differentials(data, groups_for(data, mapping), threshold=0.5, bootstrap=200)
     c = r.group("C")
     assert c.false_positive.n == 0 and c.false_positive.value is None
@@ -203,15 +203,15 @@ def test_unsupported_and_empty_groups_are_flagged_not_hidden():
     assert c.false_negative.n == 8 and not c.fn_supported  # 3/8 > 12/48
     assert "C" not in r.summary["fmr_groups_compared"]
     text = " ".join(r.sentences)
-    assert "Group C has no impostor comparisons within the group" in text
-    assert "Group C has too few genuine comparisons (8)" in text
+    assert "Group C has no non-mated comparisons within the group" in text
+    assert "Group C has too few mated comparisons (8)" in text
     j = r.to_json()
     assert [g["group"] for g in j["groups"]] == ["A", "B", "C"]
 
 
 def test_zero_error_group_gets_a_bound_ratio():
     data = comparisons()
-    # FNMR: make every subject of B perfect by regrouping a2 (no genuine errors) alone... use
+    # FNMR: make every subject of B perfect by regrouping a2 (no mated errors) alone... use
     # the cross cell B->A (0 of 90) as a "group" via a mapping where B's within pairs never match.
     mapping = {"a1": "A", "a2": "A", "a3": "A", "b1": "B", "b2": "C", "b3": "C"}
     r = verification_differentials(data, groups_for(data, mapping), threshold=0.5, bootstrap=200)
@@ -244,8 +244,8 @@ def test_intersections_of_two_attributes():
 def test_threshold_rules_all_group_and_value():
     data = comparisons()
     g = groups_for(data)
-    # whole data set at FMR 0.2: the 60 impostor comparisons at 0.5 are exactly 0.2, the others
-    # score 0.2; the lowest observed score above 0.2 (in either set) is the genuine 0.3
+    # whole data set at FMR 0.2: the 60 non-mated comparisons at 0.5 are exactly 0.2, the others
+    # score 0.2; the lowest observed score above 0.2 (in either set) is the mated 0.3
     r = verification_differentials(data, g, threshold="all@0.2", bootstrap=0)
     assert r.threshold == 0.3 and r.threshold_source == "whole data set, FMR target 0.2"
     assert r.overall_false_positive.count == 60 and r.overall_false_negative.count == 0
@@ -287,7 +287,7 @@ def test_threshold_rule_errors(text):
 
 def test_scores_without_subjects_are_refused():
     data = comparisons()
-    data.impostor_reference_subject = None
+    data.nonmated_reference_subject = None
     with pytest.raises(InputError, match="probe_subject and reference_subject"):
         verification_differentials(data, groups_for(comparisons()), threshold=0.5)
 

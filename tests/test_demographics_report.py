@@ -29,11 +29,11 @@ def scores_and_groups(names):
     gen = np.where(rng.random(gs.size) < np.where(group[gs] == 1, 0.2, 0.05), 0.3, 1.0)
     subjects = [f"s{i}" for i in range(n)]
     data = ComparisonScores(
-        genuine=gen,
-        impostor=imp,
-        genuine_subject=gs.astype(np.int32),
-        impostor_subject=p.astype(np.int32),
-        impostor_reference_subject=r.astype(np.int32),
+        mated=gen,
+        nonmated=imp,
+        mated_subject=gs.astype(np.int32),
+        nonmated_subject=p.astype(np.int32),
+        nonmated_reference_subject=r.astype(np.int32),
         subjects=subjects,
     )
     mapping = {s: names[group[i]] for i, s in enumerate(subjects[:-3])}  # 3 without metadata

@@ -24,16 +24,16 @@ pytestmark = pytest.mark.skipif(
 MODELS = ["dlib-resnet", "facenet"]
 
 
-def exact_eer(genuine: np.ndarray, impostor: np.ndarray) -> float:
+def exact_eer(mated: np.ndarray, nonmated: np.ndarray) -> float:
     """EER by exhaustive search over observed thresholds (match iff score >= t).
 
-    At every candidate threshold t: FMR(t) = #impostor >= t / n_impostor and
-    FNMR(t) = #genuine < t / n_genuine; the EER is (FMR + FNMR) / 2 where |FMR - FNMR| is smallest.
+    At every candidate threshold t: FMR(t) = #non-mated >= t / n_nonmated and
+    FNMR(t) = #mated < t / n_mated; the EER is (FMR + FNMR) / 2 where |FMR - FNMR| is smallest.
     """
-    scores = np.concatenate([genuine, impostor])
+    scores = np.concatenate([mated, nonmated])
     t = np.unique(scores)
-    g = np.sort(genuine)
-    i = np.sort(impostor)
+    g = np.sort(mated)
+    i = np.sort(nonmated)
     fnmr = np.searchsorted(g, t, side="left") / g.size
     fmr = (i.size - np.searchsorted(i, t, side="left")) / i.size
     k = int(np.argmin(np.abs(fmr - fnmr)))
@@ -43,7 +43,7 @@ def exact_eer(genuine: np.ndarray, impostor: np.ndarray) -> float:
 def test_exact_eer_by_hand_and_against_sklearn():
     from sklearn.metrics import roc_curve
 
-    # genuine 0.9 0.8 0.3, impostor 0.5 0.2 0.1: at t=0.5 FMR 1/3, FNMR 1/3
+    # mated 0.9 0.8 0.3, non-mated 0.5 0.2 0.1: at t=0.5 FMR 1/3, FNMR 1/3
     assert exact_eer(np.array([0.9, 0.8, 0.3]), np.array([0.5, 0.2, 0.1])) == pytest.approx(1 / 3)
     rng = np.random.default_rng(0)
     g, i = rng.normal(2, 1, 500), rng.normal(0, 1, 3000)
@@ -63,7 +63,7 @@ def orl_runs(tmp_path_factory):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("model", MODELS)
-def test_each_model_separates_genuine_from_impostor_on_orl(orl_runs, model):
+def test_each_model_separates_mated_from_nonmated_on_orl(orl_runs, model):
     _, _, runs = orl_runs
     res = runs[model]
     assert res.n_images == 400
@@ -71,7 +71,7 @@ def test_each_model_separates_genuine_from_impostor_on_orl(orl_runs, model):
     assert set(res.failure_counts()) <= {"no_face"}
     np.testing.assert_allclose(np.linalg.norm(res.embeddings, axis=1), 1.0, atol=1e-5)
     scores = all_pairs_scores(res.embeddings, res.subjects)
-    eer = exact_eer(scores.genuine, scores.impostor)
+    eer = exact_eer(scores.mated, scores.nonmated)
     # Measured here: dlib-resnet EER 0.30% with 12 no_face (3.0%, as ../shared/data/README says
     # for HOG with one upsampling); facenet EER 0.44% with no failure. A subject bootstrap of
     # ORL (40 subjects resampled, 300 replicates) puts the 99th percentile of the EER at 0.69%
@@ -83,8 +83,7 @@ def test_each_model_separates_genuine_from_impostor_on_orl(orl_runs, model):
     max_fta = {"dlib-resnet": 24, "facenet": 8}[model]
     assert res.n_failed <= max_fta, res.failure_counts()
     assert (
-        scores.genuine.size + scores.impostor.size
-        == (400 - res.n_failed) * (399 - res.n_failed) // 2
+        scores.mated.size + scores.nonmated.size == (400 - res.n_failed) * (399 - res.n_failed) // 2
     )
 
 

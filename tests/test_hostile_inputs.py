@@ -103,7 +103,7 @@ CASES = {
     "histogram given as scores": ({"g.txt": GOOD_G, "i.txt": HIST}, PAIR, "i.txt"),
     "comment in a pyeer list": ({"g.txt": GOOD_G, "i.txt": "0.1\n# 0.5\n"}, PAIR, "i.txt, line 2"),
     "last field not a number": ({"g.txt": "a 0.9\nb x\n", "i.txt": GOOD_I}, PAIR, "g.txt, line 2"),
-    "bob file as genuine": (
+    "bob file as mated": (
         {"g.txt": "a a x 0.9\na b y 0.1\nb b z 0.8\n", "i.txt": GOOD_I},
         PAIR,
         "g.txt",

@@ -100,7 +100,7 @@ def _brute(sim, gal_subj, probe_subj):
 
 @pytest.fixture(scope="module")
 def searched():
-    d = synthesize(400, 3, dim=32, genuine_mean=0.45, quality_spread=0.5, seed=11)
+    d = synthesize(400, 3, dim=32, mated_mean=0.45, quality_spread=0.5, seed=11)
     es = EmbeddingSet.from_arrays(d.embeddings, d.subjects, samples=d.samples)
     g, p = split_enrolment(es, held_out=0.3, seed=2)
     result, found = identify_embeddings(g, p, list_length=20, bootstrap=200, seed=3)
@@ -196,7 +196,7 @@ def test_candidate_path_equals_embedding_path(searched, tmp_path):
 def test_cli_identify_both_paths_agree(tmp_path):
     from faceaudit import cli
 
-    d = synthesize(150, 3, dim=16, genuine_mean=0.5, seed=21)
+    d = synthesize(150, 3, dim=16, mated_mean=0.5, seed=21)
     from faceaudit.synth import split_gallery_probes
 
     g, p = split_gallery_probes(d, held_out_subjects=40, seed=1)

@@ -35,12 +35,12 @@ def write(path: Path, text: str) -> Path:
 def test_pyeer_histogram_expands_exactly(tmp_path):
     g = write(tmp_path / "gen.txt", "5\n6\n7\n3\n9\n")
     h = write(tmp_path / "imp_hist.txt", "2\n0\n3\n1\n")  # scores 0,0,2,2,2,3
-    r = load_scores(genuine=g, impostor_hist=h)
-    assert sorted(r.impostor.tolist()) == [0, 0, 2, 2, 2, 3]
-    assert r.genuine.tolist() == [5, 6, 7, 3, 9]
+    r = load_scores(mated=g, nonmated_hist=h)
+    assert sorted(r.nonmated.tolist()) == [0, 0, 2, 2, 2, 3]
+    assert r.mated.tolist() == [5, 6, 7, 3, 9]
     assert r.inputs[1].records == 4  # bins
-    both = load_scores(genuine_hist=write(tmp_path / "gh.txt", "0\n1\n"), impostor_hist=h)
-    assert both.genuine.tolist() == [1.0]
+    both = load_scores(mated_hist=write(tmp_path / "gh.txt", "0\n1\n"), nonmated_hist=h)
+    assert both.mated.tolist() == [1.0]
 
 
 def test_pyeer_histogram_equals_its_expansion_on_pyeers_own_example(tmp_path):
@@ -50,10 +50,10 @@ def test_pyeer_histogram_equals_its_expansion_on_pyeers_own_example(tmp_path):
     gen = ex / "hist" / "exp1_true.txt"
     if not (hist.exists() and expanded.exists() and gen.exists()):
         pytest.skip("pyeer's example files are not installed")
-    a = read_pyeer(gen, hist, impostor_hist=True)
+    a = read_pyeer(gen, hist, nonmated_hist=True)
     b = read_pyeer(gen, expanded)
-    assert np.array_equal(np.sort(a.impostor), np.sort(b.impostor))
-    with pytest.raises(InputError, match="looks like a pyeer histogram.*--impostor-hist"):
+    assert np.array_equal(np.sort(a.nonmated), np.sort(b.nonmated))
+    with pytest.raises(InputError, match="looks like a pyeer histogram.*--nonmated-hist"):
         read_pyeer(gen, hist)  # today's silent wrong EER (0.097 instead of 0.114)
 
 
@@ -70,17 +70,17 @@ def test_histogram_detection_spares_score_lists():
 def test_pyeer_histogram_errors_name_the_line(tmp_path):
     g = write(tmp_path / "g.txt", "1\n2\n")
     with pytest.raises(InputError, match=r"h.txt, line 3: count '2.5' is not a whole number"):
-        read_pyeer(g, write(tmp_path / "h.txt", "1\n0\n2.5\n"), impostor_hist=True)
+        read_pyeer(g, write(tmp_path / "h.txt", "1\n0\n2.5\n"), nonmated_hist=True)
     with pytest.raises(InputError, match=r"b.txt, line 2: is blank, but every line"):
-        read_pyeer(g, write(tmp_path / "b.txt", "1\n\n2\n"), impostor_hist=True)
-    ok = read_pyeer(g, write(tmp_path / "t.txt", "1\n2\n\n\n"), impostor_hist=True)
-    assert ok.impostor.tolist() == [0, 1, 1]  # blank lines at the end are nothing
+        read_pyeer(g, write(tmp_path / "b.txt", "1\n\n2\n"), nonmated_hist=True)
+    ok = read_pyeer(g, write(tmp_path / "t.txt", "1\n2\n\n\n"), nonmated_hist=True)
+    assert ok.nonmated.tolist() == [0, 1, 1]  # blank lines at the end are nothing
 
 
 def test_pyeer_multi_column_and_comment_lines(tmp_path):
     g = write(tmp_path / "g.txt", "p1 r1 0.9\np2 r2 0.8\n0.7\n")
     i = write(tmp_path / "i.txt", "p1 r3 0.1\n")
-    assert read_pyeer(g, i).genuine.tolist() == [0.9, 0.8, 0.7]
+    assert read_pyeer(g, i).mated.tolist() == [0.9, 0.8, 0.7]
     with pytest.raises(InputError, match=r"c.txt, line 2: starts with '#'"):
         read_pyeer(g, write(tmp_path / "c.txt", "0.1\n# 0.5\n"))
 
@@ -91,11 +91,11 @@ def test_bob_file_given_as_pyeer_list_is_refused(tmp_path):
         read_pyeer(bob, write(tmp_path / "i.txt", "0.1\n"))
 
 
-def test_same_file_as_genuine_and_impostor_is_refused(tmp_path):
+def test_same_file_as_mated_and_nonmated_is_refused(tmp_path):
     g = write(tmp_path / "g.txt", "0.9\n0.8\n")
-    with pytest.raises(InputError, match="holds the same bytes as the genuine file"):
+    with pytest.raises(InputError, match="holds the same bytes as the mated file"):
         read_pyeer(g, g)
-    with pytest.raises(InputError, match="holds the same bytes as the genuine file"):
+    with pytest.raises(InputError, match="holds the same bytes as the mated file"):
         read_pyeer(g, write(tmp_path / "copy.txt", "0.9\n0.8\n"))
 
 
@@ -106,8 +106,8 @@ def test_same_file_as_genuine_and_impostor_is_refused(tmp_path):
 def test_bob_measure_two_columns_labels_and_nan(tmp_path):
     f = write(tmp_path / "dev-1.txt", "1 0.26 \n-1 -0.52 \n1 nan \n-1 nan \n-1 0.06\n1 0.9\n")
     r = read_bob(f)
-    assert r.genuine.tolist() == [0.26, 0.9] and r.impostor.tolist() == [-0.52, 0.06]
-    assert (r.genuine_fta, r.impostor_fta) == (1, 1) and r.genuine_subject is None
+    assert r.mated.tolist() == [0.26, 0.9] and r.nonmated.tolist() == [-0.52, 0.06]
+    assert (r.mated_fta, r.nonmated_fta) == (1, 1) and r.mated_subject is None
     with pytest.raises(InputError, match=r"z.txt, line 2: label '0' is neither 1"):
         read_bob(write(tmp_path / "z.txt", "1 0.5\n0 0.1\n"))
 
@@ -115,7 +115,7 @@ def test_bob_measure_two_columns_labels_and_nan(tmp_path):
 def test_bob_comments_are_not_comparisons(tmp_path):
     text = "# claimed real label score\na a x1 0.9\n  # a note\nb a x2 0.1  # inline\nb b x3 0.8\n"
     r = read_bob(write(tmp_path / "dev", text))
-    assert r.genuine.tolist() == [0.9, 0.8] and r.impostor.tolist() == [0.1]
+    assert r.mated.tolist() == [0.9, 0.8] and r.nonmated.tolist() == [0.1]
     assert r.inputs[0].records == 3
 
 
@@ -137,7 +137,7 @@ def test_bob_tar_archives_read_their_first_file(tmp_path, mode, name):
     dev = "a a x1 0.9\na b x2 0.1\nb b x3 0.8\n"
     arch = _tar(tmp_path / name, {"scores/scores-dev": dev, "scores/scores-eval": dev}, mode)
     r = read_bob(arch)
-    assert r.genuine.tolist() == [0.9, 0.8] and r.impostor.tolist() == [0.1]
+    assert r.mated.tolist() == [0.9, 0.8] and r.nonmated.tolist() == [0.1]
     assert any("only the first, scores/scores-dev" in w for w in r.warnings)
     bad = _tar(tmp_path / ("b" + name), {"scores/dev": "a a x1 0.9\na b x2 oops\n"}, mode)
     with pytest.raises(InputError) as err:
@@ -151,7 +151,7 @@ def test_bob_csv_score_file(tmp_path):
         "probe_key,probe_subject_id,bio_ref_subject_id,score\nk1,a,a,0.9\nk2,a,b,0.2\n",
     )
     r = read_bob(f)
-    assert r.genuine.tolist() == [0.9] and r.impostor.tolist() == [0.2]
+    assert r.mated.tolist() == [0.9] and r.nonmated.tolist() == [0.2]
 
 
 # ------------------------------------------------------------------------------------------

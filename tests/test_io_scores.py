@@ -34,7 +34,7 @@ def write(path: Path, text: str) -> Path:
 
 
 # A hand-written table: ties (0.5 twice, 80 three times), quantised integer scores, three
-# subjects, two failures to acquire (empty score), one genuine and one impostor.
+# subjects, two failures to acquire (empty score), one mated and one non-mated.
 TABLE = """probe,reference,score,mated,probe_subject,reference_subject
 a1,a2,80,true,alice,alice
 a1,b1,80,false,alice,bob
@@ -48,17 +48,17 @@ c2,c1,80,True,carol,carol
 
 
 def check_table(r: ComparisonScores) -> None:
-    assert r.genuine.dtype == np.float64 and r.impostor.dtype == np.float64
-    assert_array_equal(r.genuine, [80.0, 95.0, 80.0])
-    assert_array_equal(r.impostor, [80.0, 0.5, 0.5])
+    assert r.mated.dtype == np.float64 and r.nonmated.dtype == np.float64
+    assert_array_equal(r.mated, [80.0, 95.0, 80.0])
+    assert_array_equal(r.nonmated, [80.0, 0.5, 0.5])
     assert r.subjects == ["alice", "bob", "carol"]
     names = np.array(r.subjects)
-    assert_array_equal(names[r.genuine_subject], ["alice", "bob", "carol"])
-    assert_array_equal(names[r.impostor_subject], ["alice", "carol", "alice"])
-    assert_array_equal(names[r.impostor_reference_subject], ["bob", "alice", "carol"])
-    for codes in (r.genuine_subject, r.impostor_subject, r.impostor_reference_subject):
+    assert_array_equal(names[r.mated_subject], ["alice", "bob", "carol"])
+    assert_array_equal(names[r.nonmated_subject], ["alice", "carol", "alice"])
+    assert_array_equal(names[r.nonmated_reference_subject], ["bob", "alice", "carol"])
+    for codes in (r.mated_subject, r.nonmated_subject, r.nonmated_reference_subject):
         assert codes.dtype == np.int32
-    assert (r.genuine_fta, r.impostor_fta) == (1, 1)
+    assert (r.mated_fta, r.nonmated_fta) == (1, 1)
     assert r.orientation == "similarity"
 
 
@@ -164,47 +164,47 @@ def test_configured_column_names(tmp_path):
 def test_mated_spellings(tmp_path, true_word, false_word):
     text = f"score,mated\n0.9,{true_word}\n0.1,{false_word}\n0.2,{false_word}\n"
     r = read_table_scores(write(tmp_path / "s.csv", text))
-    assert_array_equal(r.genuine, [0.9])
-    assert_array_equal(r.impostor, [0.1, 0.2])
-    assert r.genuine_subject is None and r.impostor_subject is None
-    assert r.impostor_reference_subject is None and r.subjects == []
+    assert_array_equal(r.mated, [0.9])
+    assert_array_equal(r.nonmated, [0.1, 0.2])
+    assert r.mated_subject is None and r.nonmated_subject is None
+    assert r.nonmated_reference_subject is None and r.subjects == []
 
 
 def test_mated_derived_from_subject_ids(tmp_path):
     text = "score,probe_subject,reference_subject\n3,7,7\n2,7,8\n1,8,8\n0,8,7\n"
     r = read_table_scores(write(tmp_path / "s.csv", text))
-    assert_array_equal(r.genuine, [3.0, 1.0])
-    assert_array_equal(r.impostor, [2.0, 0.0])
+    assert_array_equal(r.mated, [3.0, 1.0])
+    assert_array_equal(r.nonmated, [2.0, 0.0])
     assert r.subjects == ["7", "8"]
-    assert_array_equal(r.genuine_subject, [0, 1])
-    assert_array_equal(r.impostor_subject, [0, 1])
-    assert_array_equal(r.impostor_reference_subject, [1, 0])
+    assert_array_equal(r.mated_subject, [0, 1])
+    assert_array_equal(r.nonmated_subject, [0, 1])
+    assert_array_equal(r.nonmated_reference_subject, [1, 0])
 
 
 def test_only_probe_subjects(tmp_path):
     text = "score,mated,probe_subject\n3,1,x\n2,0,y\n1,0,x\n"
     r = read_table_scores(write(tmp_path / "s.csv", text))
     assert r.subjects == ["x", "y"]
-    assert_array_equal(r.genuine_subject, [0])
-    assert_array_equal(r.impostor_subject, [1, 0])
-    assert r.impostor_reference_subject is None
+    assert_array_equal(r.mated_subject, [0])
+    assert_array_equal(r.nonmated_subject, [1, 0])
+    assert r.nonmated_reference_subject is None
 
 
 def test_number_formats(tmp_path):
     text = "score,mated\n1e-3,1\n+2,0\n.5,1\n5.,0\n -7 ,0\n0x_not_used_here,0\n"
     text = text.replace("0x_not_used_here,0\n", "-0.0,0\n")
     r = read_table_scores(write(tmp_path / "s.csv", text))
-    assert_array_equal(r.genuine, [0.001, 0.5])
-    assert_array_equal(r.impostor, [2.0, 5.0, -7.0, 0.0])
+    assert_array_equal(r.mated, [0.001, 0.5])
+    assert_array_equal(r.nonmated, [2.0, 5.0, -7.0, 0.0])
 
 
 def test_distance_orientation_negates_after_validation(tmp_path):
     path = write(tmp_path / "s.csv", TABLE)
     r = read_table_scores(path, orientation="distance")
     assert r.orientation == "distance"
-    assert_array_equal(r.genuine, [-80.0, -95.0, -80.0])
-    assert_array_equal(r.impostor, [-80.0, -0.5, -0.5])
-    assert (r.genuine_fta, r.impostor_fta) == (1, 1)
+    assert_array_equal(r.mated, [-80.0, -95.0, -80.0])
+    assert_array_equal(r.nonmated, [-80.0, -0.5, -0.5])
+    assert (r.mated_fta, r.nonmated_fta) == (1, 1)
 
 
 def table_as_arrow() -> pa.Table:
@@ -238,7 +238,7 @@ def test_parquet_equals_csv(tmp_path, suffix):
     a = read_table_scores(pq_path)
     b = read_table_scores(write(tmp_path / "s.csv", TABLE))
     check_table(a)
-    for name in ("genuine", "impostor", "genuine_subject", "impostor_subject"):
+    for name in ("mated", "nonmated", "mated_subject", "nonmated_subject"):
         assert_array_equal(getattr(a, name), getattr(b, name))
     assert a.subjects == b.subjects
     assert a.inputs[0].records == 8
@@ -256,10 +256,10 @@ def test_parquet_numeric_mated_and_integer_subjects(tmp_path):
     )
     pq.write_table(t, tmp_path / "s.parquet", row_group_size=3)
     r = read_table_scores(tmp_path / "s.parquet", chunk_rows=2)
-    assert_array_equal(r.genuine, [5.0, 3.0])
-    assert_array_equal(r.impostor, [4.0, 2.0])
+    assert_array_equal(r.mated, [5.0, 3.0])
+    assert_array_equal(r.nonmated, [4.0, 2.0])
     assert r.subjects == ["10", "11"]
-    assert_array_equal(np.array(r.subjects)[r.impostor_reference_subject], ["11", "10"])
+    assert_array_equal(np.array(r.subjects)[r.nonmated_reference_subject], ["11", "10"])
 
 
 def test_parquet_probe_ids_without_statistics_are_read(tmp_path):
@@ -287,26 +287,26 @@ TEN_ROWS = "score,mated,probe_subject,reference_subject\n" + "".join(
 
 def assert_same(a: ComparisonScores, b: ComparisonScores) -> None:
     for name in (
-        "genuine",
-        "impostor",
-        "genuine_subject",
-        "impostor_subject",
-        "impostor_reference_subject",
+        "mated",
+        "nonmated",
+        "mated_subject",
+        "nonmated_subject",
+        "nonmated_reference_subject",
     ):
         x, y = getattr(a, name), getattr(b, name)
         assert (x is None) == (y is None)
         if x is not None:
             assert_array_equal(x, y)
     assert a.subjects == b.subjects
-    assert (a.genuine_fta, a.impostor_fta) == (b.genuine_fta, b.impostor_fta)
+    assert (a.mated_fta, a.nonmated_fta) == (b.mated_fta, b.nonmated_fta)
     assert a.inputs[0].records == b.inputs[0].records
 
 
 def test_chunk_boundaries_do_not_change_the_result(tmp_path, monkeypatch):
     path = write(tmp_path / "s.csv", TEN_ROWS)
     one = read_table_scores(path)
-    assert (one.genuine_fta, one.impostor_fta) == (1, 1)
-    assert_array_equal(one.genuine, [0.9, 0.8, 0.7])
+    assert (one.mated_fta, one.nonmated_fta) == (1, 1)
+    assert_array_equal(one.mated, [0.9, 0.8, 0.7])
     for chunk_rows in (1, 3, 4, 10):
         assert_same(read_table_scores(path, chunk_rows=chunk_rows), one)
     # Real pyarrow block boundaries, not only slices of one block.
@@ -340,7 +340,7 @@ def test_property_csv_and_parquet_match_a_direct_computation(tmp_path, rows, chu
     mated = ps == rs
     have = ~np.isnan(score)
     if not (mated & have).any() or not (~mated & have).any():
-        return  # the readers reject an experiment without genuine or impostor scores
+        return  # the readers reject an experiment without mated or non-mated scores
     text = "score,probe_subject,reference_subject\n" + "".join(
         f"{'' if s is None else repr(s)},p{p},p{q}\n" for s, p, q in rows
     )
@@ -359,14 +359,14 @@ def test_property_csv_and_parquet_match_a_direct_computation(tmp_path, rows, chu
     )
     for path in (csv_path, pq_path):
         r = read_table_scores(path, chunk_rows=chunk_rows)
-        assert_array_equal(r.genuine, score[mated & have])
-        assert_array_equal(r.impostor, score[~mated & have])
+        assert_array_equal(r.mated, score[mated & have])
+        assert_array_equal(r.nonmated, score[~mated & have])
         names = np.array(r.subjects)
-        assert_array_equal(names[r.genuine_subject], ps[mated & have])
-        assert_array_equal(names[r.impostor_subject], ps[~mated & have])
-        assert_array_equal(names[r.impostor_reference_subject], rs[~mated & have])
-        assert r.genuine_fta == int((mated & ~have).sum())
-        assert r.impostor_fta == int((~mated & ~have).sum())
+        assert_array_equal(names[r.mated_subject], ps[mated & have])
+        assert_array_equal(names[r.nonmated_subject], ps[~mated & have])
+        assert_array_equal(names[r.nonmated_reference_subject], rs[~mated & have])
+        assert r.mated_fta == int((mated & ~have).sum())
+        assert r.nonmated_fta == int((~mated & ~have).sum())
         assert len(set(r.subjects)) == len(r.subjects)
         assert set(r.subjects) == set(ps) | set(rs)
 
@@ -379,10 +379,10 @@ def test_pyeer_round_trip(tmp_path):
     g = write(tmp_path / "gen.txt", "0.9\n0.8\n\n0.8\n1e-1\n")
     i = write(tmp_path / "imp.txt", "\n0.1\n0.2\n0.2\n3\n")
     r = read_pyeer(g, i)
-    assert_array_equal(r.genuine, [0.9, 0.8, 0.8, 0.1])
-    assert_array_equal(r.impostor, [0.1, 0.2, 0.2, 3.0])
-    assert r.genuine.dtype == np.float64
-    assert r.genuine_subject is None and r.subjects == []
+    assert_array_equal(r.mated, [0.9, 0.8, 0.8, 0.1])
+    assert_array_equal(r.nonmated, [0.1, 0.2, 0.2, 3.0])
+    assert r.mated.dtype == np.float64
+    assert r.mated_subject is None and r.subjects == []
     assert [f.records for f in r.inputs] == [4, 4]
     assert r.inputs[0].sha256 == hashlib.sha256(g.read_bytes()).hexdigest()
     assert r.inputs[1].sha256 == hashlib.sha256(i.read_bytes()).hexdigest()
@@ -392,8 +392,8 @@ def test_pyeer_blanks_around_numbers_and_blank_only_lines(tmp_path):
     g = write(tmp_path / "gen.txt", "  0.9\r\n\t0.8 \r\n   \r\n0.7\n")
     i = write(tmp_path / "imp.txt", "1\n2")  # no final newline
     r = read_pyeer(g, i)
-    assert_array_equal(r.genuine, [0.9, 0.8, 0.7])
-    assert_array_equal(r.impostor, [1.0, 2.0])
+    assert_array_equal(r.mated, [0.9, 0.8, 0.7])
+    assert_array_equal(r.nonmated, [1.0, 2.0])
     assert r.inputs[0].records == 3
 
 
@@ -401,8 +401,8 @@ def test_pyeer_distance(tmp_path):
     g = write(tmp_path / "gen.txt", "1\n2\n")
     i = write(tmp_path / "imp.txt", "5\n")
     r = read_pyeer(g, i, orientation="distance")
-    assert_array_equal(r.genuine, [-1.0, -2.0])
-    assert_array_equal(r.impostor, [-5.0])
+    assert_array_equal(r.mated, [-1.0, -2.0])
+    assert_array_equal(r.nonmated, [-5.0])
     assert r.orientation == "distance"
 
 
@@ -413,7 +413,7 @@ def test_pyeer_many_lines_match_numpy(tmp_path):
     np.savetxt(g, values, fmt="%.6f")
     i = write(tmp_path / "imp.txt", "0\n")
     r = read_pyeer(g, i)
-    assert_array_equal(r.genuine, values)
+    assert_array_equal(r.mated, values)
 
 
 # --------------------------------------------------------------------------------------------
@@ -435,14 +435,14 @@ BOB5 = "\n".join(
 @pytest.mark.parametrize("text", [BOB4, BOB5], ids=["4-column", "5-column"])
 def test_bob_round_trip(tmp_path, text):
     r = read_bob(write(tmp_path / "scores.txt", text))
-    assert_array_equal(r.genuine, [0.9, 0.8])
-    assert_array_equal(r.impostor, [0.1, 0.1])
+    assert_array_equal(r.mated, [0.9, 0.8])
+    assert_array_equal(r.nonmated, [0.1, 0.1])
     names = np.array(r.subjects)
-    assert_array_equal(names[r.genuine_subject], ["alice", "bob"])
-    # impostor_subject: the probe (real_id); impostor_reference_subject: the claimed_id.
-    assert_array_equal(names[r.impostor_subject], ["bob", "bob"])
-    assert_array_equal(names[r.impostor_reference_subject], ["alice", "carol"])
-    assert (r.genuine_fta, r.impostor_fta) == (1, 1)  # bob's nan = failure to acquire
+    assert_array_equal(names[r.mated_subject], ["alice", "bob"])
+    # nonmated_subject: the probe (real_id); nonmated_reference_subject: the claimed_id.
+    assert_array_equal(names[r.nonmated_subject], ["bob", "bob"])
+    assert_array_equal(names[r.nonmated_reference_subject], ["alice", "carol"])
+    assert (r.mated_fta, r.nonmated_fta) == (1, 1)  # bob's nan = failure to acquire
     assert r.inputs[0].records == 6
 
 
@@ -457,7 +457,7 @@ def test_bob_irregular_whitespace_reads_like_single_spaces(tmp_path):
 
 def test_bob_distance(tmp_path):
     r = read_bob(write(tmp_path / "s.txt", BOB4), orientation="distance")
-    assert_array_equal(r.genuine, [-0.9, -0.8])
+    assert_array_equal(r.mated, [-0.9, -0.8])
     assert r.orientation == "distance"
 
 
@@ -472,22 +472,22 @@ def test_npy_float_arrays_are_memory_mapped_not_copied(tmp_path, dtype):
     np.save(g, np.array([0.9, 0.8, 0.8], dtype=dtype))
     np.save(i, np.array([0.1, 0.2], dtype=dtype))
     r = read_npy(g, i)
-    assert isinstance(r.genuine, np.memmap) and isinstance(r.impostor, np.memmap)
-    assert r.genuine.dtype == dtype
-    assert_array_equal(r.genuine, np.array([0.9, 0.8, 0.8], dtype=dtype))
-    assert not r.genuine.flags.writeable
+    assert isinstance(r.mated, np.memmap) and isinstance(r.nonmated, np.memmap)
+    assert r.mated.dtype == dtype
+    assert_array_equal(r.mated, np.array([0.9, 0.8, 0.8], dtype=dtype))
+    assert not r.mated.flags.writeable
     assert [f.records for f in r.inputs] == [3, 2]
     assert r.inputs[1].sha256 == hashlib.sha256(i.read_bytes()).hexdigest()
-    assert r.subjects == [] and r.genuine_subject is None
+    assert r.subjects == [] and r.mated_subject is None
 
 
 def test_npy_integers_are_converted_and_distance_negated(tmp_path):
     np.save(tmp_path / "g.npy", np.array([3, 1], dtype=np.int32))
     np.save(tmp_path / "i.npy", np.array([7], dtype=np.uint8))
     r = read_npy(tmp_path / "g.npy", tmp_path / "i.npy", orientation="distance")
-    assert r.genuine.dtype == np.float64
-    assert_array_equal(r.genuine, [-3.0, -1.0])
-    assert_array_equal(r.impostor, [-7.0])
+    assert r.mated.dtype == np.float64
+    assert_array_equal(r.mated, [-3.0, -1.0])
+    assert_array_equal(r.nonmated, [-7.0])
     assert r.orientation == "distance"
 
 
@@ -500,11 +500,11 @@ def test_load_scores_dispatches(tmp_path):
     check_table(load_scores(table=table, columns=ColumnNames()))
     g = write(tmp_path / "g.txt", "1\n")
     i = write(tmp_path / "i.txt", "0\n")
-    r = load_scores(genuine=g, impostor=i, orientation="distance", columns=ColumnNames())
-    assert_array_equal(r.genuine, [-1.0])
+    r = load_scores(mated=g, nonmated=i, orientation="distance", columns=ColumnNames())
+    assert_array_equal(r.mated, [-1.0])
     np.save(tmp_path / "g.npy", np.array([1.0]))
     np.save(tmp_path / "i.npy", np.array([0.0]))
-    r = load_scores(genuine=tmp_path / "g.npy", impostor=tmp_path / "i.npy")
-    assert isinstance(r.genuine, np.memmap)
+    r = load_scores(mated=tmp_path / "g.npy", nonmated=tmp_path / "i.npy")
+    assert isinstance(r.mated, np.memmap)
     r = load_scores(bob=write(tmp_path / "b.txt", BOB4))
-    assert_array_equal(r.genuine, [0.9, 0.8])
+    assert_array_equal(r.mated, [0.9, 0.8])

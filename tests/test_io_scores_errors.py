@@ -284,23 +284,23 @@ def test_parquet_bytes_in_a_csv_file(tmp_path):
 
 
 # --------------------------------------------------------------------------------------------
-# Experiments without genuine or impostor scores
+# Experiments without mated or non-mated scores
 
 
-def test_no_genuine_comparisons(tmp_path):
+def test_no_mated_comparisons(tmp_path):
     path = write(tmp_path / "s.csv", "score,mated\n0.5,0\n0.4,0\n")
-    assert_names(table_error(path), path, None, "no genuine (mated) comparisons found")
+    assert_names(table_error(path), path, None, "no mated comparisons found")
 
 
-def test_no_impostor_comparisons(tmp_path):
+def test_no_nonmated_comparisons(tmp_path):
     path = write(tmp_path / "s.csv", "score,mated\n0.5,1\n")
-    assert_names(table_error(path), path, None, "no impostor (non-mated) comparisons found")
+    assert_names(table_error(path), path, None, "no non-mated comparisons found")
 
 
-def test_every_genuine_score_missing(tmp_path):
+def test_every_mated_score_missing(tmp_path):
     path = write(tmp_path / "s.csv", "score,mated\n,1\n,1\n0.4,0\n")
     err = table_error(path)
-    assert_names(err, path, None, "all 2 genuine (mated) comparisons have no score")
+    assert_names(err, path, None, "all 2 mated comparisons have no score")
 
 
 # --------------------------------------------------------------------------------------------
@@ -376,9 +376,9 @@ def test_parquet_score_column_of_text_that_is_not_numeric(tmp_path):
 # pyeer
 
 
-def pyeer_error(tmp_path: Path, genuine: str | bytes, impostor: str | bytes = "0.1\n"):
-    g = write(tmp_path / "genuine.txt", genuine)
-    i = write(tmp_path / "impostor.txt", impostor)
+def pyeer_error(tmp_path: Path, mated: str | bytes, nonmated: str | bytes = "0.1\n"):
+    g = write(tmp_path / "genuine.txt", mated)
+    i = write(tmp_path / "impostor.txt", nonmated)
     with pytest.raises(InputError) as info:
         read_pyeer(g, i)
     return info.value, g, i
@@ -400,7 +400,7 @@ def test_pyeer_several_fields_on_a_line_take_the_last(tmp_path):
     # last column"; a bad last field is named with its line.
     g = write(tmp_path / "gen.txt", "0.9\np1 g1 0.8\nx 0.7\n")
     i = write(tmp_path / "imp.txt", "0.1\n0.2\n")
-    assert read_pyeer(g, i).genuine.tolist() == [0.9, 0.8, 0.7]
+    assert read_pyeer(g, i).mated.tolist() == [0.9, 0.8, 0.7]
     err, g, _ = pyeer_error(tmp_path, "0.9\n0.8 abc\n")
     assert_names(err, g, 2, "'abc' is not a number")
 
@@ -429,10 +429,10 @@ def test_pyeer_empty_file(tmp_path):
 
 def test_pyeer_only_blank_lines(tmp_path):
     err, g, _ = pyeer_error(tmp_path, "\n  \n\n")
-    assert_names(err, g, None, "holds no scores", "genuine")
+    assert_names(err, g, None, "holds no scores", "mated")
 
 
-def test_pyeer_missing_impostor_file(tmp_path):
+def test_pyeer_missing_nonmated_file(tmp_path):
     g = write(tmp_path / "genuine.txt", "0.9\n")
     with pytest.raises(InputError) as info:
         read_pyeer(g, tmp_path / "missing.txt")
@@ -500,14 +500,14 @@ def test_bob_bad_score(tmp_path, value, words):
     assert_names(err, path, 4, *words)
 
 
-def test_bob_nan_is_not_an_error_but_all_genuine_nan_is(tmp_path):
+def test_bob_nan_is_not_an_error_but_all_mated_nan_is(tmp_path):
     err, path = bob_error(tmp_path, "a a x nan\na b y 0.1\n")
-    assert_names(err, path, None, "all 1 genuine (mated) comparisons have no score")
+    assert_names(err, path, None, "all 1 mated comparisons have no score")
 
 
-def test_bob_no_genuine_comparisons(tmp_path):
+def test_bob_no_mated_comparisons(tmp_path):
     err, path = bob_error(tmp_path, "a b x 0.9\nb a y 0.1\n")
-    assert_names(err, path, None, "no genuine (mated) comparisons", "claimed_id equals")
+    assert_names(err, path, None, "no mated comparisons", "claimed_id equals")
 
 
 @pytest.mark.parametrize("cut", [0.02, 0.5])
@@ -529,9 +529,9 @@ def test_bob_empty_file(tmp_path):
 # .npy
 
 
-def npy_error(tmp_path: Path, genuine, impostor=None) -> tuple[InputError, Path, Path]:
+def npy_error(tmp_path: Path, mated, nonmated=None) -> tuple[InputError, Path, Path]:
     g, i = tmp_path / "g.npy", tmp_path / "i.npy"
-    for path, value in ((g, genuine), (i, impostor)):
+    for path, value in ((g, mated), (i, nonmated)):
         if isinstance(value, bytes):
             path.write_bytes(value)
         else:
@@ -584,9 +584,9 @@ def test_npy_two_dimensional(tmp_path):
     assert_names(err, g, None, "shape (3, 2)", "1-D")
 
 
-def test_npy_empty_impostor_array(tmp_path):
+def test_npy_empty_nonmated_array(tmp_path):
     err, _, i = npy_error(tmp_path, np.array([0.5]), np.zeros(0))
-    assert_names(err, i, None, "no scores", "impostor")
+    assert_names(err, i, None, "no scores", "non-mated")
 
 
 @pytest.mark.parametrize("dtype", [bool, "U3", complex])
@@ -628,10 +628,10 @@ def test_npy_non_finite_element_in_a_later_slice(tmp_path, monkeypatch):
     [
         ({}, "none given"),
         ({"table": "a.csv", "bob": "b.txt"}, "got: table, bob"),
-        ({"table": "a.csv", "genuine": "g.txt"}, "got: table, genuine"),
-        ({"genuine": "g.txt"}, "the impostor file is missing"),
-        ({"impostor": "i.txt"}, "the genuine file is missing"),
-        ({"genuine": "g.npy", "impostor": "i.txt"}, "both .npy"),
+        ({"table": "a.csv", "mated": "g.txt"}, "got: table, mated"),
+        ({"mated": "g.txt"}, "the non-mated file is missing"),
+        ({"nonmated": "i.txt"}, "the mated file is missing"),
+        ({"mated": "g.npy", "nonmated": "i.txt"}, "both .npy"),
     ],
 )
 def test_load_scores_wrong_combination(kwargs, words):

@@ -369,4 +369,4 @@ def test_template_protocol_end_to_end(tmp_path):
     r2 = resolve_pairs(pairs, te2.embeddings, missing="fta")
     assert r2.n_fta == 2
     cs = r2.protocol.comparison_scores(r2.cosine_scores(te2.embeddings.embeddings))
-    assert (cs.genuine_fta, cs.impostor_fta, cs.impostor.size) == (1, 1, 1)
+    assert (cs.mated_fta, cs.nonmated_fta, cs.nonmated.size) == (1, 1, 1)

@@ -122,11 +122,11 @@ def test_embeddings_resolve_scores_and_the_two_kinds_of_figures(tmp_path):
     assert folds.k == 2 and folds.n.tolist() == [4, 4]
     # ... beside faceaudit's usual 1:1 figures on the same pairs (subject bootstrap)
     cs = resolved.protocol.comparison_scores(scores)
-    assert (cs.genuine.size, cs.impostor.size) == (4, 4)
+    assert (cs.mated.size, cs.nonmated.size) == (4, 4)
     assert cs.subjects == sorted(set(proto.first_subject) | set(proto.second_subject))
     run = audit_scores(cs, fmr_targets=[0.5], thresholds=[0.5], bootstrap=100)
     ver = run["verification"]
-    assert not ver.operating_points[0].supported  # 4 impostor pairs cannot support FMR 0.5
+    assert not ver.operating_points[0].supported  # 4 non-mated pairs cannot support FMR 0.5
     op = ver.operating_points[1]
     assert (op.threshold, op.fmr.n, op.fnmr.n) == (0.5, 4, 4)
     assert op.fnmr.count == int(np.count_nonzero(scores[proto.mated] < 0.5))
@@ -148,7 +148,7 @@ def test_missing_embedding_is_an_error_or_a_failure_to_acquire(tmp_path):
     scores = resolved.cosine_scores(emb.embeddings)
     assert np.isnan(scores[5]) and np.isfinite(np.delete(scores, 5)).all()
     cs = resolved.protocol.comparison_scores(scores)
-    assert (cs.genuine_fta, cs.impostor_fta, cs.genuine.size) == (1, 0, 3)
+    assert (cs.mated_fta, cs.nonmated_fta, cs.mated.size) == (1, 0, 3)
     assert any("failures to acquire" in w for w in resolved.warnings)
     # in the fold figure a pair without a score is a non-match decision (here: a mated error)
     f = cross_validated_accuracy(scores, proto.mated, proto.folds)

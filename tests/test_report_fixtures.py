@@ -1,8 +1,8 @@
 """A synthetic results dict with every report section, for the report tests (hand-made numbers).
 
 Shapes follow the results.json contract; values are chosen so formatted output can be checked by
-hand (e.g. FMR 3.2e-6 prints as ``3.20×10⁻⁶``, a rule-of-3 bound over 1,000,000 impostors prints
-as ``≤ 3.00×10⁻⁶``).
+hand (e.g. FMR 3.2e-6 prints as ``3.20×10⁻⁶``, a rule-of-3 bound over 1,000,000 non-mated
+comparisons prints as ``≤ 3.00×10⁻⁶``).
 """
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ def _histogram() -> dict:
     centers = (edges[:-1] + edges[1:]) / 2
     gen = np.round(1e5 * np.exp(-0.5 * ((centers - 0.6) / 0.1) ** 2)).astype(int)
     imp = np.round(1e7 * np.exp(-0.5 * ((centers - 0.0) / 0.12) ** 2)).astype(int)
-    return {"edges": edges.tolist(), "genuine": gen.tolist(), "impostor": imp.tolist()}
+    return {"edges": edges.tolist(), "mated": gen.tolist(), "nonmated": imp.tolist()}
 
 
 EMPTY = {
@@ -65,10 +65,10 @@ EMPTY = {
 def verification() -> dict:
     n_imp, n_gen = 1_000_000, 10_000
     return {
-        "n_genuine": n_gen,
-        "n_impostor": n_imp,
-        "genuine_fta": 12,
-        "impostor_fta": 340,
+        "n_mated": n_gen,
+        "n_nonmated": n_imp,
+        "mated_fta": 12,
+        "nonmated_fta": 340,
         "threshold_units": "similarity",
         "eer": {
             "value": 0.0123,
@@ -501,7 +501,7 @@ def full_results(**overrides) -> dict:
             "command_line": ["faceaudit", "audit", "photos/", "--by", "sex", "--out", "audit/"],
         },
         "versions": {"python": "3.11.7", "numpy": "2.4.0"},
-        "warnings": ["Bootstrap by comparison for the impostor set: no subject ids."],
+        "warnings": ["Bootstrap by comparison for the non-mated set: no subject ids."],
         "verification": verification(),
         "identification": identification(),
         "scale": scale(),

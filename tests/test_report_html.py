@@ -66,10 +66,10 @@ def test_plain_language_verdict_leads(full_report):
     # Headline: smallest supported FMR target with observed errors (1e-4): FMR 95 / 10^6.
     # 1 / 9.5e-5 = 10,526 -> "1 in 11,000"; CI 7.8e-5..1.1e-4 -> 1 in 13,000 (12,821) to 9,100.
     sentence = (
-        "At threshold 0.5 (chosen for FMR ≤ 10⁻⁴), about 1 in 11,000 impostor comparisons is "
+        "At threshold 0.5 (chosen for FMR ≤ 10⁻⁴), about 1 in 11,000 non-mated comparisons is "
         "falsely matched (9.50×10⁻⁵; 95% CI 1 in 13,000 to 1 in 9,100), based on n = 1,000,000 "
-        "impostor comparisons; and about 1 in 43 genuine comparisons is wrongly rejected "
-        "(0.0231; 95% CI 1 in 50 to 1 in 38), based on n = 10,000 genuine comparisons."
+        "non-mated comparisons; and about 1 in 43 mated comparisons is wrongly rejected "
+        "(0.0231; 95% CI 1 in 50 to 1 in 38), based on n = 10,000 mated comparisons."
     )
     assert sentence in t
     # The verdict comes before every section.
@@ -80,7 +80,7 @@ def test_eer_and_verification_facts(full_report):
     t = text_of(full_report[1])
     assert "EER 0.0123 (95% CI 0.0101–0.0149) at threshold 0.41235" in t
     assert "FMR = 0.0122 and FNMR = 0.0124" in t
-    assert "Impostor comparisons (different people) 1,000,000" in t
+    assert "Non-mated comparisons (different people) 1,000,000" in t
     assert "Area under the ROC curve (AUC) 0.998765" in t
     assert "Threshold units: similarity." in t
 
@@ -96,7 +96,7 @@ def test_operating_points_show_ci_and_n(full_report):
 
 def test_rule_of_three_bound_text(full_report):
     t = text_of(full_report[1])
-    # 0 of 1,000,000 impostors at FMR target 1e-5: bound 1 - 0.025^(1/n) = 3.69e-6.
+    # 0 of 1,000,000 non-mated comparisons at FMR target 1e-5: bound 1 - 0.025^(1/n) = 3.69e-6.
     assert (
         "≤ 3.69×10⁻⁶ (no errors observed; one-sided 97.5% bound on 1,000,000 comparisons; 0 of "
         "1,000,000)"
@@ -110,7 +110,7 @@ def test_rule_of_three_bound_text(full_report):
 def test_unsupported_targets_show_text_not_number(full_report):
     t = text_of(full_report[1])
     assert (
-        "10⁻⁶ not supported by the data (needs ≥ 3/target = 3,000,000 impostor comparisons; "
+        "10⁻⁶ not supported by the data (needs ≥ 3/target = 3,000,000 non-mated comparisons; "
         "have 1,000,000) no"
     ) in t
     assert (
@@ -276,7 +276,7 @@ def test_header_inputs_settings_warnings(full_report):
     assert "Bootstrap unit subject" in t
     assert "Command: faceaudit audit photos/ --by sex --out audit/" in t
     assert "Random seed 42" in t
-    assert "Bootstrap by comparison for the impostor set: no subject ids." in t
+    assert "Bootstrap by comparison for the non-mated set: no subject ids." in t
 
 
 def test_confidence_level_follows_settings():
@@ -299,7 +299,7 @@ def test_headline_target_can_be_chosen():
     res = verification_only()
     res["verification"]["headline_fmr_target"] = 0.1
     t = text_of(render_html(res))
-    assert "At threshold 0.1234 (chosen for FMR ≤ 0.1), about 1 in 10 impostor" in t
+    assert "At threshold 0.1234 (chosen for FMR ≤ 0.1), about 1 in 10 non-mated" in t
 
 
 def test_summary_when_only_bounds_or_nothing_supported():
@@ -307,7 +307,7 @@ def test_summary_when_only_bounds_or_nothing_supported():
     ops = res["verification"]["operating_points"]
     res["verification"]["operating_points"] = [ops[2], ops[3]]  # bound at 1e-5, unsupported 1e-6
     t = text_of(render_html(res))
-    assert "none of the 1,000,000 impostor comparisons was falsely matched" in t
+    assert "none of the 1,000,000 non-mated comparisons was falsely matched" in t
     assert (
         "at most about 1 in 270,000 (≤ 3.69×10⁻⁶; no errors observed; one-sided 97.5% bound on "
         "1,000,000 comparisons)"
@@ -414,7 +414,7 @@ def test_a_missing_field_raises_a_report_error_naming_it(path, needle):
     ("path", "value"),
     [
         (("verification", "operating_points", 0, "fmr", "ci"), [0.1]),
-        (("verification", "n_impostor"), "many"),
+        (("verification", "n_nonmated"), "many"),
         (("identification", "operating_points", 0, "supported"), "yes"),
         (("demographics", "groups"), {}),
     ],
@@ -537,10 +537,10 @@ def test_rate_fixture_helper_matches_contract():
     assert {**got, "ci": None} == {**want, "ci": None}
 
 
-def test_unsupported_point_with_null_rate_uses_the_impostor_count():
+def test_unsupported_point_with_null_rate_uses_the_nonmated_count():
     # As the engine writes it: every field of the rate null.
     t = text_of(render_html(verification_only()))
-    assert "needs ≥ 3/target = 3,000,000 impostor comparisons; have 1,000,000)" in t
+    assert "needs ≥ 3/target = 3,000,000 non-mated comparisons; have 1,000,000)" in t
 
 
 def test_versions_and_seeds_in_settings():

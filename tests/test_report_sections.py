@@ -137,7 +137,7 @@ def test_demo_report_holds_every_section_and_its_verdict():
     v = t.split("Verdict in plain language", 1)[1].split("Warnings", 1)[0]
     assert "Searching a gallery of 1,050 people at threshold 0.394181" in v
     assert "based on n = 1,800 non-mated searches" in v
-    assert "impostors in group B are falsely matched 3.2×" in v
+    assert "people in group B are falsely matched 3.2×" in v
     assert "SYNTHETIC DATA" in t
     lim = t.split("Limitations", 2)[2].split("Reproducibility", 1)[0]
     assert "The data are synthetic" in lim

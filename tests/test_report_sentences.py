@@ -43,11 +43,11 @@ def test_demographic_sentences_equal_the_analysis_wording_on_random_data(seed):
     gen = np.where(rng.random(gs.size) < 0.05 * (1 + group[gs]), 0.2, 1.0)
     subjects = [f"s{i}" for i in range(n)]
     data = ComparisonScores(
-        genuine=gen,
-        impostor=imp,
-        genuine_subject=gs.astype(np.int32),
-        impostor_subject=p.astype(np.int32),
-        impostor_reference_subject=r.astype(np.int32),
+        mated=gen,
+        nonmated=imp,
+        mated_subject=gs.astype(np.int32),
+        nonmated_subject=p.astype(np.int32),
+        nonmated_reference_subject=r.astype(np.int32),
         subjects=subjects,
     )
     n_meta = n - (seed % 3)  # some subjects without metadata
@@ -65,13 +65,13 @@ def test_demographic_sentences_equal_the_analysis_wording_on_random_data(seed):
 def test_rate_phrase_forms():
     conf = 0.95
     r = {"value": 9.5e-5, "ci": [7.8e-5, 1.1e-4], "count": 95, "n": 10**6, "upper_bound": False}
-    assert words.rate_phrase(Node(r), conf, "impostor comparisons", words.FMR_VERBS) == (
-        "about 1 in 11,000 impostor comparisons is falsely matched (9.50×10⁻⁵; 95% CI 1 in "
+    assert words.rate_phrase(Node(r), conf, "non-mated comparisons", words.FMR_VERBS) == (
+        "about 1 in 11,000 non-mated comparisons is falsely matched (9.50×10⁻⁵; 95% CI 1 in "
         "13,000 to 1 in 9,100)"
     )
     b = {"value": 0.0, "ci": [0.0, 3e-6], "count": 0, "n": 10**6, "upper_bound": True}
-    assert words.rate_phrase(Node(b), conf, "impostor comparisons", words.FMR_VERBS) == (
-        "none of the 1,000,000 impostor comparisons was falsely matched: the true rate is at "
+    assert words.rate_phrase(Node(b), conf, "non-mated comparisons", words.FMR_VERBS) == (
+        "none of the 1,000,000 non-mated comparisons was falsely matched: the true rate is at "
         "most about 1 in 330,000 (≤ 3.00×10⁻⁶; no errors observed)"
     )
     big = {"value": 0.87, "ci": [0.8, 0.9], "count": 87, "n": 100, "upper_bound": False}
@@ -81,12 +81,12 @@ def test_rate_phrase_forms():
 
 
 def test_support_text():
-    assert words.support_text(1e-4, 12_000, "impostor comparisons", None) == (
-        "not supported by the data (needs ≥ 3/target = 30,000 impostor comparisons; have 12,000)"
+    assert words.support_text(1e-4, 12_000, "non-mated comparisons", None) == (
+        "not supported by the data (needs ≥ 3/target = 30,000 non-mated comparisons; have 12,000)"
     )
     sup = Node(support(1e-3, 12_000, 12).to_json())
-    assert words.support_text(1e-3, 12_000, "impostor comparisons", sup) == (
-        "not supported by the data (needs ≥ 3,689 impostor comparisons from ≥ 30 people; have "
+    assert words.support_text(1e-3, 12_000, "non-mated comparisons", sup) == (
+        "not supported by the data (needs ≥ 3,689 non-mated comparisons from ≥ 30 people; have "
         "12,000 from 12)"
     )
 

@@ -99,8 +99,8 @@ def test_beyond_the_data_rule():
 @pytest.fixture(scope="module")
 def bounded():
     """16-dimensional embeddings: a bounded score tail far below 1."""
-    gal = synthesize(2000, 1, dim=16, genuine_mean=0.6, seed=3, subject_prefix="g")
-    out = synthesize(300, 1, dim=16, genuine_mean=0.6, seed=4, subject_prefix="n")
+    gal = synthesize(2000, 1, dim=16, mated_mean=0.6, seed=3, subject_prefix="g")
+    out = synthesize(300, 1, dim=16, mated_mean=0.6, seed=4, subject_prefix="n")
     g = EmbeddingSet(gal.embeddings, gal.subjects, gal.samples, metadata=gal.metadata())
     p = EmbeddingSet(out.embeddings, out.subjects, out.samples, metadata=out.metadata())
     return g, p

@@ -68,8 +68,8 @@ def test_collect_matches_brute_force():
 
 @pytest.fixture(scope="module")
 def small_scale():
-    gal = synthesize(6000, 2, dim=24, genuine_mean=0.6, seed=1)
-    out = synthesize(300, 1, dim=24, genuine_mean=0.6, seed=2, subject_prefix="n")
+    gal = synthesize(6000, 2, dim=24, mated_mean=0.6, seed=1)
+    out = synthesize(300, 1, dim=24, mated_mean=0.6, seed=2, subject_prefix="n")
     es = EmbeddingSet.from_arrays(
         gal.embeddings, gal.subjects, samples=gal.samples, metadata=gal.metadata()
     )

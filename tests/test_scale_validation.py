@@ -13,8 +13,8 @@ from faceaudit.synth import synthesize
 @pytest.mark.slow
 def test_extrapolated_fpir_at_a_million_lies_in_its_band_around_the_measured_value():
     # 10^6 distractors (one template per subject) and 1000 non-mated searches (other subjects)
-    gal = synthesize(1_000_000, 1, dim=32, genuine_mean=0.7, seed=101, subject_prefix="g")
-    out = synthesize(1000, 1, dim=32, genuine_mean=0.7, seed=102, subject_prefix="n")
+    gal = synthesize(1_000_000, 1, dim=32, mated_mean=0.7, seed=101, subject_prefix="g")
+    out = synthesize(1000, 1, dim=32, mated_mean=0.7, seed=102, subject_prefix="n")
     g = EmbeddingSet(gal.embeddings, gal.subjects, gal.samples, metadata=gal.metadata())
     p = EmbeddingSet(out.embeddings, out.subjects, out.samples, metadata=out.metadata())
     del gal

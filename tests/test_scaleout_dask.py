@@ -35,19 +35,19 @@ def cluster():
 def reference():
     x, subjects = _data()
     c = StreamedComparisons(x, subjects, block=256, tail=300, executor=InProcess())
-    return x, subjects, c.summary, c.unit_counts_ge("impostor", [0.2, 0.4])
+    return x, subjects, c.summary, c.unit_counts_ge("nonmated", [0.2, 0.4])
 
 
 def test_local_cluster_gives_identical_products(cluster, reference, tmp_path):
     x, subjects, summary, table = reference
     c = StreamedComparisons(x, subjects, block=512, tail=300, executor=cluster, work_dir=tmp_path)
     s = c.summary
-    assert s.genuine == summary.genuine and s.impostor == summary.impostor
-    np.testing.assert_array_equal(c.unit_counts_ge("impostor", [0.2, 0.4]), table)
-    cell = int(s.impostor.cells[s.impostor.cells.size // 3])
-    assert np.array_equal(c.cell_values("impostor", [cell])[cell],
+    assert s.mated == summary.mated and s.nonmated == summary.nonmated
+    np.testing.assert_array_equal(c.unit_counts_ge("nonmated", [0.2, 0.4]), table)
+    cell = int(s.nonmated.cells[s.nonmated.cells.size // 3])
+    assert np.array_equal(c.cell_values("nonmated", [cell])[cell],
                           StreamedComparisons(x, subjects, block=256).cell_values(
-                              "impostor", [cell])[cell])  # fmt: skip
+                              "nonmated", [cell])[cell])  # fmt: skip
 
 
 def test_a_killed_worker_loses_nothing(cluster, reference):
@@ -64,7 +64,7 @@ def test_a_killed_worker_loses_nothing(cluster, reference):
     c = StreamedComparisons(x, subjects, block=256, tail=300, executor=cluster, progress=progress)
     s = c.summary
     assert killed
-    assert s.genuine == summary.genuine and s.impostor == summary.impostor
+    assert s.mated == summary.mated and s.nonmated == summary.nonmated
 
 
 def test_ctrl_c_cancels_the_cluster_work_and_the_cluster_stays_usable(cluster, reference):
@@ -91,7 +91,7 @@ def test_ctrl_c_cancels_the_cluster_work_and_the_cluster_stays_usable(cluster, r
         time.sleep(0.2)
     assert client.run_on_scheduler(n_block_tasks) == 0
     again = StreamedComparisons(x, subjects, block=256, tail=300, executor=cluster).summary
-    assert again.genuine == summary.genuine and again.impostor == summary.impostor
+    assert again.mated == summary.mated and again.nonmated == summary.nonmated
 
 
 class _Stop(Exception):
@@ -125,7 +125,7 @@ def test_an_interrupted_run_resumes_from_its_work_folder(reference, tmp_path, mo
                                 work_dir=tmp_path)  # fmt: skip
     s = again.summary
     assert len(calls) == n_blocks - done_before  # only the blocks not yet on disk
-    assert s.genuine == summary.genuine and s.impostor == summary.impostor
+    assert s.mated == summary.mated and s.nonmated == summary.nonmated
     calls.clear()
     other = StreamedComparisons(x, subjects, block=256, tail=299, executor=InProcess(1),
                                 work_dir=tmp_path)  # fmt: skip

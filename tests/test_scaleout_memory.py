@@ -31,7 +31,7 @@ s = c.summary
 # VmHWM is this process's own high-water mark (ru_maxrss would include the parent's at fork)
 hwm = [ln for ln in open("/proc/self/status") if ln.startswith("VmHWM")][0]
 peak = int(hwm.split()[1]) * 1024
-print(json.dumps({"before": before, "peak": peak, "pairs": s.genuine.n + s.impostor.n}))
+print(json.dumps({"before": before, "peak": peak, "pairs": s.mated.n + s.nonmated.n}))
 """
 
 

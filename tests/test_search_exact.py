@@ -59,7 +59,7 @@ def _brute_subject_lists(gal: EmbeddingSet, probes: EmbeddingSet, L: int):
 
 
 def test_subject_level_lists_with_all_samples_enrolled():
-    d = synthesize(40, 3, dim=16, seed=3, genuine_mean=0.5)
+    d = synthesize(40, 3, dim=16, seed=3, mated_mean=0.5)
     es = EmbeddingSet.from_arrays(d.embeddings, d.subjects, samples=d.samples)
     gal = es.subset(np.arange(0, es.n, 1) % 3 != 2)  # two templates per subject
     prb = es.subset(np.arange(es.n) % 3 == 2)

@@ -61,7 +61,7 @@ def test_operating_threshold_hand_checked(target, thr, fm, fnm, supported):
 
 def test_threshold_above_every_score_when_nothing_may_match():
     g, i = sets([0.2, 0.3], [0.9, 0.1])
-    op = operating_threshold(i, g, 0.1)  # k = 0: must exceed the top impostor 0.9
+    op = operating_threshold(i, g, 0.1)  # k = 0: must exceed the top non-mated 0.9
     assert op.threshold > 0.9 and op.negatives_ge == 0 and op.positives_lt == 2
 
 
@@ -188,14 +188,14 @@ def test_float32_memmap_scores_give_exact_thresholds(tmp_path):
     for target in (1e-1, 1e-2, 1e-3, 1e-4):
         op = operating_threshold(imp_set, gen_set, target)
         k = max_false_positives(target, i.size)
-        v = i64[i.size - k - 1]  # the (k+1)-th largest impostor
+        v = i64[i.size - k - 1]  # the (k+1)-th largest non-mated
         both = np.concatenate([g64, i64])
         assert op.threshold == both[both > v].min()
         assert op.negatives_ge == int((i64 >= op.threshold).sum()) <= k
         assert op.positives_lt == int((g64 < op.threshold).sum())
     e = equal_error_rate(gen_set, imp_set)
-    assert e.impostor_ge == int((i64 >= e.threshold).sum())
-    assert e.genuine_lt == int((g64 < e.threshold).sum())
+    assert e.nonmated_ge == int((i64 >= e.threshold).sum())
+    assert e.mated_lt == int((g64 < e.threshold).sum())
 
 
 def test_large_det_curve_on_the_grid_includes_exact_extra_points(monkeypatch):

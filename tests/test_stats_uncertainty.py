@@ -2,8 +2,8 @@
 bounds at 0 and 1 on people, support by people, and a small coverage check.
 
 The crossed-effects generator here is the test's own (independent of ``faceaudit.synth``):
-subjects carry an impostor effect that acts on BOTH sides of a comparison (as probe and as
-reference), a genuine effect, and images a quality effect; the population rates are normal
+subjects carry a non-mated effect that acts on BOTH sides of a comparison (as probe and as
+reference), a mated effect, and images a quality effect; the population rates are normal
 tails, so coverage of the truth can be counted.
 """
 
@@ -24,33 +24,33 @@ from faceaudit.stats.replicates import ReplicateCounts
 from faceaudit.stats.scoreset import ScoreSet
 from faceaudit.stats.support import support
 
-SD_SUBJECT, SD_IMAGE, SD_GENUINE, MU_GENUINE = 0.45, 0.3, 0.5, 4.0
+SD_SUBJECT, SD_IMAGE, SD_MATED, MU_MATED = 0.45, 0.3, 0.5, 4.0
 SD_IMP = np.sqrt(2 * SD_SUBJECT**2 + 2 * SD_IMAGE**2 + 1)
 
 
 def crossed(rng, subjects=60, images=2, *, probe_only=False) -> ComparisonScores:
-    """All image pairs of ``subjects`` x ``images``: impostor = c_i + c_j + q_k + q_l + e."""
+    """All image pairs of ``subjects`` x ``images``: non-mated = c_i + c_j + q_k + q_l + e."""
     c = rng.normal(0, SD_SUBJECT, subjects)  # the subject's effect, as probe and as reference
-    g = rng.normal(0, SD_GENUINE, subjects)
+    g = rng.normal(0, SD_MATED, subjects)
     q = rng.normal(0, SD_IMAGE, subjects * images)
     subj = np.repeat(np.arange(subjects), images)
     k, m = np.triu_indices(subjects * images, 1)
     same = subj[k] == subj[m]
     s = q[k] + q[m] + rng.normal(0, 1, k.size)
-    s = np.where(same, MU_GENUINE + g[subj[k]] + s, c[subj[k]] + c[subj[m]] + s)
+    s = np.where(same, MU_MATED + g[subj[k]] + s, c[subj[k]] + c[subj[m]] + s)
     gi, ii = np.flatnonzero(same), np.flatnonzero(~same)
     return ComparisonScores(
-        genuine=s[gi],
-        impostor=s[ii],
-        genuine_subject=subj[k[gi]].astype(np.int32),
-        impostor_subject=subj[k[ii]].astype(np.int32),
-        impostor_reference_subject=None if probe_only else subj[m[ii]].astype(np.int32),
+        mated=s[gi],
+        nonmated=s[ii],
+        mated_subject=subj[k[gi]].astype(np.int32),
+        nonmated_subject=subj[k[ii]].astype(np.int32),
+        nonmated_reference_subject=None if probe_only else subj[m[ii]].astype(np.int32),
         subjects=[f"s{i:03d}" for i in range(subjects)],
     )
 
 
 def without_reference(s: ComparisonScores) -> ComparisonScores:
-    return ComparisonScores(s.genuine, s.impostor, s.genuine_subject, s.impostor_subject, None,
+    return ComparisonScores(s.mated, s.nonmated, s.mated_subject, s.nonmated_subject, None,
                             s.subjects)  # fmt: skip
 
 
@@ -117,24 +117,24 @@ def test_each_replicate_rechooses_its_threshold_exactly(monkeypatch):
 
     monkeypatch.setattr(op_module, "_predicted_counts", too_narrow)
     data = crossed(np.random.default_rng(7), subjects=40)
-    neg = ScoreSet(data.impostor, units=data.impostor_subject)
-    pos = ScoreSet(data.genuine, units=data.genuine_subject)
+    neg = ScoreSet(data.nonmated, units=data.nonmated_subject)
+    pos = ScoreSet(data.mated, units=data.mated_subject)
     res = Resampler(40, 60, seed=0)
-    nc = ReplicateCounts(neg, res, reference_units=data.impostor_reference_subject)
+    nc = ReplicateCounts(neg, res, reference_units=data.nonmated_reference_subject)
     pc = ReplicateCounts(pos, res)
     targets = [(t, operating_threshold(neg, pos, t).threshold) for t in (0.1, 0.03, 0.01, 0.003)]
     chosen = rechosen_points(nc, pc, neg, pos, targets)
     assert len({r.rounds for r in chosen}) > 1  # the targets settled in different rounds
     w = res.weights()
-    wi = w[:, data.impostor_subject] * w[:, data.impostor_reference_subject]
-    wg = w[:, data.genuine_subject]
-    cands = np.unique(np.concatenate([data.impostor, data.genuine]))
-    ge = np.stack([(wi * (data.impostor >= t)).sum(axis=1) for t in cands], axis=1)
+    wi = w[:, data.nonmated_subject] * w[:, data.nonmated_reference_subject]
+    wg = w[:, data.mated_subject]
+    cands = np.unique(np.concatenate([data.nonmated, data.mated]))
+    ge = np.stack([(wi * (data.nonmated >= t)).sum(axis=1) for t in cands], axis=1)
     for (target, _), r in zip(targets, chosen, strict=True):
         assert r.exact
         for b in range(0, 60, 7):
             t_b = cands[np.argmax(ge[b] <= np.floor(target * wi[b].sum()))]  # lowest, FMR_b <= t
-            fnmr_b = (wg[b] * (data.genuine < t_b)).sum() / wg[b].sum()
+            fnmr_b = (wg[b] * (data.mated < t_b)).sum() / wg[b].sum()
             assert r.fn[b] == pytest.approx(fnmr_b, abs=1e-12)
             assert r.fp[b] <= target
     r = chosen[2]
@@ -191,7 +191,7 @@ def test_cmc_of_all_found_is_a_bound_not_one():
 
 def test_zero_error_bounds_rest_on_subjects_not_comparisons():
     data = crossed(np.random.default_rng(3), subjects=40, images=3)
-    t = float(np.max(data.impostor)) + 1.0  # no false match among ~7000 comparisons
+    t = float(np.max(data.nonmated)) + 1.0  # no false match among ~7000 comparisons
     v = verify(data, fmr_targets=[0.1], thresholds=[t], bootstrap=200)
     fmr = v.operating_points[1].fmr
     assert fmr.count == 0 and fmr.upper_bound
@@ -202,7 +202,7 @@ def test_zero_error_bounds_rest_on_subjects_not_comparisons():
     assert j == {"side": "upper", "confidence": 0.975, "n_units": 40, "unit": "subject",
                  "method": fmr.bound.method}  # fmt: skip
     # without subject ids the comparisons are the units, and the results say so
-    anon = ComparisonScores(data.genuine, data.impostor, None, None, None, [])
+    anon = ComparisonScores(data.mated, data.nonmated, None, None, None, [])
     a = verify(anon, thresholds=[t], bootstrap=200).operating_points[-1].fmr
     assert (a.bound.unit, a.bound.n_units) == ("comparison", a.n)
 
@@ -211,7 +211,7 @@ def test_support_needs_people_as_well_as_comparisons():
     assert support(1e-3, 10**6, 10).comparisons_ok and not support(1e-3, 10**6, 10).supported
     assert support(1e-3, 3689, 30).supported and not support(1e-3, 3688, 30).supported
     assert support(1e-3, 10**6, None).supported  # no subject ids: only the comparisons' rule
-    data = crossed(np.random.default_rng(4), subjects=20, images=6)  # ~7000 impostor pairs
+    data = crossed(np.random.default_rng(4), subjects=20, images=6)  # ~7000 non-mated pairs
     op = verify(data, fmr_targets=[1e-2], bootstrap=0).operating_points[0]
     assert not op.supported and op.threshold is None
     assert op.support.comparisons_ok and op.support.subjects_ok is False
@@ -256,11 +256,11 @@ def test_an_eer_of_zero_gets_a_bound_not_a_zero_width_interval():
     pr, rf = np.meshgrid(subj, subj, indexing="ij")
     off = pr != rf
     scores = ComparisonScores(
-        genuine=np.linspace(0.8, 0.9, 10),
-        impostor=np.linspace(-0.2, 0.2, int(off.sum())),
-        genuine_subject=subj,
-        impostor_subject=pr[off].astype(np.int32),
-        impostor_reference_subject=rf[off].astype(np.int32),
+        mated=np.linspace(0.8, 0.9, 10),
+        nonmated=np.linspace(-0.2, 0.2, int(off.sum())),
+        mated_subject=subj,
+        nonmated_subject=pr[off].astype(np.int32),
+        nonmated_reference_subject=rf[off].astype(np.int32),
         subjects=[f"s{k}" for k in range(10)],
     )
     eer = verify(scores, fmr_targets=[0.1], bootstrap=200).eer

@@ -35,32 +35,32 @@ def test_same_seed_same_data_other_seed_other_data():
     assert not np.array_equal(a.embeddings, c.embeddings)
 
 
-@pytest.mark.parametrize("genuine_mean", [0.4, 0.7])
-def test_genuine_mean_and_default_impostor_sd(genuine_mean):
-    d = synthesize(1500, 2, dim=64, genuine_mean=genuine_mean, seed=3)
+@pytest.mark.parametrize("mated_mean", [0.4, 0.7])
+def test_mated_mean_and_default_nonmated_sd(mated_mean):
+    d = synthesize(1500, 2, dim=64, mated_mean=mated_mean, seed=3)
     gen, imp = _scores(d)
     exp = d.params.expected()
-    assert abs(gen.mean() - genuine_mean) < 0.01
+    assert abs(gen.mean() - mated_mean) < 0.01
     assert abs(imp.mean()) < 0.005
-    assert exp["impostor_std"] == pytest.approx(1 / 8, rel=1e-9)  # 1/sqrt(dim) by default
-    assert imp.std() == pytest.approx(exp["impostor_std"], rel=0.03)
+    assert exp["nonmated_std"] == pytest.approx(1 / 8, rel=1e-9)  # 1/sqrt(dim) by default
+    assert imp.std() == pytest.approx(exp["nonmated_std"], rel=0.03)
 
 
-def test_impostor_sd_target_is_reached():
-    d = synthesize(1500, 2, dim=128, genuine_mean=0.6, impostor_std=0.2, seed=5)
+def test_nonmated_sd_target_is_reached():
+    d = synthesize(1500, 2, dim=128, mated_mean=0.6, nonmated_std=0.2, seed=5)
     _, imp = _scores(d)
     assert d.params.k < 128
     assert imp.std() == pytest.approx(0.2, rel=0.05)
 
 
-def test_impostor_sd_below_the_floor_is_refused():
+def test_nonmated_sd_below_the_floor_is_refused():
     with pytest.raises(ValueError, match="1/sqrt"):
-        SynthParams(dim=64, impostor_std=0.05)
+        SynthParams(dim=64, nonmated_std=0.05)
 
 
-def test_group_cohesion_raises_within_group_impostor_scores():
+def test_group_cohesion_raises_within_group_nonmated_scores():
     d = synthesize(
-        1200, 2, dim=64, genuine_mean=0.6, seed=6, groups=[GroupSpec("A", 1, 0.3), "B:1:0:0.8"]
+        1200, 2, dim=64, mated_mean=0.6, seed=6, groups=[GroupSpec("A", 1, 0.3), "B:1:0:0.8"]
     )
     e, s, g = d.embeddings, d.subjects, d.groups
     sim = e @ e.T
@@ -69,16 +69,16 @@ def test_group_cohesion_raises_within_group_impostor_scores():
     aa = sim[other & (g[:, None] == "A") & (g[None, :] == "A")].mean()
     bb = sim[other & (g[:, None] == "B") & (g[None, :] == "B")].mean()
     ab = sim[other & (g[:, None] == "A") & (g[None, :] == "B")].mean()
-    assert aa == pytest.approx(0.3 * 0.6, abs=0.02)  # cohesion x genuine mean
+    assert aa == pytest.approx(0.3 * 0.6, abs=0.02)  # cohesion x mated mean
     assert abs(bb) < 0.01 and abs(ab) < 0.01
     gen_b = sim[same & (g[:, None] == "B")].mean()
-    assert gen_b == pytest.approx(0.8, abs=0.01)  # the group's own genuine mean
+    assert gen_b == pytest.approx(0.8, abs=0.01)  # the group's own mated mean
     assert (g == "A").sum() == (g == "B").sum() == 1200  # equal shares, exact counts
 
 
 def test_group_spec_parse_and_errors():
     g = GroupSpec.parse("young:2:0.1:0.65")
-    assert (g.name, g.share, g.cohesion, g.genuine_mean, g.quality_spread) == (
+    assert (g.name, g.share, g.cohesion, g.mated_mean, g.quality_spread) == (
         "young",
         2.0,
         0.1,

@@ -104,11 +104,11 @@ def comparison_scores(s: ScoreSample):
     from faceaudit.data import ComparisonScores  # API: domain type
 
     return ComparisonScores(  # API: constructor fields
-        genuine=np.asarray(s.genuine, dtype=np.float64),
-        impostor=np.asarray(s.impostor, dtype=np.float64),
-        genuine_subject=np.asarray(s.genuine_subject, dtype=np.int32),
-        impostor_subject=np.asarray(s.impostor_probe_subject, dtype=np.int32),
-        impostor_reference_subject=np.asarray(s.impostor_reference_subject, dtype=np.int32),
+        mated=np.asarray(s.mated, dtype=np.float64),
+        nonmated=np.asarray(s.nonmated, dtype=np.float64),
+        mated_subject=np.asarray(s.mated_subject, dtype=np.int32),
+        nonmated_subject=np.asarray(s.nonmated_probe_subject, dtype=np.int32),
+        nonmated_reference_subject=np.asarray(s.nonmated_reference_subject, dtype=np.int32),
         subjects=s.subject_names,
     )
 
@@ -186,7 +186,7 @@ def run_differentials(
     s: ScoreSample, *, threshold: float, bootstrap: int, seed: int, confidence: float = 0.95
 ) -> tuple[dict[str, Interval], dict[str, str]]:
     """1:1 demographic differentials at one given threshold: per-group FMR (within-group
-    impostor pairs) and FNMR (``fmr[g]``, ``fnmr[g]``), and each group's ratio to the tool's
+    non-mated pairs) and FNMR (``fmr[g]``, ``fnmr[g]``), and each group's ratio to the tool's
     reference (lowest-error) group (``fmr_ratio[g]``, ``fnmr_ratio[g]``). Also returns the
     reference group of each kind: ``{"fmr": name, "fnmr": name}``."""
     from faceaudit.analyses.demographics import verification_differentials  # API

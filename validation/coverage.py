@@ -92,12 +92,12 @@ INDEPENDENT = CrossedScoreModel(
     sd_pair=0.0,
     lookalike_share=0.0,
     sd_probe_sample=0.0,
-    sd_impostor_noise=1.0,
-    sd_genuine_subject=0.0,
+    sd_nonmated_noise=1.0,
+    sd_mated_subject=0.0,
     goat_share=0.0,
-    sd_genuine_sample=0.0,
-    sd_genuine_noise=0.85,
-    genuine_mean=4.2,
+    sd_mated_sample=0.0,
+    sd_mated_noise=0.85,
+    mated_mean=4.2,
 )
 CROSSED = CrossedScoreModel()
 
@@ -114,7 +114,7 @@ def _verify_config(
 
     def setup() -> dict:
         ts = [model.threshold_for_fmr(a) for a in fmrs]
-        ts += [model.genuine_law().quantile(b) for b in fnmrs]
+        ts += [model.mated_law().quantile(b) for b in fnmrs]
         truth = {}
         for k, t in enumerate(ts):
             truth[f"fmr@T{k}"] = model.fmr(t)
@@ -130,8 +130,8 @@ def _verify_config(
             "truth": truth,
             "truth_method": "analytic (finite normal mixture, root finding to 1e-12)",
             "model": _model_json(model),
-            "n_genuine": model.n_genuine,
-            "n_impostor": model.n_impostor,
+            "n_mated": model.n_mated,
+            "n_nonmated": model.n_nonmated,
         }
 
     def rep(r: int, st: dict, boot: int):
@@ -159,14 +159,14 @@ _verify_config(
 _verify_config(
     "verify_crossed",
     CROSSED,
-    "300 subjects x 2 probes (600 genuine, 179,400 impostor); crossed wolf (probe) and lamb "
+    "300 subjects x 2 probes (600 mated, 179,400 non-mated); crossed wolf (probe) and lamb "
     "(reference) effects, 2% strong wolf-lambs (+1.5 on both sides), rare look-alike pairs "
     "(0.05% of pairs, +3.5), goats, probe-sample effects.",
 )
 _verify_config(
     "verify_crossed_small",
     CROSSED.with_(n_subjects=100),
-    "As verify_crossed with 100 subjects (200 genuine, 19,800 impostor): few events "
+    "As verify_crossed with 100 subjects (200 mated, 19,800 non-mated): few events "
     "(~20 false matches at FMR 1e-3).",
 )
 
@@ -176,7 +176,7 @@ def _zero_config():
     model = CROSSED
 
     def setup() -> dict:
-        n = model.n_impostor
+        n = model.n_nonmated
         t = model.threshold_for_fmr(4.0 / n)
         return {
             "thresholds": [t],
@@ -184,7 +184,7 @@ def _zero_config():
             "truth": {"fmr@T0": model.fmr(t), "fnmr@T0": model.fnmr(t)},
             "truth_method": "analytic (finite normal mixture)",
             "true_fmr": 4.0 / n,
-            "n_impostor": n,
+            "n_nonmated": n,
             "independent_zero_probability": (1 - 4.0 / n) ** n,
             "model": _model_json(model),
         }
@@ -213,7 +213,7 @@ def _zero_config():
     return _register(
         Config(
             name,
-            "Zero-error check: threshold at a true FMR of 4/n (n = 179,400 impostor comparisons), "
+            "Zero-error check: threshold at a true FMR of 4/n (n = 179,400 non-mated comparisons), "
             "300 subjects x 2 probes, the verify_crossed population. With zero errors "
             "the tool prints the rule-of-3 bound 3/n < 4/n, which misses; a valid 95% bound must "
             "see zero errors at most 5% of the time.",
@@ -230,7 +230,7 @@ _zero_config()
 _verify_config(
     "verify_saturated",
     CROSSED.with_(n_subjects=10, probes_per_subject=1),
-    "Edge case: 10 subjects x 1 probe (10 genuine, 90 impostor); T0 at population FMR 0.1, "
+    "Edge case: 10 subjects x 1 probe (10 mated, 90 non-mated); T0 at population FMR 0.1, "
     "T1 where the population FNMR is 0.8, so FNMR 10/10 happens (0.8^10 = 11% if independent): "
     "is [1, 1] printed as its interval?",
     fmrs=(1e-1,),
@@ -243,8 +243,8 @@ def _differentials_config():
     model = CROSSED.with_(
         n_subjects=400,
         groups=(
-            GroupSpec("A", 0.6, within_shift=0.0, genuine_shift=0.0),
-            GroupSpec("B", 0.4, within_shift=0.5, genuine_shift=-0.6),
+            GroupSpec("A", 0.6, within_shift=0.0, mated_shift=0.0),
+            GroupSpec("B", 0.4, within_shift=0.5, mated_shift=-0.6),
         ),
         cross_group_shift=-0.4,
     )
@@ -274,8 +274,8 @@ def _differentials_config():
         Config(
             name,
             "1:1 demographic differentials at a given threshold: 400 subjects in groups A "
-            "(60%) and B (40%); B's within-group impostor scores +0.5, genuine -0.6; cross-group "
-            "impostors -0.4. Crossed subject effects as verify_crossed.",
+            "(60%) and B (40%); B's within-group non-mated scores +0.5, mated -0.6; cross-group "
+            "non-mated comparisons -0.4. Crossed subject effects as verify_crossed.",
             setup,
             rep,
         )

@@ -9,7 +9,7 @@ subject column dropped), and whether each nominal 95% interval covers the truth:
 - ``fnmr@target``: the population FNMR at the population threshold for the FMR target (the
   system's FNMR at that FMR), by the re-chosen interval (``fnmr``) and by the fixed-threshold one
   (``fnmr_fixed_threshold``);
-- ``zero``: at the threshold where the population FMR is 4 / (impostor comparisons), how often
+- ``zero``: at the threshold where the population FMR is 4 / (non-mated comparisons), how often
   no false match is observed, and how often the zero-error bound then fails to cover the truth
   (faceaudit's bound on subjects vs the rule of 3 on comparisons, 3/n).
 
@@ -38,7 +38,7 @@ from faceaudit.data import ComparisonScores  # noqa: E402
 
 
 def _drop_reference(s: ComparisonScores) -> ComparisonScores:
-    return ComparisonScores(s.genuine, s.impostor, s.genuine_subject, s.impostor_subject, None,
+    return ComparisonScores(s.mated, s.nonmated, s.mated_subject, s.nonmated_subject, None,
                             s.subjects)  # fmt: skip
 
 

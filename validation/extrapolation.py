@@ -18,7 +18,7 @@ For each generator (:func:`validation.generators.embedding_preset`: ``homogeneou
 A diagnostic splits the error in two: ``independence_oracle = 1 - (1 - FMR_pooled(T))^N`` with
 ``FMR_pooled`` the exact share of ALL probe x large-gallery comparisons >= T. It is what the
 independence model would give with a perfect tail fit, so ``independence_oracle / measured`` is
-the error of pooling all probes' impostor scores (probes differ), and ``extrapolated /
+the error of pooling all probes' non-mated scores (probes differ), and ``extrapolated /
 independence_oracle`` the error of the tail fit.
 
 Targets: at FPIR 0.1 and 0.5, ``0.8 <= ratio <= 1.25`` and band coverage >= 90%; at FPIR 0.01,

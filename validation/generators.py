@@ -7,25 +7,25 @@ Two families of generators:
 
 1:1 scores with crossed subject effects (:class:`CrossedScoreModel`)
     Subjects ``i = 1..S`` are drawn i.i.d. from a population; each has one reference sample and
-    ``m`` probe samples. A genuine comparison (probe ``k`` of ``i`` vs the reference of ``i``) and
-    an impostor comparison (probe ``k`` of ``i`` vs the reference of ``j != i``) score::
+    ``m`` probe samples. A mated comparison (probe ``k`` of ``i`` vs the reference of ``i``) and
+    a non-mated comparison (probe ``k`` of ``i`` vs the reference of ``j != i``) score::
 
-        genuine   s = mu_G + gamma_g(i) + g_i + D_goat * goat_i + v_ik + e
-        impostor  s = mu_I + eta(g(i), g(j)) + a_i + b_j + D_p * w_i + D_r * w_j + c_ij + u_ik + e
+        mated   s = mu_G + gamma_g(i) + g_i + D_goat * goat_i + v_ik + e
+        non-mated  s = mu_I + eta(g(i), g(j)) + a_i + b_j + D_p * w_i + D_r * w_j + c_ij + u_ik + e
 
-    ``g_i ~ N(0, sd_genuine_subject^2)`` (goat-ness) plus a discrete goat flag
-    ``goat_i ~ Bernoulli(goat_share)``; ``(a_i, b_i)`` are the subject's impostor effects as a
+    ``g_i ~ N(0, sd_mated_subject^2)`` (goat-ness) plus a discrete goat flag
+    ``goat_i ~ Bernoulli(goat_share)``; ``(a_i, b_i)`` are the subject's non-mated effects as a
     probe (wolf) and as a reference (lamb), bivariate normal with correlation ``rho_wolf_lamb``,
     plus a discrete "wolf-lamb" flag ``w_i ~ Bernoulli(wolf_share)`` that raises both sides;
     ``c_ij = c_ji`` is a symmetric pair effect: with probability ``lookalike_share`` the pair are
     look-alikes, ``c_ij ~ N(lookalike_shift, sd_lookalike^2)``, otherwise
     ``c_ij ~ N(0, sd_pair^2)``; ``u_ik`` and ``v_ik`` are probe-sample effects (shared by all of a
-    probe sample's impostor / genuine comparisons); ``e`` is independent noise. ``eta`` and
-    ``gamma`` are optional demographic-group shifts (within-group / cross-group impostor means,
-    group genuine means).
+    probe sample's non-mated / mated comparisons); ``e`` is independent noise. ``eta`` and
+    ``gamma`` are optional demographic-group shifts (within-group / cross-group non-mated means,
+    group mated means).
 
     Each comparison therefore depends on BOTH of its subjects (and, through ``c``, on the pair),
-    which is what a bootstrap that hands an impostor comparison to its probe subject only misses.
+    which is what a bootstrap that hands a non-mated comparison to its probe subject only misses.
 
     **Truth, analytically.** Over the subject population every comparison has the same marginal
     law, a finite mixture of normals (the discrete flags pick the component, the normal effects
@@ -41,16 +41,16 @@ Embeddings on the hypersphere (:class:`EmbeddingPopulation`)
     A subject's identity direction is ``mu_i = normalise(r_i + h_i e_0 + kappa C_k(i) + phi
     F_f(i))`` with ``r_i ~ N(0, I_d / d)``; a sample is ``x = normalise(mu_i + tau q z / sqrt(d))``
     with ``z ~ N(0, I_d)`` and a per-sample quality factor ``q = exp(sq N(0,1) - sq^2 / 2)``. The
-    score is the cosine ``x . x'``. Impostor scores then have mean ~0 and standard deviation
+    score is the cosine ``x . x'``. Non-mated scores then have mean ~0 and standard deviation
     ~``1 / sqrt(d)``; the heterogeneity knobs are set in those standard-deviation units:
 
     * **hubness / lambs** (``e_0``): subject ``i`` has ``h_i = c_i sqrt((1 + tau^2) / sqrt(d))``
       with ``c_i = lamb_strength`` for a share ``lamb_share`` of subjects (lambs) and
-      ``hub_strength`` for the others, which shifts the mean impostor score of the pair ``(i, j)``
-      by about ``c_i c_j`` standard deviations: a lamb's impostor scores run high against
+      ``hub_strength`` for the others, which shifts the mean non-mated score of the pair ``(i, j)``
+      by about ``c_i c_j`` standard deviations: a lamb's non-mated scores run high against
       everyone, and more so against other lambs;
     * **demographic clusters** (``C_k``, orthonormal): a subject belongs to cluster ``k`` with
-      probability ``cluster_weights[k]``; two subjects of one cluster have their mean impostor
+      probability ``cluster_weights[k]``; two subjects of one cluster have their mean non-mated
       score raised by ``cluster_shift`` standard deviations (probes of a large cluster face many
       similar distractors; of a small one, few);
     * **look-alike families** (``F_f``, a random unit vector per family): every subject belongs to
@@ -145,19 +145,19 @@ class GroupSpec:
 
     name: str
     share: float
-    within_shift: float = 0.0  # added to impostor scores of two subjects of this group
-    genuine_shift: float = 0.0  # added to the group's genuine scores
+    within_shift: float = 0.0  # added to non-mated scores of two subjects of this group
+    mated_shift: float = 0.0  # added to the group's mated scores
 
 
 @dataclass(frozen=True)
 class ScoreSample:
     """One draw of a 1:1 experiment (plain arrays; :mod:`validation.adapter` wraps them)."""
 
-    genuine: np.ndarray
-    genuine_subject: np.ndarray
-    impostor: np.ndarray
-    impostor_probe_subject: np.ndarray
-    impostor_reference_subject: np.ndarray
+    mated: np.ndarray
+    mated_subject: np.ndarray
+    nonmated: np.ndarray
+    nonmated_probe_subject: np.ndarray
+    nonmated_reference_subject: np.ndarray
     n_subjects: int
     subject_group: np.ndarray  # group code of each subject
     group_names: tuple[str, ...]
@@ -171,14 +171,14 @@ class ScoreSample:
 class CrossedScoreModel:
     """1:1 scores with crossed (probe-side and reference-side) subject effects; see module doc.
 
-    Units: standardised so that the impostor scores of an ordinary pair have a standard
+    Units: standardised so that the non-mated scores of an ordinary pair have a standard
     deviation near 1.
     """
 
     n_subjects: int = 300
     probes_per_subject: int = 2
-    # impostor side
-    impostor_mean: float = 0.0
+    # non-mated side
+    nonmated_mean: float = 0.0
     sd_wolf: float = 0.35  # a_i, subject as probe
     sd_lamb: float = 0.35  # b_j, subject as reference
     rho_wolf_lamb: float = 0.5
@@ -190,14 +190,14 @@ class CrossedScoreModel:
     lookalike_shift: float = 3.5
     sd_lookalike: float = 1.0
     sd_probe_sample: float = 0.3  # u_ik
-    sd_impostor_noise: float = 0.75
-    # genuine side
-    genuine_mean: float = 4.6
-    sd_genuine_subject: float = 0.6
+    sd_nonmated_noise: float = 0.75
+    # mated side
+    mated_mean: float = 4.6
+    sd_mated_subject: float = 0.6
     goat_share: float = 0.05
     goat_shift: float = -2.0
-    sd_genuine_sample: float = 0.4  # v_ik
-    sd_genuine_noise: float = 0.5
+    sd_mated_sample: float = 0.4  # v_ik
+    sd_mated_noise: float = 0.5
     # optional demographic groups
     groups: tuple[GroupSpec, ...] = ()
     cross_group_shift: float = 0.0
@@ -207,11 +207,11 @@ class CrossedScoreModel:
 
     # --- sizes ---------------------------------------------------------------------------
     @property
-    def n_genuine(self) -> int:
+    def n_mated(self) -> int:
         return self.n_subjects * self.probes_per_subject
 
     @property
-    def n_impostor(self) -> int:
+    def n_nonmated(self) -> int:
         return self.n_subjects * self.probes_per_subject * (self.n_subjects - 1)
 
     def group_counts(self) -> np.ndarray:
@@ -236,7 +236,7 @@ class CrossedScoreModel:
         S, m = self.n_subjects, self.probes_per_subject
         counts = self.group_counts()
         grp = np.repeat(np.arange(counts.size), counts)
-        gamma = np.array([g.genuine_shift for g in self.groups] or [0.0])
+        gamma = np.array([g.mated_shift for g in self.groups] or [0.0])
         eta = self._eta()
         # subject effects
         cov = np.array(
@@ -250,7 +250,7 @@ class CrossedScoreModel:
         a = ab[:, 0] + wolf * self.wolf_shift_probe
         b = ab[:, 1] + wolf * self.wolf_shift_reference
         goat = rng.random(S) < self.goat_share
-        gsub = rng.normal(0.0, self.sd_genuine_subject, S) + goat * self.goat_shift
+        gsub = rng.normal(0.0, self.sd_mated_subject, S) + goat * self.goat_shift
         # symmetric pair effects
         look = rng.random((S, S)) < self.lookalike_share
         c = np.where(
@@ -264,32 +264,32 @@ class CrossedScoreModel:
         ps = np.repeat(np.arange(S), m)
         P = ps.size
         u = rng.normal(0.0, self.sd_probe_sample, P)
-        v = rng.normal(0.0, self.sd_genuine_sample, P)
-        genuine = (
-            self.genuine_mean
+        v = rng.normal(0.0, self.sd_mated_sample, P)
+        mated = (
+            self.mated_mean
             + gamma[grp[ps]]
             + gsub[ps]
             + v
-            + rng.normal(0.0, self.sd_genuine_noise, P)
+            + rng.normal(0.0, self.sd_mated_noise, P)
         )
         imp = (
-            self.impostor_mean
+            self.nonmated_mean
             + eta[grp[ps]][:, grp]
             + a[ps][:, None]
             + b[None, :]
             + c[ps, :]
             + u[:, None]
-            + rng.normal(0.0, self.sd_impostor_noise, (P, S))
+            + rng.normal(0.0, self.sd_nonmated_noise, (P, S))
         )
         keep = ps[:, None] != np.arange(S)[None, :]
         probe_of = np.broadcast_to(ps[:, None], (P, S))[keep]
         ref_of = np.broadcast_to(np.arange(S)[None, :], (P, S))[keep]
         return ScoreSample(
-            genuine=genuine,
-            genuine_subject=ps.astype(np.int32),
-            impostor=imp[keep],
-            impostor_probe_subject=probe_of.astype(np.int32),
-            impostor_reference_subject=ref_of.astype(np.int32),
+            mated=mated,
+            mated_subject=ps.astype(np.int32),
+            nonmated=imp[keep],
+            nonmated_probe_subject=probe_of.astype(np.int32),
+            nonmated_reference_subject=ref_of.astype(np.int32),
             n_subjects=S,
             subject_group=grp.astype(np.int32),
             group_names=tuple(g.name for g in self.groups) or ("all",),
@@ -302,8 +302,8 @@ class CrossedScoreModel:
         s = np.array([g.share for g in self.groups], dtype=float)
         return s / s.sum()
 
-    def impostor_law(self, group: int | None = None) -> NormalMixture:
-        """Population law of an impostor score: of a within-group pair of ``group``, or of any
+    def nonmated_law(self, group: int | None = None) -> NormalMixture:
+        """Population law of a non-mated score: of a within-group pair of ``group``, or of any
         pair (groups drawn independently with their shares) when ``group`` is None."""
         shares = self._group_shares()
         eta = self._eta()
@@ -314,7 +314,7 @@ class CrossedScoreModel:
             else [(g, h, shares[g] * shares[h]) for g in range(G) for h in range(G)]
         )
         base_var = self.sd_wolf**2 + self.sd_lamb**2 + self.sd_probe_sample**2
-        base_var += self.sd_impostor_noise**2
+        base_var += self.sd_nonmated_noise**2
         comps = []
         pw = self.wolf_share
         pl = self.lookalike_share
@@ -324,43 +324,41 @@ class CrossedScoreModel:
                     for lk in (0, 1):
                         w = wgh * (pw if fi else 1 - pw) * (pw if fj else 1 - pw)
                         w *= pl if lk else 1 - pl
-                        mean = self.impostor_mean + eta[g, h]
+                        mean = self.nonmated_mean + eta[g, h]
                         mean += fi * self.wolf_shift_probe + fj * self.wolf_shift_reference
                         mean += lk * self.lookalike_shift
                         var = base_var + (self.sd_lookalike**2 if lk else self.sd_pair**2)
                         comps.append((w, mean, math.sqrt(var)))
         return NormalMixture.of(comps)
 
-    def genuine_law(self, group: int | None = None) -> NormalMixture:
+    def mated_law(self, group: int | None = None) -> NormalMixture:
         shares = self._group_shares()
-        gamma = [g.genuine_shift for g in self.groups] or [0.0]
-        sd = math.sqrt(
-            self.sd_genuine_subject**2 + self.sd_genuine_sample**2 + self.sd_genuine_noise**2
-        )
+        gamma = [g.mated_shift for g in self.groups] or [0.0]
+        sd = math.sqrt(self.sd_mated_subject**2 + self.sd_mated_sample**2 + self.sd_mated_noise**2)
         comps = []
         groups = [group] if group is not None else range(shares.size)
         for g in groups:
             wg = 1.0 if group is not None else shares[g]
             for goat in (0, 1):
                 w = wg * (self.goat_share if goat else 1 - self.goat_share)
-                comps.append((w, self.genuine_mean + gamma[g] + goat * self.goat_shift, sd))
+                comps.append((w, self.mated_mean + gamma[g] + goat * self.goat_shift, sd))
         return NormalMixture.of(comps)
 
     def fmr(self, t: float, group: int | None = None) -> float:
-        return self.impostor_law(group).sf(t)
+        return self.nonmated_law(group).sf(t)
 
     def fnmr(self, t: float, group: int | None = None) -> float:
-        return self.genuine_law(group).cdf(t)
+        return self.mated_law(group).cdf(t)
 
     def threshold_for_fmr(self, fmr: float) -> float:
-        return self.impostor_law().isf(fmr)
+        return self.nonmated_law().isf(fmr)
 
     def fnmr_at_fmr(self, fmr: float) -> float:
         return self.fnmr(self.threshold_for_fmr(fmr))
 
     def eer(self) -> tuple[float, float]:
         """``(EER, threshold)``: the population crossing FMR(t) = FNMR(t)."""
-        imp, gen = self.impostor_law(), self.genuine_law()
+        imp, gen = self.nonmated_law(), self.mated_law()
         lo = float(imp.means.min())
         hi = float(gen.means.max())
         t = optimize.brentq(lambda x: imp.sf(x) - gen.cdf(x), lo, hi, xtol=1e-13)
@@ -410,7 +408,7 @@ class EmbeddingPopulation:
 
     dim: int
     name: str = "homogeneous"
-    noise: float = 0.8  # tau: genuine cosine ~ 1 / (1 + tau^2)
+    noise: float = 0.8  # tau: mated cosine ~ 1 / (1 + tau^2)
     quality_spread: float = 0.25
     lamb_share: float = 0.0
     lamb_strength: float = 0.0
@@ -422,7 +420,7 @@ class EmbeddingPopulation:
 
     @property
     def _unit(self) -> float:
-        """Inner product of identities that shifts the mean score by one impostor s.d."""
+        """Inner product of identities that shifts the mean score by one non-mated s.d."""
         return (1.0 + self.noise**2) / math.sqrt(self.dim)
 
     def identities(
@@ -482,8 +480,8 @@ def embedding_preset(name: str, dim: int) -> EmbeddingPopulation:
 
     * ``homogeneous``: identities uniform on the sphere (the GPD fit's easy case);
     * ``lambs``: 10% of subjects are lambs (hub strength 1.3 s.d. against 0.5 for the rest):
-      their impostor scores run high against everyone;
-    * ``clusters``: four demographic clusters of shares 55/25/12/8%, within-cluster impostor
+      their non-mated scores run high against everyone;
+    * ``clusters``: four demographic clusters of shares 55/25/12/8%, within-cluster non-mated
       scores 1.2 s.d. higher;
     * ``lookalikes``: 3x10^6 look-alike families, identity cosine 0.35 within a family: a gallery
       of 3x10^5 holds a look-alike for ~10% of probes, one of 3x10^3 for ~0.1%.

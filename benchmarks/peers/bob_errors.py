@@ -1,4 +1,4 @@
-"""Peer: bob.measure 6.1 (numba-jitted) on genuine/impostor ``.npy`` scores.
+"""Peer: bob.measure 6.1 (numba-jitted) on mated/non-mated ``.npy`` scores.
 
 Runs in its own virtual environment (bob.measure 6.1 pins numpy 1.26; the benchmark creates it in
 ``benchmarks/_work/bobvenv``). Used the way a careful user would: sort both score sets once, then
@@ -6,7 +6,7 @@ Runs in its own virtual environment (bob.measure 6.1 pins numpy 1.26; the benchm
 and ``far_threshold`` + ``farfrr`` for FNMR at FMR 1e-3 and 1e-5 (the threshold where the FAR is at
 most the target; bob accepts ``score >= threshold``, as faceaudit does).
 
-Usage: ``python bob_errors.py GENUINE.npy IMPOSTOR.npy``; prints one JSON object on stdout.
+Usage: ``python bob_errors.py MATED.npy NON-MATED.npy``; prints one JSON object on stdout.
 """
 
 from __future__ import annotations
@@ -30,8 +30,8 @@ def main() -> None:
     far, frr = bob.measure.farfrr(negatives, positives, threshold)
     out = {
         "tool": "bob.measure",
-        "n_genuine": int(positives.size),
-        "n_impostor": int(negatives.size),
+        "n_mated": int(positives.size),
+        "n_nonmated": int(negatives.size),
         "eer": float((far + frr) / 2),
         "eer_threshold": float(threshold),
     }

@@ -1,4 +1,4 @@
-"""Peer: pyeer's ``get_eer_stats`` on genuine/impostor ``.npy`` scores.
+"""Peer: pyeer's ``get_eer_stats`` on mated/non-mated ``.npy`` scores.
 
 ``get_eer_stats`` is what pyeer's own ``geteerinf`` command calls: it builds the full FMR/FNMR curve
 (sorting a Python list of (score, label) tuples), the EER (pyeer's convention: FVC2000 interval
@@ -9,7 +9,7 @@ FMR <= target from pyeer's curve (``fnmr@1e-3``, ``fnmr@1e-5``), a negligible ex
 pyeer 0.5.6 imports ``pkg_resources`` (setuptools) only for its report writers; where setuptools is
 absent this script puts an empty stand-in module in its place (see below).
 
-Usage: ``python pyeer_errors.py GENUINE.npy IMPOSTOR.npy``; prints one JSON object on stdout.
+Usage: ``python pyeer_errors.py MATED.npy NON-MATED.npy``; prints one JSON object on stdout.
 """
 
 from __future__ import annotations
@@ -36,15 +36,15 @@ FMR_TARGETS = (1e-3, 1e-5)
 
 def main() -> None:
     start = time.perf_counter()  # after imports: load + compute
-    genuine = np.load(sys.argv[1])
-    impostor = np.load(sys.argv[2])
-    stats = get_eer_stats(genuine, impostor)
+    mated = np.load(sys.argv[1])
+    nonmated = np.load(sys.argv[2])
+    stats = get_eer_stats(mated, nonmated)
     fmr = np.asarray(stats.fmr)
     fnmr = np.asarray(stats.fnmr)
     out = {
         "tool": "pyeer",
-        "n_genuine": int(genuine.size),
-        "n_impostor": int(impostor.size),
+        "n_mated": int(mated.size),
+        "n_nonmated": int(nonmated.size),
         "eer": float(stats.eer),
         "eer_threshold": float(stats.eer_th),
         "pyeer_fmr1000": float(stats.fmr1000),

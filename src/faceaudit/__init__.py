@@ -22,9 +22,10 @@ scores in bounded memory, bootstrap replicates and per-group splits.
 Vocabulary and conventions (ISO/IEC 19795-1:2021; NIST FRTE 1:N)
 -----------------------------------------------------------------
 - **mated / non-mated** (ISO/IEC 19795-1:2021, NIST): a comparison or search of the same / a
-  different person. The 1:N code and its results say mated / non-mated; the 1:1 code and
-  results.json's ``verification`` keys still say genuine / impostor (the words of pyeer, bob and
-  the score files they read): renaming them is open (issue 8, item 9).
+  different person, in code (``mated``, ``nonmated``, ``n_nonmated``), in results.json and in
+  the report. genuine / impostor (the words of pyeer and of older papers) are accepted only at
+  the input boundary: the ``--genuine`` / ``--impostor`` flags of ``faceaudit errors``, pyeer file
+  names, and ``genuine`` / ``impostor`` as labels in pair lists.
 - Higher score = more similar; a comparison matches when ``score >= threshold``. Distance scores
   are negated once, by the reader; thresholds return to the file's units only when results are
   written (:mod:`faceaudit.data.orientation`).

@@ -9,7 +9,7 @@ All vectors live in ``R^dim`` and are L2-normalised; a score is the cosine simil
 of the normalised vectors), higher = more similar.
 
 * **Identities.** Subject ``i`` has an identity direction ``mu_i``: a unit vector drawn uniformly
-  in the first ``k`` coordinates (``k <= dim``, see ``impostor_std`` below). A subject of a
+  in the first ``k`` coordinates (``k <= dim``, see ``nonmated_std`` below). A subject of a
   demographic group ``g`` with cohesion ``rho_g`` is drawn around the group's own direction
   ``c_g``: ``mu_i = normalise(sqrt(rho_g) c_g + sqrt(1 - rho_g) u_i)`` with ``u_i`` uniform, so the
   identity directions of one group share a cosine of about ``rho_g``.
@@ -19,13 +19,13 @@ of the normalised vectors), higher = more similar.
 
 Resulting scores, to first order in ``1/dim`` (checked by ``tests/test_synth_model.py``):
 
-* genuine (two samples of one subject): mean ``~= 1 / (1 + sigma^2)`` =: ``genuine_mean``, so
-  ``sigma = sqrt(1 / genuine_mean - 1)``. With ``tau > 0`` the genuine scores spread wider (samples
-  of unequal quality) and their mean falls slightly below ``genuine_mean``.
-* impostor (samples of two subjects): mean ``~= 0`` across groups; within a group of cohesion
-  ``rho``, mean ``~= rho * genuine_mean``; standard deviation
-  ``impostor_std^2 ~= (1/k + (2 sigma^2 + sigma^4)/dim) / (1 + sigma^2)^2``. Given a target
-  ``impostor_std`` the model solves this for the identity dimension ``k``; the smallest reachable
+* mated (two samples of one subject): mean ``~= 1 / (1 + sigma^2)`` =: ``mated_mean``, so
+  ``sigma = sqrt(1 / mated_mean - 1)``. With ``tau > 0`` the mated scores spread wider (samples
+  of unequal quality) and their mean falls slightly below ``mated_mean``.
+* non-mated (samples of two subjects): mean ``~= 0`` across groups; within a group of cohesion
+  ``rho``, mean ``~= rho * mated_mean``; standard deviation
+  ``nonmated_std^2 ~= (1/k + (2 sigma^2 + sigma^4)/dim) / (1 + sigma^2)^2``. Given a target
+  ``nonmated_std`` the model solves this for the identity dimension ``k``; the smallest reachable
   value is ``1/sqrt(dim)`` (``k = dim``), which is the default.
 
 References
@@ -64,10 +64,10 @@ class GroupSpec:
         Relative share of subjects (normalised over all groups).
     cohesion : float
         ``rho`` in [0, 1): how strongly the group's identities cluster around a shared group
-        direction. Within-group impostor scores have mean ``~= rho * genuine_mean``; 0 gives a group
-        whose impostor scores look like everyone else's.
-    genuine_mean : float or None
-        The group's own genuine-score mean (its own noise scale); None uses the global value.
+        direction. Within-group non-mated scores have mean ``~= rho * mated_mean``; 0 gives a group
+        whose non-mated scores look like everyone else's.
+    mated_mean : float or None
+        The group's own mated-score mean (its own noise scale); None uses the global value.
     quality_spread : float or None
         The group's own per-sample noise log-spread ``tau``; None uses the global value.
     """
@@ -75,7 +75,7 @@ class GroupSpec:
     name: str
     share: float = 1.0
     cohesion: float = 0.0
-    genuine_mean: float | None = None
+    mated_mean: float | None = None
     quality_spread: float | None = None
 
     def __post_init__(self) -> None:
@@ -87,16 +87,16 @@ class GroupSpec:
             raise ValueError(
                 f"group {self.name!r}: cohesion must be in [0, 1), got {self.cohesion}."
             )
-        if self.genuine_mean is not None and not 0 < self.genuine_mean < 1:
+        if self.mated_mean is not None and not 0 < self.mated_mean < 1:
             raise ValueError(
-                f"group {self.name!r}: genuine_mean must be in (0, 1), got {self.genuine_mean}."
+                f"group {self.name!r}: mated_mean must be in (0, 1), got {self.mated_mean}."
             )
         if self.quality_spread is not None and self.quality_spread < 0:
             raise ValueError(f"group {self.name!r}: quality_spread must be >= 0.")
 
     @classmethod
     def parse(cls, text: str) -> GroupSpec:
-        """Parse ``NAME[:SHARE[:COHESION[:GENUINE_MEAN[:QUALITY_SPREAD]]]]`` (CLI syntax)."""
+        """Parse ``NAME[:SHARE[:COHESION[:MATED_MEAN[:QUALITY_SPREAD]]]]`` (CLI syntax)."""
         parts = text.split(":")
         if not parts[0]:
             raise ValueError(f"group spec {text!r} has no name.")
@@ -104,7 +104,7 @@ class GroupSpec:
             nums = [float(p) if p else None for p in parts[1:]]
         except ValueError:
             raise ValueError(
-                f"group spec {text!r}: expected NAME:SHARE:COHESION:GENUINE_MEAN:QUALITY_SPREAD "
+                f"group spec {text!r}: expected NAME:SHARE:COHESION:MATED_MEAN:QUALITY_SPREAD "
                 "with numbers after the name."
             ) from None
         if len(nums) > 4:
@@ -114,25 +114,25 @@ class GroupSpec:
             name=parts[0],
             share=1.0 if nums[0] is None else nums[0],
             cohesion=0.0 if nums[1] is None else nums[1],
-            genuine_mean=nums[2],
+            mated_mean=nums[2],
             quality_spread=nums[3],
         )
 
 
-def noise_scale(genuine_mean: float) -> float:
-    """The noise scale ``sigma`` giving a genuine-score mean of ``genuine_mean`` (``tau = 0``)."""
-    return math.sqrt(1.0 / genuine_mean - 1.0)
+def noise_scale(mated_mean: float) -> float:
+    """The noise scale ``sigma`` giving a mated-score mean of ``mated_mean`` (``tau = 0``)."""
+    return math.sqrt(1.0 / mated_mean - 1.0)
 
 
-def identity_dim(dim: int, genuine_mean: float, impostor_std: float | None) -> int:
-    """Identity dimension ``k`` that targets ``impostor_std`` (see the module docstring)."""
-    if impostor_std is None:
+def identity_dim(dim: int, mated_mean: float, nonmated_std: float | None) -> int:
+    """Identity dimension ``k`` that targets ``nonmated_std`` (see the module docstring)."""
+    if nonmated_std is None:
         return dim
-    s2 = noise_scale(genuine_mean) ** 2
-    inv_k = impostor_std**2 * (1.0 + s2) ** 2 - (2.0 * s2 + s2 * s2) / dim
+    s2 = noise_scale(mated_mean) ** 2
+    inv_k = nonmated_std**2 * (1.0 + s2) ** 2 - (2.0 * s2 + s2 * s2) / dim
     if inv_k <= 0 or 1.0 / inv_k > dim + 0.5:
         raise ValueError(
-            f"impostor_std {impostor_std:g} is below the smallest value reachable in {dim} "
+            f"nonmated_std {nonmated_std:g} is below the smallest value reachable in {dim} "
             f"dimensions ({1.0 / math.sqrt(dim):.4g} = 1/sqrt(dim)); raise it or raise dim."
         )
     return int(min(dim, max(1, round(1.0 / inv_k))))
@@ -143,34 +143,34 @@ class SynthParams:
     """Parameters of the synthetic model (see the module docstring for their meaning)."""
 
     dim: int = 128
-    genuine_mean: float = 0.7
-    impostor_std: float | None = None
+    mated_mean: float = 0.7
+    nonmated_std: float | None = None
     quality_spread: float = 0.0
     groups: tuple[GroupSpec, ...] = ()
 
     def __post_init__(self) -> None:
         if self.dim < 2:
             raise ValueError(f"dim must be >= 2, got {self.dim}.")
-        if not 0 < self.genuine_mean < 1:
-            raise ValueError(f"genuine_mean must be in (0, 1), got {self.genuine_mean}.")
+        if not 0 < self.mated_mean < 1:
+            raise ValueError(f"mated_mean must be in (0, 1), got {self.mated_mean}.")
         if self.quality_spread < 0:
             raise ValueError("quality_spread must be >= 0.")
-        if self.impostor_std is not None and not self.impostor_std > 0:
-            raise ValueError("impostor_std must be > 0.")
+        if self.nonmated_std is not None and not self.nonmated_std > 0:
+            raise ValueError("nonmated_std must be > 0.")
         names = [g.name for g in self.groups]
         if len(set(names)) != len(names):
             raise ValueError(f"group names must be distinct, got {names}.")
-        identity_dim(self.dim, self.genuine_mean, self.impostor_std)  # validates
+        identity_dim(self.dim, self.mated_mean, self.nonmated_std)  # validates
 
     @property
     def k(self) -> int:
-        return identity_dim(self.dim, self.genuine_mean, self.impostor_std)
+        return identity_dim(self.dim, self.mated_mean, self.nonmated_std)
 
     def expected(self) -> dict:
-        """First-order expected genuine mean and impostor sd (for ``tau = 0``, no cohesion)."""
-        s2 = noise_scale(self.genuine_mean) ** 2
+        """First-order expected mated mean and non-mated sd (for ``tau = 0``, no cohesion)."""
+        s2 = noise_scale(self.mated_mean) ** 2
         imp_sd = math.sqrt(1.0 / self.k + (2 * s2 + s2 * s2) / self.dim) / (1.0 + s2)
-        return {"genuine_mean": 1.0 / (1.0 + s2), "impostor_mean": 0.0, "impostor_std": imp_sd}
+        return {"mated_mean": 1.0 / (1.0 + s2), "nonmated_mean": 0.0, "nonmated_std": imp_sd}
 
     def to_json(self) -> dict:
         d = asdict(self)
@@ -254,8 +254,8 @@ def synthesize(
     samples_per_subject: int | Sequence[int] = 2,
     *,
     dim: int = 128,
-    genuine_mean: float = 0.7,
-    impostor_std: float | None = None,
+    mated_mean: float = 0.7,
+    nonmated_std: float | None = None,
     quality_spread: float = 0.0,
     groups: Sequence[GroupSpec | str] = (),
     seed: int = 0,
@@ -272,14 +272,14 @@ def synthesize(
         Samples per subject: one count for all, or one per subject.
     dim : int
         Embedding dimension.
-    genuine_mean : float
-        Target mean of genuine (same-subject) cosine scores, in (0, 1).
-    impostor_std : float or None
-        Target standard deviation of impostor cosine scores (>= ``1/sqrt(dim)``); None means
+    mated_mean : float
+        Target mean of mated (same-subject) cosine scores, in (0, 1).
+    nonmated_std : float or None
+        Target standard deviation of non-mated cosine scores (>= ``1/sqrt(dim)``); None means
         ``1/sqrt(dim)``.
     quality_spread : float
         Log-sd ``tau`` of the per-sample noise scale (0 = every sample equally noisy).
-    groups : sequence of GroupSpec or "NAME:SHARE:COHESION:GENUINE_MEAN:QUALITY_SPREAD" strings
+    groups : sequence of GroupSpec or "NAME:SHARE:COHESION:MATED_MEAN:QUALITY_SPREAD" strings
         Optional demographic groups; subjects are assigned to groups in proportion to ``share``
         (exact counts by largest remainder, in a seeded random order).
     seed : int
@@ -300,7 +300,7 @@ def synthesize(
     ((100, 64), True)
     """
     specs = tuple(GroupSpec.parse(g) if isinstance(g, str) else g for g in groups)
-    params = SynthParams(dim, genuine_mean, impostor_std, quality_spread, specs)
+    params = SynthParams(dim, mated_mean, nonmated_std, quality_spread, specs)
     if n_subjects < 1:
         raise ValueError("n_subjects must be >= 1.")
     per = np.broadcast_to(np.asarray(samples_per_subject, dtype=np.int64), (n_subjects,))
@@ -319,7 +319,7 @@ def synthesize(
         group_of = rng.permutation(np.repeat(np.arange(len(specs)), counts))
         directions = _unit_rows(rng.standard_normal((len(specs), k)))
         rho = np.array([g.cohesion for g in specs])
-        g_mean = np.array([g.genuine_mean or genuine_mean for g in specs])
+        g_mean = np.array([g.mated_mean or mated_mean for g in specs])
         g_tau = np.array(
             [quality_spread if g.quality_spread is None else g.quality_spread for g in specs]
         )
@@ -327,7 +327,7 @@ def synthesize(
         group_of = np.zeros(n_subjects, dtype=np.int64)
         directions = np.zeros((1, k))
         rho = np.zeros(1)
-        g_mean = np.array([genuine_mean])
+        g_mean = np.array([mated_mean])
         g_tau = np.array([quality_spread])
     g_sigma = np.sqrt(1.0 / g_mean - 1.0)
 

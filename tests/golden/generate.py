@@ -33,14 +33,14 @@ SHARED = HERE.parents[2] / "shared" / "data"
 VOLATILE = {"created", "faceaudit_version", "versions"}
 
 
-def _synth(subjects, samples, *, dim, seed, groups=(), genuine_mean=0.6, spread=0.3):
+def _synth(subjects, samples, *, dim, seed, groups=(), mated_mean=0.6, spread=0.3):
     from faceaudit.synth import GroupSpec, synthesize
 
     return synthesize(
         subjects,
         samples,
         dim=dim,
-        genuine_mean=genuine_mean,
+        mated_mean=mated_mean,
         quality_spread=spread,
         groups=[GroupSpec.parse(g) for g in groups],
         seed=seed,
@@ -80,7 +80,7 @@ def make_inputs() -> None:
             for j in range(i + 1, n):
                 s = f"{float(emb[i] @ emb[j]):.2f}"
                 if (i, j) in ((0, 1), (5, 40)):
-                    s = ""  # failures to acquire: one genuine, one impostor
+                    s = ""  # failures to acquire: one mated, one non-mated
                 w.writerow([f"img{i}", f"img{j}", subj[i], subj[j], s, int(subj[i] == subj[j])])
     with open(INPUTS / "subjects.csv", "w", newline="") as fh:
         w = csv.writer(fh)
@@ -117,7 +117,7 @@ def make_inputs() -> None:
             w.writerow([s, g])
 
     # Scale: 3000 distractors (one sample each) + 150 mated subjects x 2 + 150 non-mated probes.
-    d = _synth(3300, 2, dim=32, seed=4, genuine_mean=0.5)
+    d = _synth(3300, 2, dim=32, seed=4, mated_mean=0.5)
     subj = d.subjects
     uniq = sorted(set(subj.tolist()))
     mated, nonmated = set(uniq[:150]), set(uniq[150:300])

@@ -22,9 +22,9 @@ def _num(x: float) -> str:
 
 
 def _clause(r: Rate | None, things: str, verb: str, confidence: float, extra: str = "") -> str:
-    """``"9.5% (95% CI 0-21%) of genuine comparisons fail to match"`` and its special cases.
+    """``"9.5% (95% CI 0-21%) of mated comparisons fail to match"`` and its special cases.
 
-    ``things`` is plural ("genuine comparisons"), ``verb`` plural ("fail to match"); ``extra``
+    ``things`` is plural ("mated comparisons"), ``verb`` plural ("fail to match"); ``extra``
     goes inside the same parentheses.
     """
     more = f"; {extra}" if extra else ""
@@ -68,7 +68,7 @@ def _compare(
 def _sentence(c: ConditionRates, ref: ConditionRates, threshold_text: str, confidence) -> str:
     r = c.rates
     if c.reference:
-        fnmr = _clause(r["fnmr"], "genuine comparisons", "fail to match", confidence)
+        fnmr = _clause(r["fnmr"], "mated comparisons", "fail to match", confidence)
         fta = _clause(r["fta"], "photos", "yield no usable face", confidence)
         fpir = _clause(
             r["fpir"],
@@ -83,12 +83,12 @@ def _sentence(c: ConditionRates, ref: ConditionRates, threshold_text: str, confi
     refname = ref.condition.label
     fnmr = r["fnmr"]
     if fnmr is None or fnmr.n == 0:
-        head = f"{c.condition.label}: no genuine comparison could be made"
+        head = f"{c.condition.label}: no mated comparison could be made"
     else:
         how = _compare(c.ratios["fnmr"], c.differences["fnmr"], fnmr, ref.rates["fnmr"], refname)
         head = (
             f"{c.condition.label}: at the threshold fixed on {refname}, "
-            f"{_clause(fnmr, 'genuine comparisons', 'fail to match', confidence, how)}"
+            f"{_clause(fnmr, 'mated comparisons', 'fail to match', confidence, how)}"
         )
     fta_ref = f"{refname}: {_short(ref.rates['fta'], confidence)}"
     text = f"{head}, and {_clause(r['fta'], 'photos', 'yield no usable face', confidence, fta_ref)}"
@@ -110,12 +110,12 @@ def _warnings(results: list[ConditionRates], ref: ConditionRates, gallery_size: 
         fnmr = c.rates.get("fnmr")
         if fnmr is None:
             out.append(
-                f"Condition {c.condition.name!r}: no genuine comparison (no probe with a face "
+                f"Condition {c.condition.name!r}: no mated comparison (no probe with a face "
                 "and a reference): its FNMR is not measured."
             )
         elif fnmr.n < 30:
             out.append(
-                f"Condition {c.condition.name!r} rests on {fnmr.n} genuine comparisons: its "
+                f"Condition {c.condition.name!r} rests on {fnmr.n} mated comparisons: its "
                 "rates are rough (wide intervals)."
             )
     fpir = ref.rates.get("fpir")

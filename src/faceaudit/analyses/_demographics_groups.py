@@ -67,7 +67,7 @@ def _count_and_resample(
 ) -> _Counted:
     """Per-subject counts at ``t`` (one pass), their group totals and the stratified bootstrap.
 
-    1:1 (reference subjects known): the negatives' replicates are **two-way**, each impostor
+    1:1 (reference subjects known): the negatives' replicates are **two-way**, each non-mated
     comparison weighted by the product of its probe's and its reference's multiplicities
     (:func:`faceaudit.stats.pairs.replicate_grouped`), so the within-group and cross-group FMR
     intervals resample both people of a comparison. Positives (and 1:N searches) go with their

@@ -21,12 +21,12 @@ class _Vocabulary:
     fn: str  # "fnmr"
     fp_upper: str
     fn_upper: str
-    fp_sentence: str  # "impostors in group {g} are falsely matched"
+    fp_sentence: str  # "people in group {g} are falsely matched"
     fp_those: str  # "as often as those in group {b}"
     fn_sentence: str
-    fp_what: str  # "impostor comparisons within the group"
+    fp_what: str  # "non-mated comparisons within the group"
     fn_what: str
-    fp_pool: str  # "impostor comparisons" (the whole data set's)
+    fp_pool: str  # "non-mated comparisons" (the whole data set's)
     fp_error: str  # "false matches"
     fn_error: str
 
@@ -37,12 +37,12 @@ _VERIFY = _Vocabulary(
     "fnmr",
     "FMR",
     "FNMR",
-    "impostors in group {g} are falsely matched",
+    "people in group {g} are falsely matched",
     "as often as those in group {b}",
-    "genuine users in group {g} are falsely rejected",
-    "impostor comparisons within the group",
-    "genuine comparisons",
-    "impostor comparisons",
+    "people in group {g} are falsely rejected",
+    "non-mated comparisons within the group",
+    "mated comparisons",
+    "non-mated comparisons",
     "false matches",
     "false non-matches",
 )
@@ -105,10 +105,10 @@ def _sentences(
         if ok:
             top = max(ok, key=lambda c: c.fmr.value)
             where = (
-                f"impostors of group {top.probe_group} compared with people of group "
+                f"people of group {top.probe_group} compared with people of group "
                 f"{top.reference_group}"
                 if top.probe_group != top.reference_group
-                else f"impostors of group {top.probe_group} compared with others of that group"
+                else f"people of group {top.probe_group} compared with others of that group"
             )
             ci = top.fmr.ci
             ci_txt = f" ({_pct(confidence)} CI {_fr(ci[0])}–{_fr(ci[1])})" if ci else ""

@@ -104,7 +104,7 @@ class SummaryValue:
 class GroupRates:
     """One group's error rates at the global threshold.
 
-    ``false_positive`` is the FMR (1:1, within-group impostor comparisons) or FPIR (1:N);
+    ``false_positive`` is the FMR (1:1, within-group non-mated comparisons) or FPIR (1:N);
     ``false_negative`` the FNMR or FNIR. ``*_supported`` follow the support rule (comparisons
     and subjects, module docstring).
     """
@@ -145,7 +145,7 @@ class GroupRates:
 
 @dataclass(frozen=True)
 class CrossCell:
-    """FMR of impostor comparisons with the probe in one group and the reference in another."""
+    """FMR of non-mated comparisons with the probe in one group and the reference in another."""
 
     probe_group: str
     reference_group: str

@@ -32,7 +32,7 @@ class ScaleData:
     mated_mate_score: np.ndarray  # (n_mated,)
     mated_prefix_max: np.ndarray  # (n_mated, n_sizes) top non-mate score within each prefix
     n_templates: int
-    n_total: int  # impostor comparisons of non-mated searches
+    n_total: int  # non-mated comparisons of non-mated searches
     count_ge_threshold_by_probe: np.ndarray  # (n_nonmated,) comparisons >= T
     pool_vals: np.ndarray  # largest comparison scores, descending
     pool_probe: np.ndarray

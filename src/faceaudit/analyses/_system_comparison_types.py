@@ -1,7 +1,7 @@
 """Result types of the paired comparison of systems (:mod:`faceaudit.analyses.system_comparison`).
 
 Rates are fractions in [0, 1]; differences are ``a - b`` in the same units (a negative FNMR
-difference: ``a`` misses fewer genuine comparisons than ``b``). Thresholds are similarity-
+difference: ``a`` misses fewer mated comparisons than ``b``). Thresholds are similarity-
 oriented inside and written in the files' units by ``to_json``.
 """
 
@@ -132,10 +132,10 @@ class SystemFigures:
     """Everything measured on one system (the compared comparisons only)."""
 
     name: str
-    n_genuine: int
-    n_impostor: int
-    genuine_fta: int
-    impostor_fta: int
+    n_mated: int
+    n_nonmated: int
+    mated_fta: int
+    nonmated_fta: int
     eer: FigureValue
     eer_threshold: float
     points: tuple[SystemPoint, ...]
@@ -145,10 +145,10 @@ class SystemFigures:
     def to_json(self, orientation: str) -> dict:
         return {
             "name": self.name,
-            "n_genuine": self.n_genuine,
-            "n_impostor": self.n_impostor,
-            "genuine_fta": self.genuine_fta,
-            "impostor_fta": self.impostor_fta,
+            "n_mated": self.n_mated,
+            "n_nonmated": self.n_nonmated,
+            "mated_fta": self.mated_fta,
+            "nonmated_fta": self.nonmated_fta,
             "eer": {
                 **self.eer.to_json(),
                 "threshold": to_file_units(self.eer_threshold, orientation),

@@ -22,7 +22,7 @@ class OperatingPoint:
     """FMR and FNMR at one threshold (similarity-oriented; ``to_json`` gives the file's units).
 
     ``fmr_target`` is the target the threshold was chosen for, or ``None`` for a threshold the user
-    gave. ``supported`` (:mod:`faceaudit.stats.support`) needs both enough impostor comparisons
+    gave. ``supported`` (:mod:`faceaudit.stats.support`) needs both enough non-mated comparisons
     and enough people; when it is False no threshold or rate is reported.
 
     For a target, ``fnmr.ci`` is the interval for the system's FNMR at that FMR: every bootstrap
@@ -104,9 +104,9 @@ class BootstrapInfo:
     """How the intervals were made.
 
     ``unit``: ``"subject"`` or ``"comparison"``. ``design``: ``"two-way"`` (both subjects of an
-    impostor comparison resampled, weight = product of their multiplicities), ``"probe
+    non-mated comparison resampled, weight = product of their multiplicities), ``"probe
     subject"`` / ``"reference subject"`` (one-way fallback: the only subject column given) or
-    ``"comparison"`` (no subject ids). ``n_impostor_subjects`` / ``n_genuine_subjects``: distinct
+    ``"comparison"`` (no subject ids). ``n_nonmated_subjects`` / ``n_mated_subjects``: distinct
     subjects under each rate (what zero-error bounds and support rest on).
     """
 
@@ -116,8 +116,8 @@ class BootstrapInfo:
     seed: int
     n_units: int
     design: str = "comparison"
-    n_impostor_subjects: int | None = None
-    n_genuine_subjects: int | None = None
+    n_nonmated_subjects: int | None = None
+    n_mated_subjects: int | None = None
 
     def to_json(self) -> dict:
         return {
@@ -126,8 +126,8 @@ class BootstrapInfo:
             "unit": self.unit,
             "design": self.design,
             "n_units": self.n_units,
-            "n_impostor_subjects": self.n_impostor_subjects,
-            "n_genuine_subjects": self.n_genuine_subjects,
+            "n_nonmated_subjects": self.n_nonmated_subjects,
+            "n_mated_subjects": self.n_mated_subjects,
             "seed": self.seed,
             "operating_points": "FMR-target thresholds re-chosen in every replicate "
             "(fixed-threshold intervals given beside them)",
@@ -143,10 +143,10 @@ class VerificationResult:
     :mod:`faceaudit.data.orientation`).
     """
 
-    n_genuine: int
-    n_impostor: int
-    genuine_fta: int
-    impostor_fta: int
+    n_mated: int
+    n_nonmated: int
+    mated_fta: int
+    nonmated_fta: int
     orientation: str
     eer: EER
     auc: float
@@ -154,17 +154,17 @@ class VerificationResult:
     operating_points: tuple[OperatingPoint, ...]
     det: DetCurve
     histogram_edges: np.ndarray
-    histogram_genuine: np.ndarray
-    histogram_impostor: np.ndarray
+    histogram_mated: np.ndarray
+    histogram_nonmated: np.ndarray
     bootstrap: BootstrapInfo
     warnings: tuple[str, ...] = field(default=())
 
     def to_json(self) -> dict:
         return {
-            "n_genuine": self.n_genuine,
-            "n_impostor": self.n_impostor,
-            "genuine_fta": self.genuine_fta,
-            "impostor_fta": self.impostor_fta,
+            "n_mated": self.n_mated,
+            "n_nonmated": self.n_nonmated,
+            "mated_fta": self.mated_fta,
+            "nonmated_fta": self.nonmated_fta,
             "threshold_units": self.orientation,
             "eer": self.eer.to_json(self.orientation),
             "auc": self.auc,
@@ -193,13 +193,13 @@ class VerificationResult:
 
     def _histogram_json(self) -> dict:
         """Bins in increasing file units (a distance file's bins run the other way)."""
-        edges, gen, imp = self.histogram_edges, self.histogram_genuine, self.histogram_impostor
+        edges, gen, imp = self.histogram_edges, self.histogram_mated, self.histogram_nonmated
         if self.orientation == DISTANCE:
             edges, gen, imp = -edges[::-1], gen[::-1], imp[::-1]
         return {
             "edges": _floats(edges),
-            "genuine": [int(v) for v in gen],
-            "impostor": [int(v) for v in imp],
+            "mated": [int(v) for v in gen],
+            "nonmated": [int(v) for v in imp],
         }
 
 

@@ -5,8 +5,8 @@ A deployed system applies one threshold to everyone. This analysis fixes that th
 for every group of subjects (an attribute such as ``sex``, or an intersection such as
 ``sex × age_band``):
 
-* **1:1** (:func:`verification_differentials`): the group's FNMR (genuine comparisons of its
-  subjects), its FMR from impostor comparisons *within* the group (probe and reference both in
+* **1:1** (:func:`verification_differentials`): the group's FNMR (mated comparisons of its
+  subjects), its FMR from non-mated comparisons *within* the group (probe and reference both in
   it), and the cross-group FMR matrix (probe group × reference group);
 * **1:N** (:func:`identification_differentials`): per probe group, FPIR (non-mated searches of
   its people) and FNIR (mated searches of its people). A non-mated search has no single
@@ -16,7 +16,7 @@ Summaries (NIST IR 8280; ISO/IEC 19795-10): each group's ratio to the best (lowe
 ``max / min`` and ``max / geometric mean`` over the groups, and the GARBE index of Howard et al.
 (2022). Every rate and every ratio carries a confidence interval from a subject bootstrap
 stratified by group (:mod:`faceaudit.stats.groups`): the same draw serves every group of a
-replicate, so ratios get joint intervals. In 1:1 the impostor comparisons are resampled
+replicate, so ratios get joint intervals. In 1:1 the non-mated comparisons are resampled
 **two-way** (each weighs the product of its probe's and its reference's multiplicities,
 :mod:`faceaudit.stats.pairs`), so within-group and cross-group FMR intervals resample both people
 of a comparison. The threshold stays fixed in the replicates.
@@ -38,7 +38,7 @@ Small groups are flagged, never hidden:
 
 Summaries are computed over the supported groups only (their names are listed with them).
 
-Plain language: every differential becomes a sentence ("At this threshold, impostors in group
+Plain language: every differential becomes a sentence ("At this threshold, people in group
 A are falsely matched 8.3× (95% CI 5.1–12.0) as often as those in group B"); when the interval
 of a ratio includes 1 the sentence says that the data cannot tell the groups apart.
 
@@ -239,8 +239,8 @@ def verification_differentials(
     Parameters
     ----------
     scores : ComparisonScores
-        With subject ids on both sides (``impostor_subject`` and
-        ``impostor_reference_subject``): the within-group FMR needs the reference's group.
+        With subject ids on both sides (``nonmated_subject`` and
+        ``nonmated_reference_subject``): the within-group FMR needs the reference's group.
     groups : SubjectGroups
         ``metadata.groups(by, scores.subjects)`` (:mod:`faceaudit.io.metadata`).
     threshold : ThresholdRule, str or float
@@ -278,9 +278,9 @@ def verification_differentials(
     """
     streamed = hasattr(scores, "streamed_design")
     if not streamed and (
-        scores.impostor_subject is None
-        or scores.impostor_reference_subject is None
-        or (scores.genuine_subject is None)
+        scores.nonmated_subject is None
+        or scores.nonmated_reference_subject is None
+        or (scores.mated_subject is None)
     ):
         raise InputError(
             "demographic differentials need the subject of both sides of every comparison; give "
@@ -307,21 +307,21 @@ def verification_differentials(
                 "the whole data set (all, all@TARGET) or given (value=T); a group's own "
                 "threshold needs the group's comparisons apart, which are not kept."
             )
-        genuine, impostor, references, *_ = scores.streamed_design()
+        mated, nonmated, references, *_ = scores.streamed_design()
     else:
-        genuine = ScoreSet(scores.genuine, units=scores.genuine_subject)
-        impostor = ScoreSet(scores.impostor, units=scores.impostor_subject)
-        references = scores.impostor_reference_subject
+        mated = ScoreSet(scores.mated, units=scores.mated_subject)
+        nonmated = ScoreSet(scores.nonmated, units=scores.nonmated_subject)
+        references = scores.nonmated_reference_subject
     extra = []
-    if scores.genuine_fta or scores.impostor_fta:
+    if scores.mated_fta or scores.nonmated_fta:
         extra.append(
-            f"{scores.genuine_fta + scores.impostor_fta} comparisons without a score (failures to "
+            f"{scores.mated_fta + scores.nonmated_fta} comparisons without a score (failures to "
             "acquire) are not part of the per-group rates."
         )
     return _run(
         vocab=_VERIFY,
-        negatives=impostor,
-        positives=genuine,
+        negatives=nonmated,
+        positives=mated,
         negative_reference_units=references,
         groups=groups,
         group_of_unit=groups.group_of_subject,

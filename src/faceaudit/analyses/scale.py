@@ -393,7 +393,7 @@ def _collect(
     k = int(tail_count) if tail_count else default_tail_count(n_total)
     if k < 50 or n_total < 1000:
         raise InputError(
-            f"only {n_total} impostor comparisons: too few for a tail fit (need >= 1000)."
+            f"only {n_total} non-mated comparisons: too few for a tail fit (need >= 1000)."
         )
     if tail_count and k > n_total // 2:
         from faceaudit.params import ParameterError
@@ -401,7 +401,7 @@ def _collect(
         raise ParameterError(
             "tail_count",
             tail_count,
-            f"a tail of more than half the {n_total:,} impostor comparisons is no tail; give at "
+            f"a tail of more than half the {n_total:,} non-mated comparisons is no tail; give at "
             f"most {n_total // 2:,} (or leave it out: the count is chosen by the stability "
             "diagnostic).",
         )

@@ -129,8 +129,8 @@ def _measure(
     seed: int,
 ) -> Measured:
     """One system's figures and replicates (the same Resampler for every system)."""
-    gen, imp = d.genuine, d.impostor
-    sup = {t: support(t, imp.n, d.n_impostor_subjects, confidence) for t in fmr_targets}
+    gen, imp = d.mated, d.nonmated
+    sup = {t: support(t, imp.n, d.n_nonmated_subjects, confidence) for t in fmr_targets}
     prefetch_for_targets(imp, gen, [t for t in fmr_targets if sup[t].comparisons_ok],
                          also=eer_cells(gen, imp))  # fmt: skip
     chosen = [
@@ -138,9 +138,9 @@ def _measure(
         for t in fmr_targets
     ]
     eer = equal_error_rate(gen, imp)
-    units_g = {} if d.n_genuine_subjects is None else {"n_units": d.n_genuine_subjects,
+    units_g = {} if d.n_mated_subjects is None else {"n_units": d.n_mated_subjects,
                                                          "unit": "subject"}  # fmt: skip
-    units_i = {} if d.n_impostor_subjects is None else {"n_units": d.n_impostor_subjects,
+    units_i = {} if d.n_nonmated_subjects is None else {"n_units": d.n_nonmated_subjects,
                                                           "unit": "subject"}  # fmt: skip
     if d.design == "comparison (paired)":
         units_g, units_i = {}, {}
@@ -200,7 +200,7 @@ def _measure(
     keep = [th for _, th in chosen if th is not None] + list(thresholds) + [eer.threshold]
     det = det_curve(gen, imp, extra_thresholds=keep).thinned(500, keep=keep)
     figures = SystemFigures(
-        name, gen.n, imp.n, int(scores.genuine_fta), int(scores.impostor_fta),
+        name, gen.n, imp.n, int(scores.mated_fta), int(scores.nonmated_fta),
         values[("eer", None)], eer.threshold, tuple(points), det.fmr, det.fnmr,
     )  # fmt: skip
     return Measured(figures, values, thr, reps)

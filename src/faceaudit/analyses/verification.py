@@ -2,16 +2,16 @@
 
 Follows ISO/IEC 19795-1:2021: FMR/FNMR at a threshold, the threshold for each FMR target chosen on
 these data (the lowest FNMR with FMR <= target), the EER, and the *generalised* rates that count
-failures to acquire (a genuine comparison without a score is a false non-match; an impostor
+failures to acquire (a mated comparison without a score is a false non-match; a non-mated
 comparison without a score cannot be a false match but stays in the denominator).
 
 Intervals (:mod:`faceaudit.stats.bootstrap`, the one bootstrap):
 
-- **Two-way subject bootstrap** whenever both subjects of the impostor comparisons are known:
-  subjects are resampled with replacement, an impostor comparison weighs the product of its two
+- **Two-way subject bootstrap** whenever both subjects of the non-mated comparisons are known:
+  subjects are resampled with replacement, a non-mated comparison weighs the product of its two
   subjects' multiplicities (so reference-side variation, e.g. "lambs" and reference image
-  quality, is resampled as well as the probe side) and a genuine comparison its subject's.
-- **One-way fallback** when only one subject column is given: impostor comparisons go with that
+  quality, is resampled as well as the probe side) and a mated comparison its subject's.
+- **One-way fallback** when only one subject column is given: non-mated comparisons go with that
   subject alone (a warning says the intervals miss the other side's variation); without subject
   ids, comparisons are resampled as if independent (a warning says so).
 - **Operating points re-chosen in every replicate** (:mod:`faceaudit.stats.operating`): the
@@ -77,13 +77,13 @@ DEFAULT_FMR_TARGETS = (1e-1, 1e-2, 1e-3, 1e-4, 1e-5, 1e-6)
 class _Design:
     """The score sets, their resampling units and what the bounds rest on."""
 
-    genuine: ScoreSet
-    impostor: ScoreSet
-    reference_units: np.ndarray | None  # second subject of each impostor comparison (two-way)
+    mated: ScoreSet
+    nonmated: ScoreSet
+    reference_units: np.ndarray | None  # second subject of each non-mated comparison (two-way)
     n_units: int  # subjects resampled (0: comparisons)
     design: str
-    n_impostor_subjects: int | None
-    n_genuine_subjects: int | None
+    n_nonmated_subjects: int | None
+    n_mated_subjects: int | None
 
 
 def _distinct(codes: Sequence[np.ndarray | None], n: int) -> int:
@@ -98,16 +98,16 @@ def _distinct(codes: Sequence[np.ndarray | None], n: int) -> int:
 
 
 def score_sets(scores: ComparisonScores) -> _Design:
-    """Genuine and impostor :class:`ScoreSet` with their subject units and the bootstrap design.
+    """Mated and non-mated :class:`ScoreSet` with their subject units and the bootstrap design.
 
-    Two-way when both subjects of the impostor comparisons are known; one-way (the known side)
+    Two-way when both subjects of the non-mated comparisons are known; one-way (the known side)
     when only one is; by comparison without subject ids. ``scores`` may also be streamed
     comparisons (:class:`faceaudit.compare.stream.StreamedComparisons`: anything with a
     ``streamed_design()``), whose score sets recompute their blocks instead of holding scores.
     """
     if hasattr(scores, "streamed_design"):  # comparisons computed block by block, never stored
         return _Design(*scores.streamed_design())
-    gs, ps, rs = scores.genuine_subject, scores.impostor_subject, scores.impostor_reference_subject
+    gs, ps, rs = scores.mated_subject, scores.nonmated_subject, scores.nonmated_reference_subject
     n = len(scores.subjects)
     if gs is not None and ps is not None and rs is not None:
         units, refs, design = ps, rs, "two-way"
@@ -115,11 +115,11 @@ def score_sets(scores: ComparisonScores) -> _Design:
         units, refs = (ps, None) if ps is not None else (rs, None)
         design = "probe subject" if ps is not None else "reference subject"
     else:
-        return _Design(ScoreSet(scores.genuine), ScoreSet(scores.impostor), None, 0,
+        return _Design(ScoreSet(scores.mated), ScoreSet(scores.nonmated), None, 0,
                        "comparison", None, None)  # fmt: skip
     return _Design(
-        ScoreSet(scores.genuine, units=gs),
-        ScoreSet(scores.impostor, units=units),
+        ScoreSet(scores.mated, units=gs),
+        ScoreSet(scores.nonmated, units=units),
         refs,
         n,
         design,
@@ -150,17 +150,17 @@ def _bootstrap(
     """The replicates: counts at the fixed thresholds, then re-chosen points and EERs."""
     res = Resampler(d.n_units, bootstrap, seed)
     neg = ReplicateCounts(
-        d.impostor, res, reference_units=d.reference_units, stream=COMPARISON_RATES_STREAM
+        d.nonmated, res, reference_units=d.reference_units, stream=COMPARISON_RATES_STREAM
     )
-    pos = ReplicateCounts(d.genuine, res, stream=COMPARISON_CELLS_STREAM)
+    pos = ReplicateCounts(d.mated, res, stream=COMPARISON_CELLS_STREAM)
     fixed = np.asarray(list(thresholds) + [t_eer], dtype=np.float64)
     with np.errstate(invalid="ignore", divide="ignore"):
         fmr_b = neg.ge(fixed) / neg.total[:, None]
         fnmr_b = pos.lt(fixed) / pos.total[:, None]
     fmr_ci = percentile_interval(fmr_b[:, :-1], confidence).T
     fnmr_ci = percentile_interval(fnmr_b[:, :-1], confidence).T
-    rechosen = rechosen_points(neg, pos, d.impostor, d.genuine, targets)
-    eers, _ = replicate_eer(neg, pos, d.impostor, d.genuine, t_eer)
+    rechosen = rechosen_points(neg, pos, d.nonmated, d.mated, targets)
+    eers, _ = replicate_eer(neg, pos, d.nonmated, d.mated, t_eer)
     eer_ci = tuple(float(v) for v in percentile_interval(eers, confidence))
     return _Intervals(fmr_ci, fnmr_ci, rechosen, eer_ci)
 
@@ -177,7 +177,7 @@ def _warnings(d: _Design, bootstrap: int) -> list[str]:
     if d.design != "two-way":
         other = "reference" if d.design == "probe subject" else "probe"
         return [
-            f"Only the {d.design} of each impostor comparison is known: intervals resample that "
+            f"Only the {d.design} of each non-mated comparison is known: intervals resample that "
             f"side only and miss the variation of the {other} side (e.g. people who are easy "
             "to match against, reference image quality), so they understate uncertainty. "
             "Provide both probe_subject and reference_subject columns for the two-way bootstrap."
@@ -200,7 +200,7 @@ def verify(
     Parameters
     ----------
     scores : ComparisonScores
-        Similarity-oriented genuine and impostor scores (see :mod:`faceaudit.io.scores`).
+        Similarity-oriented mated and non-mated scores (see :mod:`faceaudit.io.scores`).
     fmr_targets : sequence of float
         FMR targets; for each, the threshold with the lowest FNMR at FMR <= target.
     thresholds : sequence of float
@@ -215,36 +215,36 @@ def verify(
     if not 0.0 < confidence < 1.0:
         raise ValueError("confidence must be in (0, 1)")
     d = score_sets(scores)
-    genuine, impostor = d.genuine, d.impostor
-    ng, ni = genuine.n, impostor.n
-    sup = {t: support(t, ni, d.n_impostor_subjects, confidence) for t in fmr_targets}
+    mated, nonmated = d.mated, d.nonmated
+    ng, ni = mated.n, nonmated.n
+    sup = {t: support(t, ni, d.n_nonmated_subjects, confidence) for t in fmr_targets}
     prefetch_for_targets(
-        impostor,
-        genuine,
+        nonmated,
+        mated,
         [t for t in fmr_targets if sup[t].comparisons_ok],
-        also=eer_cells(genuine, impostor),
+        also=eer_cells(mated, nonmated),
     )
     chosen = [
-        (t, operating_threshold(impostor, genuine, t).threshold if sup[t].supported else None)
+        (t, operating_threshold(nonmated, mated, t).threshold if sup[t].supported else None)
         for t in fmr_targets
     ]
-    eer = equal_error_rate(genuine, impostor)
-    auc, auc_err = area_under_roc(genuine, impostor)
+    eer = equal_error_rate(mated, nonmated)
+    auc, auc_err = area_under_roc(mated, nonmated)
     internal = [th for _, th in chosen if th is not None] + [float(t) for t in thresholds]
     boot = None
     if bootstrap > 0:
         targets = [(t, th) for t, th in chosen if th is not None]
         boot = _bootstrap(d, internal, targets, eer.threshold, bootstrap, confidence, seed)
     points = _points(scores, d, chosen, thresholds, sup, boot, confidence)
-    det = det_curve(genuine, impostor, extra_thresholds=internal + [eer.threshold]).thinned(
+    det = det_curve(mated, nonmated, extra_thresholds=internal + [eer.threshold]).thinned(
         keep=internal + [eer.threshold]
     )
-    edges = _histogram_edges(genuine, impostor, histogram_bins)
+    edges = _histogram_edges(mated, nonmated, histogram_bins)
     return VerificationResult(
-        n_genuine=ng,
-        n_impostor=ni,
-        genuine_fta=int(scores.genuine_fta),
-        impostor_fta=int(scores.impostor_fta),
+        n_mated=ng,
+        n_nonmated=ni,
+        mated_fta=int(scores.mated_fta),
+        nonmated_fta=int(scores.nonmated_fta),
         orientation=scores.orientation,
         eer=EER(
             eer.value, _eer_ci(eer.value, boot, d, confidence), eer.threshold, eer.fmr, eer.fnmr
@@ -254,8 +254,8 @@ def verify(
         operating_points=tuple(points),
         det=det,
         histogram_edges=edges,
-        histogram_genuine=histogram(genuine, edges),
-        histogram_impostor=histogram(impostor, edges),
+        histogram_mated=histogram(mated, edges),
+        histogram_nonmated=histogram(nonmated, edges),
         bootstrap=BootstrapInfo(
             bootstrap,
             confidence,
@@ -263,10 +263,10 @@ def verify(
             seed,
             d.n_units,
             d.design,
-            d.n_impostor_subjects,
-            d.n_genuine_subjects,
+            d.n_nonmated_subjects,
+            d.n_mated_subjects,
         ),
-        warnings=tuple(_warnings(d, bootstrap) + far_outside_warnings(d.genuine, d.impostor)),
+        warnings=tuple(_warnings(d, bootstrap) + far_outside_warnings(d.mated, d.nonmated)),
     )
 
 
@@ -280,28 +280,28 @@ def _points(
     confidence: float,
 ) -> list[OperatingPoint]:
     """The operating points: the chosen thresholds for the targets, then the given ones."""
-    genuine, impostor = d.genuine, d.impostor
-    ng, ni = genuine.n, impostor.n
-    imp_units = dict(n_units=d.n_impostor_subjects, unit="subject")
-    gen_units = dict(n_units=d.n_genuine_subjects, unit="subject")
-    if d.n_impostor_subjects is None:
+    mated, nonmated = d.mated, d.nonmated
+    ng, ni = mated.n, nonmated.n
+    imp_units = dict(n_units=d.n_nonmated_subjects, unit="subject")
+    gen_units = dict(n_units=d.n_mated_subjects, unit="subject")
+    if d.n_nonmated_subjects is None:
         imp_units = gen_units = {}
 
     def ci(arr, k):
         return None if boot is None else tuple(float(v) for v in arr[k])
 
     def rates_at(t: float, k: int) -> tuple[Rate, Rate, Rate | None, Rate | None]:
-        fm, fnm = impostor.count_ge(t), genuine.count_lt(t)
+        fm, fnm = nonmated.count_ge(t), mated.count_lt(t)
         fmr = make_rate(fm, ni, ci(boot.fmr, k) if boot else None, confidence=confidence,
                         **imp_units)  # fmt: skip
         fnmr = make_rate(fnm, ng, ci(boot.fnmr, k) if boot else None, confidence=confidence,
                          **gen_units)  # fmt: skip
         gfmr = gfnmr = None
-        if scores.genuine_fta or scores.impostor_fta:
-            n_gi, n_gg = ni + scores.impostor_fta, ng + scores.genuine_fta
+        if scores.mated_fta or scores.nonmated_fta:
+            n_gi, n_gg = ni + scores.nonmated_fta, ng + scores.mated_fta
             gfmr = make_rate(fm, n_gi, clopper_pearson(fm, n_gi, confidence),
                              confidence=confidence, **imp_units)  # fmt: skip
-            c = fnm + scores.genuine_fta
+            c = fnm + scores.mated_fta
             gfnmr = make_rate(c, n_gg, clopper_pearson(c, n_gg, confidence),
                               confidence=confidence, **gen_units)  # fmt: skip
         return fmr, fnmr, gfmr, gfnmr
@@ -344,15 +344,15 @@ def _eer_ci(value: float, boot, d: _Design, confidence: float) -> tuple[float, f
         return None
     lo, hi = boot.eer
     if value == 0.0 and hi == 0.0:
-        units = [n for n in (d.n_genuine_subjects, d.n_impostor_subjects) if n]
-        n = min(units) if units else min(d.genuine.n, d.impostor.n)
+        units = [n for n in (d.n_mated_subjects, d.n_nonmated_subjects) if n]
+        n = min(units) if units else min(d.mated.n, d.nonmated.n)
         return 0.0, zero_error_bound(n, confidence)
     return lo, hi
 
 
-def _histogram_edges(genuine: ScoreSet, impostor: ScoreSet, bins: int) -> np.ndarray:
-    lo = float(min(genuine.distribution.low[0], impostor.distribution.low[0]))
-    hi = float(max(genuine.distribution.high[-1], impostor.distribution.high[-1]))
+def _histogram_edges(mated: ScoreSet, nonmated: ScoreSet, bins: int) -> np.ndarray:
+    lo = float(min(mated.distribution.low[0], nonmated.distribution.low[0]))
+    hi = float(max(mated.distribution.high[-1], nonmated.distribution.high[-1]))
     finite_lo = lo if np.isfinite(lo) else -1.0
     finite_hi = hi if np.isfinite(hi) else 1.0
     if finite_hi <= finite_lo:
@@ -369,14 +369,14 @@ def _histogram_edges(genuine: ScoreSet, impostor: ScoreSet, bins: int) -> np.nda
 FAR_OUTSIDE = 1000.0
 
 
-def far_outside_warnings(genuine: ScoreSet, impostor: ScoreSet) -> list[str]:
+def far_outside_warnings(mated: ScoreSet, nonmated: ScoreSet) -> list[str]:
     """A warning with counts when some scores lie far outside the bulk (:data:`FAR_OUTSIDE`).
 
     Quantiles come from the summaries' grid cells (exact to the cell: 2^-8 relative)."""
     from faceaudit.stats.grid import cell_lower_edge
 
-    cells = np.concatenate([genuine.distribution.cells, impostor.distribution.cells])
-    counts = np.concatenate([genuine.distribution.counts, impostor.distribution.counts])
+    cells = np.concatenate([mated.distribution.cells, nonmated.distribution.cells])
+    counts = np.concatenate([mated.distribution.counts, nonmated.distribution.counts])
     if counts.sum() < 100:
         return []
     order = np.argsort(cells, kind="stable")
@@ -395,8 +395,8 @@ def far_outside_warnings(genuine: ScoreSet, impostor: ScoreSet) -> list[str]:
     if not n_far:
         return []
     vals = edges[far]
-    lo = min(float(genuine.distribution.low[0]), float(impostor.distribution.low[0]))
-    hi = max(float(genuine.distribution.high[-1]), float(impostor.distribution.high[-1]))
+    lo = min(float(mated.distribution.low[0]), float(nonmated.distribution.low[0]))
+    hi = max(float(mated.distribution.high[-1]), float(nonmated.distribution.high[-1]))
     v_lo = lo if vals.min() < q50 else vals.min()  # the exact extreme, not its grid cell
     v_hi = hi if vals.max() > q50 else vals.max()
     return [

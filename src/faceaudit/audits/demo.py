@@ -1,12 +1,12 @@
 """The built-in, clearly SYNTHETIC audit behind ``faceaudit demo``: the whole pipeline end to end.
 
 Data: :func:`faceaudit.synth.synthesize` draws ``DEMO_SUBJECTS`` identities with
-``DEMO_SAMPLES`` 128-D embeddings each (genuine cosine mean 0.5, per-sample quality log-spread 0.4:
+``DEMO_SAMPLES`` 128-D embeddings each (mated cosine mean 0.5, per-sample quality log-spread 0.4:
 photos of uneven quality, as in the field), in two demographic groups of equal size: ``A``
 (cohesion 0, identities spread like everyone else's) and ``B`` (cohesion 0.06: its identities
-cluster slightly, so impostors within B score higher, as some demographic groups do in NIST IR
-8280). This gives an EER near 1.5% and an FNMR near 5% at FMR 1e-3. Seeded: the same seed, the
-same report.
+cluster slightly, so non-mated comparisons within B score higher, as some demographic groups do
+in NIST IR 8280). This gives an EER near 1.5% and an FNMR near 5% at FMR 1e-3. Seeded: the same
+seed, the same report.
 
 Audit, as a user would run it on real embeddings:
 
@@ -56,7 +56,7 @@ def audit_demo(*, seed: int = DEMO_SEED, bootstrap: int = 1000, progress: Progre
             DEMO_SUBJECTS,
             DEMO_SAMPLES,
             dim=128,
-            genuine_mean=0.5,
+            mated_mean=0.5,
             quality_spread=0.4,
             groups=[GroupSpec.parse(g) for g in DEMO_GROUPS],
             seed=seed,

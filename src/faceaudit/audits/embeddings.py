@@ -34,7 +34,7 @@ def audit_embeddings(
     """1:1 audit of all-vs-all comparisons of ``embeddings``, never materialising the scores.
 
     Every unordered pair of samples is compared once (cosine similarity); pairs of one subject
-    are genuine (mated), others impostor, and the figures, intervals (subject bootstrap) and
+    are mated, others non-mated, and the figures, intervals (subject bootstrap) and
     demographics are those :func:`audit_scores` gives on
     :func:`~faceaudit.compare.allpairs.all_pairs_scores` of the same embeddings.
 
@@ -86,8 +86,8 @@ def audit_embeddings(
             seed=seed,
         )
         progress.note(
-            f"compared {embeddings.n:,} embeddings all-vs-all: {comps.n_genuine:,} genuine and "
-            f"{comps.n_impostor:,} impostor pairs, in {comps.plan.n_blocks:,} blocks "
+            f"compared {embeddings.n:,} embeddings all-vs-all: {comps.n_mated:,} mated and "
+            f"{comps.n_nonmated:,} non-mated pairs, in {comps.plan.n_blocks:,} blocks "
             f"({comps.executor!r})"
         )
         run = Run(

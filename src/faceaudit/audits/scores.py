@@ -64,7 +64,7 @@ def audit_scores(
     confidence = params.confidence_level("confidence", confidence)
     seed = params.seed_value("seed", seed)
     with progress.stage(
-        f"computing rates ({len(scores.genuine):,} genuine, {len(scores.impostor):,} impostor"
+        f"computing rates ({len(scores.mated):,} mated, {len(scores.nonmated):,} non-mated"
         + (f", {bootstrap} bootstrap replicates)" if bootstrap else ")")
     ):
         result = verify(

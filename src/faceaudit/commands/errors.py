@@ -19,21 +19,26 @@ def errors(
     scores: Path | None = typer.Option(
         None, "--scores", help="CSV/TSV/Parquet table: score, mated (+ probe/reference subjects)."
     ),
-    genuine: Path | None = typer.Option(
-        None, "--genuine", help="Genuine (mated) scores: pyeer text file (one per line) or .npy."
-    ),
-    impostor: Path | None = typer.Option(
-        None, "--impostor", help="Impostor (non-mated) scores: pyeer text file or .npy."
-    ),
-    genuine_hist: Path | None = typer.Option(
+    mated: Path | None = typer.Option(
         None,
+        "--mated",
+        "--genuine",
+        help="Mated (genuine) scores: pyeer text (one per line) or .npy.",
+    ),
+    nonmated: Path | None = typer.Option(
+        None, "--nonmated", "--impostor", help="Non-mated (impostor) scores: pyeer text or .npy."
+    ),
+    mated_hist: Path | None = typer.Option(
+        None,
+        "--mated-hist",
         "--genuine-hist",
-        help="Genuine scores as a pyeer histogram: line k = number of scores equal to k.",
+        help="Mated scores as a pyeer histogram: line k = number of scores equal to k.",
     ),
-    impostor_hist: Path | None = typer.Option(
+    nonmated_hist: Path | None = typer.Option(
         None,
+        "--nonmated-hist",
         "--impostor-hist",
-        help="Impostor scores as a pyeer histogram (pyeer -ht): line k = count of score k.",
+        help="Non-mated scores as a pyeer histogram (pyeer -ht): line k = count of score k.",
     ),
     bob: Path | None = typer.Option(
         None, "--bob", help="bob score file: 2 (label score), 4 or 5 columns; .tar.gz as bob."
@@ -74,7 +79,7 @@ def errors(
 ) -> None:
     """1:1 audit: FMR, FNMR, DET, EER and FNMR at FMR targets, with confidence intervals.
 
-    Scores exported by a system (--scores, --genuine/--impostor, --bob), or --embeddings: every
+    Scores exported by a system (--scores, --mated/--nonmated, --bob), or --embeddings: every
     pair compared here, streamed in blocks (in-process, or on Dask with --scheduler/--workers).
     """
     from faceaudit.analyses.verification import DEFAULT_FMR_TARGETS
@@ -89,9 +94,7 @@ def errors(
         from faceaudit.io.embeddings import read_embeddings
 
         if (
-            any(
-                v is not None for v in (scores, genuine, impostor, genuine_hist, impostor_hist, bob)
-            )
+            any(v is not None for v in (scores, mated, nonmated, mated_hist, nonmated_hist, bob))
             or not similarity
         ):
             raise InputError("--embeddings is an input of its own: give it without score files.")
@@ -123,10 +126,10 @@ def errors(
     with log.stage("reading scores"):
         data = load_scores(
             table=scores,
-            genuine=genuine,
-            impostor=impostor,
-            genuine_hist=genuine_hist,
-            impostor_hist=impostor_hist,
+            mated=mated,
+            nonmated=nonmated,
+            mated_hist=mated_hist,
+            nonmated_hist=nonmated_hist,
             bob=bob,
             columns=columns,
             orientation="similarity" if similarity else "distance",

@@ -33,21 +33,21 @@ def synth(
         0.2, help="Share (<1) or number of the --subjects kept out of the gallery (non-mated)."
     ),
     dim: int = typer.Option(128, help="Embedding dimension."),
-    genuine_mean: float = typer.Option(0.7, help="Target mean genuine cosine score, in (0, 1)."),
-    impostor_std: float | None = typer.Option(
-        None, help="Target impostor score sd (>= 1/sqrt(dim); default 1/sqrt(dim))."
+    mated_mean: float = typer.Option(0.7, help="Target mean mated cosine score, in (0, 1)."),
+    nonmated_std: float | None = typer.Option(
+        None, help="Target non-mated score sd (>= 1/sqrt(dim); default 1/sqrt(dim))."
     ),
     quality_spread: float = typer.Option(0.0, help="Log-sd of per-sample noise (0: uniform)."),
     group: list[str] | None = typer.Option(
         None,
         "--group",
-        help="Demographic group NAME:SHARE:COHESION[:GENUINE_MEAN[:QUALITY_SPREAD]] (repeat).",
+        help="Demographic group NAME:SHARE:COHESION[:MATED_MEAN[:QUALITY_SPREAD]] (repeat).",
     ),
     seed: int = typer.Option(0, help="Seed: the same options give the same files."),
     force: bool = typer.Option(False, "--force", help="Replace existing files."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress on stderr."),
 ) -> None:
-    """Write SYNTHETIC embeddings with a chosen genuine/impostor score distribution."""
+    """Write SYNTHETIC embeddings with a chosen mated/non-mated score distribution."""
     import numpy as np
 
     from faceaudit.synth import GroupSpec, split_gallery_probes, synthesize
@@ -72,8 +72,8 @@ def synth(
                 subjects + distractors,
                 per,
                 dim=dim,
-                genuine_mean=genuine_mean,
-                impostor_std=impostor_std,
+                mated_mean=mated_mean,
+                nonmated_std=nonmated_std,
                 quality_spread=quality_spread,
                 groups=specs,
                 seed=seed,
@@ -82,8 +82,8 @@ def synth(
         raise InputError(str(exc)) from None
     exp = data.params.expected()
     log.note(
-        f"SYNTHETIC: genuine mean ~ {exp['genuine_mean']:.3f}, impostor sd ~ "
-        f"{exp['impostor_std']:.4f} (identity dim {data.params.k})"
+        f"SYNTHETIC: mated mean ~ {exp['mated_mean']:.3f}, non-mated sd ~ "
+        f"{exp['nonmated_std']:.4f} (identity dim {data.params.k})"
     )
     if out is not None:
         with log.stage(f"writing {out}"):

@@ -49,7 +49,7 @@ __all__ = [
     "UnitCountsGE",
 ]
 
-SIDES = ("genuine", "impostor")
+SIDES = ("mated", "nonmated")
 
 # -- float32 scores binned by their bits ------------------------------------------------------
 # A float32's top 17 bits (sign, 8 exponent bits, 8 mantissa bits) fix its float64 grid cell
@@ -123,8 +123,8 @@ def _summary(values: np.ndarray, tail: int) -> ScoreDistribution:
     )
 
 
-def _fast_impostor_distribution(blk: Block, tail: int) -> ScoreDistribution:
-    """Impostor summary of an off-diagonal float32 block without copying its comparisons out.
+def _fast_nonmated_distribution(blk: Block, tail: int) -> ScoreDistribution:
+    """Non-mated summary of an off-diagonal float32 block without copying its comparisons out.
 
     The whole matrix is binned by its bits; the mated pairs' bins are subtracted; the exact tails
     are the top / bottom ``tail`` of the few scores beyond the cells that hold the tail-th value.
@@ -139,7 +139,7 @@ def _fast_impostor_distribution(blk: Block, tail: int) -> ScoreDistribution:
         k = min(step, r - r0)
         np.right_shift(bits[r0 : r0 + k], _SHIFT, out=buf[:k])
         hist += np.bincount(buf[:k].ravel(), minlength=N_BUCKETS)
-    gi, gj = blk.genuine_index
+    gi, gj = blk.mated_index
     gflat = gi * c + gj
     if gflat.size:
         hist -= np.bincount(bits.ravel()[gflat] >> _SHIFT, minlength=N_BUCKETS)
@@ -175,40 +175,40 @@ class PairSummary:
     """Product of :class:`PairSummaries` for a set of blocks.
 
     ``ranges[block] = (lowest, highest cell)`` per side (``-1, -1`` when the block has none of
-    that side): where a second look at a cell must recompute. ``genuine_values`` maps a block to
+    that side): where a second look at a cell must recompute. ``mated_values`` maps a block to
     its mated ``(scores, subject codes)`` when they are kept.
     """
 
-    genuine: ScoreDistribution
-    impostor: ScoreDistribution
+    mated: ScoreDistribution
+    nonmated: ScoreDistribution
     ranges: dict = field(default_factory=dict)
-    genuine_values: dict | None = None
+    mated_values: dict | None = None
 
 
 @dataclass(frozen=True)
 class PairSummaries:
-    """Pass 1: the score distributions of both sides (and the mated scores if ``keep_genuine``)."""
+    """Pass 1: the score distributions of both sides (and the mated scores if ``keep_mated``)."""
 
     tail: int = DEFAULT_TAIL
-    keep_genuine: bool = True
+    keep_mated: bool = True
     fast: bool = True
 
     def key(self) -> str:
-        return _key("PairSummaries", self.tail, self.keep_genuine)
+        return _key("PairSummaries", self.tail, self.keep_mated)
 
     def __call__(self, blk: Block) -> PairSummary:
-        g, gu = blk.genuine()
+        g, gu = blk.mated()
         gd = _summary(g, self.tail)
         use_fast = (
             self.fast
             and not blk.diagonal
             and blk.scores.dtype == np.float32
-            and blk.n_impostor() > 4 * self.tail
+            and blk.n_nonmated() > 4 * self.tail
         )
         if use_fast:
-            idist = _fast_impostor_distribution(blk, self.tail)
+            idist = _fast_nonmated_distribution(blk, self.tail)
         else:
-            v = blk.impostor_scores()
+            v = blk.nonmated_scores()
             idist = _summary(v, self.tail)
             del v
 
@@ -216,23 +216,23 @@ class PairSummaries:
             return (int(d.cells[0]), int(d.cells[-1])) if d.cells.size else (-1, -1)
 
         ranges = {blk.block_id: (*rng(gd), *rng(idist))}
-        kept = {blk.block_id: (g, gu.astype(np.int32))} if self.keep_genuine else None
+        kept = {blk.block_id: (g, gu.astype(np.int32))} if self.keep_mated else None
         return PairSummary(gd, idist, ranges, kept)
 
     def merge(self, a: PairSummary, b: PairSummary) -> PairSummary:
         kept = None
-        if a.genuine_values is not None and b.genuine_values is not None:
-            kept = {**a.genuine_values, **b.genuine_values}
+        if a.mated_values is not None and b.mated_values is not None:
+            kept = {**a.mated_values, **b.mated_values}
         return PairSummary(
-            a.genuine.merge(b.genuine), a.impostor.merge(b.impostor), {**a.ranges, **b.ranges}, kept
+            a.mated.merge(b.mated), a.nonmated.merge(b.nonmated), {**a.ranges, **b.ranges}, kept
         )
 
 
 def _side(blk: Block, side: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    if side == "genuine":
-        g, gu = blk.genuine()
+    if side == "mated":
+        g, gu = blk.mated()
         return g, gu, gu
-    return blk.impostor()
+    return blk.nonmated()
 
 
 @dataclass(frozen=True, eq=False)
@@ -253,8 +253,8 @@ class CellValues:
         cells = np.asarray(self.cells, dtype=np.int64)
         lo = float(cell_lower_edge(cells.min()))
         hi = float(cell_upper_edge(cells.max()))
-        if self.side == "genuine":
-            v, u, _ = _side(blk, "genuine")
+        if self.side == "mated":
+            v, u, _ = _side(blk, "mated")
             ru = u
         else:
             s = blk.scores
@@ -268,7 +268,7 @@ class CellValues:
             keep = np.ones(idx.size, dtype=bool)
             if blk.diagonal:
                 keep &= i < j
-            gi, gj = blk.genuine_index
+            gi, gj = blk.mated_index
             if gi.size:
                 keep &= ~np.isin(idx, gi * c + gj)
             idx, i, j = idx[keep], i[keep], j[keep]
@@ -321,7 +321,7 @@ class PairUnitCountsGE:
     def __call__(self, blk: Block) -> list:
         from scipy import sparse
 
-        v, u, ru = blk.impostor()
+        v, u, ru = blk.nonmated()
         n = self.n_units
         key = u.astype(np.int64) * n + ru.astype(np.int64)
         out = []
@@ -389,7 +389,7 @@ class GroupTables:
 
         gou = np.asarray(self.group_of_unit, dtype=np.int64)
         n_units = gou.size
-        v, u, ru = blk.impostor()
+        v, u, ru = blk.nonmated()
         neg = unit_error_counts(
             ScoreSet(v, units=u),
             self.threshold,
@@ -398,7 +398,7 @@ class GroupTables:
             group_of_unit=gou if self.by_reference else None,
             n_groups=self.n_groups,
         )
-        g, gu = blk.genuine()
+        g, gu = blk.mated()
         pos = unit_error_counts(ScoreSet(g, units=gu), self.threshold, n_units, errors_below=True)
         return neg, pos[:, 0, :]
 

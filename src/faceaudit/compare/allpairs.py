@@ -2,8 +2,8 @@
 
 Every unordered pair of distinct samples ``i < j`` is compared once; no sample is compared with
 itself. The score is the cosine similarity of L2-normalised embeddings, i.e. their inner product
-(higher = more similar; a match when ``score >= threshold``). A pair is **genuine** (mated) when
-both samples have the same subject, **impostor** (non-mated) otherwise.
+(higher = more similar; a match when ``score >= threshold``). A pair is **mated** (genuine) when
+both samples have the same subject, **non-mated** (impostor) otherwise.
 
 :func:`all_pairs_scores` streams the blocks of the upper triangle
 (:mod:`faceaudit.compare.blocks`, memory ``O(block**2)``) into the
@@ -11,8 +11,8 @@ both samples have the same subject, **impostor** (non-mated) otherwise.
 subject bootstrap and, given the failed images' subjects, the comparisons lost to failures to
 acquire (for generalised FMR/FNMR, ISO/IEC 19795-1).
 
-Conventions for an impostor pair ``i < j``: ``impostor_subject`` is the subject of ``i`` (the
-"probe": the earlier sample in input order) and ``impostor_reference_subject`` that of ``j``.
+Conventions for a non-mated pair ``i < j``: ``nonmated_subject`` is the subject of ``i`` (the
+"probe": the earlier sample in input order) and ``nonmated_reference_subject`` that of ``j``.
 Output order is deterministic: blocks in row-major order of the upper triangle, pairs row-major
 inside a block.
 """
@@ -44,7 +44,7 @@ def subject_codes(subjects: Sequence) -> tuple[list[str], np.ndarray]:
 
 
 def pair_counts(subjects: Sequence) -> tuple[int, int]:
-    """Exact numbers of genuine and impostor unordered pairs among ``subjects``.
+    """Exact numbers of mated and non-mated unordered pairs among ``subjects``.
 
     Examples
     --------
@@ -54,8 +54,8 @@ def pair_counts(subjects: Sequence) -> tuple[int, int]:
     _, codes = subject_codes(subjects)
     per = np.bincount(codes).astype(np.int64)
     n = int(per.sum())
-    genuine = int((per * (per - 1) // 2).sum())
-    return genuine, n * (n - 1) // 2 - genuine
+    mated = int((per * (per - 1) // 2).sum())
+    return mated, n * (n - 1) // 2 - mated
 
 
 def _check(embeddings: np.ndarray, n_subjects: int) -> np.ndarray:
@@ -86,7 +86,7 @@ def all_pairs_scores(
     failed_subjects: Sequence | None = None,
     dtype: type = np.float64,
 ):
-    """All-vs-all genuine and impostor scores as a ``ComparisonScores`` for the 1:1 engine.
+    """All-vs-all mated and non-mated scores as a ``ComparisonScores`` for the 1:1 engine.
 
     Parameters
     ----------
@@ -101,7 +101,7 @@ def all_pairs_scores(
         the same bits whatever the block size or worker.
     failed_subjects : sequence of str, optional
         Subjects of the images that failed to acquire (no embedding). Their lost comparisons are
-        counted exactly into ``genuine_fta`` / ``impostor_fta`` (the comparisons that would have
+        counted exactly into ``mated_fta`` / ``nonmated_fta`` (the comparisons that would have
         involved at least one failed image), for generalised FMR/FNMR.
     dtype : numpy float type
         Precision of the inner products: float64 (the default; scores exact to ~1e-15) or
@@ -110,21 +110,21 @@ def all_pairs_scores(
     Returns
     -------
     faceaudit.data.ComparisonScores
-        ``genuine``/``impostor`` float64; ``genuine_subject``, ``impostor_subject`` (probe: the
-        earlier sample), ``impostor_reference_subject`` int32 codes into ``subjects`` (sorted
+        ``mated``/``nonmated`` float64; ``mated_subject``, ``nonmated_subject`` (probe: the
+        earlier sample), ``nonmated_reference_subject`` int32 codes into ``subjects`` (sorted
         distinct ids of the embedded samples); ``orientation="similarity"``.
 
     Raises
     ------
     InputError
-        Shape mismatch, embeddings that are not unit vectors, no genuine pair (every subject has
-        one sample) or no impostor pair (a single subject).
+        Shape mismatch, embeddings that are not unit vectors, no mated pair (every subject has
+        one sample) or no non-mated pair (a single subject).
 
     Examples
     --------
     >>> e = np.array([[1.0, 0.0], [1.0, 0.0], [0.0, 1.0]])
     >>> s = all_pairs_scores(e, ["a", "a", "b"])
-    >>> s.genuine.tolist(), s.impostor.tolist(), s.subjects
+    >>> s.mated.tolist(), s.nonmated.tolist(), s.subjects
     ([1.0], [0.0, 0.0], ['a', 'b'])
     """
     from faceaudit.compare.stream import StreamedComparisons

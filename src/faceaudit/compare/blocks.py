@@ -4,7 +4,7 @@ Every unordered pair of distinct samples ``i < j`` (input order) belongs to exac
 the rows ``[a0, a1)`` times the columns ``[b0, b1)`` of the upper triangle, for row blocks
 ``a <= b`` of :attr:`BlockPlan.block` rows each (row-major order of blocks; in a diagonal block only
 the pairs ``i < j``). A pair is **mated** (genuine) when both samples have the same subject, else
-**non-mated** (impostor); the impostor pair's *probe* is the earlier sample ``i`` (its row), its
+**non-mated** (impostor); the non-mated pair's *probe* is the earlier sample ``i`` (its row), its
 *reference* the later ``j`` (its column), as :func:`faceaudit.compare.allpairs.all_pairs_scores`
 defines them. Within a block, pairs are taken row-major, so the concatenation of all blocks is the
 order of ``all_pairs_scores``.
@@ -37,7 +37,7 @@ __all__ = [
     "BlockPlan",
     "block_scores",
     "cross_scores",
-    "genuine_pairs",
+    "mated_pairs",
     "products",
 ]
 
@@ -185,7 +185,7 @@ def products(a: np.ndarray, b: np.ndarray, threads: int = 2) -> np.ndarray:
     return out
 
 
-def genuine_pairs(
+def mated_pairs(
     row_codes: np.ndarray, col_codes: np.ndarray, diagonal: bool
 ) -> tuple[np.ndarray, np.ndarray]:
     """Local ``(row, column)`` indices of the mated pairs of a block, row-major.
@@ -193,7 +193,7 @@ def genuine_pairs(
     O(r log r + mated pairs): subjects are matched by sorting, never by an r x c mask. In a
     diagonal block only pairs ``row < column`` count.
 
-    >>> genuine_pairs(np.array([0, 1, 0]), np.array([0, 1, 0]), True)
+    >>> mated_pairs(np.array([0, 1, 0]), np.array([0, 1, 0]), True)
     (array([0]), array([2]))
     """
     oa = np.argsort(row_codes, kind="stable")
@@ -225,7 +225,7 @@ class Block:
     """One block's comparisons: the score matrix and what is mated in it.
 
     Accumulators read from it either the matrix with the mated pairs' indices (fast paths), or
-    the comparisons as 1-D arrays in row-major order (:meth:`impostor`, :meth:`genuine`), exactly
+    the comparisons as 1-D arrays in row-major order (:meth:`nonmated`, :meth:`mated`), exactly
     as :func:`~faceaudit.compare.allpairs.all_pairs_scores` orders them.
     """
 
@@ -240,40 +240,40 @@ class Block:
         return self.bounds[0] == self.bounds[2]
 
     @cached_property
-    def genuine_index(self) -> tuple[np.ndarray, np.ndarray]:
-        return genuine_pairs(self.row_codes, self.col_codes, self.diagonal)
+    def mated_index(self) -> tuple[np.ndarray, np.ndarray]:
+        return mated_pairs(self.row_codes, self.col_codes, self.diagonal)
 
     @cached_property
-    def _impostor_mask(self) -> np.ndarray:
+    def _nonmated_mask(self) -> np.ndarray:
         r, c = self.scores.shape
         mask = np.ones((r, c), dtype=bool)
         if self.diagonal:
             mask &= np.arange(c)[None, :] > np.arange(r)[:, None]
-        gi, gj = self.genuine_index
+        gi, gj = self.mated_index
         mask[gi, gj] = False
         return mask
 
-    def genuine(self) -> tuple[np.ndarray, np.ndarray]:
+    def mated(self) -> tuple[np.ndarray, np.ndarray]:
         """``(scores as float64, subject codes)`` of the mated pairs."""
-        gi, gj = self.genuine_index
+        gi, gj = self.mated_index
         return self.scores[gi, gj].astype(np.float64), self.row_codes[gi]
 
-    def impostor(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def nonmated(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """``(scores in the matrix dtype, probe codes, reference codes)`` of the non-mated pairs."""
-        mask = self._impostor_mask
+        mask = self._nonmated_mask
         shape = self.scores.shape
         rows = np.broadcast_to(self.row_codes.astype(np.int32)[:, None], shape)[mask]
         cols = np.broadcast_to(self.col_codes.astype(np.int32)[None, :], shape)[mask]
         return self.scores[mask], rows, cols
 
-    def impostor_scores(self) -> np.ndarray:
+    def nonmated_scores(self) -> np.ndarray:
         """The non-mated pairs' scores only (matrix dtype, row-major)."""
-        return self.scores[self._impostor_mask]
+        return self.scores[self._nonmated_mask]
 
-    def n_impostor(self) -> int:
+    def n_nonmated(self) -> int:
         r, c = self.scores.shape
         total = r * (r - 1) // 2 if self.diagonal else r * c
-        return total - int(self.genuine_index[0].size)
+        return total - int(self.mated_index[0].size)
 
 
 def make_block(embeddings: np.ndarray, codes: np.ndarray, plan: BlockPlan, block_id: int) -> Block:

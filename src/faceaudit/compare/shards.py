@@ -9,8 +9,9 @@ is searched from disk, one *search unit* of rows at a time.
 Exactness. The enrolled templates (the logical gallery, in row order) are cut into search units
 of :data:`UNIT_ROWS` templates, whatever the shard files, and every exact search — an in-memory
 gallery (:func:`faceaudit.compare.search.search_topk`), shards, a cluster — runs faiss on exactly
-those units with the same probe chunks, so every probe-template score has the same bits (faiss's
-kernels depend on the shape of a call, not only on the pair). A gallery of up to ``UNIT_ROWS``
+those units with the same probe chunks; faiss finds the candidates and :func:`rescore` gives
+their scores in float64, rounded once, so a score has the same bits whatever the shape of the
+call, faiss's thread count or the BLAS kernel. A gallery of up to ``UNIT_ROWS``
 templates is one faiss call, as before. The top-k of each unit and their merge follow one rule:
 
     candidates are ranked by score (higher first), equal scores by gallery row (lower first), and
@@ -83,8 +84,32 @@ def knn_exact(probes: np.ndarray, gallery: np.ndarray, k: int) -> tuple[np.ndarr
         if kk == n or not (d[:, k - 1] == d[:, kk - 1]).any():
             break
         kk = min(n, 2 * kk)  # a tie reaches past what was returned: see every tied candidate
+    d = rescore(probes, gallery, i)
     order = np.lexsort((i, -d), axis=1)[:, :k]
     return np.take_along_axis(d, order, 1), np.take_along_axis(i, order, 1).astype(np.int64)
+
+
+def rescore(probes: np.ndarray, gallery: np.ndarray, rows: np.ndarray, chunk: int = 256):
+    """The inner products of each probe with its candidate ``rows``, summed in float64 and
+    rounded once to float32 (``-inf`` where a row is ``-1``).
+
+    faiss's own scores depend on its thread count and on the CPU's BLAS kernel in the last float32
+    bit; these depend on neither (only on numpy's float64 sum, exact to ~1e-16), so a search
+    gives the same bits with any threads, on a cluster's workers and, bar float32 rounding
+    boundaries, on another machine. Costs ``m k d`` multiply-adds, against the search's ``m n d``.
+
+    >>> q = np.array([[1.0, 0.0]], np.float32); g = np.array([[0.6, 0.8], [1.0, 0.0]], np.float32)
+    >>> rescore(q, g, np.array([[1, 0]])).tolist()
+    [[1.0, 0.6000000238418579]]
+    """
+    out = np.full(rows.shape, -np.inf, np.float32)
+    for a in range(0, rows.shape[0], chunk):
+        r = rows[a : a + chunk]
+        ok = r >= 0
+        cand = gallery[np.where(ok, r, 0)].astype(np.float64)  # (c, k, d)
+        s = np.einsum("ikj,ij->ik", cand, probes[a : a + chunk].astype(np.float64))
+        out[a : a + chunk] = np.where(ok, s, -np.inf).astype(np.float32)
+    return out
 
 
 def merge_topk(parts: Sequence[tuple[np.ndarray, np.ndarray]], k: int):

@@ -7,7 +7,7 @@ of an accumulator (:mod:`faceaudit.compare.accumulate`):
 
 1. :attr:`summary` — pass 1: the mergeable distributions of the mated and non-mated scores (exact
    counts on the grid, exact extremes), each block's score range, and the mated scores themselves
-   when there are at most ``keep_genuine`` of them (usually: they grow with n, not n^2);
+   when there are at most ``keep_mated`` of them (usually: they grow with n, not n^2);
 2. :meth:`score_sets` — :class:`~faceaudit.stats.scoreset.ScoreSet` objects on which the engine's
    exact functions run unchanged; the non-mated one is a
    :class:`~faceaudit.stats.stream.StreamedScoreSet` whose exact look inside a grid cell
@@ -19,7 +19,7 @@ of an accumulator (:mod:`faceaudit.compare.accumulate`):
 Memory (in-process, ``W`` threads, ``b`` rows per block, ``d`` dimensions, ``n`` samples):
 ``4 n d`` (the embeddings, float32; a memory map on workers) ``+ W x b^2 x 12`` bytes (a block's
 float32 scores, its binned bits and one temporary) ``+ 2 MB`` per block summary in flight (grid
-counts, ``2 x tail`` exact values per side) ``+ 12 x min(n_mated, keep_genuine)`` bytes for the
+counts, ``2 x tail`` exact values per side) ``+ 12 x min(n_mated, keep_mated)`` bytes for the
 mated scores, plus the tables a later pass asks for (``n_subjects x`` thresholds or cells).
 ``docs/scale-out.md`` gives the measured figures; ``tests/test_scaleout_memory.py`` checks the
 formula within 1.5x.
@@ -72,7 +72,7 @@ from faceaudit.stats.scoreset import ScoreSet
 from faceaudit.stats.stream import StreamedScoreSet
 
 __all__ = [
-    "KEEP_GENUINE",
+    "KEEP_MATED",
     "MATERIALISE_LIMIT",
     "EmbeddingFiles",
     "StreamedComparisons",
@@ -80,7 +80,7 @@ __all__ = [
 ]
 
 #: Mated scores kept in memory exactly (12 bytes each) when there are at most this many.
-KEEP_GENUINE = 1 << 23
+KEEP_MATED = 1 << 23
 #: A view of one side may be materialised (e.g. for the exact DET curve) up to this many scores.
 MATERIALISE_LIMIT = 1 << 22
 
@@ -102,7 +102,7 @@ class StreamedComparisons:
     failed_subjects : sequence of str, optional
         Subjects of images that failed to acquire: their lost comparisons are counted for the
         generalised rates, as :func:`~faceaudit.compare.allpairs.all_pairs_scores` does.
-    keep_genuine : int
+    keep_mated : int
         Keep the mated scores in memory when there are at most this many.
     executor : Executor, optional
         Where blocks are computed (default: :func:`~faceaudit.compare.execute.current_executor`).
@@ -122,7 +122,7 @@ class StreamedComparisons:
         precision: str = "float32",
         tail: int = DEFAULT_TAIL,
         failed_subjects: Sequence | None = None,
-        keep_genuine: int = KEEP_GENUINE,
+        keep_mated: int = KEEP_MATED,
         executor: Executor | None = None,
         work_dir: str | Path | None = None,
         progress=None,
@@ -135,25 +135,25 @@ class StreamedComparisons:
         self.subjects = names
         self.codes = codes
         self.n_units = len(names)
-        self.n_genuine, self.n_impostor = pair_counts(subjects)
-        if self.n_genuine == 0:
+        self.n_mated, self.n_nonmated = pair_counts(subjects)
+        if self.n_mated == 0:
             raise InputError(
-                "no genuine pair: every subject has a single embedded sample, so FNMR cannot be "
+                "no mated pair: every subject has a single embedded sample, so FNMR cannot be "
                 "measured; give at least two images of some subjects."
             )
-        if self.n_impostor == 0:
-            raise InputError("no impostor pair: all samples belong to one subject.")
+        if self.n_nonmated == 0:
+            raise InputError("no non-mated pair: all samples belong to one subject.")
         self.plan = BlockPlan(x.shape[0], block, precision)
         self.tail = int(tail)
         self.pair_counts = block_pair_counts(codes, self.plan)
-        self.genuine_fta = self.impostor_fta = 0
+        self.mated_fta = self.nonmated_fta = 0
         if failed_subjects is not None and len(failed_subjects):
             all_gen, all_imp = pair_counts(
                 list(map(str, subjects)) + list(map(str, failed_subjects))
             )
-            self.genuine_fta = all_gen - self.n_genuine
-            self.impostor_fta = all_imp - self.n_impostor
-        self.keep_genuine = self.n_genuine <= int(keep_genuine)
+            self.mated_fta = all_gen - self.n_mated
+            self.nonmated_fta = all_imp - self.n_nonmated
+        self.keep_mated = self.n_mated <= int(keep_mated)
         self.executor = executor if executor is not None else current_executor()
         self.progress = _Bar(progress)
         self._work_root = None if work_dir is None else Path(work_dir)
@@ -230,15 +230,15 @@ class StreamedComparisons:
     @cached_property
     def summary(self) -> PairSummary:
         """Pass 1 (computed once): both sides' distributions, block ranges, kept mated scores."""
-        acc = PairSummaries(tail=self.tail, keep_genuine=self.keep_genuine)
+        acc = PairSummaries(tail=self.tail, keep_mated=self.keep_mated)
         s = self.run(acc, description=f"all-vs-all: {self.plan.total_pairs:,} pairs")
-        assert s.genuine.n == self.n_genuine and s.impostor.n == self.n_impostor
+        assert s.mated.n == self.n_mated and s.nonmated.n == self.n_nonmated
         return s
 
     # -- the second look ---------------------------------------------------------------------
     def blocks_reaching(self, side: str, cells: Sequence[int]) -> list[int]:
         """Blocks whose ``side`` scores span a range that contains any of ``cells``."""
-        k = 0 if side == "genuine" else 2
+        k = 0 if side == "mated" else 2
         cells = np.unique(np.asarray(list(cells), dtype=np.int64))
         out = []
         for bid, r in sorted(self.summary.ranges.items()):
@@ -257,8 +257,8 @@ class StreamedComparisons:
         out = {c: np.empty(0) for c in cells}
         if not cells:
             return out
-        if side == "genuine" and self.keep_genuine:
-            v = self.genuine_values()[0]
+        if side == "mated" and self.keep_mated:
+            v = self.mated_values()[0]
             cx = cells_of(v)
             return {c: np.sort(v[cx == c]) for c in cells}
         ids = self.blocks_reaching(side, cells)
@@ -274,11 +274,11 @@ class StreamedComparisons:
         return {c: np.sort(v[cx == c]) for c in cells}
 
     # -- score sets for the engine -----------------------------------------------------------
-    def genuine_values(self) -> tuple[np.ndarray, np.ndarray]:
-        """Kept mated ``(scores, subject codes)`` in block order (``keep_genuine`` only)."""
-        kept = self.summary.genuine_values
+    def mated_values(self) -> tuple[np.ndarray, np.ndarray]:
+        """Kept mated ``(scores, subject codes)`` in block order (``keep_mated`` only)."""
+        kept = self.summary.mated_values
         if kept is None:
-            raise ValueError("the mated scores were not kept (more than keep_genuine)")
+            raise ValueError("the mated scores were not kept (more than keep_mated)")
         ids = sorted(kept)
         if not ids:
             return np.empty(0), np.empty(0, dtype=np.int32)
@@ -290,10 +290,10 @@ class StreamedComparisons:
     def score_set(self, side: str) -> ScoreSet:
         """The engine's view of ``side`` (units: probe subjects)."""
         s = self.summary
-        if side == "genuine" and self.keep_genuine:
-            v, u = self.genuine_values()
-            return ScoreSet(v, units=u, distribution=s.genuine, tail=self.tail)
-        dist = s.genuine if side == "genuine" else s.impostor
+        if side == "mated" and self.keep_mated:
+            v, u = self.mated_values()
+            return ScoreSet(v, units=u, distribution=s.mated, tail=self.tail)
+        dist = s.mated if side == "mated" else s.nonmated
         return StreamedScoreSet(
             dist,
             look=lambda cells: self.cell_values(side, cells),
@@ -302,29 +302,29 @@ class StreamedComparisons:
         )
 
     def score_sets(self) -> tuple[ScoreSet, ScoreSet, int]:
-        """``(genuine, impostor, n_units)``: the two sides as the engine's score sets."""
-        return self.score_set("genuine"), self.score_set("impostor"), self.n_units
+        """``(mated, non-mated, n_units)``: the two sides as the engine's score sets."""
+        return self.score_set("mated"), self.score_set("nonmated"), self.n_units
 
     #: Scores are cosine similarities (higher = more similar).
     orientation = "similarity"
 
     def streamed_design(self) -> tuple:
         """What the 1:1 analyses need to resample these comparisons by subject, two-way:
-        ``(genuine, impostor, reference_units, n_units, "two-way", n_impostor_subjects,
-        n_genuine_subjects)`` (see :func:`faceaudit.analyses.verification.score_sets`). The
+        ``(mated, non-mated, reference_units, n_units, "two-way", n_nonmated_subjects,
+        n_mated_subjects)`` (see :func:`faceaudit.analyses.verification.score_sets`). The
         reference units are a streamed view: the analyses read them in order, block by block."""
         per = np.bincount(self.codes, minlength=self.n_units)
         n_gen_subjects = int((per >= 2).sum())
         n_imp_subjects = self.n_units if self.n_units >= 2 else 0
-        genuine, impostor, n = self.score_sets()
-        refs = self.view("impostor", 2)
-        return genuine, impostor, refs, n, "two-way", n_imp_subjects, n_gen_subjects
+        mated, nonmated, n = self.score_sets()
+        refs = self.view("nonmated", 2)
+        return mated, nonmated, refs, n, "two-way", n_imp_subjects, n_gen_subjects
 
     # -- tables for the bootstrap and the demographics ---------------------------------------
     def unit_counts_ge(self, side: str, thresholds: Sequence[float]) -> np.ndarray:
         """Per-subject ``[n, >= t_1, ...]`` of ``side`` (:func:`stats.bootstrap.unit_counts_ge`)."""
         t = np.asarray(thresholds, dtype=np.float64)
-        if side == "genuine" and self.keep_genuine:
+        if side == "mated" and self.keep_mated:
             return UnitCountsGE(side, t, self.n_units).__call__(_KeptBlock(self))
         return self.run(UnitCountsGE(side, t, self.n_units), description="bootstrap tables")
 
@@ -337,7 +337,7 @@ class StreamedComparisons:
     def unit_cell_histograms(self, side: str, cells: np.ndarray):
         """Sparse per-subject counts of ``side`` in ``cells`` (for the bootstrap of the EER)."""
         acc = UnitCellHistograms(side, np.asarray(cells, dtype=np.int64), self.n_units)
-        if side == "genuine" and self.keep_genuine:
+        if side == "mated" and self.keep_mated:
             return acc(_KeptBlock(self))
         return self.run(acc, description="bootstrap tables (EER)")
 
@@ -379,25 +379,25 @@ class StreamedComparisons:
             return np.concatenate([p[k] for p in seq]).astype(dtype, copy=False)
 
         return ComparisonScores(
-            genuine=cat(g, 0, np.float64),
-            impostor=cat(i, 0, np.float64),
-            genuine_subject=cat(g, 1, np.int32),
-            impostor_subject=cat(i, 1, np.int32),
-            impostor_reference_subject=cat(i, 2, np.int32),
+            mated=cat(g, 0, np.float64),
+            nonmated=cat(i, 0, np.float64),
+            mated_subject=cat(g, 1, np.int32),
+            nonmated_subject=cat(i, 1, np.int32),
+            nonmated_reference_subject=cat(i, 2, np.int32),
             subjects=list(self.subjects),
-            genuine_fta=int(self.genuine_fta),
-            impostor_fta=int(self.impostor_fta),
+            mated_fta=int(self.mated_fta),
+            nonmated_fta=int(self.nonmated_fta),
             orientation="similarity",
         )
 
 
 class _KeptBlock:
-    """The kept mated scores posing as one block for the accumulators' genuine side."""
+    """The kept mated scores posing as one block for the accumulators' mated side."""
 
     def __init__(self, comps: StreamedComparisons) -> None:
-        self._v, self._u = comps.genuine_values()
+        self._v, self._u = comps.mated_values()
 
-    def genuine(self):
+    def mated(self):
         return self._v, self._u
 
 
@@ -408,8 +408,8 @@ class _Collect:
         return "collect"
 
     def __call__(self, blk):
-        g, gu = blk.genuine()
-        v, u, ru = blk.impostor()
+        g, gu = blk.mated()
+        v, u, ru = blk.nonmated()
         return {blk.block_id: ((g, gu), (v.astype(np.float64), u, ru))}
 
     def merge(self, a, b):
@@ -429,14 +429,14 @@ class _View:
         self.comps = comps
         self.side = side
         self.what = what
-        col = 0 if side == "genuine" else 1
+        col = 0 if side == "mated" else 1
         self.offsets = np.concatenate([[0], np.cumsum(comps.pair_counts[:, col])])
 
     @property
     def dtype(self) -> np.dtype:
         if self.what:
             return np.dtype(np.int32)
-        return np.dtype(np.float64) if self.side == "genuine" else self.comps.plan.dtype
+        return np.dtype(np.float64) if self.side == "mated" else self.comps.plan.dtype
 
     def __len__(self) -> int:
         return int(self.offsets[-1])

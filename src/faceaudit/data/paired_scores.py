@@ -129,14 +129,14 @@ class PairedScores:
 
         gen_subj = take(ps if ps is not None else rs, g)
         return ComparisonScores(
-            genuine=s[g],
-            impostor=s[im],
-            genuine_subject=gen_subj,
-            impostor_subject=take(ps, im),
-            impostor_reference_subject=take(rs, im),
+            mated=s[g],
+            nonmated=s[im],
+            mated_subject=gen_subj,
+            nonmated_subject=take(ps, im),
+            nonmated_reference_subject=take(rs, im),
             subjects=list(self.subjects),
-            genuine_fta=int(np.count_nonzero(self.mated & ~ok)),
-            impostor_fta=int(np.count_nonzero(~self.mated & ~ok)),
+            mated_fta=int(np.count_nonzero(self.mated & ~ok)),
+            nonmated_fta=int(np.count_nonzero(~self.mated & ~ok)),
             orientation=self.orientation,
         )
 

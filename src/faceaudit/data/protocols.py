@@ -136,8 +136,8 @@ class PairProtocol:
         Returns
         -------
         ComparisonScores
-            Mated pairs as genuine, non-mated as impostor; subject codes of the first side
-            (genuine, impostor probe) and second side (impostor reference) when every pair names
+            Mated pairs as mated, non-mated as non-mated; subject codes of the first side
+            (mated, non-mated probe) and second side (non-mated reference) when every pair names
             both subjects, else none (the bootstrap then resamples comparisons, and a warning
             says so).
         """
@@ -167,14 +167,14 @@ class PairProtocol:
                 "intervals resample comparisons, not subjects."
             )
         return ComparisonScores(
-            genuine=s[m & ok],
-            impostor=s[~m & ok],
-            genuine_subject=gs,
-            impostor_subject=isub,
-            impostor_reference_subject=iref,
+            mated=s[m & ok],
+            nonmated=s[~m & ok],
+            mated_subject=gs,
+            nonmated_subject=isub,
+            nonmated_reference_subject=iref,
             subjects=subjects,
-            genuine_fta=int(np.count_nonzero(m & ~ok)),
-            impostor_fta=int(np.count_nonzero(~m & ~ok)),
+            mated_fta=int(np.count_nonzero(m & ~ok)),
+            nonmated_fta=int(np.count_nonzero(~m & ~ok)),
             inputs=list(self.inputs),
             warnings=warnings,
         )

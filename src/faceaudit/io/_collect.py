@@ -1,7 +1,7 @@
 """Private: validated chunks of (score, mated, subjects) collected into ComparisonScores.
 
 Every score reader (tables, bob, pyeer, histograms, .npy) ends here, so the checks that need the
-whole experiment — at least one genuine and one impostor score, the orientation, the subject
+whole experiment — at least one mated and one non-mated score, the orientation, the subject
 codes' canonical order — and the data-quality warnings are written once.
 """
 
@@ -23,7 +23,7 @@ PathLike = str | os.PathLike[str]
 
 
 class Accumulator:
-    """Collects validated chunks, split into genuine and impostor at once (bounded memory)."""
+    """Collects validated chunks, split into mated and non-mated at once (bounded memory)."""
 
     def __init__(self, *, probe_subjects: bool, reference_subjects: bool) -> None:
         self.probe_subjects = probe_subjects
@@ -35,8 +35,8 @@ class Accumulator:
         self.gen_subj = GrowableArray(np.int32) if has_subjects else None
         self.imp_subj = GrowableArray(np.int32) if probe_subjects else None
         self.imp_ref = GrowableArray(np.int32) if reference_subjects else None
-        self.genuine_fta = 0
-        self.impostor_fta = 0
+        self.mated_fta = 0
+        self.nonmated_fta = 0
         self.rows = 0
         self.warnings: list[str] = []
 
@@ -56,8 +56,8 @@ class Accumulator:
             g, i = mated & have, ~mated & have
             n_missing = int(np.count_nonzero(missing))
             gen_missing = int(np.count_nonzero(missing & mated))
-            self.genuine_fta += gen_missing
-            self.impostor_fta += n_missing - gen_missing
+            self.mated_fta += gen_missing
+            self.nonmated_fta += n_missing - gen_missing
         self.gen.extend_where(scores, g)
         self.imp.extend_where(scores, i)
         if self.gen_subj is not None:
@@ -71,13 +71,13 @@ class Accumulator:
     def finish(
         self, *, path: PathLike, orientation: str, inputs: list[InputFile], what: str
     ) -> ComparisonScores:
-        genuine = self.gen.finish()
-        impostor = self.imp.finish()
-        check_nonempty(genuine, self.genuine_fta, kind="genuine", path=path, what=what)
-        check_nonempty(impostor, self.impostor_fta, kind="impostor", path=path, what=what)
+        mated = self.gen.finish()
+        nonmated = self.imp.finish()
+        check_nonempty(mated, self.mated_fta, kind="mated", path=path, what=what)
+        check_nonempty(nonmated, self.nonmated_fta, kind="nonmated", path=path, what=what)
         if orientation == "distance":
-            np.negative(genuine, out=genuine)
-            np.negative(impostor, out=impostor)
+            np.negative(mated, out=mated)
+            np.negative(nonmated, out=nonmated)
         subjects, remap = self.codes.canonical()
 
         def codes(parts: GrowableArray | None) -> np.ndarray | None:
@@ -87,14 +87,14 @@ class Accumulator:
             return np.take(remap, out, out=out, mode="clip")  # in place: element i -> i
 
         return ComparisonScores(
-            genuine=genuine,
-            impostor=impostor,
-            genuine_subject=codes(self.gen_subj),
-            impostor_subject=codes(self.imp_subj),
-            impostor_reference_subject=codes(self.imp_ref),
+            mated=mated,
+            nonmated=nonmated,
+            mated_subject=codes(self.gen_subj),
+            nonmated_subject=codes(self.imp_subj),
+            nonmated_reference_subject=codes(self.imp_ref),
             subjects=subjects,
-            genuine_fta=self.genuine_fta,
-            impostor_fta=self.impostor_fta,
+            mated_fta=self.mated_fta,
+            nonmated_fta=self.nonmated_fta,
             orientation=orientation,
             inputs=inputs,
             warnings=list(self.warnings),
@@ -102,8 +102,8 @@ class Accumulator:
 
 
 def scores_only(
-    genuine: np.ndarray,
-    impostor: np.ndarray,
+    mated: np.ndarray,
+    nonmated: np.ndarray,
     *,
     orientation: str,
     inputs: list[InputFile],
@@ -111,11 +111,11 @@ def scores_only(
 ) -> ComparisonScores:
     """ComparisonScores without subject ids (pyeer files, histograms, .npy arrays)."""
     return ComparisonScores(
-        genuine=genuine,
-        impostor=impostor,
-        genuine_subject=None,
-        impostor_subject=None,
-        impostor_reference_subject=None,
+        mated=mated,
+        nonmated=nonmated,
+        mated_subject=None,
+        nonmated_subject=None,
+        nonmated_reference_subject=None,
         subjects=[],
         orientation=orientation,
         inputs=inputs,
@@ -126,15 +126,15 @@ def scores_only(
 def check_nonempty(values: np.ndarray, fta: int, *, kind: str, path: PathLike, what: str) -> None:
     if values.shape[0]:
         return
-    label = "genuine (mated)" if kind == "genuine" else "impostor (non-mated)"
+    label = "mated" if kind == "mated" else "non-mated"
     if fta:
         raise InputError(
             f"all {fta} {label} comparisons have no score (failures to acquire); at least one "
-            f"scored {kind} comparison is needed to measure error rates.",
+            f"scored {label} comparison is needed to measure error rates.",
             path=path,
         )
     raise InputError(
-        f"no {label} comparisons found {what}; error rates need both genuine and impostor "
+        f"no {label} comparisons found {what}; error rates need both mated and non-mated "
         "comparisons, so check the mated flags or the subject ids.",
         path=path,
     )

@@ -3,19 +3,19 @@
 Formats (whitespace-separated fields, told apart by the first line that holds a comparison)
 -------------------------------------------------------------------------------------------
 2 columns: ``label score`` (bob.measure's ``load.split``)
-    ``label`` is ``1`` for a positive (genuine) comparison and ``-1`` for a negative (impostor)
+    ``label`` is ``1`` for a positive (mated) comparison and ``-1`` for a negative (non-mated)
     one; any other label is refused (bob.measure silently drops such lines).
 4 columns: ``claimed_id real_id test_label score`` (bob.bio.base ``four_column``)
 5 columns: ``claimed_id model_label real_id test_label score`` (``five_column``)
-    A comparison is genuine when ``claimed_id == real_id``. Subject codes:
-    ``genuine_subject`` and ``impostor_subject`` are the ``real_id`` (the probe's subject),
-    ``impostor_reference_subject`` the ``claimed_id``.
+    A comparison is mated when ``claimed_id == real_id``. Subject codes:
+    ``mated_subject`` and ``nonmated_subject`` are the ``real_id`` (the probe's subject),
+    ``nonmated_reference_subject`` the ``claimed_id``.
 CSV (a name with ``.csv`` among its suffixes; bob.bio.base's ``CSVScoreWriter``)
     Columns ``probe_subject_id``, ``bio_ref_subject_id``, ``score`` (+ ``probe_key``), read by
     the table reader.
 
 As in bob, a ``nan`` score is a comparison that could not be made: a failure to acquire, counted
-in ``genuine_fta`` / ``impostor_fta``. Blank lines are skipped; a ``#`` at the start of a line or
+in ``mated_fta`` / ``nonmated_fta``. Blank lines are skipped; a ``#`` at the start of a line or
 after a blank starts a comment that runs to the end of the line (bob.measure's ``four_column``
 skips lines starting with ``#``; its numpy readers also cut comments after a value). A file may be
 ``.gz``/``.bz2``-compressed, or a tar archive (compressed or not) whose first regular file is the
@@ -140,7 +140,7 @@ def read_bob(path: PathLike, *, orientation: str = "similarity") -> ComparisonSc
     InputError
         Naming the file and line: wrong number of fields (also how a truncated file shows), a
         score that is not a number or is infinite, a 2-column label other than 1 or -1, no
-        genuine or no impostor comparisons, an archive without a file.
+        mated or no non-mated comparisons, an archive without a file.
     """
     orientation = check_orientation(orientation)
     p = check_file(path)
@@ -169,9 +169,9 @@ def read_bob(path: PathLike, *, orientation: str = "similarity") -> ComparisonSc
             "any later one."
         )
     what = (
-        "(label 1 marks a genuine comparison, -1 an impostor one)"
+        "(label 1 marks a mated comparison, -1 a non-mated one)"
         if layout.ncols == 2
-        else "(a comparison is genuine when its claimed_id equals its real_id)"
+        else "(a comparison is mated when its claimed_id equals its real_id)"
     )
     return acc.finish(
         path=path, orientation=orientation, inputs=[input_file(path, acc.rows)], what=what
@@ -225,7 +225,7 @@ def _chunk(fields, layout: _Layout, acc, pairs, first_row: int, index) -> None:
 
 def _labels(column: pa.Array) -> np.ndarray:
     """bob.measure's 2-column labels: True for 1 (positive), False for -1; BadRecord otherwise."""
-    values, blank = parse_scores(column, name="label", advice="write 1 (genuine) or -1 (impostor).")
+    values, blank = parse_scores(column, name="label", advice="write 1 (mated) or -1 (non-mated).")
     bad = ~((values == 1) | (values == -1))
     if blank is not None:
         bad |= blank
@@ -235,7 +235,7 @@ def _labels(column: pa.Array) -> np.ndarray:
         hint = " (bob.measure drops such lines silently)" if values[i] == 0 else ""
         raise BadRecord(
             i,
-            f"label {shown!r} is neither 1 (genuine) nor -1 (impostor){hint}; a bob.measure "
+            f"label {shown!r} is neither 1 (mated) nor -1 (non-mated){hint}; a bob.measure "
             "two-column file labels every comparison 1 or -1.",
         )
     return values == 1

@@ -218,7 +218,7 @@ def duplicate_warnings(eset: EmbeddingSet) -> list[str]:
     """Sentences with counts about exact copies of an embedding within one set.
 
     A copy (the same image embedded twice under two sample ids) scores with its original as
-    high as a comparison can: as a mated pair it inflates genuine scores, and labelled with two
+    high as a comparison can: as a mated pair it inflates mated scores, and labelled with two
     subjects it is a certain false match. Read sets carry these in their ``warnings``.
     """
     emb = eset.embeddings
@@ -242,7 +242,7 @@ def duplicate_warnings(eset: EmbeddingSet) -> list[str]:
     return [
         f"{copies} of {eset.n} embeddings{where} are exact copies of another embedding of the "
         f"set ({other_subject} of them labelled with a different subject). A copy scores with "
-        "its original as high as a comparison can: as a mated pair it inflates the genuine "
+        "its original as high as a comparison can: as a mated pair it inflates the mated "
         "scores, labelled as two people it is a certain false match. The same image was "
         "probably enrolled twice: remove the copies."
     ]

@@ -1,4 +1,4 @@
-"""NumPy score arrays: two ``.npy`` files of genuine and impostor scores, memory-mapped.
+"""NumPy score arrays: two ``.npy`` files of mated and non-mated scores, memory-mapped.
 
 Each file holds a 1-D float (or integer) array, written by ``numpy.save``. Float32 and float64
 arrays are returned as their read-only memory maps, never copied, so 10^8 scores cost no memory
@@ -42,12 +42,12 @@ def _load_npy(path: PathLike, *, kind: str) -> np.ndarray:
         )
     if arr.ndim != 1:
         raise InputError(
-            f"holds an array of shape {arr.shape}; a 1-D array of {kind} scores is needed "
-            "(save array.ravel()).",
+            f"holds an array of shape {arr.shape}; a 1-D array of "
+            f"{kind.replace('nonm', 'non-m')} scores is needed (save array.ravel()).",
             path=path,
         )
     if arr.shape[0] == 0:
-        label = "genuine (mated)" if kind == "genuine" else "impostor (non-mated)"
+        label = "mated" if kind == "mated" else "non-mated"
         raise InputError(f"holds no scores; the {label} score array is empty.", path=path)
     dt = arr.dtype
     if dt.kind == "f":
@@ -72,9 +72,9 @@ def _load_npy(path: PathLike, *, kind: str) -> np.ndarray:
 
 
 def read_npy(
-    genuine_path: PathLike, impostor_path: PathLike, *, orientation: str = "similarity"
+    mated_path: PathLike, nonmated_path: PathLike, *, orientation: str = "similarity"
 ) -> ComparisonScores:
-    """Read genuine and impostor scores from two ``.npy`` files.
+    """Read mated and non-mated scores from two ``.npy`` files.
 
     The arrays are memory-mapped read-only and returned as they are (float32 or float64, never
     copied); integer arrays (and float16) are converted to float64. With
@@ -88,13 +88,13 @@ def read_npy(
         named).
     """
     orientation = check_orientation(orientation)
-    genuine = _load_npy(genuine_path, kind="genuine")
-    impostor = _load_npy(impostor_path, kind="impostor")
+    mated = _load_npy(mated_path, kind="mated")
+    nonmated = _load_npy(nonmated_path, kind="nonmated")
     if orientation == "distance":
-        genuine = np.negative(genuine)
-        impostor = np.negative(impostor)
+        mated = np.negative(mated)
+        nonmated = np.negative(nonmated)
     inputs = [
-        input_file(genuine_path, int(genuine.shape[0])),
-        input_file(impostor_path, int(impostor.shape[0])),
+        input_file(mated_path, int(mated.shape[0])),
+        input_file(nonmated_path, int(nonmated.shape[0])),
     ]
-    return scores_only(genuine, impostor, orientation=orientation, inputs=inputs)
+    return scores_only(mated, nonmated, orientation=orientation, inputs=inputs)

@@ -316,11 +316,11 @@ def read_paired_scores(
         if orientation == "distance":
             np.negative(s, out=s)
         scores.append(s)
-    for kind, m in (("genuine (mated)", mated), ("impostor (non-mated)", ~mated)):
+    for kind, m in (("mated", mated), ("non-mated", ~mated)):
         if not m.any():
             raise InputError(
-                f"no {kind} comparison is common to all files; error rates need both genuine "
-                "and impostor comparisons, so check the mated flags or the subject ids."
+                f"no {kind} comparison is common to all files; error rates need both mated "
+                "and non-mated comparisons, so check the mated flags or the subject ids."
             )
     return PairedScores(
         names=names,

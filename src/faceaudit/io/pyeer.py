@@ -6,9 +6,9 @@ Score list (:func:`read_pyeer`)
     One score per line. A line may hold several whitespace-separated fields: the score is the
     last one (pyeer takes ``line.split(' ')[-1]``). Blank lines are ignored. pyeer has no comment
     lines: a line starting with ``#`` is refused (pyeer would read its last field as a score).
-Histogram (``genuine_hist`` / ``impostor_hist``)
+Histogram (``mated_hist`` / ``nonmated_hist``)
     Line ``k`` (counting from 0) holds the number of scores equal to ``k`` (integer scores only),
-    in its last field. pyeer accepts this for the impostor file only (``-ht``); faceaudit reads
+    in its last field. pyeer accepts this for the non-mated file only (``-ht``); faceaudit reads
     either. Every line counts, so a blank line inside the file is refused (blank lines at its
     end are ignored). The histogram is expanded into its scores exactly (``k`` repeated
     ``count_k`` times; float32 while the scores fit exactly, 4 bytes per score).
@@ -19,7 +19,7 @@ that sum to far more than the file has lines, and that rise and fall smoothly fr
 as counts of neighbouring scores do (and scores in the order a comparison run writes them do
 not), is refused with a pointer to the histogram option. So is a bob score file given as a score
 list (its lines compare a subject with itself on some lines and with others on the rest), and the
-same file (or the same content) given as both genuine and impostor scores.
+same file (or the same content) given as both mated and non-mated scores.
 """
 
 from __future__ import annotations
@@ -66,7 +66,7 @@ _HIST_MAX_LINES = 1 << 20
 
 
 def _label(kind: str) -> str:
-    return "genuine (mated)" if kind == "genuine" else "impostor (non-mated)"
+    return "mated" if kind == "mated" else "non-mated"
 
 
 def read_score_lines(path: PathLike, *, kind: str) -> tuple[np.ndarray, int]:
@@ -143,7 +143,7 @@ def _score_lines_slow(p: Path, path: PathLike) -> tuple[list[np.ndarray], int]:
 
 def _refuse_bob_layout(p: Path, path: PathLike, parts: pa.Array, counts: np.ndarray) -> None:
     """A bob score file given as a pyeer list: 4 or 5 fields, some comparing a subject with
-    itself and some with another, i.e. genuine and impostor comparisons mixed."""
+    itself and some with another, i.e. mated and non-mated comparisons mixed."""
     for n, real in ((4, 1), (5, 2)):
         rows = np.flatnonzero(counts == n)
         if rows.size < max(2, counts.size // 2):
@@ -155,8 +155,8 @@ def _refuse_bob_layout(p: Path, path: PathLike, parts: pa.Array, counts: np.ndar
             raise InputError(
                 f"looks like a bob score file, not a pyeer score list: its lines have {n} "
                 f"fields, and on {k} of them the first field equals field {real + 1} (a subject "
-                f"compared with itself) while on {len(sub) - k} it does not, so it mixes genuine "
-                "and impostor comparisons; read it as a bob file (--bob).",
+                f"compared with itself) while on {len(sub) - k} it does not, so it mixes mated "
+                "and non-mated comparisons; read it as a bob file (--bob).",
                 path=described(path, p),
             )
 
@@ -195,7 +195,7 @@ def _check_not_histogram(values: np.ndarray, path: PathLike, kind: str) -> None:
     if looks_like_histogram(values):
         n, total = values.shape[0], int(values.sum())
         raise InputError(
-            f"looks like a pyeer histogram, not a list of {kind} scores: its {n} lines are "
+            f"looks like a pyeer histogram, not a list of {_label(kind)} scores: its {n} lines are "
             f"whole numbers that sum to {total} and rise and fall smoothly from line to line, "
             f"as counts do. Read it as a histogram (--{kind}-hist; {kind}_hist=True), where "
             "line k is the number of scores equal to k; if these really are scores, give them "
@@ -272,33 +272,33 @@ def _check_no_gaps(p: Path, path: PathLike, records: int) -> None:
                 raise InputError(_HIST_BLANK, path=described(path, p), line=gap)
 
 
-def _refuse_same(genuine_path: PathLike, impostor_path: PathLike) -> None:
-    g, i = check_file(genuine_path), check_file(impostor_path)
+def _refuse_same(mated_path: PathLike, nonmated_path: PathLike) -> None:
+    g, i = check_file(mated_path), check_file(nonmated_path)
     same = os.path.samefile(g, i)
     if not same and g.stat().st_size == i.stat().st_size:
         same = sha256_of(g) == sha256_of(i)
     if same:
         raise InputError(
-            f"holds the same bytes as the genuine file {genuine_path}; give the genuine (mated) "
-            "and the impostor (non-mated) scores in two different files.",
-            path=impostor_path,
+            f"holds the same bytes as the mated file {mated_path}; give the mated "
+            "and the non-mated scores in two different files.",
+            path=nonmated_path,
         )
 
 
 def read_pyeer(
-    genuine_path: PathLike,
-    impostor_path: PathLike,
+    mated_path: PathLike,
+    nonmated_path: PathLike,
     *,
     orientation: str = "similarity",
-    genuine_hist: bool = False,
-    impostor_hist: bool = False,
+    mated_hist: bool = False,
+    nonmated_hist: bool = False,
 ) -> ComparisonScores:
-    """Read pyeer-style genuine and impostor files (see the module docstring).
+    """Read pyeer-style mated and non-mated files (see the module docstring).
 
     Parameters
     ----------
-    genuine_path, impostor_path
-        Score lists, or histograms where ``genuine_hist`` / ``impostor_hist``.
+    mated_path, nonmated_path
+        Score lists, or histograms where ``mated_hist`` / ``nonmated_hist``.
     orientation
         ``"similarity"`` or ``"distance"`` (scores are negated after reading).
 
@@ -311,11 +311,11 @@ def read_pyeer(
         histogram given as a score list, a bob file, the same file given twice.
     """
     orientation = check_orientation(orientation)
-    _refuse_same(genuine_path, impostor_path)
+    _refuse_same(mated_path, nonmated_path)
     arrays, inputs = [], []
     for path, kind, hist in (
-        (genuine_path, "genuine", genuine_hist),
-        (impostor_path, "impostor", impostor_hist),
+        (mated_path, "mated", mated_hist),
+        (nonmated_path, "nonmated", nonmated_hist),
     ):
         if hist:
             values, records = read_histogram(path, kind=kind)
@@ -324,8 +324,8 @@ def read_pyeer(
             _check_not_histogram(values, path, kind)
         arrays.append(values)
         inputs.append(input_file(path, records))
-    genuine, impostor = arrays
+    mated, nonmated = arrays
     if orientation == "distance":
-        np.negative(genuine, out=genuine)
-        np.negative(impostor, out=impostor)
-    return scores_only(genuine, impostor, orientation=orientation, inputs=inputs)
+        np.negative(mated, out=mated)
+        np.negative(nonmated, out=nonmated)
+    return scores_only(mated, nonmated, orientation=orientation, inputs=inputs)

@@ -10,9 +10,9 @@ Table (:func:`read_table_scores`)
     ``reference`` sample ids and ``probe_subject`` and ``reference_subject`` ids. Without
     ``mated``, a row is mated when its two subject ids are equal. With both, they must agree. An
     **empty score field is a failure to acquire** (FTA): it is counted, by the row's mated flag,
-    in ``genuine_fta`` / ``impostor_fta`` and not stored in the score arrays.
+    in ``mated_fta`` / ``nonmated_fta`` and not stored in the score arrays.
 pyeer (:func:`~faceaudit.io.pyeer.read_pyeer`)
-    Two text files, genuine and impostor: one score per line (the last field), or histograms.
+    Two text files, mated and non-mated: one score per line (the last field), or histograms.
 bob (:func:`~faceaudit.io.bob.read_bob`)
     bob.measure's 2-column ``label score`` files, bob.bio.base's 4- and 5-column files, plain,
     compressed or inside a tar archive; ``nan`` = failure to acquire; ``#`` comments.
@@ -165,12 +165,12 @@ def read_table_scores(
         a missing file, empty file, missing column, non-numeric / NaN / infinite score,
         non-boolean mated value, mated flag contradicting the subject ids, empty subject id,
         a row with the wrong number of fields or an unclosed quote (truncated file), a file that
-        is not Parquet, and an experiment without genuine or without impostor scores.
+        is not Parquet, and an experiment without mated or without non-mated scores.
 
     Notes
     -----
-    An empty score field is a failure to acquire: counted in ``genuine_fta`` /
-    ``impostor_fta`` by the row's mated flag and left out of the score arrays. Whitespace around
+    An empty score field is a failure to acquire: counted in ``mated_fta`` /
+    ``nonmated_fta`` by the row's mated flag and left out of the score arrays. Whitespace around
     values is ignored. A quoted field may not span lines.
     """
     orientation = check_orientation(orientation)
@@ -277,20 +277,20 @@ def _check_mated(mated, same, probe_codes, reference_codes, acc: Accumulator) ->
 def load_scores(
     *,
     table: PathLike | None = None,
-    genuine: PathLike | None = None,
-    impostor: PathLike | None = None,
-    genuine_hist: PathLike | None = None,
-    impostor_hist: PathLike | None = None,
+    mated: PathLike | None = None,
+    nonmated: PathLike | None = None,
+    mated_hist: PathLike | None = None,
+    nonmated_hist: PathLike | None = None,
     bob: PathLike | None = None,
     columns: ColumnNames | None = None,
     orientation: str = "similarity",
 ) -> ComparisonScores:
     """Read scores from exactly one source; used by the ``faceaudit errors`` command.
 
-    Give either ``table`` (CSV/Parquet, see :func:`read_table_scores`), or a genuine and an
-    impostor file (both ``.npy`` -> :func:`read_npy`; otherwise pyeer text -> :func:`read_pyeer`,
-    each a score list (``genuine``, ``impostor``) or a histogram (``genuine_hist``,
-    ``impostor_hist``)), or ``bob`` (:func:`read_bob`). ``columns`` applies to tables only.
+    Give either ``table`` (CSV/Parquet, see :func:`read_table_scores`), or a mated and an
+    non-mated file (both ``.npy`` -> :func:`read_npy`; otherwise pyeer text -> :func:`read_pyeer`,
+    each a score list (``mated``, ``nonmated``) or a histogram (``mated_hist``,
+    ``nonmated_hist``)), or ``bob`` (:func:`read_bob`). ``columns`` applies to tables only.
 
     Raises
     ------
@@ -299,17 +299,17 @@ def load_scores(
     """
     options = {
         "table": table,
-        "genuine": genuine,
-        "impostor": impostor,
-        "genuine_hist": genuine_hist,
-        "impostor_hist": impostor_hist,
+        "mated": mated,
+        "nonmated": nonmated,
+        "mated_hist": mated_hist,
+        "nonmated_hist": nonmated_hist,
         "bob": bob,
     }
     given = [name for name, value in options.items() if value is not None]
     kinds = {name if name in ("table", "bob") else "pair" for name in given}
     if len(kinds) != 1:
         raise InputError(
-            "give exactly one score source: a table (CSV/Parquet), a genuine and an impostor "
+            "give exactly one score source: a table (CSV/Parquet), a mated and a non-mated "
             "file, or a bob score file"
             + (f" (got: {', '.join(given)})." if given else " (none given).")
         )
@@ -317,39 +317,40 @@ def load_scores(
         return read_table_scores(table, columns=columns, orientation=orientation)
     if bob is not None:
         return read_bob(bob, orientation=orientation)
-    return _load_pair(genuine, impostor, genuine_hist, impostor_hist, orientation)
+    return _load_pair(mated, nonmated, mated_hist, nonmated_hist, orientation)
 
 
-def _load_pair(genuine, impostor, genuine_hist, impostor_hist, orientation) -> ComparisonScores:
+def _load_pair(mated, nonmated, mated_hist, nonmated_hist, orientation) -> ComparisonScores:
     for kind, lists, hist in (
-        ("genuine", genuine, genuine_hist),
-        ("impostor", impostor, impostor_hist),
+        ("mated", mated, mated_hist),
+        ("nonmated", nonmated, nonmated_hist),
     ):
         if lists is not None and hist is not None:
             raise InputError(
-                f"give the {kind} scores once: as a score list or as a histogram, not both."
+                f"give the {kind.replace('nonm', 'non-m')} scores once: as a score list or as a "
+                "histogram, not both."
             )
     g, i = (
-        genuine if genuine is not None else genuine_hist,
-        impostor if impostor is not None else impostor_hist,
+        mated if mated is not None else mated_hist,
+        nonmated if nonmated is not None else nonmated_hist,
     )
     if g is None or i is None:
-        missing = "impostor" if i is None else "genuine"
+        missing = "non-mated" if i is None else "mated"
         raise InputError(
-            f"a genuine and an impostor score file go together; the {missing} file is missing."
+            f"a mated and a non-mated score file go together; the {missing} file is missing."
         )
     npy = [os.fspath(x).lower().endswith(".npy") for x in (g, i)]
-    if all(npy) and genuine_hist is None and impostor_hist is None:
+    if all(npy) and mated_hist is None and nonmated_hist is None:
         return read_npy(g, i, orientation=orientation)
     if any(npy):
         raise InputError(
-            "the genuine and impostor files must be of one kind: both .npy arrays or both "
+            "the mated and non-mated files must be of one kind: both .npy arrays or both "
             "text files with one score per line (or histograms)."
         )
     return read_pyeer(
         g,
         i,
         orientation=orientation,
-        genuine_hist=genuine_hist is not None,
-        impostor_hist=impostor_hist is not None,
+        mated_hist=mated_hist is not None,
+        nonmated_hist=nonmated_hist is not None,
     )

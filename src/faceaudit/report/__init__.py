@@ -90,7 +90,7 @@ def _environment():
 _LABELS = {
     "det": "DET curve: false non-match rate against false match rate, log axes",
     "compare_det": "DET curves of the compared systems, overlaid, log axes",
-    "score_histogram": "Histograms of genuine and impostor scores",
+    "score_histogram": "Histograms of mated and non-mated scores",
     "cmc": "Cumulative match characteristic",
     "fpir_fnir": "FPIR and FNIR against threshold",
     "fpir_gallery": "FPIR against gallery size, measured and extrapolated",

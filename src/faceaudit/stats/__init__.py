@@ -6,7 +6,8 @@ addition; a :class:`ScoreSet` pairs it with the scores themselves so that every 
 count at its reported threshold (one extra look inside the single grid cell that holds a threshold).
 
 Conventions (ISO/IEC 19795-1:2021): higher score = more similar; a comparison matches when ``score
->= threshold``; FMR(t) = impostor scores >= t / impostors; FNMR(t) = genuine scores < t / genuines.
+>= threshold``; FMR(t) = non-mated scores >= t / non-mated comparisons; FNMR(t) = mated scores
+< t / mated comparisons.
 For 1:N (NIST FRTE), FPIR is the FMR of the non-mated searches' top scores and FNIR the FNMR of the
 mated searches' mate scores (``-inf`` when the mate is not within the top R).
 

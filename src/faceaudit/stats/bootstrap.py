@@ -19,7 +19,7 @@ three pieces:
    so nothing is re-read or re-sorted per replicate. Tables hold integer counts and weights are
    integers, so every replicate count is exact (float64 sums of integers below 2^53).
 
-A comparison between two subjects (an impostor comparison) can be weighted by the product of both
+A comparison between two subjects (a non-mated comparison) can be weighted by the product of both
 subjects' multiplicities (two-way; :mod:`faceaudit.stats.pairs`) or by its probe subject's alone
 (one-way). Without subject ids the unit is the comparison, and a replicate's counts are drawn from
 their exact bootstrap distribution (multinomial over the bins of a summary,

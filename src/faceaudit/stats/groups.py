@@ -1,7 +1,7 @@
 """Error counts split by demographic group at one fixed threshold, in one pass, with a bootstrap.
 
 Central concept: a :class:`GroupCounts` table. One pass over each score set reduces it, at a
-fixed threshold, to per-subject counts ``[comparisons, errors]``; the impostor (negative) table is
+fixed threshold, to per-subject counts ``[comparisons, errors]``; the non-mated (negative) table is
 also split by the *reference* subject's group, so one pass yields, for every group at once, the
 within-group FMR, the FNMR and the whole cross-group FMR matrix (probe group x reference group).
 These tables merge by addition (two disjoint blocks of scores give tables that add up), exactly
@@ -11,8 +11,8 @@ weighted sum of their rows: nothing is re-read.
 Conventions
 -----------
 - Higher score = more similar; a comparison matches when ``score >= threshold``. Negatives
-  (impostor comparisons; in 1:N the top score of each non-mated search) err when
-  ``score >= threshold``; positives (genuine comparisons; in 1:N the mate's score) err when
+  (non-mated comparisons; in 1:N the top score of each non-mated search) err when
+  ``score >= threshold``; positives (mated comparisons; in 1:N the mate's score) err when
   ``score < threshold``.
 - A negative belongs to its **probe** subject (the bootstrap unit, as in
   :mod:`faceaudit.stats.bootstrap`) and, for the cross-group split, carries the group of its
@@ -127,9 +127,9 @@ class GroupCounts:
     ----------
     negatives : ndarray, shape ``(n_units, R, 2)``
         Per probe subject (and reference group when ``R == n_groups``): ``[comparisons,
-        errors]`` of the negatives (impostor comparisons / non-mated searches).
+        errors]`` of the negatives (non-mated comparisons / non-mated searches).
     positives : ndarray, shape ``(n_units, 2)``
-        Per subject: ``[comparisons, errors]`` of the positives (genuine comparisons / mated
+        Per subject: ``[comparisons, errors]`` of the positives (mated comparisons / mated
         searches).
     group_of_unit : ndarray of int, shape ``(n_units,)``
     n_groups : int

@@ -1,13 +1,13 @@
 """Count tables of score intervals, per subject or per (probe subject, reference subject) cell.
 
 The bootstrap's per-unit tables (:mod:`faceaudit.stats.bootstrap`) for comparisons that involve
-**two** people. An impostor comparison of probe subject ``p`` and reference subject ``r`` is
+**two** people. A non-mated comparison of probe subject ``p`` and reference subject ``r`` is
 counted in cell ``(p, r)`` of a table (one table per score interval); a bootstrap replicate that
 draws subject ``s`` ``w_s`` times weights the comparison by ``w_p * w_r`` (both people are
 resampled: the ISO/IEC 19795-1 subsets bootstrap extended to crossed designs, cf. Poh, Martin &
 Bengio 2007; Owen 2007, "the pigeonhole bootstrap"), so the replicate's count in an interval is
 the quadratic form ``w^T E w`` of that interval's table ``E``: a weighted merge of the cells.
-With one subject per comparison (genuine comparisons, 1:N searches, the probe-only fallback) the
+With one subject per comparison (mated comparisons, 1:N searches, the probe-only fallback) the
 table has one row per subject and the replicate is ``w^T e``.
 
 Tables of disjoint blocks of comparisons add up (the counting pass adds its chunks' tables).

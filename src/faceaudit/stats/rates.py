@@ -6,14 +6,14 @@ fractions in [0, 1]; thresholds are in the (similarity-oriented) score units.
 Conventions
 -----------
 - A comparison matches when ``score >= threshold``.
-- ``FMR(t)  = #{impostor scores >= t} / #impostor`` (non-mated comparisons wrongly matched).
-- ``FNMR(t) = #{genuine scores < t} / #genuine`` (mated comparisons wrongly rejected).
+- ``FMR(t)  = #{non-mated scores >= t} / #non-mated`` (non-mated comparisons wrongly matched).
+- ``FNMR(t) = #{mated scores < t} / #mated`` (mated comparisons wrongly rejected).
 - Candidate thresholds are observed scores, as in a sort-based computation (scikit-learn's
   ``roc_curve``/``det_curve``); every figure is the exact count at its reported threshold, ties
   included.
-- The functions are generic in "negatives" (the population whose matches are errors: impostor
+- The functions are generic in "negatives" (the population whose matches are errors: non-mated
   comparisons, or the top non-mated score of each 1:N search) and "positives" (the population whose
-  non-matches are errors: genuine comparisons, or the mate's score of each 1:N search).
+  non-matches are errors: mated comparisons, or the mate's score of each 1:N search).
 """
 
 from __future__ import annotations
@@ -73,9 +73,9 @@ def operating_threshold(
     Parameters
     ----------
     negatives : ScoreSet
-        Scores whose matches are errors (impostor comparisons).
+        Scores whose matches are errors (non-mated comparisons).
     positives : ScoreSet
-        Scores whose non-matches are errors (genuine comparisons).
+        Scores whose non-matches are errors (mated comparisons).
     target : float
         Target rate in (0, 1].
 
@@ -151,31 +151,31 @@ class EqualErrorRate:
     threshold: float
     fmr: float
     fnmr: float
-    impostor_ge: int
-    genuine_lt: int
+    nonmated_ge: int
+    mated_lt: int
 
 
-def _edge_counts(genuine: ScoreSet, impostor: ScoreSet):
-    """Union of non-empty cells; exact #impostor >= and #genuine < at each cell's lower edge."""
-    gd, idist = genuine.distribution, impostor.distribution
+def _edge_counts(mated: ScoreSet, nonmated: ScoreSet):
+    """Union of non-empty cells; exact #non-mated >= and #mated < at each cell's lower edge."""
+    gd, idist = mated.distribution, nonmated.distribution
     cells = np.union1d(gd.cells, idist.cells)
     g = np.zeros(cells.size, np.int64)
     g[np.searchsorted(cells, gd.cells)] = gd.counts
     i = np.zeros(cells.size, np.int64)
     i[np.searchsorted(cells, idist.cells)] = idist.counts
-    imp_ge = np.cumsum(i[::-1])[::-1]  # impostors in cells >= c
-    gen_lt = np.concatenate([[0], np.cumsum(g)[:-1]])  # genuines in cells < c
+    imp_ge = np.cumsum(i[::-1])[::-1]  # non-mated comparisons in cells >= c
+    gen_lt = np.concatenate([[0], np.cumsum(g)[:-1]])  # mated comparisons in cells < c
     return cells, gen_lt, imp_ge
 
 
-def eer_cells(genuine: ScoreSet, impostor: ScoreSet) -> list[int]:
+def eer_cells(mated: ScoreSet, nonmated: ScoreSet) -> list[int]:
     """The (at most two) grid cells that hold the EER crossing.
 
     ``f = FMR - FNMR`` at each non-empty cell's lower edge is non-increasing; the crossing lies in
     the last cell whose edge has ``f >= 0`` or at the first observed score of the next one.
     """
-    ng, ni = genuine.n, impostor.n
-    cells, gen_lt, imp_ge = _edge_counts(genuine, impostor)
+    ng, ni = mated.n, nonmated.n
+    cells, gen_lt, imp_ge = _edge_counts(mated, nonmated)
     f = imp_ge / ni - gen_lt / ng
     last_nonneg = int(np.flatnonzero(f >= 0)[-1]) if np.any(f >= 0) else 0
     look = [int(cells[last_nonneg])]
@@ -184,19 +184,19 @@ def eer_cells(genuine: ScoreSet, impostor: ScoreSet) -> list[int]:
     return look
 
 
-def equal_error_rate(genuine: ScoreSet, impostor: ScoreSet) -> EqualErrorRate:
+def equal_error_rate(mated: ScoreSet, nonmated: ScoreSet) -> EqualErrorRate:
     """Exact EER (see :class:`EqualErrorRate` for the convention)."""
-    ng, ni = genuine.n, impostor.n
+    ng, ni = mated.n, nonmated.n
     if ng == 0 or ni == 0:
-        raise ValueError("EER needs genuine and impostor scores")
-    look = eer_cells(genuine, impostor)
-    genuine.prefetch(look)
-    impostor.prefetch(look)
-    cand = np.unique(np.concatenate([s.cell_values(c) for c in look for s in (genuine, impostor)]))
-    top = float(max(genuine.distribution.high[-1], impostor.distribution.high[-1]))
+        raise ValueError("EER needs mated and non-mated scores")
+    look = eer_cells(mated, nonmated)
+    mated.prefetch(look)
+    nonmated.prefetch(look)
+    cand = np.unique(np.concatenate([s.cell_values(c) for c in look for s in (mated, nonmated)]))
+    top = float(max(mated.distribution.high[-1], nonmated.distribution.high[-1]))
     cand = np.append(cand, np.nextafter(top, np.inf)) if cand[-1] >= top else cand
-    fmr = impostor.counts_ge(cand)
-    fnmr = genuine.n - genuine.counts_ge(cand)
+    fmr = nonmated.counts_ge(cand)
+    fnmr = mated.n - mated.counts_ge(cand)
     gap = np.abs(fmr / ni - fnmr / ng)
     j = int(np.argmin(gap))
     return EqualErrorRate(
@@ -204,8 +204,8 @@ def equal_error_rate(genuine: ScoreSet, impostor: ScoreSet) -> EqualErrorRate:
         threshold=float(cand[j]),
         fmr=float(fmr[j] / ni),
         fnmr=float(fnmr[j] / ng),
-        impostor_ge=int(fmr[j]),
-        genuine_lt=int(fnmr[j]),
+        nonmated_ge=int(fmr[j]),
+        mated_lt=int(fnmr[j]),
     )
 
 
@@ -244,7 +244,7 @@ EXACT_CURVE_LIMIT = 4_000_000
 
 
 def det_curve(
-    genuine: ScoreSet, impostor: ScoreSet, *, extra_thresholds: Iterable[float] = ()
+    mated: ScoreSet, nonmated: ScoreSet, *, extra_thresholds: Iterable[float] = ()
 ) -> DetCurve:
     """Exact DET/ROC points, at increasing thresholds.
 
@@ -253,41 +253,41 @@ def det_curve(
     cell's lower edge (a fine, logarithmic grid) plus ``extra_thresholds`` (e.g. the operating
     points), each with its exact counts.
     """
-    ng, ni = genuine.n, impostor.n
+    ng, ni = mated.n, nonmated.n
     if ng + ni <= EXACT_CURVE_LIMIT:
-        g = np.sort(np.asarray(genuine.scores, dtype=np.float64))
-        i = np.sort(np.asarray(impostor.scores, dtype=np.float64))
+        g = np.sort(np.asarray(mated.scores, dtype=np.float64))
+        i = np.sort(np.asarray(nonmated.scores, dtype=np.float64))
         t = np.unique(np.concatenate([g, i]))
         fmr = (ni - np.searchsorted(i, t, side="left")) / ni
         fnmr = np.searchsorted(g, t, side="left") / ng
         return DetCurve(t, fmr, fnmr)
-    cells, gen_lt, imp_ge = _edge_counts(genuine, impostor)
+    cells, gen_lt, imp_ge = _edge_counts(mated, nonmated)
     t = cell_lower_edge(cells)
     extra = np.setdiff1d(np.asarray(list(extra_thresholds), dtype=np.float64), t)
     if extra.size:
         t = np.concatenate([t, extra])
-        imp_ge = np.concatenate([imp_ge, impostor.counts_ge(extra)])
-        gen_lt = np.concatenate([gen_lt, ng - genuine.counts_ge(extra)])
+        imp_ge = np.concatenate([imp_ge, nonmated.counts_ge(extra)])
+        gen_lt = np.concatenate([gen_lt, ng - mated.counts_ge(extra)])
         order = np.argsort(t, kind="stable")
         t, imp_ge, gen_lt = t[order], imp_ge[order], gen_lt[order]
     return DetCurve(t, imp_ge / ni, gen_lt / ng)
 
 
-def area_under_roc(genuine: ScoreSet, impostor: ScoreSet) -> tuple[float, float]:
-    """AUC = P(genuine > impostor) + P(tie) / 2, and the largest error of the grid estimate.
+def area_under_roc(mated: ScoreSet, nonmated: ScoreSet) -> tuple[float, float]:
+    """AUC = P(mated > non-mated) + P(tie) / 2, and the largest error of the grid estimate.
 
     Pairs in different cells are counted exactly; pairs within one cell count 1/2, so the estimate
     is within ``sum_c g_c i_c / (2 n_g n_i)`` of the exact value (returned as the second element;
     0 when the sets are held exactly, in which case the AUC is exact).
     """
-    ng, ni = genuine.n, impostor.n
-    gd, idist = genuine.distribution, impostor.distribution
+    ng, ni = mated.n, nonmated.n
+    gd, idist = mated.distribution, nonmated.distribution
     if ng <= gd.high.size and ni <= idist.high.size:
         g, i = gd.high, idist.high
         less = np.searchsorted(i, g, side="left").sum()
         leq = np.searchsorted(i, g, side="right").sum()
         return float((less + (leq - less) / 2) / (ng * ni)), 0.0
-    cells, _, _ = _edge_counts(genuine, impostor)
+    cells, _, _ = _edge_counts(mated, nonmated)
     g = np.zeros(cells.size, np.int64)
     g[np.searchsorted(cells, gd.cells)] = gd.counts
     i = np.zeros(cells.size, np.int64)

@@ -1,7 +1,8 @@
-"""Impostor-score tails by extreme-value theory, and 1:N error rates at gallery sizes no data reach.
+"""Non-mated score tails by extreme-value theory, and 1:N error rates at gallery sizes no data
+reach.
 
 Peaks over threshold (Pickands-Balkema-de Haan): above a high threshold ``u`` the excesses
-``y = s - u`` of impostor scores follow approximately a generalised Pareto distribution (GPD)
+``y = s - u`` of non-mated scores follow approximately a generalised Pareto distribution (GPD)
 with shape ``xi`` and scale ``sigma``; so for ``t >= u``
 
     FMR(t) = zeta_u * GPD.sf(t - u; xi, sigma),   zeta_u = #{s > u} / n
@@ -16,14 +17,14 @@ any of its ``N`` comparisons scores ``>= T``; if comparisons are independent,
 
 computed as ``-expm1(N * log1p(-FMR))`` (accurate for FMR ~ 1e-12). Inverting gives the FMR, and so
 the threshold, that holds FPIR at a target for a given N. Applied to the pooled FMR, the model
-ignores per-probe variation of the impostor distribution (some faces look like many others): as
+ignores per-probe variation of the non-mated distribution (some faces look like many others): as
 ``1 - (1 - p)^N`` is concave in ``p``, pooling then over-states FPIR (Jensen). The per-probe form
 
     FPIR(N, T) = mean_i [1 - (1 - p_i(T))^N]                              (:func:`mean_fpir`)
 
 with ``p_i`` each search's own FMR does not (NIST IR 8271 defines FPIR per search). The analyses
 get ``p_i`` from one pooled fit of *standardised* scores ``z = (s - m_i) / d_i`` (``m_i``,
-``d_i``: the location and scale of search ``i``'s bulk of impostor scores):
+``d_i``: the location and scale of search ``i``'s bulk of non-mated scores):
 ``p_i(T) = FMR_z((T - m_i) / d_i)``.
 
 Tail threshold choice (:func:`stability_choice`): the shape estimate of a GPD fit is the same at

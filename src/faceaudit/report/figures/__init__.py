@@ -23,11 +23,11 @@ Conventions
 
 from faceaudit.report.figures._base import (
     ACCENT,
-    GENUINE,
     GREY,
-    IMPOSTOR,
     MARK,
+    MATED,
     MAX_LABEL,
+    NONMATED,
     OTHER,
     PNG_DPI,
     RC,
@@ -55,7 +55,7 @@ from faceaudit.report.figures.scale import fpir_gallery_figure, tail_fit_figure
 from faceaudit.report.figures.systems import det_overlay_figure
 
 __all__ = [
-    "ACCENT", "GENUINE", "GREY", "IMPOSTOR", "MARK", "MAX_LABEL", "OTHER", "PNG_DPI", "RC",
+    "ACCENT", "MATED", "GREY", "NONMATED", "MARK", "MAX_LABEL", "OTHER", "PNG_DPI", "RC",
     "SVG_PX_PER_PT", "WARN", "Point", "cmc_figure", "cross_fmr_figure", "decade_label",
     "det_figure", "det_overlay_figure", "edc_figure", "fpir_fnir_figure", "fpir_gallery_figure",
     "group_rates_figure", "inline_svg", "log_limits", "plain", "ppv_figure", "render",

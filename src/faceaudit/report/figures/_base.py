@@ -31,8 +31,8 @@ RC = {
     "path.simplify": True,
 }
 
-GENUINE = "#0072B2"  # blue
-IMPOSTOR = "#D55E00"  # vermillion
+MATED = "#0072B2"  # blue
+NONMATED = "#D55E00"  # vermillion
 ACCENT = "#009E73"  # bluish green
 MARK = "#000000"
 OTHER = "#CC79A7"  # reddish purple

@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from faceaudit.report.figures._base import GENUINE, IMPOSTOR, OTHER, Point, _new_figure, _rc, plain
+from faceaudit.report.figures._base import MATED, NONMATED, OTHER, Point, _new_figure, _rc, plain
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.figure import Figure
 
-_COLOURS = (GENUINE, IMPOSTOR, OTHER)
+_COLOURS = (MATED, NONMATED, OTHER)
 
 
 def sweep_figure(

@@ -7,10 +7,10 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from faceaudit.report.figures._base import (
-    GENUINE,
     GREY,
-    IMPOSTOR,
     MARK,
+    MATED,
+    NONMATED,
     _finite_positive,
     _new_figure,
     _rc,
@@ -58,7 +58,7 @@ def det_figure(
         _set_log(ax, "x")
         _set_log(ax, "y")
         if xs:
-            ax.plot(xs, ys, color=IMPOSTOR, lw=1.6, label="DET curve")
+            ax.plot(xs, ys, color=NONMATED, lw=1.6, label="DET curve")
         else:
             ax.text(
                 0.5,
@@ -76,20 +76,20 @@ def det_figure(
         for x, y, label in operating_points:
             if x is None or y is None or x <= 0 or y <= 0:
                 continue
-            ax.plot([x], [y], "s", color=GENUINE, ms=5, label=None if drawn else "operating points")
+            ax.plot([x], [y], "s", color=MATED, ms=5, label=None if drawn else "operating points")
             ax.annotate(
                 plain(label),
                 (x, y),
                 textcoords="offset points",
                 xytext=(4, 4),
                 fontsize=7,
-                color=GENUINE,
+                color=MATED,
             )
             drawn = True
         ax.set_xlim(x_lo, x_hi)
         ax.set_ylim(y_lo, y_hi)
-        ax.set_xlabel("FMR: share of impostor comparisons accepted")
-        ax.set_ylabel("FNMR: share of genuine comparisons rejected")
+        ax.set_xlabel("FMR: share of non-mated comparisons accepted")
+        ax.set_ylabel("FNMR: share of mated comparisons rejected")
         ax.set_title(plain(title, 80))
         ax.legend(loc="upper right")
     return fig
@@ -97,13 +97,13 @@ def det_figure(
 
 def score_histogram_figure(
     edges: Sequence[float],
-    genuine: Sequence[float],
-    impostor: Sequence[float],
+    mated: Sequence[float],
+    nonmated: Sequence[float],
     *,
     thresholds: Sequence[tuple[float, str]] = (),
     xlabel: str = "score",
 ) -> Figure:
-    """Genuine and impostor score histograms, each as a share of its class; linear and log y.
+    """Mated and non-mated score histograms, each as a share of its class; linear and log y.
 
     Two panels side by side: the left (linear y) shows the bulk, the right (log y) the tails, where
     the errors are. Vertical lines mark ``thresholds`` (value, label).
@@ -114,14 +114,14 @@ def score_histogram_figure(
     with _rc():
         fig, axes = _new_figure(9.0, 3.6, ncols=2)
         e = np.asarray(edges, dtype=float)
-        g = np.asarray(genuine, dtype=float)
-        i = np.asarray(impostor, dtype=float)
+        g = np.asarray(mated, dtype=float)
+        i = np.asarray(nonmated, dtype=float)
         g_share = g / g.sum() if g.sum() > 0 else g
         i_share = i / i.sum() if i.sum() > 0 else i
         for ax, log in zip(axes, (False, True), strict=True):
             for share, colour, label in (
-                (i_share, IMPOSTOR, "impostor"),
-                (g_share, GENUINE, "genuine"),
+                (i_share, NONMATED, "nonmated"),
+                (g_share, MATED, "mated"),
             ):
                 ax.stairs(
                     share,
@@ -183,7 +183,7 @@ def cmc_figure(ranks: Sequence[int], rates: Sequence[float]) -> Figure:
     """Cumulative match characteristic: share of mated searches with the mate within rank r."""
     with _rc():
         fig, (ax,) = _new_figure(5.6, 3.8)
-        ax.plot(list(ranks), list(rates), "o-", color=GENUINE, ms=3, lw=1.4, drawstyle="steps-post")
+        ax.plot(list(ranks), list(rates), "o-", color=MATED, ms=3, lw=1.4, drawstyle="steps-post")
         if ranks and max(ranks) > 50:
             _set_log(ax, "x")
         else:
@@ -212,8 +212,8 @@ def fpir_fnir_figure(
         fp = [v if v and v > 0 else float("nan") for v in fpir]
         fn = [v if v and v > 0 else float("nan") for v in fnir]
         _set_log(ax, "y")
-        ax.plot(t, fp, color=IMPOSTOR, lw=1.5, label="FPIR (non-mated searches with a candidate)")
-        ax.plot(t, fn, color=GENUINE, lw=1.5, label="FNIR (mated searches missing the mate)")
+        ax.plot(t, fp, color=NONMATED, lw=1.5, label="FPIR (non-mated searches with a candidate)")
+        ax.plot(t, fn, color=MATED, lw=1.5, label="FNIR (mated searches missing the mate)")
         ax.set_ylim(*log_limits(list(fpir) + list(fnir)))
         for x, label in marks:
             ax.axvline(x, color=MARK, lw=0.8, ls="--")

@@ -6,10 +6,10 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from faceaudit.report.figures._base import (
-    GENUINE,
     GREY,
-    IMPOSTOR,
     MARK,
+    MATED,
+    NONMATED,
     WARN,
     Point,
     _new_figure,
@@ -93,8 +93,8 @@ def group_rates_figure(
     *,
     threshold: float | None = None,
     titles: tuple[str, str] = (
-        "FMR by group (impostor pairs within the group)",
-        "FNMR by group (genuine pairs)",
+        "FMR by group (non-mated pairs within the group)",
+        "FNMR by group (mated pairs)",
     ),
     xlabels: tuple[str, str] = ("false match rate (log)", "false non-match rate (log)"),
 ) -> Figure:
@@ -108,8 +108,8 @@ def group_rates_figure(
     with _rc():
         height = max(2.6, 0.8 + 0.32 * len(groups))
         fig, axes = _new_figure(9.0, height, ncols=2, margins=None)
-        _rate_panel(axes[0], groups, fmr, titles[0], IMPOSTOR)
-        _rate_panel(axes[1], groups, fnmr, titles[1], GENUINE)
+        _rate_panel(axes[0], groups, fmr, titles[0], NONMATED)
+        _rate_panel(axes[1], groups, fnmr, titles[1], MATED)
         axes[1].set_yticklabels([])
         axes[0].set_xlabel(xlabels[0])
         axes[1].set_xlabel(xlabels[1])

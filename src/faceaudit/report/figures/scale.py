@@ -6,9 +6,9 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from faceaudit.report.figures._base import (
-    GENUINE,
-    IMPOSTOR,
     MARK,
+    MATED,
+    NONMATED,
     Point,
     _new_figure,
     _rc,
@@ -46,12 +46,12 @@ def fpir_gallery_figure(
         if extrapolated:
             xs = [float(n) for n, _ in extrapolated]
             ys = [p.value if p.value and p.value > 0 else float("nan") for _, p in extrapolated]
-            ax.plot(xs, ys, ls="--", color=IMPOSTOR, lw=1.4, label="extrapolated (tail fit)")
+            ax.plot(xs, ys, ls="--", color=NONMATED, lw=1.4, label="extrapolated (tail fit)")
             if all(p.lo is not None and p.hi is not None for _, p in extrapolated):
                 lo = [max(p.lo, 1e-300) for _, p in extrapolated]
                 hi = [p.hi for _, p in extrapolated]
                 ax.fill_between(
-                    xs, lo, hi, color=IMPOSTOR, alpha=0.18, lw=0, label="extrapolation band"
+                    xs, lo, hi, color=NONMATED, alpha=0.18, lw=0, label="extrapolation band"
                 )
                 vals += lo + hi
             vals += ys
@@ -72,7 +72,7 @@ def fpir_gallery_figure(
                 ys_plot,
                 yerr=[yerr_lo, yerr_hi],
                 fmt="o",
-                color=GENUINE,
+                color=MATED,
                 ms=5,
                 capsize=3,
                 lw=1.2,
@@ -80,7 +80,7 @@ def fpir_gallery_figure(
             )
             for n, p in measured:
                 if p.bound and p.hi:
-                    ax.plot([float(n)], [p.hi], marker="v", color=GENUINE, ms=6, ls="none")
+                    ax.plot([float(n)], [p.hi], marker="v", color=MATED, ms=6, ls="none")
             vals += ys + [p.hi for _, p in measured if p.hi] + [p.lo for _, p in measured if p.lo]
         ax.set_ylim(*log_limits(vals))
         ax.set_xlabel("gallery size N (enrolled people)")
@@ -116,13 +116,13 @@ def tail_fit_figure(
                 x,
                 [max(v, 1e-300) for v in lo],
                 list(hi),
-                color=IMPOSTOR,
+                color=NONMATED,
                 alpha=0.18,
                 lw=0,
                 label="fit band",
             )
-        ax.plot(x, fit, color=IMPOSTOR, lw=1.4, label="fitted tail (generalised Pareto)")
-        ax.plot(x, emp, ".", color=GENUINE, ms=3, label="empirical")
+        ax.plot(x, fit, color=NONMATED, lw=1.4, label="fitted tail (generalised Pareto)")
+        ax.plot(x, emp, ".", color=MATED, ms=3, label="empirical")
         if threshold_u is not None:
             ax.axvline(threshold_u, color=MARK, lw=0.8, ls="--", label="tail starts (u)")
         ax.set_ylim(*log_limits(list(empirical) + list(fitted)))

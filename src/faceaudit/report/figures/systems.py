@@ -7,10 +7,10 @@ from typing import TYPE_CHECKING
 
 from faceaudit.report.figures._base import (
     ACCENT,
-    GENUINE,
     GREY,
-    IMPOSTOR,
     MARK,
+    MATED,
+    NONMATED,
     OTHER,
     WARN,
     _new_figure,
@@ -23,7 +23,7 @@ from faceaudit.report.figures._base import (
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.figure import Figure
 
-_COLOURS = (GENUINE, IMPOSTOR, ACCENT, OTHER, WARN, MARK)
+_COLOURS = (MATED, NONMATED, ACCENT, OTHER, WARN, MARK)
 _STYLES = ("-", "--", "-.", ":")
 
 
@@ -84,8 +84,8 @@ def det_overlay_figure(
             ax.set_xlabel("FPIR: share of searches of people not enrolled that return a candidate")
             ax.set_ylabel("FNIR: share of searches of enrolled people that miss them")
         else:
-            ax.set_xlabel("FMR: share of impostor comparisons accepted")
-            ax.set_ylabel("FNMR: share of genuine comparisons rejected")
+            ax.set_xlabel("FMR: share of non-mated comparisons accepted")
+            ax.set_ylabel("FNMR: share of mated comparisons rejected")
         ax.set_title(plain(title, 80))
         ax.legend(loc="upper right")
     return fig

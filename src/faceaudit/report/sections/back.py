@@ -9,13 +9,13 @@ from faceaudit.report.blocks import Bullets, Cell, Col, Fact, Facts, Heading, Pa
 from faceaudit.report.sections._base import Ctx
 
 DEFINITIONS = (
-    ("Genuine / mated comparison", "Two photos of the same person."),
-    ("Impostor / non-mated comparison", "Two photos of different people."),
+    ("Mated / mated comparison", "Two photos of the same person."),
+    ("Non-mated / non-mated comparison", "Two photos of different people."),
     ("Threshold", "The score a comparison must reach to count as a match. Raising it makes false "
      "matches rarer and missed matches more common."),
-    ("FMR (false match rate)", "Share of impostor comparisons wrongly declared a match "
+    ("FMR (false match rate)", "Share of non-mated comparisons wrongly declared a match "
      "(ISO/IEC 19795-1)."),
-    ("FNMR (false non-match rate)", "Share of genuine comparisons wrongly rejected."),
+    ("FNMR (false non-match rate)", "Share of mated comparisons wrongly rejected."),
     ("EER (equal error rate)", "The rate where FMR and FNMR are equal; a one-number summary, not "
      "an operating point."),
     ("FTA (failure to acquire)", "An image in which no usable face was found. Generalised rates "

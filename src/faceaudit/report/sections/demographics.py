@@ -29,8 +29,8 @@ _LABELS = {
     "verification": (
         "fmr",
         "fnmr",
-        "FMR (impostor pairs within the group)",
-        "FNMR (genuine pairs)",
+        "FMR (non-mated pairs within the group)",
+        "FNMR (mated pairs)",
         "false match rate (log)",
         "false non-match rate (log)",
     ),

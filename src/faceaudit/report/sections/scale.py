@@ -172,7 +172,7 @@ def _tail(s: Node, ctx: Ctx):
         (
             "Exceedances fitted",
             f"{fmt.fmt_num(t.num('n_exceedances'))} of "
-            f"{fmt.fmt_num(t.num('n_total'))} impostor comparisons",
+            f"{fmt.fmt_num(t.num('n_total'))} non-mated comparisons",
         ),
         ("Endpoint (fitted maximum score)", fmt.fmt_threshold(t.opt_num("endpoint"))),
     ]
@@ -293,7 +293,7 @@ def blocks(s: Node, ctx: Ctx) -> list:
         Para(
             f"The threshold is held fixed at {fmt.fmt_threshold(s.num('threshold'))} while the "
             "gallery grows. Measured points come from real distractor galleries; extrapolated "
-            "points come from a model of the impostor score tail (extreme-value theory), "
+            "points come from a model of the non-mated score tail (extreme-value theory), "
             "averaged over the searches — treat them as estimates with their band, not "
             "measurements.",
             "note",

@@ -156,8 +156,8 @@ def _coverage(c: Node) -> list:
         return [Para(lead, "lead")]
     lead = (
         f"{len(c.objs('systems'))} systems compared on the {fmt.fmt_count(cov.int('common'))} "
-        f"comparisons they share ({fmt.fmt_count(cov.int('common_mated'))} genuine, "
-        f"{fmt.fmt_count(cov.int('common_nonmated'))} impostor), matched on "
+        f"comparisons they share ({fmt.fmt_count(cov.int('common_mated'))} mated, "
+        f"{fmt.fmt_count(cov.int('common_nonmated'))} non-mated), matched on "
         f"{cov.str('join')}."
     )
     out = [Para(lead, "lead")]
@@ -181,8 +181,8 @@ def _system_fact(s: Node, c: Node) -> str:
             f"not at rank 1 in {pct(s.obj('fnir_rank1').opt_num('value'))}"
         )
     return (
-        f"{fmt.fmt_count(s.int('n_genuine'))} genuine, {fmt.fmt_count(s.int('n_impostor'))} "
-        f"impostor scored; {fmt.fmt_count(s.int('genuine_fta') + s.int('impostor_fta'))} without "
+        f"{fmt.fmt_count(s.int('n_mated'))} mated, {fmt.fmt_count(s.int('n_nonmated'))} "
+        f"non-mated scored; {fmt.fmt_count(s.int('mated_fta') + s.int('nonmated_fta'))} without "
         f"a score; EER {pct(s.obj('eer').opt_num('value'))}"
     )
 

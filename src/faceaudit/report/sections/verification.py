@@ -11,10 +11,10 @@ from faceaudit.report.sections._base import Ctx, Section
 _RECHOSEN = "threshold re-chosen in every replicate"
 
 _FACTS = (
-    ("n_genuine", "Genuine comparisons (same person)"),
-    ("n_impostor", "Impostor comparisons (different people)"),
-    ("genuine_fta", "Genuine comparisons with no score (failure to acquire)"),
-    ("impostor_fta", "Impostor comparisons with no score (failure to acquire)"),
+    ("n_mated", "Mated comparisons (same person)"),
+    ("n_nonmated", "Non-mated comparisons (different people)"),
+    ("mated_fta", "Mated comparisons with no score (failure to acquire)"),
+    ("nonmated_fta", "Non-mated comparisons with no score (failure to acquire)"),
 )
 
 
@@ -62,8 +62,8 @@ def _ops_table(v: Node, ctx: Ctx) -> Table:
         label = fmt.target_text(target) if target is not None else "given threshold"
         fmr, fnmr = o.rate("fmr"), o.rate("fnmr")
         if not o.bool("supported"):
-            have = fmr["n"] if fmr["n"] is not None else v.int("n_impostor")
-            text = words.support_text(target, have, "impostor comparisons", o.get("support"))
+            have = fmr["n"] if fmr["n"] is not None else v.int("n_nonmated")
+            text = words.support_text(target, have, "non-mated comparisons", o.get("support"))
             span = 3 + 2 * has_gen + has_fixed
             cells = [Cell(label), Cell(text, unsupported=True, span=span), Cell("no")]
             rows.append(Row(tuple(cells), "unsupported-row"))
@@ -137,7 +137,7 @@ def blocks(v: Node, ctx: Ctx) -> list:
         ),
         Figure(
             "score_histogram",
-            "Score distributions of genuine and impostor comparisons, each as a share of its own "
+            "Score distributions of mated and non-mated comparisons, each as a share of its own "
             "total; the right panel uses a log scale to show the tails, where errors happen. "
             "Dashed lines: thresholds of the operating points.",
         ),
@@ -177,8 +177,8 @@ def figures(v: Node, ctx: Ctx) -> dict:
             xlabel += f" (×{fmt.fmt_num(scale)})"
         out["score_histogram"] = F.score_histogram_figure(
             edges,
-            hist.list("genuine"),
-            hist.list("impostor"),
+            hist.list("mated"),
+            hist.list("nonmated"),
             thresholds=thresholds,
             xlabel=xlabel,
         )

@@ -69,7 +69,7 @@ FNIR_VERBS = ("misses them", "miss them", "missed them")
 
 
 def rate_phrase(rate: Node, confidence: float, noun: str, verbs: tuple[str, str, str]) -> str:
-    """A rate in words: ``about 1 in 10,000 impostor comparisons is falsely matched (...)``.
+    """A rate in words: ``about 1 in 10,000 non-mated comparisons is falsely matched (...)``.
 
     ``verbs`` = (singular, plural, past singular). A bound says no error was seen.
     """
@@ -125,15 +125,15 @@ def headline_point(ops: Sequence[Node], key: str, rate_key: str, preferred: Any)
 def verification_summary(v: Node, confidence: float) -> str:
     ops = v.objs("operating_points")
     op = headline_point(ops, "fmr_target", "fmr", v.opt_num("headline_fmr_target"))
-    n_imp, n_gen = fmt.fmt_count(v.int("n_impostor")), fmt.fmt_count(v.int("n_genuine"))
+    n_imp, n_gen = fmt.fmt_count(v.int("n_nonmated")), fmt.fmt_count(v.int("n_mated"))
     if op is not None:
         t = fmt.fmt_threshold(op.opt_num("threshold"))
-        fmr_p = rate_phrase(op.rate("fmr"), confidence, "impostor comparisons", FMR_VERBS)
-        fnmr_p = rate_phrase(op.rate("fnmr"), confidence, "genuine comparisons", FNMR_VERBS)
+        fmr_p = rate_phrase(op.rate("fmr"), confidence, "non-mated comparisons", FMR_VERBS)
+        fnmr_p = rate_phrase(op.rate("fnmr"), confidence, "mated comparisons", FNMR_VERBS)
         return (
             f"At threshold {t} (chosen for FMR ≤ {fmt.target_text(op['fmr_target'])}), {fmr_p}, "
-            f"based on n = {n_imp} impostor comparisons; and {fnmr_p}, based on n = {n_gen} "
-            "genuine comparisons."
+            f"based on n = {n_imp} non-mated comparisons; and {fnmr_p}, based on n = {n_gen} "
+            "mated comparisons."
         )
     eer = v.obj("eer")
     ci = f" ({fmt.fmt_ci(eer, confidence)})" if eer["ci"] else ""
@@ -141,7 +141,7 @@ def verification_summary(v: Node, confidence: float) -> str:
         f"No FMR target is supported by this much data; at the equal-error threshold "
         f"{fmt.fmt_threshold(eer.num('threshold'))} about {one_in(eer.num('value'))} "
         f"comparisons of either kind is wrong (EER {fmt.fmt_num(eer['value'])}{ci}), based "
-        f"on n = {n_imp} impostor and {n_gen} genuine comparisons."
+        f"on n = {n_imp} non-mated and {n_gen} mated comparisons."
     )
 
 

@@ -15,11 +15,11 @@ VOCAB = {
     "verification": (
         "fmr",
         "fnmr",
-        "impostors in group {g} are falsely matched",
+        "people in group {g} are falsely matched",
         "as often as those in group {b}",
-        "genuine users in group {g} are falsely rejected",
-        "impostor comparisons within the group",
-        "genuine comparisons",
+        "people in group {g} are falsely rejected",
+        "non-mated comparisons within the group",
+        "mated comparisons",
         "false matches",
         "false non-matches",
     ),
@@ -82,9 +82,9 @@ def demographic_sentences(d: Node) -> list[str]:
         top = max(ok, key=lambda c: c.rate("fmr")["value"])  # the first of equals, as the analysis
         pg, rg, r = top.str("probe_group"), top.str("reference_group"), top.rate("fmr")
         where = (
-            f"impostors of group {pg} compared with people of group {rg}"
+            f"people of group {pg} compared with people of group {rg}"
             if pg != rg
-            else f"impostors of group {pg} compared with others of that group"
+            else f"people of group {pg} compared with others of that group"
         )
         ci = (
             f" ({fmt.fmt_confidence(conf)} CI {r['ci'][0]:.3g}–{r['ci'][1]:.3g})" if r["ci"] else ""

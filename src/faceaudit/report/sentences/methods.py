@@ -25,7 +25,7 @@ def limitations(res: Node) -> list[str]:
             "intervals are probably too narrow."
         )
     for key, tk, rk, noun in (
-        ("verification", "fmr_target", "fmr", "impostor comparisons"),
+        ("verification", "fmr_target", "fmr", "non-mated comparisons"),
         ("identification", "fpir_target", "fpir", "non-mated searches"),
     ):
         if key not in res:

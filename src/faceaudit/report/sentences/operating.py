@@ -32,7 +32,7 @@ def threshold_detail(o: Node, confidence: float) -> str:
 def support_text(target: Any, have: Any, noun: str, support: Node | None) -> str:
     """The words instead of a figure the data cannot support.
 
-    With the ``support`` object: ``not supported by the data (needs ≥ 37 impostor comparisons
+    With the ``support`` object: ``not supported by the data (needs ≥ 37 non-mated comparisons
     from ≥ 30 people; have 1,200 from 12)``; without it the comparisons rule alone.
     """
     if support is None:

@@ -1,6 +1,6 @@
 """Sentences of the paired comparison of systems: one per difference.
 
-``at FMR 10⁻³, B misses fewer genuine pairs than A: 4.1% vs 6.3%, a difference of -2.2 points
+``at FMR 10⁻³, B misses fewer mated pairs than A: 4.1% vs 6.3%, a difference of -2.2 points
 (95% CI -3.0 to -1.4), paired by subject.`` The better system (lower error) is named first and
 the difference is its rate minus the other's, in percentage points; when the paired interval
 contains 0 (or, for more than two systems, the adjusted p-value exceeds the level) the sentence
@@ -15,9 +15,9 @@ from faceaudit.report._data import Node
 __all__ = ["difference_sentence", "pct", "points"]
 
 _WHAT = {
-    "fnmr_at_fmr": ("misses fewer genuine pairs than", "FNMR"),
-    "fnmr_at_threshold": ("misses fewer genuine pairs than", "FNMR"),
-    "fmr_at_threshold": ("falsely matches fewer impostor pairs than", "FMR"),
+    "fnmr_at_fmr": ("misses fewer mated pairs than", "FNMR"),
+    "fnmr_at_threshold": ("misses fewer mated pairs than", "FNMR"),
+    "fmr_at_threshold": ("falsely matches fewer non-mated pairs than", "FMR"),
     "eer": ("has a lower equal error rate than", "EER"),
     "fnir_at_fpir": ("misses fewer enrolled people than", "FNIR"),
     "fnir_at_threshold": ("misses fewer enrolled people than", "FNIR"),
