@@ -41,8 +41,10 @@ def det_overlay_figure(
     curves : sequence of (name, fmr, fnmr)
         One curve per system; points where either rate is 0 (or None) are skipped (not drawable
         on log axes). Names are user strings, drawn as literal text (:func:`plain`).
-    marks : sequence of (name, fmr, fnmr)
-        Operating points to mark (each system at its own threshold for a target).
+    marks : sequence of (name, fmr, fnmr[, fnmr_ci])
+        Operating points to mark (each system at its own threshold for a target), with a
+        vertical bar for the FNMR's interval when ``fnmr_ci`` is given (the shared subject
+        bootstrap's; a one-sided bound ``[0, b]`` draws from the plot's floor).
     rates : ("fmr", "fnmr") or ("fpir", "fnir")
         Which rates the curves hold (1:1 or 1:N): the axis labels.
     """
@@ -65,11 +67,17 @@ def det_overlay_figure(
                         label=plain(name))  # fmt: skip
             all_x += xs
             all_y += ys
-        for name, x, y in marks:
+        bars = []
+        for name, x, y, *ci in marks:
             if x and y and x > 0 and y > 0:
-                ax.plot([x], [y], "s", ms=4, color=colour.get(name, MARK))
+                c = colour.get(name, MARK)
+                ax.plot([x], [y], "s", ms=4, color=c)
                 all_x.append(x)
                 all_y.append(y)
+                lo, hi = ci[0] if ci and ci[0] else (None, None)
+                if hi is not None and hi > 0:
+                    bars.append((x, lo if lo and lo > 0 else None, hi, c))
+                    all_y += [v for v in (lo, hi) if v and v > 0]
         x_lo, x_hi = log_limits(all_x)
         y_lo, y_hi = log_limits(all_y)
         lo = min(x_lo, y_lo)
@@ -80,13 +88,17 @@ def det_overlay_figure(
                     transform=ax.transAxes, color=GREY)  # fmt: skip
         ax.set_xlim(x_lo, x_hi)
         ax.set_ylim(y_lo, y_hi)
+        for x, lo, hi, c in bars:  # a bound [0, b] runs down to the floor of the plot
+            ax.plot([x, x], [lo if lo is not None else y_lo, hi], color=c, lw=1.2, alpha=0.8)
         if rates == ("fpir", "fnir"):
             ax.set_xlabel("FPIR: share of searches of people not enrolled that return a candidate")
             ax.set_ylabel("FNIR: share of searches of enrolled people that miss them")
         else:
             ax.set_xlabel("FMR: share of non-mated comparisons accepted")
             ax.set_ylabel("FNMR: share of mated comparisons rejected")
-        ax.set_title(plain(title, 80))
+        ax.set_title(
+            plain(title, 80) + ("\n(bars: intervals at the operating points)" if bars else "")
+        )
         ax.legend(loc="upper right")
     return fig
 

@@ -269,9 +269,9 @@ def figures(c: Node, ctx: Ctx) -> dict:
         curves.append((s.str("name"), det.list(fp), det.list(fn)))
         for o in s.objs("operating_points"):
             if o.bool("supported") and o.opt_num(f"{fp}_target") is not None:
-                x, y = o.rate(fp)["value"], o.rate(fn)["value"]
-                if x is not None and y is not None:
-                    marks.append((s.str("name"), x, y))
+                rx, ry = o.rate(fp), o.rate(fn)
+                if rx["value"] is not None and ry["value"] is not None:
+                    marks.append((s.str("name"), rx["value"], ry["value"], ry["ci"]))
     out = {"compare_det": F.det_overlay_figure(curves, marks=marks, rates=(fp, fn))}
     if c.str("mode") == "identification":
         out.update(_search_figures(c))
