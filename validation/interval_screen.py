@@ -32,12 +32,30 @@ from scipy.stats import kurtosis, norm, skew
 from validation import adapter
 from validation.coverage import CONFIGS, TARGET_HIGH, TARGET_LOW
 
-CANDIDATES = ("percentile", "kg", "kg_df", "kg_owen", "kg_kurt", "kg_kurt_owen", "bca", "logit_t",
-              "kg_sat", "kg_sat_owen", "bca_inf")
+CANDIDATES = (
+    "percentile",
+    "kg",
+    "kg_df",
+    "kg_owen",
+    "kg_kurt",
+    "kg_kurt_owen",
+    "bca",
+    "logit_t",
+    "kg_sat",
+    "kg_sat_owen",
+    "bca_inf",
+)
 
 
-def candidates(reps: np.ndarray, count: int, n: int, conf: float, df: int, two_way: bool,
-               weights: np.ndarray | None = None):
+def candidates(
+    reps: np.ndarray,
+    count: int,
+    n: int,
+    conf: float,
+    df: int,
+    two_way: bool,
+    weights: np.ndarray | None = None,
+):
     """Every candidate interval of one figure from its replicate rates (and, for the
     influence-based candidates, the replicates' subject multiplicities)."""
     from faceaudit.stats.intervals import korn_graubard, percentile  # API: engine's intervals
@@ -61,8 +79,10 @@ def candidates(reps: np.ndarray, count: int, n: int, conf: float, df: int, two_w
     # (sum s^2)^2 of the subjects' contributions), counted only where it clears its noise
     kurt = float(kurtosis(r)) - 2.0 * math.sqrt(24.0 / r.size)
     dk = int(min(df or 10**6, max(1.0, 1.0 / kurt))) if kurt > 0 else df
-    for name, vv in (("kg_kurt", max(v, iid)), ("kg_kurt_owen",
-                                                max(v - 2 * iid, iid) if two_way else max(v, iid))):
+    for name, vv in (
+        ("kg_kurt", max(v, iid)),
+        ("kg_kurt_owen", max(v - 2 * iid, iid) if two_way else max(v, iid)),
+    ):
         lo, hi = korn_graubard(np.array([p]), np.array([vv]), np.array([n]), conf, df=dk)
         out[name] = (float(lo[0]), float(hi[0]))
     if weights is not None and np.isfinite(reps).all():
@@ -70,8 +90,10 @@ def candidates(reps: np.ndarray, count: int, n: int, conf: float, df: int, two_w
         s_i = (weights - weights.mean(axis=0)).T @ (reps - reps.mean()) / (reps.size - 1)
         s2, s4 = float(np.sum(s_i**2)), float(np.sum(s_i**4))
         dsat = int(min(df or 10**6, max(1.0, s2**2 / s4))) if s4 > 0 else df
-        for name, vv in (("kg_sat", max(v, iid)),
-                         ("kg_sat_owen", max(v - 2 * iid, iid) if two_way else max(v, iid))):
+        for name, vv in (
+            ("kg_sat", max(v, iid)),
+            ("kg_sat_owen", max(v - 2 * iid, iid) if two_way else max(v, iid)),
+        ):
             lo, hi = korn_graubard(np.array([p]), np.array([vv]), np.array([n]), conf, df=dsat)
             out[name] = (float(lo[0]), float(hi[0]))
         acc_inf = float(np.sum(s_i**3) / (6 * s2**1.5)) if s2 > 0 else 0.0
@@ -158,8 +180,11 @@ def main(argv=None) -> int:
     ap.add_argument("--reps", type=int, default=100)
     ap.add_argument("--boot", type=int, default=1000)
     ap.add_argument("--out", required=True)
-    ap.add_argument("--only", help="comma-separated repetitions to run (e.g. the misses of a "
-                    "narrower candidate), instead of 0 .. reps - 1")
+    ap.add_argument(
+        "--only",
+        help="comma-separated repetitions to run (e.g. the misses of a "
+        "narrower candidate), instead of 0 .. reps - 1",
+    )
     a = ap.parse_args(argv)
     wanted = [int(x) for x in a.only.split(",")] if a.only else list(range(a.reps))
     cfg = CONFIGS[a.config]

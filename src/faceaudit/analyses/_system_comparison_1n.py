@@ -32,9 +32,10 @@ from faceaudit.analyses._system_comparison_types import (
     SystemComparison,
 )
 from faceaudit.analyses.identification import DEFAULT_FPIR_TARGETS, _distinct, _Sets
-from faceaudit.stats.bootstrap import Resampler, percentile_interval
+from faceaudit.stats.bootstrap import Resampler
 from faceaudit.stats.estimate import make_rate
 from faceaudit.stats.identification import SearchOutcomes, threshold_curves
+from faceaudit.stats.intervals import rate_interval, subject_df
 from faceaudit.stats.operating import rechosen_points
 from faceaudit.stats.paired import ADJUSTMENTS
 from faceaudit.stats.rates import operating_threshold, prefetch_for_targets
@@ -64,7 +65,7 @@ def _measure(name, o: SearchOutcomes, fpir_targets, thresholds, R, bootstrap, co
     reps: dict = {}
     fixed: dict = {}
     cmc_ranks = np.arange(1, min(max(o.list_length, 1), _CMC_RANKS) + 1)
-    cmc_b = None
+    cmc_b = res = None
     if bootstrap and n_m and n_nm:
         res = Resampler(o.n_units, bootstrap, seed)
         neg, pos, rk = ReplicateCounts(nm, res), ReplicateCounts(mates, res), None
@@ -84,13 +85,12 @@ def _measure(name, o: SearchOutcomes, fpir_targets, thresholds, R, bootstrap, co
         for r in rechosen_points(neg, pos, nm, mates, targets):
             reps[("fnir_at_fpir", r.target)] = r.fn
 
-    def ci(arr):
-        if arr is None:
-            return None
-        return tuple(float(v) for v in percentile_interval(arr, confidence))
-
-    def rate(count, n, arr, units):
-        return make_rate(count, n, ci(arr), confidence=confidence, n_units=units, unit="subject")
+    def rate(count, n, arr, units):  # a rate's interval: faceaudit.stats.intervals
+        ci = None
+        if arr is not None and n:
+            df = subject_df(res, arr, count / n, max(units - 1, 1))
+            ci = tuple(float(v) for v in rate_interval(arr, count, n, confidence, df=df))
+        return make_rate(count, n, ci, confidence=confidence, n_units=units, unit="subject")
 
     values, thr, points = {}, {}, []
     for t, th in chosen:
@@ -122,22 +122,24 @@ def _measure(name, o: SearchOutcomes, fpir_targets, thresholds, R, bootstrap, co
         name, n_m, n_nm, int(o.gallery_size), R,
         FigureValue.of_rate(miss1) if miss1 is not None else FigureValue(None, None, None, 0),
         tuple(points), curves.fpir, curves.fnir, curves.threshold,
-        _cmc(ranks, cmc_ranks, cmc_b, n_m, confidence),
+        _cmc(ranks, cmc_ranks, cmc_b, n_m, confidence, res, m_units),
     )  # fmt: skip
     return Measured(figures, values, thr, reps)
 
 
-def _cmc(ranks, cmc_ranks, cmc_b, n_m, confidence) -> tuple:
+def _cmc(ranks, cmc_ranks, cmc_b, n_m, confidence, res, m_units) -> tuple:
     """``(rank, identification rate, its interval)`` for ranks ``1..``: mate within rank r."""
     if not n_m:
         return ()
-    out = []
-    for j, r in enumerate(cmc_ranks):
-        ci = None
-        if cmc_b is not None:
-            ci = tuple(float(v) for v in percentile_interval(cmc_b[:, j], confidence))
-        out.append((int(r), float(ranks.count_ge(-float(r)) / n_m), ci))
-    return tuple(out)
+    counts = np.array([ranks.count_ge(-float(r)) for r in cmc_ranks], dtype=np.float64)
+    cis = None
+    if cmc_b is not None:
+        df = subject_df(res, cmc_b, counts / n_m, max(m_units - 1, 1))
+        cis = rate_interval(cmc_b, counts, n_m, confidence, df=df).T
+    return tuple(
+        (int(r), float(counts[j] / n_m), None if cis is None else tuple(float(v) for v in cis[j]))
+        for j, r in enumerate(cmc_ranks)
+    )
 
 
 def _check_same_searches(outcomes: Sequence[SearchOutcomes], names) -> None:

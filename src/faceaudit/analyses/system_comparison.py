@@ -66,6 +66,7 @@ from faceaudit.stats.bootstrap import (
     percentile_interval,
 )
 from faceaudit.stats.estimate import make_rate
+from faceaudit.stats.intervals import rate_interval, subject_df
 from faceaudit.stats.operating import rechosen_points, replicate_eer
 from faceaudit.stats.paired import (
     ADJUSTMENTS,
@@ -145,7 +146,8 @@ def _measure(
     if d.design == "comparison (paired)":
         units_g, units_i = {}, {}
     reps: dict = {}
-    fixed_ci: dict = {}
+    fixed_reps: dict = {}
+    res = None
     if bootstrap:
         res = _resampler(d.n_units, bootstrap, seed)
         neg = ReplicateCounts(imp, res, reference_units=d.reference_units,
@@ -167,29 +169,40 @@ def _measure(
             with np.errstate(invalid="ignore", divide="ignore"):
                 at = neg.ge([th for _, th in targets]) / neg.total[:, None]
             for j, (t, _) in enumerate(targets):
-                fixed_ci[t] = tuple(float(v) for v in percentile_interval(at[:, j], confidence))
+                fixed_reps[t] = at[:, j]
 
-    def ci(key):
+    def ci(key):  # the EER: percentile
         if key not in reps:
             return None
         return tuple(float(v) for v in percentile_interval(reps[key], confidence))
+
+    def rate_ci(arr, count, n, subjects):  # a rate: faceaudit.stats.intervals
+        if arr is None or not n:
+            return None
+        df = subject_df(res, arr, count / n, None if subjects is None else max(subjects - 1, 1))
+        return tuple(float(v) for v in rate_interval(arr, count, n, confidence, df=df))
 
     values, thr, points = {}, {}, []
     for t, th in chosen:
         if th is None:
             points.append(SystemPoint(t, None, False, None, None))
             continue
-        fmr = make_rate(imp.count_ge(th), imp.n, fixed_ci.get(t), confidence=confidence,
-                        **units_i)  # fmt: skip
-        fnmr = make_rate(gen.count_lt(th), gen.n, ci(("fnmr_at_fmr", t)), confidence=confidence,
-                         **units_g)  # fmt: skip
+        c_i, c_g = imp.count_ge(th), gen.count_lt(th)
+        fmr = make_rate(c_i, imp.n, rate_ci(fixed_reps.get(t), c_i, imp.n, d.n_nonmated_subjects),
+                        confidence=confidence, **units_i)  # fmt: skip
+        fnmr = make_rate(c_g, gen.n, rate_ci(reps.get(("fnmr_at_fmr", t)), c_g, gen.n,
+                                             d.n_mated_subjects),
+                         confidence=confidence, **units_g)  # fmt: skip
         points.append(SystemPoint(t, th, True, fmr, fnmr))
         values[("fnmr_at_fmr", t)] = FigureValue.of_rate(fnmr)
         thr[("fnmr_at_fmr", t)] = th
     for t in thresholds:
-        fmr = make_rate(imp.count_ge(t), imp.n, ci(("fmr_at_threshold", t)),
+        c_i, c_g = imp.count_ge(t), gen.count_lt(t)
+        fmr = make_rate(c_i, imp.n, rate_ci(reps.get(("fmr_at_threshold", t)), c_i, imp.n,
+                                            d.n_nonmated_subjects),
                         confidence=confidence, **units_i)  # fmt: skip
-        fnmr = make_rate(gen.count_lt(t), gen.n, ci(("fnmr_at_threshold", t)),
+        fnmr = make_rate(c_g, gen.n, rate_ci(reps.get(("fnmr_at_threshold", t)), c_g, gen.n,
+                                             d.n_mated_subjects),
                          confidence=confidence, **units_g)  # fmt: skip
         points.append(SystemPoint(None, t, True, fmr, fnmr))
         values[("fmr_at_threshold", t)] = FigureValue.of_rate(fmr)
