@@ -56,13 +56,20 @@ def test_fractional_effective_count():
 
 def test_degrees_of_freedom_shrink_the_effective_sample():
     p, n = 0.01, 10_000
-    v = p * (1 - p) / 550
-    lo, hi = _kg(p, v, n, df=9)
-    f = (norm.ppf(0.975) / student_t.ppf(0.975, 9)) ** 2  # 0.7507
+    v = p * (1 - p) / 550  # x_eff = 5.5
+    # the variance rests on 2 subjects, fewer than the 5.5 events: 1 / df* = 1/2 - 1/5.5
+    lo, hi = _kg(p, v, n, df=2)
+    d = 2 * 5.5 / (5.5 - 2)  # 3.142857
+    f = (norm.ppf(0.975) / student_t.ppf(0.975, d)) ** 2
     ne = 550 * f
     assert lo == pytest.approx(beta.ppf(0.025, p * ne, ne - p * ne + 1), rel=1e-10)
     assert hi == pytest.approx(beta.ppf(0.975, p * ne + 1, ne - p * ne), rel=1e-10)
-    assert (lo, hi) == pytest.approx((0.0028054466, 0.0250641822), rel=1e-8)
+    assert (lo, hi) == pytest.approx((0.0013963658, 0.0338971291), rel=1e-7)
+    # as many subjects as events (or more): the count's own spread, nothing added
+    assert _kg(p, v, n, df=9) == pytest.approx(_kg(p, v, n), rel=1e-12)
+    # one error on one of 40 subjects is a binomial 1 / 40: exactly Clopper-Pearson
+    q = 1 / 40
+    assert _kg(q, q * (1 - q) / 40, 40, df=1) == pytest.approx(clopper_pearson(1, 40), rel=1e-10)
 
 
 def test_effective_size_capped_at_n():

@@ -14,8 +14,10 @@ small proportions from complex samples (Korn & Graubard 1998):
 - the bootstrap variance ``V`` of the replicate rates gives the **effective sample size**
   ``n_eff = p (1 - p) / V``, capped at ``n`` (a design never makes a rate more precise than
   independent comparisons), and the effective count ``x_eff = p n_eff``;
-- optionally ``n_eff`` is scaled by ``(z / t_df)^2`` (``df``: resampled subjects - 1), the degrees
-  of freedom correction of Korn & Graubard;
+- ``n_eff`` is scaled by ``(z / t_df*)^2``, the degrees-of-freedom correction of Korn &
+  Graubard, with ``df`` the effective number of subjects carrying the variance
+  (:func:`influence_df`) and ``1 / df* = 1 / df - 1 / x_eff``: only a concentration of the
+  errors on fewer subjects than the effective count itself implies widens it;
 - the interval is the Clopper-Pearson interval at those fractional counts, ``[B(alpha/2; x_eff,
   n_eff - x_eff + 1), B(1 - alpha/2; x_eff + 1, n_eff - x_eff)]`` with ``B`` the beta quantile.
 
@@ -24,8 +26,9 @@ It has the skew of an exact binomial interval on the units the rate really rests
 **Two-way designs** (non-mated comparisons weighted by both subjects' multiplicities, the
 pigeonhole bootstrap) over-estimate the variance: the product weights add the comparison-level
 noise about twice over (Owen 2007; for independent comparisons the replicates' variance is
-``~3 p (1 - p) / n``). ``iid_excess = 2`` subtracts that (``V - 2 p (1 - p) / n``, never below the
-independent-comparison variance) before ``n_eff`` is formed.
+``~3 p (1 - p) / n``). ``iid_excess = 2`` would subtract that (``V - 2 p (1 - p) / n``, never
+below the independent-comparison variance); measured, it costs the crossed designs more coverage
+than it gains the control (``docs/validation.md``), so the callers leave it at 0.
 
 At ``count == 0`` or ``count == n`` no interval is formed here: the callers give the exact
 one-sided bound on the subjects (:func:`faceaudit.stats.estimate.make_rate`).
@@ -89,8 +92,11 @@ def korn_graubard(
         Two-sided level.
     df : int or array, optional
         Degrees of freedom of the variance (e.g. resampled units - 1, or
-        :func:`influence_df`): ``n_eff`` times ``(z_{alpha/2} / t_{df, alpha/2})^2``; entries
-        below 1 or not finite leave ``n_eff`` as it is.
+        :func:`influence_df`): ``n_eff`` times ``(z_{alpha/2} / t_{df*, alpha/2})^2`` with
+        ``1 / df* = 1 / df - 1 / x_eff``: the effective count's own events rest on about
+        ``x_eff`` units, which the Clopper-Pearson quantiles already carry, so only a
+        concentration beyond it (``df < x_eff``: a few subjects carry more than their share of
+        the events) widens the interval. Entries below 1 or not finite leave ``n_eff`` as it is.
 
     Examples
     --------
@@ -109,8 +115,12 @@ def korn_graubard(
         n_eff = np.where(np.isfinite(v) & (v > 0), p * (1.0 - p) / v, n)
         n_eff = np.minimum(n_eff, n)
         if df is not None:
+            # Only the concentration beyond the count's own: x_eff independent events already
+            # rest on about x_eff units, which Clopper-Pearson carries (1 / df* = 1 / df - 1 / x)
             d = np.broadcast_to(np.asarray(df, dtype=np.float64), p.shape)
             d = np.where(np.isfinite(d) & (d >= 1), d, np.inf)
+            x0 = p * n_eff
+            d = np.where(d < x0, d * x0 / (x0 - d), np.inf)
             n_eff = n_eff * (norm.ppf(1.0 - alpha) / student_t.ppf(1.0 - alpha, d)) ** 2
         x = p * n_eff
         ok = (p > 0) & (p < 1) & (n_eff > 0)
