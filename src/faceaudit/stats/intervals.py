@@ -14,10 +14,11 @@ small proportions from complex samples (Korn & Graubard 1998):
 - the bootstrap variance ``V`` of the replicate rates gives the **effective sample size**
   ``n_eff = p (1 - p) / V``, capped at ``n`` (a design never makes a rate more precise than
   independent comparisons), and the effective count ``x_eff = p n_eff``;
-- ``n_eff`` is scaled by ``(z / t_df*)^2``, the degrees-of-freedom correction of Korn &
-  Graubard, with ``df`` the effective number of subjects carrying the variance
-  (:func:`influence_df`) and ``1 / df* = 1 / df - 1 / x_eff``: only a concentration of the
-  errors on fewer subjects than the effective count itself implies widens it;
+- the variance's excess over the binomial one (the design effect) is estimated from the few
+  subjects that carry it: it is multiplied by ``(t_df / z)^2``, Korn & Graubard's
+  degrees-of-freedom factor, with ``df`` the effective number of subjects behind the variance
+  (:func:`influence_df`); the binomial part is known, so independent errors keep the exact
+  Clopper-Pearson interval;
 - the interval is the Clopper-Pearson interval at those fractional counts, ``[B(alpha/2; x_eff,
   n_eff - x_eff + 1), B(1 - alpha/2; x_eff + 1, n_eff - x_eff)]`` with ``B`` the beta quantile.
 
@@ -92,11 +93,12 @@ def korn_graubard(
         Two-sided level.
     df : int or array, optional
         Degrees of freedom of the variance (e.g. resampled units - 1, or
-        :func:`influence_df`): ``n_eff`` times ``(z_{alpha/2} / t_{df*, alpha/2})^2`` with
-        ``1 / df* = 1 / df - 1 / x_eff``: the effective count's own events rest on about
-        ``x_eff`` units, which the Clopper-Pearson quantiles already carry, so only a
-        concentration beyond it (``df < x_eff``: a few subjects carry more than their share of
-        the events) widens the interval. Entries below 1 or not finite leave ``n_eff`` as it is.
+        :func:`influence_df`): the variance's excess over the binomial ``p (1 - p) / n`` (the
+        design effect, estimated from about ``df`` units) is multiplied by
+        ``(t_{df, alpha/2} / z_{alpha/2})^2`` before ``n_eff`` is formed (Korn & Graubard's
+        degrees-of-freedom factor applied to the estimated part); the binomial part is known, so
+        independent errors keep their Clopper-Pearson interval. Entries below 1 or not finite
+        change nothing.
 
     Examples
     --------
@@ -112,16 +114,17 @@ def korn_graubard(
     n = np.broadcast_to(np.asarray(n, dtype=np.float64), p.shape)
     alpha = (1.0 - float(confidence)) / 2.0
     with np.errstate(invalid="ignore", divide="ignore"):
-        n_eff = np.where(np.isfinite(v) & (v > 0), p * (1.0 - p) / v, n)
-        n_eff = np.minimum(n_eff, n)
+        v = np.where(np.isfinite(v) & (v > 0), v, 0.0)
         if df is not None:
-            # Only the concentration beyond the count's own: x_eff independent events already
-            # rest on about x_eff units, which Clopper-Pearson carries (1 / df* = 1 / df - 1 / x)
+            # the design's excess over the binomial variance is estimated from df units: widen
+            # it by (t_df / z)^2; the binomial part p (1 - p) / n is known, not estimated
             d = np.broadcast_to(np.asarray(df, dtype=np.float64), p.shape)
             d = np.where(np.isfinite(d) & (d >= 1), d, np.inf)
-            x0 = p * n_eff
-            d = np.where(d < x0, d * x0 / (x0 - d), np.inf)
-            n_eff = n_eff * (norm.ppf(1.0 - alpha) / student_t.ppf(1.0 - alpha, d)) ** 2
+            iid = p * (1.0 - p) / n
+            tau = (student_t.ppf(1.0 - alpha, d) / norm.ppf(1.0 - alpha)) ** 2
+            v = np.where(v > iid, iid + (v - iid) * tau, v)
+        n_eff = np.where(v > 0, p * (1.0 - p) / v, n)
+        n_eff = np.minimum(n_eff, n)
         x = p * n_eff
         ok = (p > 0) & (p < 1) & (n_eff > 0)
         lo = np.where(ok, beta.ppf(alpha, np.where(ok, x, 1.0), np.where(ok, n_eff - x + 1, 1.0)),
