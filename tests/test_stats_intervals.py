@@ -54,22 +54,23 @@ def test_fractional_effective_count():
     assert hi - p > 1.5 * (p - lo)
 
 
-def test_degrees_of_freedom_shrink_the_effective_sample():
+def test_degrees_of_freedom_widen_the_design_effect_only():
     p, n = 0.01, 10_000
-    v = p * (1 - p) / 550  # x_eff = 5.5
-    # the variance rests on 2 subjects, fewer than the 5.5 events: 1 / df* = 1/2 - 1/5.5
-    lo, hi = _kg(p, v, n, df=2)
-    d = 2 * 5.5 / (5.5 - 2)  # 3.142857
-    f = (norm.ppf(0.975) / student_t.ppf(0.975, d)) ** 2
-    ne = 550 * f
+    v = p * (1 - p) / 550  # design effect 18.2: n_eff = 550, x_eff = 5.5
+    lo, hi = _kg(p, v, n, df=9)
+    iid = p * (1 - p) / n
+    tau = (student_t.ppf(0.975, 9) / norm.ppf(0.975)) ** 2  # 1.3321
+    ne = p * (1 - p) / (iid + (v - iid) * tau)  # 418.6
     assert lo == pytest.approx(beta.ppf(0.025, p * ne, ne - p * ne + 1), rel=1e-10)
     assert hi == pytest.approx(beta.ppf(0.975, p * ne + 1, ne - p * ne), rel=1e-10)
-    assert (lo, hi) == pytest.approx((0.0013963658, 0.0338971291), rel=1e-7)
-    # as many subjects as events (or more): the count's own spread, nothing added
-    assert _kg(p, v, n, df=9) == pytest.approx(_kg(p, v, n), rel=1e-12)
-    # one error on one of 40 subjects is a binomial 1 / 40: exactly Clopper-Pearson
+    assert (lo, hi) == pytest.approx((0.0028378469, 0.0249184063), rel=1e-7)
+    # independent errors (binomial variance): nothing estimated, Clopper-Pearson at any df;
+    # one error in 40 people stays the exact [0.0006, 0.13]
     q = 1 / 40
     assert _kg(q, q * (1 - q) / 40, 40, df=1) == pytest.approx(clopper_pearson(1, 40), rel=1e-10)
+    assert _kg(0.1, 0.1 * 0.9 / 1000, 1000, df=2) == pytest.approx(
+        clopper_pearson(100, 1000), rel=1e-10
+    )
 
 
 def test_effective_size_capped_at_n():
