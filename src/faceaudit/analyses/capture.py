@@ -163,28 +163,20 @@ def capture_conditions(
         for c, r in zip(at.counts, reps, strict=True)
     ]
     results = _condition_results(conditions, at, rates, reps, confidence)
-    capture = CaptureResult(
-        mode=mode,
-        condition_source=dict(condition_source or {}),
-        reference_condition=reference,
-        reference_rule=reference_rule,
+    capture = _capture_result(
+        at,
+        results,
         threshold=_threshold_json(at, rates[at.ref_index], reference),
-        split=dict(split or {}),
-        gallery_size=at.gallery_size,
-        rank=at.rank,
+        reference=reference,
+        mode=mode,
+        condition_source=condition_source,
+        reference_rule=reference_rule,
+        split=split,
+        sweeps=sweeps,
         list_length=list_length,
-        bootstrap={
-            "replicates": bootstrap,
-            "confidence": confidence,
-            "seed": seed,
-            "unit": "subject (1:1 non-mated comparisons: probe and reference subjects)",
-            "n_units": len(subjects),
-            "threshold_fixed": True,
-        },
-        conditions=tuple(results),
-        sweeps=tuple(sweeps),
-        sentences=tuple(c.sentence for c in results),
-        warnings=tuple(_warnings(results, results[at.ref_index], at.gallery_size)),
+        bootstrap=bootstrap,
+        confidence=confidence,
+        seed=seed,
     )
     qual = None
     if quality is not None:
@@ -387,3 +379,46 @@ def _threshold_json(at: _AtThreshold, at_ref: Mapping[str, Rate | None], referen
         "held": "the same threshold is applied, unchanged, to every condition",
         "at_reference": {k: _rate_json(at_ref[k]) for k in ("fmr", "fnmr", "fpir", "fnir")},
     }
+
+
+def _capture_result(
+    at: _AtThreshold,
+    results: list[ConditionRates],
+    *,
+    threshold: Mapping,
+    reference: str,
+    mode: str,
+    condition_source: Mapping | None,
+    reference_rule: str,
+    split: Mapping | None,
+    sweeps: Sequence[Mapping],
+    list_length: int,
+    bootstrap: int,
+    confidence: float,
+    seed: int,
+) -> CaptureResult:
+    """The :class:`CaptureResult`: the conditions' results, the descriptions carried through,
+    the bootstrap's settings and the warnings."""
+    return CaptureResult(
+        mode=mode,
+        condition_source=dict(condition_source or {}),
+        reference_condition=reference,
+        reference_rule=reference_rule,
+        threshold=threshold,
+        split=dict(split or {}),
+        gallery_size=at.gallery_size,
+        rank=at.rank,
+        list_length=list_length,
+        bootstrap={
+            "replicates": bootstrap,
+            "confidence": confidence,
+            "seed": seed,
+            "unit": "subject (1:1 non-mated comparisons: probe and reference subjects)",
+            "n_units": at.n_subjects,
+            "threshold_fixed": True,
+        },
+        conditions=tuple(results),
+        sweeps=tuple(sweeps),
+        sentences=tuple(c.sentence for c in results),
+        warnings=tuple(_warnings(results, results[at.ref_index], at.gallery_size)),
+    )
