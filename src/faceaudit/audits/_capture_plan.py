@@ -21,9 +21,6 @@ from faceaudit.capture.sweeps import CLEAN, Sweep, build_sweeps
 from faceaudit.errors import InputError
 from faceaudit.io.images import ImageSet
 
-#: FMR target the one threshold is fixed at when no rule is given.
-DEFAULT_FMR_TARGET = 1e-3
-
 
 @dataclass(frozen=True)
 class CapturePlan:
@@ -162,8 +159,11 @@ def threshold_keywords(
     """How the one threshold is fixed: ``{fmr_target, fpir_target, threshold}``, one not None.
 
     The rule is ``conditions.threshold_from`` when that is given (recorded conditions), else the
-    keyword given (at most one), else an FMR target of :data:`DEFAULT_FMR_TARGET`.
+    keyword given (at most one), else an FMR target of
+    :data:`faceaudit.analyses.capture.DEFAULT_FMR_TARGET` (1e-3).
     """
+    from faceaudit.analyses.capture import DEFAULT_FMR_TARGET
+
     given = [x is not None for x in (fmr_target, fpir_target, threshold)]
     if conditions is not None and conditions.threshold_from is not None:
         if any(given):

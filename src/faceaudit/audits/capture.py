@@ -87,8 +87,8 @@ def audit_capture(
         Share (< 1) or number of subjects not enrolled in the 1:N gallery.
     fmr_target, fpir_target, threshold
         The one threshold, fixed on the reference condition: at an FMR target (default 1e-3), an
-        FPIR target, or a similarity value. At most one (with ``conditions``, its
-        ``threshold_from`` says it).
+        FPIR target, or a similarity value. At most one; with ``conditions``, its
+        ``threshold_from`` may say it instead (then none of the three).
     list_length : int
         1:N candidates per search.
     bootstrap, confidence, seed
