@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from faceaudit.analyses.demographics import verification_differentials
 from faceaudit.data import ComparisonScores, SubjectMetadata
+from faceaudit.report.sentences import demographic_sentences
 from faceaudit.stats.bootstrap import Resampler
 from faceaudit.stats.groups import gini, group_counts
 from faceaudit.stats.scoreset import ScoreSet
@@ -146,8 +147,10 @@ def test_planted_10x_fmr_differential_is_found_with_a_covering_interval():
     lo, hi = a.fp_ratio.ci
     assert 1.0 < lo < 10.0 < hi  # detected, and the planted ratio is inside
     assert lo <= a.fp_ratio.value <= hi
-    assert r.sentences[0].startswith("At this threshold, people in group A are falsely matched")
-    assert "cannot tell" not in r.sentences[0]
+    assert demographic_sentences(r)[0].startswith(
+        "At this threshold, people in group A are falsely matched"
+    )
+    assert "cannot tell" not in demographic_sentences(r)[0]
     # the cross-group cells are the U(0, 1) pairs: FMR ~ 1 - t, about the same as B's
     cells = {(c.probe_group, c.reference_group): c.fmr for c in r.cross}
     assert cells[("A", "B")].value < cells[("A", "A")].value / 3

@@ -13,6 +13,7 @@ from faceaudit.audits import Run
 from faceaudit.data import ComparisonScores, SubjectMetadata
 from faceaudit.output import dump_json
 from faceaudit.report import ReportWarning, write_report
+from faceaudit.report.sentences import demographic_sentences
 
 
 def scores_and_groups(names):
@@ -63,7 +64,7 @@ def test_report_renders_the_demographics_json(tmp_path, names):
     for name in names + ["unknown"]:
         assert name in text
     assert "<b>x</b>" not in page  # escaped, never markup
-    assert demo.sentences[0] in text
+    assert demographic_sentences(demo)[0] in text
     assert "Cross-group FMR" in page and "FMR max over geomean" in page
     assert demo.threshold_source in page
     j = results["demographics"]
@@ -100,5 +101,5 @@ def test_report_renders_the_1n_demographics_key(tmp_path):
     with warnings.catch_warnings():
         warnings.simplefilter("error", ReportWarning)
         page = html.unescape(write_report(results, tmp_path).read_text(encoding="utf-8"))
-    assert demo.sentences[0] in page
+    assert demographic_sentences(demo)[0] in page
     assert "FPIR" in page and "whole data set, FPIR target 0.05" in page

@@ -156,3 +156,18 @@ def test_histogram_has_linear_and_log_panels():
     assert a.get_yscale() == "linear" and b.get_yscale() == "log"
     # Each class is drawn as a share of its own total.
     assert b.get_ylim()[1] <= 1.5
+
+
+def test_det_overlay_draws_each_operating_points_interval():
+    from faceaudit.report.figures.systems import det_overlay_figure
+
+    curves = [("A", [1e-4, 1e-3, 1e-2], [0.2, 0.1, 0.05]), ("B", [1e-4, 1e-3], [0.3, 0.15])]
+    marks = [("A", 1e-3, 0.1, [0.08, 0.13]), ("B", 1e-3, 0.15, [0.0, 0.2])]
+    ax = det_overlay_figure(curves, marks=marks).axes[0]
+    bars = [ln for ln in ax.get_lines() if len(ln.get_xdata()) == 2 and ln.get_xdata()[0] == 1e-3]
+    spans = {tuple(float(v) for v in ln.get_ydata()) for ln in bars}
+    # A's two-sided interval; B's bound from 0 runs down to the plot's floor
+    assert spans == {(0.08, 0.13), (ax.get_ylim()[0], 0.2)}
+    assert "bars: intervals" in ax.get_title()
+    plain = det_overlay_figure(curves, marks=[(n, x, y) for n, x, y, _ in marks]).axes[0]
+    assert "bars" not in plain.get_title()

@@ -16,6 +16,7 @@ from scipy.stats import beta, norm
 from faceaudit.analyses.demographics import verification_differentials
 from faceaudit.analyses.verification import verify
 from faceaudit.data import ComparisonScores, SubjectMetadata
+from faceaudit.report.sentences import demographic_sentences
 from faceaudit.stats.bootstrap import Resampler
 from faceaudit.stats.estimate import make_rate, zero_error_bound
 from faceaudit.stats.operating import rechosen_points
@@ -226,7 +227,7 @@ def test_demographic_groups_of_a_handful_of_people_are_not_supported():
     f, m = r.group("f"), r.group("m")
     assert f.false_positive.n > 400 and not f.fp_supported  # comparisons enough, people not
     assert m.fp_supported  # 30 people
-    assert any("rests on too few people (10 subjects" in s for s in r.sentences)
+    assert any("rests on too few people (10 subjects" in s for s in demographic_sentences(r))
     assert r.bootstrap["design"] == "two-way (probe and reference subjects)"
 
 

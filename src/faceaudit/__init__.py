@@ -55,6 +55,7 @@ _API = (
     "audit_candidates",
     "audit_capture",
     "audit_compare",
+    "audit_compare_models",
     "audit_demo",
     "audit_embeddings",
     "audit_images",

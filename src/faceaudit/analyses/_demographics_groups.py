@@ -7,10 +7,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from faceaudit.analyses._demographics_sentences import _Vocabulary
 from faceaudit.analyses._demographics_summary import _rate, _ratios, _supported
 from faceaudit.analyses._demographics_types import CrossCell, GroupRates
+from faceaudit.analyses._demographics_vocabulary import _Vocabulary
 from faceaudit.data import SubjectGroups
+from faceaudit.stats.bootstrap import Resampler
 from faceaudit.stats.groups import group_counts
 from faceaudit.stats.pairs import IntervalTables, replicate_grouped
 from faceaudit.stats.scoreset import ScoreSet
@@ -64,8 +65,13 @@ def _count_and_resample(
     negative_reference_units: np.ndarray | None,
     bootstrap: int,
     seed: int,
+    resampler: Resampler | None = None,
 ) -> _Counted:
     """Per-subject counts at ``t`` (one pass), their group totals and the stratified bootstrap.
+
+    ``resampler``: the draws to use instead of these counts' own stratified design (a paired
+    comparison of systems passes one design shared by every system: the same people in every
+    replicate); it must cover the same units.
 
     1:1 (reference subjects known): the negatives' replicates are **two-way**, each non-mated
     comparison weighted by the product of its probe's and its reference's multiplicities
@@ -99,7 +105,10 @@ def _count_and_resample(
                                    approx_counts=np.array([negatives.n, 0.0]))  # fmt: skip
         fps, fns, crs = [], [], []
         diag = np.arange(G)
-        for w in counts.resampler(bootstrap, seed).weight_batches():
+        res = counts.resampler(bootstrap, seed) if resampler is None else resampler
+        if res.n_units != S:
+            raise ValueError("the shared resampler does not cover these counts' units")
+        for w in res.weight_batches():
             nb, pb = counts.replicate_totals(w)
             with np.errstate(invalid="ignore", divide="ignore"):
                 if by_ref:

@@ -8,8 +8,8 @@ from typing import Any
 
 import numpy as np
 
-from faceaudit.analyses._demographics_sentences import _Vocabulary
 from faceaudit.analyses._demographics_types import Ratio, SummaryValue
+from faceaudit.analyses._demographics_vocabulary import _Vocabulary
 from faceaudit.stats.bootstrap import percentile_interval
 from faceaudit.stats.estimate import Rate, make_rate, zero_error_bound
 from faceaudit.stats.groups import gini

@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from faceaudit.analyses._demographics_sentences import _Vocabulary
+from faceaudit.analyses._demographics_vocabulary import _Vocabulary
 from faceaudit.data import SubjectGroups
 from faceaudit.data.orientation import SIMILARITY, to_file_units, to_similarity
 from faceaudit.errors import InputError

@@ -183,7 +183,6 @@ class DemographicsResult:
     overall_false_negative: Rate
     best_groups: dict
     summary: dict
-    sentences: tuple[str, ...]
     coverage: dict
     bootstrap: dict
     metadata: InputFile | None = None
@@ -225,7 +224,6 @@ class DemographicsResult:
             "cross_fmr": [c.to_json() for c in self.cross],
             "best_group": dict(self.best_groups),
             "summary": summary,
-            "sentences": list(self.sentences),
             "rules": list(RULES),
             "coverage": dict(self.coverage),
             "min_subjects": self.support.get("min_subjects"),

@@ -1,4 +1,5 @@
-"""The one streaming pass of the scale analysis: every probe x gallery score, chunk by chunk.
+"""The one pass of the scale analysis: every search x template score, as a map/reduce over blocks
+(:mod:`faceaudit.compare.nested`), in this process or on a Dask cluster.
 
 Each search also gets its *tail propensity*: about its 99th-percentile score (for the validation
 fit, over that part of the gallery only), which sorts searches into strata of similar tails
@@ -12,8 +13,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from faceaudit.compare.blocks import products
-
 Progress = Callable[[int, int], None]
 
 
@@ -23,53 +22,6 @@ def _f32_at_least(t: float) -> np.float32:
     if float(t32) < t:
         t32 = np.nextafter(t32, np.float32(np.inf))
     return t32
-
-
-class _Pool:
-    """The largest ``size`` values of a stream, with their probe and template indices."""
-
-    def __init__(self, size: int) -> None:
-        self.size = int(size)
-        self.cut = -np.inf
-        self.vals: list[np.ndarray] = []
-        self.probe: list[np.ndarray] = []
-        self.tmpl: list[np.ndarray] = []
-        self.count = 0
-
-    def add(self, block: np.ndarray, probe_offset: int) -> None:
-        flat = block.reshape(-1)
-        if self.cut == -np.inf and flat.size > self.size:
-            # start with the block's own k-th largest as the cut
-            self.cut = float(np.partition(flat, flat.size - self.size)[flat.size - self.size])
-            idx = np.flatnonzero(flat >= self.cut)
-        else:
-            idx = np.flatnonzero(flat >= self.cut)
-        if idx.size == 0:
-            return
-        r, c = np.divmod(idx, block.shape[1])
-        self.vals.append(flat[idx].astype(np.float64))
-        self.probe.append((r + probe_offset).astype(np.int64))
-        self.tmpl.append(c.astype(np.int64))
-        self.count += idx.size
-        if self.count > 2 * self.size:
-            self._shrink()
-
-    def _shrink(self) -> None:
-        v = np.concatenate(self.vals)
-        p = np.concatenate(self.probe)
-        t = np.concatenate(self.tmpl)
-        if v.size > self.size:
-            kth = np.partition(v, v.size - self.size)[v.size - self.size]
-            keep = v >= kth  # ties at the cut are all kept
-            v, p, t = v[keep], p[keep], t[keep]
-            self.cut = float(kth)
-        self.vals, self.probe, self.tmpl = [v], [p], [t]
-        self.count = v.size
-
-    def arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        self._shrink()
-        order = np.argsort(-self.vals[0], kind="stable")
-        return self.vals[0][order], self.probe[0][order], self.tmpl[0][order]
 
 
 @dataclass(frozen=True, eq=False)
@@ -97,7 +49,7 @@ class ScaleData:
 
 
 def collect(
-    gallery: np.ndarray,
+    gallery,
     template_level_bounds: np.ndarray,
     template_subject: np.ndarray,
     nonmated: np.ndarray,
@@ -110,81 +62,68 @@ def collect(
     val_pool_size: int,
     sample_size: int = 200_000,
     block_elements: int = 1 << 24,
+    probe_block: int | None = None,
+    gallery_block: int | None = None,
     progress: Progress | None = None,
     seed: int = 0,
+    work_dir=None,
 ) -> ScaleData:
-    """One pass over all probe x gallery scores, chunk by chunk (memory ~ ``block_elements``).
+    """One pass over all search x template scores, as a map/reduce over blocks.
 
-    ``gallery`` rows are in nested order; ``template_level_bounds[j]`` is the number of templates
-    in the ``j``-th nested gallery.
+    ``gallery`` rows are in nested order (an array, or a
+    :class:`~faceaudit.compare.shards.Templates` of shards on disk);
+    ``template_level_bounds[j]`` is the number of templates in the ``j``-th nested gallery. A
+    job is ``probe_block`` searches x ``gallery_block`` templates
+    (:mod:`faceaudit.compare.nested`), its scores made ``block_elements`` at a time; the jobs run
+    on the current executor (in this process, or on Dask) and their summaries merge exactly, so
+    the result does not depend on the block sizes or on where the jobs ran. The uniform sample
+    of scores is drawn once over the flat index ``search x G + template`` (seeded), not per block.
+    ``work_dir``: the block summaries are kept there and a rerun resumes from them.
     """
-    G = gallery.shape[0]
+    from faceaudit.compare.nested import NestedSpec, nested_scores, sample_positions
+
+    G = int(gallery.shape[0] if isinstance(gallery, np.ndarray) else gallery.n)
     starts = np.concatenate([[0], template_level_bounds[:-1]]).astype(np.int64)
-    n_levels = starts.size
-    rows_per = max(1, int(block_elements // max(G, 1)))
-    t32 = _f32_at_least(threshold)
-    rng = np.random.default_rng(seed + 1)
     n_nm, n_m = nonmated.shape[0], mated.shape[0]
-    total_rows = n_nm + n_m
-    pool = _Pool(pool_size)
-    vpool = _Pool(val_pool_size) if val_templates else None
-    nm_max = np.empty((n_nm, n_levels), dtype=np.float32)
-    count_ge = np.zeros(n_nm, dtype=np.int64)
-    per_row_sample = sample_size / max(n_nm, 1)
-    samples, vsamples = [], []
-    prop, vprop = np.zeros(n_nm), np.zeros(n_nm)
-    done = 0
-    if progress:
-        progress(0, total_rows)
-    for s in range(0, n_nm, rows_per):
-        e = min(n_nm, s + rows_per)
-        S = products(nonmated[s:e], gallery)
-        block = np.maximum.reduceat(S, starts, axis=1)
-        nm_max[s:e] = np.maximum.accumulate(block, axis=1)
-        count_ge[s:e] = np.count_nonzero(S >= t32, axis=1)
-        prop[s:e] = propensity(S)
-        pool.add(S, s)
-        k = rng.binomial((e - s) * G, min(1.0, per_row_sample / G))
-        if k:
-            samples.append(S.reshape(-1)[rng.integers(0, S.size, size=k)].astype(np.float64))
-        if vpool is not None:
-            Sv = S[:, :val_templates]
-            vprop[s:e] = propensity(Sv)
-            vpool.add(Sv, s)
-            k = rng.binomial((e - s) * val_templates, min(1.0, per_row_sample / val_templates))
-            if k:
-                vsamples.append(Sv.reshape(-1)[rng.integers(0, Sv.size, size=k)].astype(float))
-        done += e - s
-        if progress:
-            progress(done, total_rows)
-    m_score = np.empty(n_m, dtype=np.float64)
-    mprop = np.zeros(n_m)
-    m_max = np.empty((n_m, n_levels), dtype=np.float32)
-    for s in range(0, n_m, rows_per):
-        e = min(n_m, s + rows_per)
-        S = products(mated[s:e], gallery)
-        mask = template_subject[None, :] == mated_subject[s:e, None]
-        m_score[s:e] = np.where(mask, S, -np.inf).max(axis=1)
-        S[mask] = -np.inf
-        mprop[s:e] = propensity(S)  # the mate is -inf: its non-mate comparisons only
-        block = np.maximum.reduceat(S, starts, axis=1)
-        m_max[s:e] = np.maximum.accumulate(block, axis=1)
-        done += e - s
-        if progress:
-            progress(done, total_rows)
-    pv, pp, pt = pool.arrays() if n_nm else (np.empty(0), np.empty(0, int), np.empty(0, int))
-    if vpool is not None and n_nm:
-        vv, vp, vt = vpool.arrays()
-    else:
-        vv, vp, vt = np.empty(0), np.empty(0, int), np.empty(0, int)
-    sample = np.sort(np.concatenate(samples)) if samples else np.empty(0)
+    rng = np.random.default_rng(seed + 1)
+    pos = sample_positions(n_nm, G, sample_size, rng)
+    vpos = np.empty(0, dtype=np.int64)
+    if val_templates:  # the same share per search as the whole gallery's sample
+        vpos = sample_positions(n_nm, val_templates, sample_size, rng)
+    pb, gb = _blocks(G, max(n_nm, n_m, 1), block_elements, probe_block, gallery_block)
+    spec = NestedSpec(
+        starts=starts,
+        n_templates=G,
+        t32=_f32_at_least(threshold),
+        val_templates=int(val_templates),
+        pool_size=int(pool_size),
+        val_pool_size=int(val_pool_size),
+        sample_pos=pos,
+        val_sample_pos=vpos,
+        n_gallery_blocks=-(-G // gb),
+    )
+    got = nested_scores(
+        gallery,
+        np.asarray(template_subject, dtype=np.int64),
+        nonmated,
+        mated,
+        np.asarray(mated_subject, dtype=np.int64),
+        spec,
+        probe_block=pb,
+        gallery_block=gb,
+        block_elements=block_elements,
+        work_dir=work_dir,
+        progress=progress,
+    )
+    pv, pp, pt = got.pool
+    vv, vp, vt = got.val_pool
     return ScaleData(
-        nonmated_prefix_max=nm_max.astype(np.float64),
-        mated_mate_score=m_score,
-        mated_prefix_max=m_max.astype(np.float64),
+        nonmated_prefix_max=np.maximum.accumulate(got.nonmated_level_max, axis=1).astype(float),
+        mated_mate_score=got.mated_mate_score.astype(np.float64),
+        mated_prefix_max=np.maximum.accumulate(got.mated_level_max, axis=1).astype(np.float64),
         n_templates=G,
         n_total=int(n_nm) * int(G),
-        count_ge_threshold_by_probe=count_ge,
+        count_ge_threshold_by_probe=got.nonmated_count_ge,
         pool_vals=pv,
         pool_probe=pp,
         pool_tmpl=pt,
@@ -192,12 +131,31 @@ def collect(
         val_vals=vv,
         val_probe=vp,
         val_tmpl=vt,
-        sample=sample,
-        nonmated_propensity=prop,
-        mated_propensity=mprop,
-        val_propensity=vprop,
-        val_sample=np.sort(np.concatenate(vsamples)) if vsamples else np.empty(0),
+        sample=got.sample,
+        nonmated_propensity=got.nonmated_propensity,
+        mated_propensity=got.mated_propensity,
+        val_propensity=got.val_propensity,
+        val_sample=got.val_sample,
     )
+
+
+#: Searches per block by default (a multiple of 256).
+PROBE_BLOCK = 512
+#: Templates per gallery block by default: larger galleries are cut into blocks of this size.
+GALLERY_BLOCK = 1 << 18
+
+
+def _blocks(G, n_searches, block_elements, probe_block, gallery_block) -> tuple[int, int]:
+    """``(searches, templates)`` per job: multiples of 256; the defaults keep a job's scores
+    chunks of ``block_elements`` and the whole gallery one block up to :data:`GALLERY_BLOCK`."""
+    from faceaudit.compare.blocks import TILE
+
+    def tiles(n):
+        return max(TILE, -(-int(n) // TILE) * TILE)
+
+    gb = tiles(gallery_block) if gallery_block else tiles(min(G, GALLERY_BLOCK))
+    pb = tiles(probe_block) if probe_block else tiles(min(n_searches, PROBE_BLOCK))
+    return pb, gb
 
 
 def propensity(S: np.ndarray) -> np.ndarray:

@@ -43,6 +43,9 @@ from faceaudit.stats.support import support
 
 __all__ = ["compare_searches"]
 
+#: Ranks of the CMC curve kept per system (1 .. min(list length, this)).
+_CMC_RANKS = 100
+
 
 def _measure(name, o: SearchOutcomes, fpir_targets, thresholds, R, bootstrap, confidence, seed):
     sets = _Sets(o, R)
@@ -60,6 +63,8 @@ def _measure(name, o: SearchOutcomes, fpir_targets, thresholds, R, bootstrap, co
     ]
     reps: dict = {}
     fixed: dict = {}
+    cmc_ranks = np.arange(1, min(max(o.list_length, 1), _CMC_RANKS) + 1)
+    cmc_b = None
     if bootstrap and n_m and n_nm:
         res = Resampler(o.n_units, bootstrap, seed)
         neg, pos, rk = ReplicateCounts(nm, res), ReplicateCounts(mates, res), None
@@ -70,6 +75,7 @@ def _measure(name, o: SearchOutcomes, fpir_targets, thresholds, R, bootstrap, co
             fnir_b = pos.lt(cuts) / pos.total[:, None] if cuts else np.zeros((bootstrap, 0))
             rk = ReplicateCounts(ranks, res)
             reps[("fnir_rank1", None)] = rk.lt([-1.0])[:, 0] / rk.total
+            cmc_b = rk.ge(-cmc_ranks.astype(np.float64)) / rk.total[:, None]
         for j, (t, _) in enumerate(targets):
             fixed[("fpir", t)] = fpir_b[:, j]
         for j, t in enumerate(thresholds):
@@ -115,9 +121,23 @@ def _measure(name, o: SearchOutcomes, fpir_targets, thresholds, R, bootstrap, co
     figures = SearchSystemFigures(
         name, n_m, n_nm, int(o.gallery_size), R,
         FigureValue.of_rate(miss1) if miss1 is not None else FigureValue(None, None, None, 0),
-        tuple(points), curves.fpir, curves.fnir,
+        tuple(points), curves.fpir, curves.fnir, curves.threshold,
+        _cmc(ranks, cmc_ranks, cmc_b, n_m, confidence),
     )  # fmt: skip
     return Measured(figures, values, thr, reps)
+
+
+def _cmc(ranks, cmc_ranks, cmc_b, n_m, confidence) -> tuple:
+    """``(rank, identification rate, its interval)`` for ranks ``1..``: mate within rank r."""
+    if not n_m:
+        return ()
+    out = []
+    for j, r in enumerate(cmc_ranks):
+        ci = None
+        if cmc_b is not None:
+            ci = tuple(float(v) for v in percentile_interval(cmc_b[:, j], confidence))
+        out.append((int(r), float(ranks.count_ge(-float(r)) / n_m), ci))
+    return tuple(out)
 
 
 def _check_same_searches(outcomes: Sequence[SearchOutcomes], names) -> None:

@@ -110,6 +110,8 @@ class SearchSystemFigures:
     points: tuple[SearchPoint, ...]
     det_fpir: np.ndarray
     det_fnir: np.ndarray
+    det_threshold: np.ndarray = field(default_factory=lambda: np.empty(0))
+    cmc: tuple = ()  # (rank, identification rate, its interval or None), ranks 1, 2, ...
 
     def to_json(self, orientation: str) -> dict:
         return {
@@ -123,7 +125,9 @@ class SearchSystemFigures:
             "det": {
                 "fpir": [_num(v) for v in self.det_fpir],
                 "fnir": [_num(v) for v in self.det_fnir],
+                "threshold": [_num(to_file_units(v, orientation)) for v in self.det_threshold],
             },  # fmt: skip
+            "cmc": [{"rank": r, "identification_rate": v, "ci": _ci(ci)} for r, v, ci in self.cmc],
         }
 
 
@@ -250,6 +254,7 @@ class SystemComparison:
     warnings: tuple[str, ...] = field(default=())
     mode: str = "verification"
     protocol: dict | None = None
+    demographics: object | None = None  # GroupComparison (--metadata/--by), or None
 
     results_key = "compare"
 
@@ -271,4 +276,5 @@ class SystemComparison:
             "mcnemar": [m.to_json(self.orientation) for m in self.mcnemar],
             "warnings": list(self.warnings),
             **({} if self.protocol is None else {"protocol": dict(self.protocol)}),
+            **({} if self.demographics is None else {"demographics": self.demographics.to_json()}),
         }

@@ -34,13 +34,14 @@ Small groups are flagged, never hidden:
   cells need 30 subjects in each of their two groups;
 * **rule of 30** (Doddington et al. 2000): with fewer than 30 observed errors the relative
   uncertainty of a rate is large (the 90% interval spans more than ±30% of it); such rates
-  are flagged and their sentences say so.
+  are flagged (the report's sentences say so).
 
 Summaries are computed over the supported groups only (their names are listed with them).
 
-Plain language: every differential becomes a sentence ("At this threshold, people in group
-A are falsely matched 8.3× (95% CI 5.1–12.0) as often as those in group B"); when the interval
-of a ratio includes 1 the sentence says that the data cannot tell the groups apart.
+Plain language: the report makes one sentence per differential from these figures
+(:func:`faceaudit.report.sentences.demographic_sentences`: "At this threshold, people in group
+A are falsely matched 8.3× (95% CI 5.1–12.0) as often as those in group B"; when the interval
+of a ratio includes 1 it says that the data cannot tell the groups apart).
 
 References
 ----------
@@ -62,8 +63,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from faceaudit.analyses._demographics_groups import _count_and_resample, _cross_cells, _group_rows
-from faceaudit.analyses._demographics_sentences import _IDENTIFY, _VERIFY, _sentences, _Vocabulary
+from faceaudit.analyses._demographics_groups import (
+    _count_and_resample,
+    _Counted,
+    _cross_cells,
+    _group_rows,
+)
 from faceaudit.analyses._demographics_summary import _summaries
 from faceaudit.analyses._demographics_threshold import ThresholdRule, _choose_threshold
 from faceaudit.analyses._demographics_types import (
@@ -78,9 +83,11 @@ from faceaudit.analyses._demographics_types import (
     Ratio,
     SummaryValue,
 )
+from faceaudit.analyses._demographics_vocabulary import _IDENTIFY, _VERIFY, _Vocabulary
 from faceaudit.data import SubjectGroups
 from faceaudit.data.orientation import SIMILARITY
 from faceaudit.errors import InputError
+from faceaudit.stats.bootstrap import Resampler
 from faceaudit.stats.estimate import make_rate
 from faceaudit.stats.scoreset import ScoreSet
 from faceaudit.stats.support import MIN_SUBJECTS
@@ -107,7 +114,12 @@ __all__ = [
 ]
 
 
-def _run(
+def _run(**kw) -> DemographicsResult:
+    """The analysis shared by 1:1 and 1:N (:func:`_run_counted` without its counts)."""
+    return _run_counted(**kw)[0]
+
+
+def _run_counted(
     *,
     vocab: _Vocabulary,
     negatives: ScoreSet,
@@ -125,8 +137,14 @@ def _run(
     garbe_alpha: float,
     min_subjects: int = MIN_SUBJECTS,
     extra_warnings: Sequence[str] = (),
-) -> DemographicsResult:
-    """The analysis shared by 1:1 and 1:N: threshold, one counting pass, rates, sentences."""
+    resampler: Resampler | None = None,
+) -> tuple[DemographicsResult, _Counted]:
+    """Threshold, one counting pass, rates, summaries; and the counts with their replicates.
+
+    ``resampler``: a bootstrap design shared with other systems (the paired comparison of
+    systems, :mod:`faceaudit.analyses._system_comparison_groups`); by default the counts' own
+    stratified design.
+    """
     if not 0.0 < confidence < 1.0:
         raise ValueError("confidence must be in (0, 1)")
     if not 0.0 <= garbe_alpha <= 1.0:
@@ -151,7 +169,7 @@ def _run(
         )
     c = _count_and_resample(
         negatives, positives, t, group_of_unit, groups.n_groups, negative_reference_units,
-        bootstrap, seed,
+        bootstrap, seed, resampler,
     )  # fmt: skip
     rows, by_kind = _group_rows(vocab, c, groups, n_subjects, confidence, min_subjects)
     cross = _cross_cells(c, names, confidence, min_subjects)
@@ -160,12 +178,8 @@ def _run(
         vocab, fp_rates, fn_rates, fp_ok, fn_ok, c.fp_reps, c.fn_reps, names, confidence,
         garbe_alpha,
     )  # fmt: skip
-    total_neg, total_pos, overall_fp, overall_fn = c.overall
-    sentences = _sentences(
-        vocab, rows, cross, fp_best, fn_best, overall_fp, overall_fn, confidence, groups,
-        min_subjects,
-    )  # fmt: skip
-    return DemographicsResult(
+    total_neg, total_pos = c.overall[:2]
+    result = DemographicsResult(
         mode=vocab.mode,
         attribute=groups.attribute,
         attributes=groups.attributes,
@@ -197,13 +211,13 @@ def _run(
             vocab.fn: None if fn_best is None else names[fn_best],
         },
         summary=summary,
-        sentences=tuple(sentences),
         coverage=groups.coverage_json(),
         support={"min_subjects": int(min_subjects)},
         bootstrap=_bootstrap_json(c, bootstrap, confidence, seed),
         metadata=groups.source,
         warnings=tuple(warnings),
     )
+    return result, c
 
 
 def _bootstrap_json(c, bootstrap: int, confidence: float, seed: int) -> dict:

@@ -30,7 +30,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -182,7 +182,7 @@ class _Nested:
 
     n_subj: int
     subj_rank: np.ndarray  # nested rank of each gallery subject
-    g_emb: np.ndarray | None  # templates, grouped by subject in nested order (freed after use)
+    g_emb: object  # templates grouped by subject in nested order: an array or shards (Templates)
     g_subj: np.ndarray
     cum_tmpl: np.ndarray  # templates in the first k subjects
     sizes: np.ndarray  # nested gallery sizes
@@ -194,10 +194,10 @@ class _Nested:
 
 def _nested(gallery: Enrolment, probes: EmbeddingSet, seed: int) -> _Nested:
     """Nested order: a random order of subjects; templates grouped by subject in that order."""
-    if gallery.embeddings.shape[1] != probes.dim:
+    if gallery.dim != probes.dim:
         raise InputError(
             f"the probe embeddings have {probes.dim} dimensions but the gallery's have "
-            f"{gallery.embeddings.shape[1]}; both must come from the same model.",
+            f"{gallery.dim}; both must come from the same model.",
             path=probes.path,
         )
     rng = np.random.default_rng(seed)
@@ -205,7 +205,12 @@ def _nested(gallery: Enrolment, probes: EmbeddingSet, seed: int) -> _Nested:
     subj_rank = np.empty(n_subj, dtype=np.int64)
     subj_rank[rng.permutation(n_subj)] = np.arange(n_subj)
     order = np.argsort(subj_rank[gallery.template_subject], kind="stable")
-    g_emb = np.ascontiguousarray(gallery.embeddings[order])
+    if gallery.embeddings is not None:
+        g_emb = np.ascontiguousarray(gallery.embeddings[order])
+    else:  # shards on disk: the nested order is an index into them, read block by block
+        t = gallery.templates
+        index = np.arange(t.n) if t.index is None else np.asarray(t.index)
+        g_emb = replace(t, index=index[order])
     g_subj = gallery.template_subject[order]
     tmpl_per_rank = np.bincount(subj_rank[g_subj], minlength=n_subj)
     psub = probes.subjects.astype(str)
@@ -247,6 +252,9 @@ def scale(
     confidence: float = 0.95,
     seed: int = 0,
     block_elements: int = 1 << 24,
+    probe_block: int | None = None,
+    gallery_block: int | None = None,
+    work_dir=None,
     progress: Progress | None = None,
     synthetic: bool | None = None,
 ) -> ScaleResult:
@@ -254,8 +262,9 @@ def scale(
 
     Parameters
     ----------
-    gallery : EmbeddingSet or Enrolment
-        The distractor gallery (and the mates of mated probes); ``enrol`` picks templates.
+    gallery : EmbeddingSet, ShardedGallery or Enrolment
+        The distractor gallery (and the mates of mated probes); ``enrol`` picks templates. A
+        :class:`~faceaudit.compare.shards.ShardedGallery` stays on disk (read block by block).
     probes : EmbeddingSet
         Probes whose subject is not enrolled are non-mated searches (they drive FPIR and the tail
         fit); the others are mated searches (rank-1 accuracy).
@@ -278,7 +287,17 @@ def scale(
         Seeds the nested order of the gallery and the bootstrap.
     block_elements : int
         Scores computed per chunk (memory ~ 4 bytes x this).
+    probe_block, gallery_block : int, optional
+        Searches x templates per job of the map (multiples of 256; default 512 x the gallery up
+        to 2^18 templates). Any sizes, in this process or on a cluster, give the same figures.
+    work_dir : path, optional
+        Keep every job's summary there; a rerun of an interrupted run resumes from them. On a
+        cluster the workers read the searches (and an in-memory gallery) from files there.
     progress : callable(done, total), optional
+        In comparisons.
+
+    The jobs run on the executor in force (:func:`faceaudit.compare.execute.use_executor`):
+    in this process by default, or on a Dask cluster.
     """
     if not 0 < confidence < 1:
         raise ValueError("confidence must be in (0, 1)")
@@ -294,8 +313,10 @@ def scale(
     validation_fit_size, why_not = _validation_size(validation_fit_size, nest.n_subj)
     if why_not:
         warnings.append(why_not)
+    blocks = dict(block_elements=block_elements, probe_block=probe_block,
+                  gallery_block=gallery_block, work_dir=work_dir)  # fmt: skip
     data, k, val_templates = _collect(
-        nest, probes, threshold, tail_count, validation_fit_size, block_elements, progress, seed
+        nest, probes, threshold, tail_count, validation_fit_size, blocks, progress, seed
     )
     n_subj, sizes = nest.n_subj, nest.sizes
     n_nm, n_m = nest.nm_idx.size, nest.m_idx.size
@@ -362,13 +383,13 @@ def _collect(
     threshold: float,
     tail_count: int | None,
     validation_fit_size: int,
-    block_elements: int,
+    blocks: dict,
     progress: Progress | None,
     seed: int,
 ) -> tuple[ScaleData, int, int]:
     """The one pass over all scores: ``(data, tail count k, templates of the validation fit)``."""
     sizes, n_nm = nest.sizes, nest.nm_idx.size
-    n_total = n_nm * nest.g_emb.shape[0]
+    n_total = n_nm * int(nest.g_subj.size)
     k = int(tail_count) if tail_count else default_tail_count(n_total)
     if k < 50 or n_total < 1000:
         raise InputError(
@@ -401,8 +422,8 @@ def _collect(
         pool_size=int(min(n_total - 1, max(POOL_FACTOR * default_tail_count(n_total), k) + 1)),
         val_templates=val_templates,
         val_pool_size=int(min(max(n_val - 1, 1), k_val + 1)),
-        block_elements=block_elements,
         progress=progress,
+        **blocks,
         seed=seed,
     )
     nest.g_emb = None  # the gallery's reordered copy is no longer needed

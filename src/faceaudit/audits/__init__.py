@@ -9,6 +9,7 @@
 :func:`audit_images`   photos -> embeddings (cached) -> 1:1 + 1:N + failures to acquire
 :func:`audit_capture`  error rates by capture condition (synthetic or recorded), quality gates
 :func:`audit_compare`  two or more systems on the same people -> paired differences, McNemar
+:func:`audit_compare_models`  the same photos through several models -> audit_compare on all pairs
 :func:`audit_demo`     the whole audit on built-in synthetic data
 :func:`audit_impact`   1:N counts -> expected wrong hits per day, PPV of a hit across prevalence
 :func:`audit_field_log`  a deployment's disclosed counts -> PPV of an alert, false alerts per face
@@ -22,6 +23,7 @@ same ``results.json``.
 
 from faceaudit.audits.capture import ConditionsBy, audit_capture
 from faceaudit.audits.compare import audit_compare
+from faceaudit.audits.compare_models import audit_compare_models
 from faceaudit.audits.demo import audit_demo
 from faceaudit.audits.embeddings import audit_embeddings
 from faceaudit.audits.groups import GroupBy
@@ -42,6 +44,7 @@ __all__ = [
     "audit_candidates",
     "audit_capture",
     "audit_compare",
+    "audit_compare_models",
     "audit_demo",
     "audit_embeddings",
     "audit_field_log",

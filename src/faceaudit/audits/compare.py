@@ -10,9 +10,10 @@ from faceaudit import params
 from faceaudit.analyses.identification import DEFAULT_FPIR_TARGETS
 from faceaudit.analyses.system_comparison import compare_systems
 from faceaudit.analyses.verification import DEFAULT_FMR_TARGETS
+from faceaudit.audits.groups import GroupBy
 from faceaudit.audits.run import SILENT, Progress, Run
 from faceaudit.audits.scores import outside_warnings
-from faceaudit.data.orientation import to_similarity
+from faceaudit.data.orientation import to_file_units, to_similarity
 from faceaudit.data.paired_scores import PairedScores, PairedSearches
 from faceaudit.stats.paired import ADJUSTMENTS
 
@@ -31,6 +32,7 @@ def audit_compare(
     seed: int = 0,
     adjustment: str = "holm",
     title: str = "Paired comparison of systems",
+    demographics: GroupBy | None = None,
     progress: Progress = SILENT,
 ) -> Run:
     """Compare two or more systems on the same comparisons, with paired subject-bootstrap intervals.
@@ -56,6 +58,11 @@ def audit_compare(
     adjustment : {"holm", "bh", "bonferroni", "none"}
         Multiple-comparison adjustment across the pairs of systems (more than two systems).
     title : str
+    demographics : GroupBy, optional
+        Subject metadata and the attribute(s) to group by: every group's rates in every system
+        and their paired changes (``run["compare"].demographics``), at each system's own
+        threshold for ``demographics.threshold_from`` and at each of ``thresholds``, from the
+        same shared subject bootstrap (subjects drawn within their group).
 
     Returns
     -------
@@ -71,7 +78,7 @@ def audit_compare(
     """
     if isinstance(data, PairedSearches):
         return _audit_searches(data, fpir_targets, thresholds, rank, bootstrap, confidence, seed,
-                               adjustment, title, progress)  # fmt: skip
+                               adjustment, title, demographics, progress)  # fmt: skip
     fmr_targets = params.rate_targets("fmr_targets", fmr_targets)
     thresholds = params.thresholds("thresholds", thresholds)
     bootstrap = params.bootstrap_replicates("bootstrap", bootstrap)
@@ -93,6 +100,15 @@ def audit_compare(
             adjustment=adjustment,
             progress=update,
         )
+    extra_inputs, extra_settings = (), {}
+    if demographics is not None:
+        from faceaudit.analyses._system_comparison_groups import score_system_sets
+
+        sim = [to_similarity(t, data.orientation) for t in thresholds]
+        result, extra_inputs, extra_settings = _with_groups(
+            result, data.names, score_system_sets(data), data.subjects,
+                              demographics, sim, data.orientation, bootstrap, confidence, seed,
+                              adjustment, progress)  # fmt: skip
     warnings = list(data.warnings) + list(result.warnings)
     for i, name in enumerate(data.names):
         s = data.scores[i]
@@ -104,7 +120,7 @@ def audit_compare(
     return Run(
         title=title,
         analyses={"compare": result},
-        inputs=tuple(data.inputs),
+        inputs=(*data.inputs, *extra_inputs),
         settings={
             "orientation": data.orientation,
             "systems": list(data.names),
@@ -117,13 +133,47 @@ def audit_compare(
             "bootstrap_unit": result.bootstrap["unit"],
             "bootstrap_design": result.bootstrap["design"],
             "n_bootstrap_units": result.bootstrap["n_units"],
+            **extra_settings,
         },
         warnings=tuple(dict.fromkeys(warnings)),
     )
 
 
+def _with_groups(result, names, systems, subjects, spec, thresholds, orientation, bootstrap,
+                 confidence, seed, adjustment, progress):  # fmt: skip
+    """``result`` with its demographic part (``spec``: the GroupBy) and its warnings."""
+    from dataclasses import replace
+
+    from faceaudit.analyses._demographics_vocabulary import _IDENTIFY, _VERIFY
+    from faceaudit.analyses._system_comparison_groups import compare_groups
+    from faceaudit.analyses.demographics import (
+        DEFAULT_FMR_TARGET,
+        DEFAULT_FPIR_TARGET,
+        ThresholdRule,
+    )
+
+    ident = result.mode == "identification"
+    target = DEFAULT_FPIR_TARGET if ident else DEFAULT_FMR_TARGET
+    rule = ThresholdRule.parse(spec.threshold_from, default_target=target)
+    rules = [rule.in_similarity(orientation)]
+    rules += [ThresholdRule("value", value=t, label=f"{to_file_units(t, orientation):g}")
+              for t in thresholds]  # fmt: skip
+    with progress.stage(f"paired demographic differences by {','.join(spec.by)}"):
+        groups = spec.metadata.groups(spec.by, [str(s) for s in subjects])
+        demo = compare_groups(
+            names, systems, groups, vocab=_IDENTIFY if ident else _VERIFY, rules=rules,
+            bootstrap=bootstrap, confidence=confidence, seed=seed, adjustment=adjustment,
+            orientation=orientation,
+        )  # fmt: skip
+    result = replace(result, demographics=demo,
+                     warnings=tuple(dict.fromkeys([*result.warnings, *demo.warnings])))  # fmt: skip
+    settings = {"demographics_by": demo.attribute,
+                "demographics_threshold_from": rule.to_json(orientation)}  # fmt: skip
+    return result, (() if groups.source is None else (groups.source,)), settings
+
+
 def _audit_searches(data, fpir_targets, thresholds, rank, bootstrap, confidence, seed, adjustment,
-                    title, progress) -> Run:  # fmt: skip
+                    title, demographics, progress) -> Run:  # fmt: skip
     """The 1:N branch of :func:`audit_compare`."""
     from faceaudit.analyses.system_comparison import compare_searches
     from faceaudit.stats.identification import search_outcomes
@@ -152,10 +202,18 @@ def _audit_searches(data, fpir_targets, thresholds, rank, bootstrap, confidence,
             bootstrap=bootstrap, confidence=confidence, seed=seed, adjustment=adjustment,
             coverage=_search_coverage(data), progress=update,
         )  # fmt: skip
+    extra_inputs, extra_settings = (), {}
+    if demographics is not None:
+        from faceaudit.analyses._system_comparison_groups import search_system_sets
+
+        result, extra_inputs, extra_settings = _with_groups(
+            result, data.names, search_system_sets(outcomes, rank),
+                              outcomes[0].units, demographics, thresholds, "similarity", bootstrap,
+                              confidence, seed, adjustment, progress)  # fmt: skip
     return Run(
         title=title,
         analyses={"compare": result},
-        inputs=tuple(data.inputs),
+        inputs=(*data.inputs, *extra_inputs),
         settings={
             "orientation": "similarity",
             "systems": list(data.names),
@@ -169,6 +227,7 @@ def _audit_searches(data, fpir_targets, thresholds, rank, bootstrap, confidence,
             "adjustment": adjustment,
             "bootstrap_unit": "subject",
             "n_bootstrap_units": result.bootstrap["n_units"],
+            **extra_settings,
         },
         warnings=tuple(dict.fromkeys([*data.warnings, *result.warnings])),
     )

@@ -30,6 +30,9 @@ def audit_scale(
     confidence: float = 0.95,
     seed: int = 0,
     block_elements: int = 1 << 24,
+    probe_block: int | None = None,
+    gallery_block: int | None = None,
+    work_dir=None,
     title: str = "1:N gallery scaling",
     progress: Progress = SILENT,
 ) -> Run:
@@ -37,8 +40,8 @@ def audit_scale(
 
     Parameters
     ----------
-    gallery : EmbeddingSet
-        The distractor gallery (and the mates of mated probes).
+    gallery : EmbeddingSet or ShardedGallery
+        The distractor gallery (and the mates of mated probes); shards stay on disk.
     probes : EmbeddingSet
         Probes whose subject is not enrolled are non-mated searches (FPIR, the tail fit); the
         others are mated searches (rank-1 accuracy).
@@ -47,8 +50,9 @@ def audit_scale(
     gallery_size : int
         N to extrapolate to (default 2.7 x 10^8).
     enrol, fpir_targets, tail_count, validation_fit_size, bootstrap, confidence, seed,
-    block_elements
-        See :func:`faceaudit.analyses.scale.scale`.
+    block_elements, probe_block, gallery_block, work_dir
+        See :func:`faceaudit.analyses.scale.scale`. The comparisons run on the executor in
+        force (:func:`faceaudit.compare.execute.use_executor`): in-process, or on Dask.
     """
     threshold = params.finite_number("threshold", threshold)
     gallery_size = params.gallery_size("gallery_size", gallery_size)
@@ -61,13 +65,18 @@ def audit_scale(
     confidence = params.confidence_level("confidence", confidence)
     seed = params.seed_value("seed", seed)
     block_elements = params.count("block_elements", block_elements, minimum=1)
+    if probe_block is not None:
+        probe_block = params.count("probe_block", probe_block, minimum=1)
+    if gallery_block is not None:
+        gallery_block = params.count("gallery_block", gallery_block, minimum=1)
     synthetic = gallery.synthetic or probes.synthetic
     inputs = list(gallery.inputs) + [i for i in probes.inputs if i not in gallery.inputs]
     gallery_warnings = list(gallery.warnings) + [
         w for w in probes.warnings if w not in gallery.warnings
     ]
-    gallery_warnings += overlap_warnings(gallery, probes)
-    with progress.bar("scoring every search against the gallery", "searches") as update:
+    if isinstance(gallery, EmbeddingSet):  # a sharded gallery stays on disk: not compared
+        gallery_warnings += overlap_warnings(gallery, probes)
+    with progress.bar("scoring every search against the gallery", "comparisons") as update:
         result = scale(
             gallery,
             probes,
@@ -81,6 +90,9 @@ def audit_scale(
             confidence=confidence,
             seed=seed,
             block_elements=block_elements,
+            probe_block=probe_block,
+            gallery_block=gallery_block,
+            work_dir=work_dir,
             progress=update,
             synthetic=synthetic,
         )

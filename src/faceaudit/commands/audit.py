@@ -19,9 +19,18 @@ def audit(
     images: Path = typer.Argument(
         ..., help="Folder <subject>/<image> (LFW layout) or manifest CSV (path, subject, ...)."
     ),
-    model: str = typer.Option("dlib-resnet", "--model", "-m", help="dlib-resnet, facenet, onnx."),
+    model: list[str] | None = typer.Option(
+        None,
+        "--model",
+        "-m",
+        help="dlib-resnet (default), facenet, onnx:PATH; repeat to compare models paired by "
+        "subject on every pair of the images.",
+    ),
     model_option: list[str] | None = typer.Option(
-        None, "--model-option", "-O", help="Model option key=value (repeatable)."
+        None,
+        "--model-option",
+        "-O",
+        help="Model option key=value (repeatable); with several models MODEL:key=value for one.",
     ),
     workers: int | None = typer.Option(
         None, "--workers", "-j", help="Worker processes (default: CPUs)."
@@ -75,16 +84,40 @@ def audit(
     title: str = typer.Option("Image audit", help=C.TITLE_HELP),
     quiet: bool = C.QUIET,
 ) -> None:
-    """Embed the images (cached, resumable), then 1:1 and 1:N audits with FTA, and the report."""
+    """Embed the images (cached, resumable), then 1:1 and 1:N audits with FTA, and the report.
+
+    With several --model: every model on the same photos, compared paired by subject on every
+    pair of images (as compare: FNMR at FMR targets, EER, McNemar, --by group differences).
+    """
     from faceaudit.analyses.verification import DEFAULT_FMR_TARGETS
     from faceaudit.audits import audit_images
     from faceaudit.commands._common import parse_model
     from faceaudit.io.images import discover_images
 
     log = C.destination(out, None, force, quiet)
-    name, options = parse_model(model, model_option)
+    models = list(model or ["dlib-resnet"])
     image_set = discover_images(images)
     groups = D.group_by(metadata, by, threshold_from, metadata_subject_column, manifest=image_set)
+    if len(models) > 1:
+        from faceaudit.audits import audit_compare_models
+
+        if condition or condition_from_name or reference_condition or scheduler or fpir_target:
+            raise InputError(
+                "several --model compare the models on the 1:1 pairs of the images; capture "
+                "conditions, --fpir-target and --scheduler are for one model at a time."
+            )
+        parsed = [parse_model(m, _options_for(m, model_option, models)) for m in models]
+        run = audit_compare_models(
+            image_set, models=[n for n, _ in parsed], model_options=[o for _, o in parsed],
+            names=models, workers=workers, cache_dir=cache,
+            fmr_targets=C.parse_floats(fmr_target, "--fmr-target") or DEFAULT_FMR_TARGETS,
+            demographics=groups, bootstrap=bootstrap, confidence=confidence, seed=seed,
+            title="Paired comparison of models" if title == "Image audit" else title,
+            progress=log,
+        )  # fmt: skip
+        C.finish(run, out, None, force, log)
+        return
+    name, options = parse_model(models[0], model_option)
     conditions = None
     if condition is not None or condition_from_name is not None:
         from faceaudit.audits.capture import ConditionsBy
@@ -121,3 +154,18 @@ def audit(
             progress=log,
         )
     C.finish(run, out, None, force, log)
+
+
+def _options_for(model: str, items: list[str] | None, models: list[str]) -> list[str]:
+    """The ``-O`` items for one of several models: ``key=value`` for all, ``MODEL:key=value``
+    for that model only."""
+    out = []
+    for item in items or []:
+        key = item.partition("=")[0]
+        prefix, sep, rest = key.rpartition(":")
+        if sep and prefix in models:
+            if prefix == model:
+                out.append(rest + item[len(key) :])
+        else:
+            out.append(item)
+    return out

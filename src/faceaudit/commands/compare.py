@@ -8,6 +8,7 @@ from pathlib import Path
 import typer
 
 from faceaudit.commands import _common as C
+from faceaudit.commands import _demographics as D
 
 
 def register(app: typer.Typer) -> None:
@@ -19,6 +20,12 @@ def compare(
         None,
         "--scores",
         help="One score table per system (CSV/TSV/Parquet, as errors reads); repeat, at least 2.",
+    ),
+    bob: list[Path] | None = typer.Option(
+        None,
+        "--bob",
+        help="One bob score file per system (4 or 5 columns, joined on model and probe sample; "
+        "2 columns, on row order); repeat, at least 2.",
     ),
     candidates: list[Path] | None = typer.Option(
         None,
@@ -77,6 +84,10 @@ def compare(
     adjustment: str = typer.Option(
         "holm", help="Adjustment across pairs of systems: holm, bh, bonferroni or none."
     ),
+    metadata: Path | None = D.METADATA,
+    by: str | None = D.BY,
+    threshold_from: str = D.THRESHOLD_FROM,
+    metadata_subject_column: str = D.METADATA_SUBJECT_COLUMN,
     bootstrap: int = C.bootstrap_option(1000),
     confidence: float = C.CONFIDENCE,
     seed: int = C.SEED,
@@ -88,7 +99,7 @@ def compare(
 ) -> None:
     """Is B really better than A? Paired differences on the same people.
 
-    1:1 (--scores per system, or --protocol lfw pairs.txt with --embeddings
+    1:1 (--scores or --bob per system, or --protocol lfw pairs.txt with --embeddings
     per system): FNMR at FMR targets (each system at its own threshold),
     FMR and FNMR at thresholds, EER; on a protocol, its fold accuracy too.
 
@@ -97,6 +108,9 @@ def compare(
 
     Intervals from one subject bootstrap shared by all systems; McNemar at
     fixed thresholds; every pair of systems when more than two, adjusted.
+
+    --metadata FILE --by ATTR: every group's rates in every system and their
+    paired changes, and the change in the max/geomean differentials.
     """
     from faceaudit.analyses.identification import DEFAULT_FPIR_TARGETS
     from faceaudit.analyses.verification import DEFAULT_FMR_TARGETS
@@ -106,7 +120,9 @@ def compare(
     from faceaudit.io.scores import ColumnNames
 
     log = C.destination(out, json_out, force, quiet)
+    groups = D.group_by(metadata, by, threshold_from, metadata_subject_column)
     common = dict(
+        demographics=groups,
         thresholds=C.parse_floats(threshold, "--threshold"),
         bootstrap=bootstrap,
         confidence=confidence,
@@ -116,7 +132,7 @@ def compare(
         progress=log,
     )
     if protocol is not None or embeddings:
-        if scores or candidates or protocol is None or not embeddings:
+        if scores or bob or candidates or protocol is None or not embeddings:
             raise InputError(
                 "a protocol comparison takes --protocol KIND FILE and one --embeddings file per "
                 "system, without --scores or --candidates."
@@ -130,8 +146,10 @@ def compare(
         run = audit_compare(data, fmr_targets=fmr, **common)
         C.finish(run, out, json_out, force, log)
         return
+    if scores and bob:
+        raise InputError("give --scores tables or --bob score files, not both.")
     if candidates:
-        if scores:
+        if scores or bob:
             raise InputError("give --scores (1:1) or --candidates (1:N) files, not both.")
         if truth is None:
             raise InputError("candidate lists need --truth FILE (the probes' subjects).")
@@ -154,7 +172,8 @@ def compare(
     )
     with log.stage("reading and aligning score tables"):
         data = read_paired_scores(
-            scores or [],
+            scores or bob or [],
+            bob=bool(bob),
             names=name or None,
             columns=columns,
             orientation="similarity" if similarity else "distance",

@@ -15,7 +15,10 @@ def register(app: typer.Typer) -> None:
 
 def scale(
     gallery: Path = typer.Option(
-        ..., "--gallery", help="Gallery (distractor) embeddings: .npz (embeddings, subjects)."
+        ...,
+        "--gallery",
+        help="Gallery (distractor) embeddings: .npz (embeddings, subjects), Parquet, or a folder "
+        "of shards (faceaudit.compare.shards), read from disk block by block.",
     ),
     probes: Path = typer.Option(
         ..., "--probes", help="Probe embeddings; subjects not in the gallery are non-mated."
@@ -40,8 +43,17 @@ def scale(
     confidence: float = C.CONFIDENCE,
     seed: int = typer.Option(0, help="Seed of the nested gallery order and the bootstrap."),
     block_elements: int = typer.Option(
-        1 << 24, help="Scores computed per block (memory ~ 4 bytes x this)."
+        1 << 24, help="Scores computed per chunk (memory ~ 4 bytes x this)."
     ),
+    probe_block: int | None = typer.Option(
+        None, help="Searches per block of the map (default 512; a multiple of 256)."
+    ),
+    gallery_block: int | None = typer.Option(
+        None, help="Templates per gallery block of the map (default: up to 2^18)."
+    ),
+    scheduler: str | None = C.SCHEDULER,
+    workers: int | None = C.CLUSTER_WORKERS,
+    work_dir: Path | None = C.WORK_DIR,
     out: Path | None = C.OUT,
     json_out: str | None = C.JSON,
     force: bool = C.FORCE,
@@ -56,23 +68,32 @@ def scale(
     log = C.destination(out, json_out, force, quiet)
     enrolled = C.read_enrol(enrol)
     with log.stage("reading embeddings"):
-        g = read_embeddings(gallery)
+        if gallery.is_dir():
+            from faceaudit.compare.shards import read_gallery_shards
+
+            g = read_gallery_shards(gallery)
+        else:
+            g = read_embeddings(gallery)
         p = read_embeddings(probes)
-    run = audit_scale(
-        g,
-        p,
-        threshold=threshold,
-        gallery_size=gallery_size,
-        enrol=enrolled,
-        fpir_targets=C.parse_floats(fpir_target, "--fpir-target") or DEFAULT_FPIR_TARGETS,
-        tail_count=tail_count,
-        validation_fit_size=validation_fit_size,
-        bootstrap=bootstrap,
-        confidence=confidence,
-        seed=seed,
-        block_elements=block_elements,
-        title=title,
-        progress=log,
-    )
+    with C.cluster(scheduler, workers, work_dir):
+        run = audit_scale(
+            g,
+            p,
+            threshold=threshold,
+            gallery_size=gallery_size,
+            enrol=enrolled,
+            fpir_targets=C.parse_floats(fpir_target, "--fpir-target") or DEFAULT_FPIR_TARGETS,
+            tail_count=tail_count,
+            validation_fit_size=validation_fit_size,
+            bootstrap=bootstrap,
+            confidence=confidence,
+            seed=seed,
+            block_elements=block_elements,
+            probe_block=probe_block,
+            gallery_block=gallery_block,
+            work_dir=work_dir,
+            title=title,
+            progress=log,
+        )
     del g, p
     C.finish(run, out, json_out, force, log)

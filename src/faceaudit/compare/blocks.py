@@ -36,6 +36,7 @@ __all__ = [
     "Block",
     "BlockPlan",
     "block_scores",
+    "cross_scores",
     "mated_pairs",
     "products",
 ]
@@ -130,6 +131,29 @@ def _tiles(embeddings, out, a0, a1, b0, b1, dtype) -> None:
             # a separate copy for the columns, so numpy calls gemm (not syrk) on diagonal tiles too
             xb = np.array(embeddings[u0:u1], dtype=dtype, order="C", copy=True)
             out[t0 - a0 : t1 - a0, u0 - b0 : u1 - b0] = xa @ xb.T
+
+
+def cross_scores(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``a @ b.T`` made on the :data:`TILE` x ``TILE`` grid, one BLAS call per tile, one thread.
+
+    For rows ``a`` and ``b`` that start on the global tile grid of their own sets (a block of
+    probes and a block of the gallery, each starting at a multiple of ``TILE``), every score has
+    the bits it has in any other block cut, on any worker: the product the scale analysis maps.
+    """
+    from threadpoolctl import threadpool_limits
+
+    dtype = np.result_type(a.dtype, b.dtype)
+    out = np.empty((a.shape[0], b.shape[0]), dtype=dtype)
+    tiles = [
+        (t0, np.array(a[t0 : t0 + TILE], dtype=dtype, order="C", copy=True))
+        for t0 in range(0, a.shape[0], TILE)
+    ]
+    with threadpool_limits(1, user_api="blas"):
+        for u0 in range(0, b.shape[0], TILE):
+            xb = np.array(b[u0 : u0 + TILE], dtype=dtype, order="C", copy=True)
+            for t0, xa in tiles:
+                out[t0 : t0 + TILE, u0 : u0 + TILE] = xa @ xb.T
+    return out
 
 
 def products(a: np.ndarray, b: np.ndarray, threads: int = 2) -> np.ndarray:

@@ -152,6 +152,15 @@ class InProcess(Executor):
         return f"InProcess(threads={self.threads})"
 
     def map_reduce(self, task, block_ids, merge, *, weights=None, store=None, progress=None):
+        # BLAS's thread setting is one per process: set it once for the whole pass. Limits
+        # entered and left by each worker thread race (one thread's exit restores the setting
+        # while another's product runs, whose bits then change).
+        if getattr(task, "parallel_inside", False):
+            return self._map_reduce(task, block_ids, merge, weights, store, progress)
+        with _blas_one_thread():
+            return self._map_reduce(task, block_ids, merge, weights, store, progress)
+
+    def _map_reduce(self, task, block_ids, merge, weights, store, progress):
         ids = list(block_ids)
         w = list(weights) if weights is not None else [1] * len(ids)
         total, done = int(sum(w)), 0

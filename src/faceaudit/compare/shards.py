@@ -353,11 +353,17 @@ class Templates:
         if self.array is not None:
             return np.ascontiguousarray(self.array[t0:t1], dtype=np.float32)
         rows = np.arange(t0, t1) if self.index is None else self.index[t0:t1]
+        if rows.size > 1 and (np.diff(rows) < 0).any():  # e.g. a nested (shuffled) order
+            order = np.argsort(rows, kind="stable")
+            out = np.empty((rows.size, self.shards.dim), dtype=np.float32)
+            out[order] = self.shards.take(rows[order])
+            return out
         return self.shards.take(rows)
 
     def release(self, t0: int, t1: int) -> None:
         if self.array is None:
-            self.shards.release(np.arange(t0, t1) if self.index is None else self.index[t0:t1])
+            rows = np.arange(t0, t1) if self.index is None else np.sort(self.index[t0:t1])
+            self.shards.release(rows)
 
     def __getstate__(self):
         if self.array is not None:

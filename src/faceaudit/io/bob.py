@@ -28,7 +28,7 @@ Data-quality warnings: repeated (``claimed_id``/``model_label``, ``test_label``)
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -61,7 +61,7 @@ from faceaudit.io.lines import (
 pa = lazy_module("pyarrow")
 pc = lazy_module("pyarrow.compute")
 
-__all__ = ["read_bob"]
+__all__ = ["BobRecords", "bob_records", "read_bob"]
 
 PathLike = str | os.PathLike[str]
 
@@ -281,3 +281,81 @@ def _read_bob_csv(path: PathLike, orientation: str) -> ComparisonScores:
         reference_subject="bio_ref_subject_id",
     )
     return read_table_scores(path, columns=columns, orientation=orientation)
+
+
+@dataclass(eq=False)
+class BobRecords:
+    """A bob score file's comparisons as fields, chunk by chunk, for readers that keep sample ids
+    (``compare`` joins systems on the (model, probe sample) pair).
+
+    ``ncols``: 2, 4 or 5. ``chunks()`` yields ``(first_record, fields)``, ``fields`` a dict of
+    pyarrow string arrays: ``score`` and ``label`` (2 columns), or ``score``, ``claimed_id``,
+    ``real_id``, ``model`` (the ``model_label``; the ``claimed_id`` in 4 columns) and
+    ``test_label``. ``error_at`` / ``where`` locate a comparison (0-based, in the order read)
+    by its line, once ``chunks()`` has run over it.
+    """
+
+    path: PathLike
+    p: Path
+    ncols: int
+    _raw: list = field(default_factory=list)  # per chunk: the raw record of each comparison
+
+    def _record(self, row: int) -> int:
+        for raw in self._raw:
+            if row < raw.size:
+                return int(raw[row])
+            row -= raw.size
+        return row
+
+    def chunks(self):
+        others: list[str] = []
+        names = {
+            2: ("label", "score"),
+            4: ("claimed_id", "real_id", "test_label", "score"),
+            5: ("claimed_id", "model", "real_id", "test_label", "score"),
+        }[self.ncols]
+        try:
+            for rows, lines in whole_lines(self.p, self.path, others):
+                lines, _ = strip_comments(lines)
+                trimmed = pc.utf8_trim_whitespace(lines)
+                blank = to_numpy(pc.equal(trimmed, scalar("")))
+                parts = pc.utf8_split_whitespace(trimmed)
+                counts = to_numpy(pc.list_value_length(parts))
+                wrong = np.flatnonzero((counts != self.ncols) & ~blank)
+                if wrong.size:
+                    i = int(wrong[0])
+                    msg = (f"has {counts[i]} fields but the first comparison line has "
+                           f"{self.ncols}; {_FORMATS}.")  # fmt: skip
+                    raise line_error(self.p, self.path, rows + i, msg)
+                keep = np.flatnonzero(~blank)
+                self._raw.append(rows + keep)
+                if blank.any():
+                    parts = parts.take(arrow_indices(keep))
+                fields = {n: pc.list_element(parts, scalar(j)) for j, n in enumerate(names)}
+                if self.ncols == 4:
+                    fields["model"] = fields["claimed_id"]
+                yield rows, fields
+        except (OSError, EOFError) as exc:
+            raise unreadable(self.p, self.path, 0, exc) from None
+
+    def error_at(self, row: int, message: str) -> InputError:
+        return line_error(self.p, self.path, self._record(row), message)
+
+    def where(self, row: int) -> str:
+        n = line_number(self.p, self._record(row))
+        return f"record {row + 1}" if n is None else f"line {n}"
+
+    def header_error(self, message: str) -> InputError:
+        return InputError(message, path=described(self.path, self.p))
+
+
+def bob_records(path: PathLike) -> BobRecords:
+    """Open a 2-, 4- or 5-column bob score file for :class:`BobRecords` (not bob CSV files)."""
+    p = check_file(path)
+    if ".csv" in [s.lower() for s in p.suffixes]:
+        raise InputError(
+            "is a bob.bio.base CSV score file; give it as a score table (--scores) with its "
+            "columns named (probe_subject_id, bio_ref_subject_id, probe_key).",
+            path=described(path, p),
+        )
+    return BobRecords(path, p, _layout(p, path).ncols)

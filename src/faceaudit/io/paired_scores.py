@@ -149,6 +149,42 @@ def _read(path, columns, subjects: SubjectCodes, samples: SubjectCodes, chunk_ro
                  cat("reference"))  # fmt: skip
 
 
+def _read_bob(path, subjects: SubjectCodes, samples: SubjectCodes) -> _Rows:
+    """A bob score file as rows: 4/5 columns give subjects (real_id, claimed_id) and the pair's
+    samples (model, test_label) to join on; 2 columns only the mated label (row-order join)."""
+    from faceaudit.io.bob import _ADVICE, _labels, bob_records
+
+    rec = bob_records(path)
+    parts: dict[str, list[np.ndarray]] = {k: [] for k in ("score", "mated", "ps", "rs", "probe",
+                                                          "reference")}  # fmt: skip
+    for _, f in rec.chunks():
+        base = sum(a.size for a in parts["score"])
+        try:
+            score, _ = parse_scores(f["score"], name="score", nan_is_missing=True, advice=_ADVICE)
+            parts["score"].append(score)
+            if rec.ncols == 2:
+                parts["mated"].append(_labels(f["label"]))
+                continue
+            ps = subjects.encode(f["real_id"], name="real_id")
+            rs = subjects.encode(f["claimed_id"], name="claimed_id")
+            parts["ps"].append(ps)
+            parts["rs"].append(rs)
+            parts["mated"].append(ps == rs)
+            parts["reference"].append(samples.encode(f["model"], name="model", noun="a model id"))
+            parts["probe"].append(samples.encode(f["test_label"], name="test_label",
+                                                 noun="a probe sample id"))  # fmt: skip
+        except BadRecord as bad:
+            raise rec.error_at(base + bad.index, bad.message) from None
+    if not parts["score"]:
+        raise rec.header_error("holds no comparison; give a bob score file.")
+
+    def cat(key):
+        return np.concatenate(parts[key]) if parts[key] else None
+
+    return _Rows(path, rec, cat("score"), cat("mated"), cat("ps"), cat("rs"), cat("probe"),
+                 cat("reference"))  # fmt: skip
+
+
 def _duplicate(key: np.ndarray) -> tuple[int, int] | None:
     """``(first, repeat)`` rows of the first repeated key, or None."""
     order = np.argsort(key, kind="stable")
@@ -232,6 +268,7 @@ def read_paired_scores(
     orientation: str = "similarity",
     coverage: str = "common",
     chunk_rows: int = 1_000_000,
+    bob: bool = False,
 ) -> PairedScores:
     """Read two or more score tables of the same comparisons and align them.
 
@@ -249,6 +286,10 @@ def read_paired_scores(
     coverage : {"common", "strict"}
         Comparisons present for some systems only: left out with a warning (``"common"``), or an
         error (``"strict"``).
+    bob : bool
+        The files are bob score files (:mod:`faceaudit.io.bob`: 4 or 5 columns, joined on the
+        (model, test_label) pair, subjects from real_id and claimed_id; 2 columns, on row
+        order); ``columns`` is then unused. A ``nan`` score is a failure to acquire.
 
     Returns
     -------
@@ -276,7 +317,10 @@ def read_paired_scores(
     columns = columns or ColumnNames()
     _check_columns(columns)
     subjects, samples = SubjectCodes(), SubjectCodes()
-    files = [_read(p, columns, subjects, samples, chunk_rows) for p in paths]
+    if bob:
+        files = [_read_bob(p, subjects, samples) for p in paths]
+    else:
+        files = [_read(p, columns, subjects, samples, chunk_rows) for p in paths]
     on_ids = all(f.probe is not None and f.reference is not None for f in files)
     if on_ids:
         index, join = _join_on_ids(files, max(len(samples.names), 1))

@@ -90,6 +90,9 @@ def _environment():
 _LABELS = {
     "det": "DET curve: false non-match rate against false match rate, log axes",
     "compare_det": "DET curves of the compared systems, overlaid, log axes",
+    "compare_group_differences": "Change in each group's rates between systems, paired intervals",
+    "compare_fpir_fnir": "FPIR and FNIR against threshold, the compared systems overlaid",
+    "compare_cmc": "Cumulative match characteristic of the compared systems, overlaid",
     "score_histogram": "Histograms of mated and non-mated scores",
     "cmc": "Cumulative match characteristic",
     "fpir_fnir": "FPIR and FNIR against threshold",

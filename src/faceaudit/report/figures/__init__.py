@@ -52,12 +52,18 @@ from faceaudit.report.figures.errors import (
 from faceaudit.report.figures.groups import cross_fmr_figure, group_rates_figure
 from faceaudit.report.figures.impact import ppv_figure
 from faceaudit.report.figures.scale import fpir_gallery_figure, tail_fit_figure
-from faceaudit.report.figures.systems import det_overlay_figure
+from faceaudit.report.figures.systems import (
+    cmc_overlay_figure,
+    det_overlay_figure,
+    fpir_fnir_overlay_figure,
+    group_difference_figure,
+)
 
 __all__ = [
     "ACCENT", "MATED", "GREY", "NONMATED", "MARK", "MAX_LABEL", "OTHER", "PNG_DPI", "RC",
     "SVG_PX_PER_PT", "WARN", "Point", "cmc_figure", "cross_fmr_figure", "decade_label",
-    "det_figure", "det_overlay_figure", "edc_figure", "fpir_fnir_figure", "fpir_gallery_figure",
+    "cmc_overlay_figure", "det_figure", "det_overlay_figure", "fpir_fnir_overlay_figure",
+    "group_difference_figure", "edc_figure", "fpir_fnir_figure", "fpir_gallery_figure",
     "group_rates_figure", "inline_svg", "log_limits", "plain", "ppv_figure", "render",
     "render_png", "render_svg",
     "score_histogram_figure", "sweep_figure", "tail_fit_figure",

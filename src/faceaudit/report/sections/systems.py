@@ -17,6 +17,7 @@ from faceaudit.report.blocks import (
     rate_cell,
 )
 from faceaudit.report.sections._base import Ctx, Section
+from faceaudit.report.sections._systems_groups import group_blocks, group_figures, group_verdict
 from faceaudit.report.sentences.systems import difference_sentence, pct, points, where
 
 _FIGURE = {
@@ -232,6 +233,18 @@ def blocks(c: Node, ctx: Ctx) -> list:
         + "; lower-left is better. Squares: each system at its own threshold for the targets. "
         "Both axes are logarithmic.",
     ))  # fmt: skip
+    if c.str("mode") == "identification":
+        out.append(Figure(
+            "compare_fpir_fnir",
+            "FPIR (dashed) and FNIR (solid) of each system against the threshold on the same "
+            "searches; a threshold in the same units only when the systems' scores share a scale.",
+        ))  # fmt: skip
+        out.append(Figure(
+            "compare_cmc",
+            "Cumulative match characteristic of each system: the share of mated searches with "
+            "the mate within the top r, whatever its score; bands: intervals from the shared "
+            "subject bootstrap.",
+        ))  # fmt: skip
     if c.objs("mcnemar"):
         out.append(Heading("McNemar's exact test on matched decisions"))
         out.append(Para(
@@ -242,6 +255,7 @@ def blocks(c: Node, ctx: Ctx) -> list:
             "note",
         ))  # fmt: skip
         out.append(_mcnemar_table(c))
+    out += group_blocks(c, ctx)
     return out
 
 
@@ -255,14 +269,51 @@ def figures(c: Node, ctx: Ctx) -> dict:
         curves.append((s.str("name"), det.list(fp), det.list(fn)))
         for o in s.objs("operating_points"):
             if o.bool("supported") and o.opt_num(f"{fp}_target") is not None:
-                x, y = o.rate(fp)["value"], o.rate(fn)["value"]
-                if x is not None and y is not None:
-                    marks.append((s.str("name"), x, y))
-    return {"compare_det": F.det_overlay_figure(curves, marks=marks, rates=(fp, fn))}
+                rx, ry = o.rate(fp), o.rate(fn)
+                if rx["value"] is not None and ry["value"] is not None:
+                    marks.append((s.str("name"), rx["value"], ry["value"], ry["ci"]))
+    out = {"compare_det": F.det_overlay_figure(curves, marks=marks, rates=(fp, fn))}
+    if c.str("mode") == "identification":
+        out.update(_search_figures(c))
+    out.update(group_figures(c, ctx))
+    return out
+
+
+def _search_figures(c: Node) -> dict:
+    """1:N: FPIR/FNIR against threshold and the CMC, the systems overlaid (when present)."""
+    from faceaudit.report import figures as F
+
+    systems = c.objs("systems")
+    out = {}
+    if all("threshold" in s.obj("det") for s in systems):
+        out["compare_fpir_fnir"] = F.fpir_fnir_overlay_figure(
+            [
+                (
+                    s.str("name"),
+                    s.obj("det").list("threshold"),
+                    s.obj("det").list("fpir"),
+                    s.obj("det").list("fnir"),
+                )
+                for s in systems
+            ]  # fmt: skip
+        )
+    if all(s.get("cmc") for s in systems):
+        out["compare_cmc"] = F.cmc_overlay_figure(
+            [
+                (
+                    s.str("name"),
+                    [p.int("rank") for p in s.objs("cmc")],
+                    [p.num("identification_rate") for p in s.objs("cmc")],
+                    [p.get("ci") for p in s.objs("cmc")],
+                )
+                for s in systems
+            ]  # fmt: skip
+        )
+    return out
 
 
 def verdict(c: Node, ctx: Ctx) -> list[str]:
-    return sentences(c, ctx)[:3]
+    return sentences(c, ctx)[:3] + group_verdict(c, ctx)[:2]
 
 
 SECTION = Section("compare", "Paired comparison of systems", blocks, figures, verdict)

@@ -62,8 +62,14 @@ def ratio_text(r: Node, confidence: float) -> str:
     return f"{fmt.fmt_num(v)}×{ref}"
 
 
-def demographic_sentences(d: Node) -> list[str]:
-    """Plain statements of the differentials, the most important first."""
+def demographic_sentences(d) -> list[str]:
+    """Plain statements of the differentials, the most important first.
+
+    ``d`` is a demographics result (:class:`~faceaudit.analyses.demographics.DemographicsResult`),
+    its ``to_json()`` mapping (the ``demographics`` key of results.json) or a :class:`Node` of it.
+    """
+    if not isinstance(d, Node):
+        d = Node(d.to_json() if hasattr(d, "to_json") else d)
     fp, fn, *_ = VOCAB[d.str("mode")]
     conf = d.obj("bootstrap").num("confidence")
     rows = d.objs("groups")
