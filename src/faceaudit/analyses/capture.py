@@ -47,6 +47,7 @@ from faceaudit.analyses._capture_counts import (
 )
 from faceaudit.analyses._capture_sentences import _sentence, _warnings
 from faceaudit.analyses._capture_types import (
+    DEFAULT_FMR_TARGET,
     RATES,
     CaptureAnalysis,
     CaptureResult,
@@ -74,7 +75,6 @@ __all__ = [
     "capture_conditions",
 ]
 
-DEFAULT_FMR_TARGET = 1e-3
 
 # ---------------------------------------------------------------------------------------------
 # The analysis
