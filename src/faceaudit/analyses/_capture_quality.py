@@ -155,102 +155,21 @@ def quality_analysis(
     """The quality result (module docstring); ``replicates(n, B, seed)`` yields weights."""
     if probes.quality is None:
         raise ValueError("quality analysis needs ProbeObservations.quality")
-
-    def weights():
-        return replicates(n_subjects, bootstrap, seed) if bootstrap else None
-
-    def assessed(rows: _Rows) -> _Rows:
-        return rows.take(np.isfinite(rows.probe_quality))
-
-    def edc(rows: _Rows, identification: bool, mated: bool):
-        if rows.obs.size == 0:
-            return None
-        res = error_vs_discard(
-            rows.quality,
-            rows.mated,
-            scores=rows.score,
-            threshold=threshold,
-            discard=qin.discard,
-            pauc_limit=qin.pauc_limit,
-            subjects=rows.subject,
-            weights=weights(),
-            confidence=confidence,
-            identification=identification,
-        )
-        curve = res.mated if mated else res.nonmated
-        return None if curve is None else curve.to_json()
-
-    per: list[dict] = []
-    pools_one, pools_ms, pools_nm = [], [], []
-    for k, cond in enumerate(conditions):
-        one, ms, nm = (assessed(x) for x in _rows(scored[k], probes, references, rank))
-        pools_one.append(one)
-        pools_ms.append(ms)
-        pools_nm.append(nm)
-        sel = np.flatnonzero((probes.condition == k) & probes.acquired)
-        measures = {"score": _summary(probes.quality[sel])}
-        for name in MEASURES:
-            if name in probes.measures:
-                measures[name] = _summary(probes.measures[name][sel])
-        per.append(
-            {
-                "condition": cond.name,
-                "n_photos": int(sel.size),
-                "n_assessed": int(np.isfinite(probes.quality[sel]).sum()),
-                "measures": measures,
-                "edc": {"fnmr": edc(one, False, True), "fpir": edc(nm, True, False)},
-            }
-        )
-    one, ms, nm = _Rows.cat(pools_one), _Rows.cat(pools_ms), _Rows.cat(pools_nm)
-    pooled_edc = {"fnmr": edc(one, False, True), "fpir": edc(nm, True, False)}
-
-    gates_1 = ()
-    if one.obs.size:
-        gates_1 = quality_gates(
-            one.probe_quality,
-            one.mated,
-            scores=one.score,
-            threshold=threshold,
-            reject=qin.reject,
-            photo=one.obs,
-            subjects=one.subject,
-            weights=weights(),
-            confidence=confidence,
-        )
-    search = _Rows.cat([ms, nm])
-    gates_n = ()
-    if search.obs.size:
-        gates_n = quality_gates(
-            search.probe_quality,
-            search.mated,
-            scores=search.score,
-            threshold=threshold,
-            reject=qin.reject,
-            photo=search.obs,
-            subjects=search.subject,
-            weights=weights(),
-            confidence=confidence,
-            identification=True,
-        )
+    curves = _Curves(qin, threshold, confidence, n_subjects, bootstrap, seed, replicates)
+    rows = [
+        tuple(x.take(np.isfinite(x.probe_quality)) for x in _rows(sc, probes, references, rank))
+        for sc in scored
+    ]  # per condition: the assessed 1:1 mated comparisons, mated and non-mated searches
+    per = [_condition_json(k, cond, probes, rows[k], curves) for k, cond in enumerate(conditions)]
+    one, ms, nm = (_Rows.cat([r[j] for r in rows]) for j in range(3))
+    pooled_edc = {"fnmr": curves.edc(one, False, True), "fpir": curves.edc(nm, True, False)}
+    gates_1 = curves.gates(one, identification=False)
+    gates_n = curves.gates(_Rows.cat([ms, nm]), identification=True)
     best = recommend_gate(gates_1, min_relative_gain=qin.min_relative_gain) if gates_1 else None
-
-    def by_condition(gate: QualityGate) -> dict:
-        out = {}
-        for k, cond in enumerate(conditions):
-            sel = np.flatnonzero((probes.condition == k) & probes.acquired)
-            q = probes.quality[sel]
-            q = q[np.isfinite(q)]
-            if q.size == 0:
-                out[cond.name] = None
-            elif gate.quality_threshold is None:
-                out[cond.name] = 0.0
-            else:
-                out[cond.name] = float((q < gate.quality_threshold).mean())
-        return out
 
     def gate_json(g: QualityGate) -> dict:
         d = g.to_json()
-        d["rejected_by_condition"] = by_condition(g)
+        d["rejected_by_condition"] = _rejected_by_condition(g, probes, conditions)
         return d
 
     n_all = int(probes.acquired.sum())
@@ -261,22 +180,7 @@ def quality_analysis(
             f"{n_all - n_assessed:,} of {n_all:,} probe photos with a face have no quality "
             "score; the EDC and the gates use the other photos only."
         )
-    body = {
-        "score": {
-            "source": qin.source,
-            "description": qin.description,
-            "higher_is_better": True,
-            "file": None if qin.file is None else dict(qin.file),
-        },
-        "threshold": threshold,
-        "confidence": confidence,
-        "bootstrap": {"replicates": bootstrap, "unit": "subject", "seed": seed},
-        "pair_quality": (
-            "1:1 mated comparisons: the lower of the probe's and the reference's quality (a "
-            "reference without a score: the probe's); 1:N searches: the probe's quality"
-        ),
-        "edc_ties": "never split: largest realisable discard not above the target",
-        "pauc_limit": qin.pauc_limit,
+    body = _header(qin, threshold, confidence, bootstrap, seed) | {
         "n_photos": n_all,
         "n_assessed": n_assessed,
         "conditions": per,
@@ -295,9 +199,120 @@ def quality_analysis(
         },
     }
     labels = {c.name: c.label for c in conditions}
-    rejected = {labels[k]: v for k, v in (by_condition(best) if best else {}).items()}
+    by_cond = _rejected_by_condition(best, probes, conditions) if best else {}
+    rejected = {labels[k]: v for k, v in by_cond.items()}
     sentences = _sentences(pooled_edc, best, rejected, qin)
     return QualityResult(body, best, tuple(sentences), tuple(warnings))
+
+
+@dataclass(frozen=True)
+class _Curves:
+    """EDC curves and quality gates at the fixed ``threshold`` (a similarity), with intervals
+    from ``replicates(n_subjects, bootstrap, seed)`` (drawn afresh, the same, for each)."""
+
+    qin: QualityInput
+    threshold: float
+    confidence: float
+    n_subjects: int
+    bootstrap: int
+    seed: int
+    replicates: Callable
+
+    def weights(self):
+        if not self.bootstrap:
+            return None
+        return self.replicates(self.n_subjects, self.bootstrap, self.seed)
+
+    def edc(self, rows: _Rows, identification: bool, mated: bool) -> dict | None:
+        """The JSON of the mated (FNMR) or non-mated (FPIR) EDC curve; None without rows."""
+        if rows.obs.size == 0:
+            return None
+        res = error_vs_discard(
+            rows.quality,
+            rows.mated,
+            scores=rows.score,
+            threshold=self.threshold,
+            discard=self.qin.discard,
+            pauc_limit=self.qin.pauc_limit,
+            subjects=rows.subject,
+            weights=self.weights(),
+            confidence=self.confidence,
+            identification=identification,
+        )
+        curve = res.mated if mated else res.nonmated
+        return None if curve is None else curve.to_json()
+
+    def gates(self, rows: _Rows, *, identification: bool) -> tuple[QualityGate, ...]:
+        """Gates on the probes' quality: 1:1 (FNMR) or 1:N (FNIR and FPIR); () without rows."""
+        if not rows.obs.size:
+            return ()
+        return quality_gates(
+            rows.probe_quality,
+            rows.mated,
+            scores=rows.score,
+            threshold=self.threshold,
+            reject=self.qin.reject,
+            photo=rows.obs,
+            subjects=rows.subject,
+            weights=self.weights(),
+            confidence=self.confidence,
+            identification=identification,
+        )
+
+
+def _condition_json(k: int, cond, probes, rows: tuple[_Rows, _Rows, _Rows], curves) -> dict:
+    """One condition's measures (over its photos with a face) and its EDC curves."""
+    one, _, nm = rows
+    sel = np.flatnonzero((probes.condition == k) & probes.acquired)
+    measures = {"score": _summary(probes.quality[sel])}
+    for name in MEASURES:
+        if name in probes.measures:
+            measures[name] = _summary(probes.measures[name][sel])
+    return {
+        "condition": cond.name,
+        "n_photos": int(sel.size),
+        "n_assessed": int(np.isfinite(probes.quality[sel]).sum()),
+        "measures": measures,
+        "edc": {"fnmr": curves.edc(one, False, True), "fpir": curves.edc(nm, True, False)},
+    }
+
+
+def _rejected_by_condition(gate: QualityGate, probes, conditions) -> dict:
+    """The share of each condition's assessed photos with a face that ``gate`` rejects
+    (quality below its threshold); None for a condition with no such photo."""
+    out = {}
+    for k, cond in enumerate(conditions):
+        sel = np.flatnonzero((probes.condition == k) & probes.acquired)
+        q = probes.quality[sel]
+        q = q[np.isfinite(q)]
+        if q.size == 0:
+            out[cond.name] = None
+        elif gate.quality_threshold is None:
+            out[cond.name] = 0.0
+        else:
+            out[cond.name] = float((q < gate.quality_threshold).mean())
+    return out
+
+
+def _header(qin: QualityInput, threshold: float, confidence: float, bootstrap: int, seed: int):
+    """The settings part of the result: the score's source and the conventions used."""
+    return {
+        "score": {
+            "source": qin.source,
+            "description": qin.description,
+            "higher_is_better": True,
+            "file": None if qin.file is None else dict(qin.file),
+        },
+        "threshold": threshold,
+        "confidence": confidence,
+        "bootstrap": {"replicates": bootstrap, "unit": "subject", "seed": seed},
+        "pair_quality": (
+            "1:1 mated comparisons: the lower of the probe's and the reference's quality (a "
+            "reference without a score: the probe's); 1:N searches: the probe's quality"
+        ),
+        "edc_ties": "never split: largest realisable discard not above the target",
+        "pauc_limit": qin.pauc_limit,
+    }
 
 
 def _pc(x: float | None) -> str:

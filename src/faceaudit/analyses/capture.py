@@ -31,7 +31,7 @@ come from :func:`_subject_replicates`, the one place this analysis touches the b
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -48,6 +48,7 @@ from faceaudit.analyses._capture_counts import (
 )
 from faceaudit.analyses._capture_sentences import _sentence, _warnings
 from faceaudit.analyses._capture_types import (
+    DEFAULT_FMR_TARGET,
     RATES,
     CaptureAnalysis,
     CaptureResult,
@@ -76,7 +77,6 @@ __all__ = [
     "capture_conditions",
 ]
 
-DEFAULT_FMR_TARGET = 1e-3
 
 # ---------------------------------------------------------------------------------------------
 # The analysis
@@ -148,150 +148,40 @@ def capture_conditions(
             f"the reference condition {reference!r} is not among the conditions "
             f"({', '.join(names)})."
         )
-    ref_index = names.index(reference)
-    n_subj = len(subjects)
-    if references.n == 0:
-        raise InputError("no subject has a usable reference photo: nothing to compare with.")
-    N = int(references.enrolled.sum())
-    rank = max(1, min(list_length, N))
-    sel_of = [np.flatnonzero(probes.condition == k) for k in range(len(conditions))]
-
-    def score(k: int) -> _Scored:
-        return _Scored(probes, references, sel_of[k][probes.acquired[sel_of[k]]], n_subj)
-
-    ref_scored = score(ref_index)
-    if ref_scored.rows.size == 0:
-        raise InputError(
-            f"the reference condition {reference!r} has no probe photo with a usable face: "
-            "the threshold cannot be fixed on it."
-        )
-    t, rule = _fix_threshold(
-        ref_scored, rank, fmr_target, fpir_target, threshold, reference, confidence
-    )
-    # one condition's score matrix at a time: counted at t, then only its per-search summary kept
-    scored: list[_Scored] = []
-    counts: list[_Counts] = []
-    for k in range(len(conditions)):
-        sc = ref_scored if k == ref_index else score(k)
-        counts.append(_count(probes, references, sc, sel_of[k], t, rank, n_subj))
-        sc.S = sc.nonmated_mask = None
-        scored.append(sc)
-    b_ref = np.bincount(references.subject, minlength=n_subj).astype(np.float64)
-
-    reps: list[dict[str, list[np.ndarray]]] = [{k: [] for k in RATES} for _ in conditions]
-    if bootstrap:
-        for w in _subject_replicates(n_subj, bootstrap, seed):
-            for k, c in enumerate(counts):
-                for name, v in _replicate_rates(c, w, b_ref).items():
-                    reps[k][name].append(v)
-    R = [{k: (np.concatenate(v) if v else None) for k, v in r.items()} for r in reps]
-
-    def rate_of(k: int, name: str) -> Rate | None:
-        c = counts[k]
-        if name == "fmr":  # non-mated pairs: the people on both sides are the units
-            count, n = c.fmr_errors, c.fmr_n
-            people = int(((c.fmr_a > 0) | (b_ref > 0)).sum())
-        else:
-            n_, e_ = c.tables[name]
-            count, n = int(round(e_.sum())), int(round(n_.sum()))
-            people = int((n_ > 0).sum())
-        if n == 0:
-            return None
-        ci = None
-        if R[k][name] is not None:
-            ci = _rate_interval(R[k][name], count, n, confidence, people, n_subj, seed)
-        # a zero-error (all-error) bound rests on the people, not on their photos
-        return make_rate(count, n, ci, confidence=confidence, n_units=people, unit="subject")
-
-    rates = [{name: rate_of(k, name) for name in RATES} for k in range(len(conditions))]
-
-    def compare(k: int, name: str) -> tuple[RatioToReference, Difference]:
-        mine, theirs = rates[k][name], rates[ref_index][name]
-        if mine is None or theirs is None:
-            return RatioToReference(None, None, None, False), Difference(None, None)
-        ratio = mine.value / theirs.value if theirs.value else None
-        diff = mine.value - theirs.value
-        a, b = R[k][name], R[ref_index][name]
-        if a is None or b is None:
-            return RatioToReference(ratio, None, None, False), Difference(diff, None)
-        d_ci = _interval(a - b, confidence)
-        if ratio is None:  # no error on the reference condition: no ratio to speak of
-            return RatioToReference(None, None, None, False), Difference(diff, d_ci)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            q = np.where(b > 0, a / np.where(b > 0, b, 1.0), np.where(a > 0, np.inf, np.nan))
-        keep = q[~np.isnan(q)]
-        if keep.size == 0:
-            return RatioToReference(ratio, None, None, False), Difference(diff, d_ci)
-        big = np.finfo(np.float64).max
-        al = (1.0 - confidence) / 2.0
-        lo, hi = np.quantile(np.minimum(keep, big), [al, 1.0 - al], method="inverted_cdf")
-        return (
-            RatioToReference(
-                ratio, float(lo) if lo < big else None, float(hi) if hi < big else None, True
-            ),
-            Difference(diff, d_ci),
-        )
-
-    rule_text = (
-        f"at {rule['rule'][:-7].upper()} {rule['target']:g}"
-        if rule["target"] is not None
-        else f"as given ({t:.4g})"
-    )
-    results: list[ConditionRates] = []
-    for k, cond in enumerate(conditions):
-        ratios, diffs = {}, {}
-        if k != ref_index:
-            for name in RATES:
-                ratios[name], diffs[name] = compare(k, name)
-        results.append(
-            ConditionRates(
-                cond,
-                k == ref_index,
-                counts[k].n_photos,
-                counts[k].n_subjects,
-                rates[k],
-                counts[k].reasons,
-                ratios,
-                diffs,
-                "",
-            )
-        )
-    ref_rates = results[ref_index]
-    results = [replace(c, sentence=_sentence(c, ref_rates, rule_text, confidence)) for c in results]
-    warnings = _warnings(results, ref_rates, N)
-    at_ref = rates[ref_index]
-    thr = {
-        "value": t,
-        "units": "similarity (cosine of L2-normalised embeddings; higher = more similar)",
-        "rule": rule["rule"],
-        "target": rule["target"],
-        "fixed_on": reference,
-        "held": "the same threshold is applied, unchanged, to every condition",
-        "at_reference": {k: _rate_json(at_ref[k]) for k in ("fmr", "fnmr", "fpir", "fnir")},
-    }
-    capture = CaptureResult(
-        mode=mode,
-        condition_source=dict(condition_source or {}),
-        reference_condition=reference,
-        reference_rule=reference_rule,
-        threshold=thr,
-        split=dict(split or {}),
-        gallery_size=N,
-        rank=rank,
+    at = _count_at_threshold(
+        references,
+        probes,
+        len(conditions),
+        ref_index=names.index(reference),
+        n_subjects=len(subjects),
         list_length=list_length,
-        bootstrap={
-            "replicates": bootstrap,
-            "confidence": confidence,
-            "seed": seed,
-            "unit": "subject (1:1 non-mated comparisons: probe and reference subjects)",
-            "interval": DEFAULT_METHOD,
-            "n_units": n_subj,
-            "threshold_fixed": True,
-        },
-        conditions=tuple(results),
-        sweeps=tuple(sweeps),
-        sentences=tuple(c.sentence for c in results),
-        warnings=tuple(warnings),
+        rule=(fmr_target, fpir_target, threshold),
+        reference=reference,
+        confidence=confidence,
+    )
+    reps = _replicate_values(at, bootstrap, seed)
+    rates = [
+        {
+            name: _rate(c, r[name], name, at.b_ref, confidence, n_subjects=at.n_subjects, seed=seed)
+            for name in RATES
+        }  # fmt: skip
+        for c, r in zip(at.counts, reps, strict=True)
+    ]
+    results = _condition_results(conditions, at, rates, reps, confidence)
+    capture = _capture_result(
+        at,
+        results,
+        threshold=_threshold_json(at, rates[at.ref_index], reference),
+        reference=reference,
+        mode=mode,
+        condition_source=condition_source,
+        reference_rule=reference_rule,
+        split=split,
+        sweeps=sweeps,
+        list_length=list_length,
+        bootstrap=bootstrap,
+        confidence=confidence,
+        seed=seed,
     )
     qual = None
     if quality is not None:
@@ -302,13 +192,250 @@ def capture_conditions(
             references=references,
             probes=probes,
             conditions=conditions,
-            scored=scored,
-            threshold=t,
-            rank=rank,
-            n_subjects=n_subj,
+            scored=at.scored,
+            threshold=at.t,
+            rank=at.rank,
+            n_subjects=len(subjects),
             bootstrap=bootstrap,
             confidence=confidence,
             seed=seed,
             replicates=_subject_replicates,
         )
     return CaptureAnalysis(capture, qual)
+
+
+# ---------------------------------------------------------------------------------------------
+# Its steps
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, eq=False)
+class _AtThreshold:
+    """Every condition counted at the one threshold ``t`` (a similarity).
+
+    ``rule`` is ``{"rule": "fmr_target" | "fpir_target" | "value", "target": rate or None}``;
+    ``rank`` the 1:N rank criterion R = min(L, N) with N = ``gallery_size``; ``scored`` and
+    ``counts`` are per condition (``scored`` without its score matrix, kept for the quality
+    part); ``b_ref`` is the number of references of each subject (the reference side of the
+    two-way non-mated 1:1 comparisons).
+    """
+
+    t: float
+    rule: dict
+    rank: int
+    gallery_size: int
+    ref_index: int
+    n_subjects: int
+    scored: list[_Scored]
+    counts: list[_Counts]
+    b_ref: np.ndarray
+
+
+def _count_at_threshold(
+    references: References,
+    probes: ProbeObservations,
+    n_conditions: int,
+    *,
+    ref_index: int,
+    n_subjects: int,
+    list_length: int,
+    rule: tuple,
+    reference: str,
+    confidence: float,
+) -> _AtThreshold:
+    """Fix the threshold on the reference condition (``rule`` = (fmr_target, fpir_target,
+    threshold)), then count every condition at it, one score matrix at a time."""
+    if references.n == 0:
+        raise InputError("no subject has a usable reference photo: nothing to compare with.")
+    N = int(references.enrolled.sum())
+    rank = max(1, min(list_length, N))
+    sel_of = [np.flatnonzero(probes.condition == k) for k in range(n_conditions)]
+
+    def score(k: int) -> _Scored:
+        return _Scored(probes, references, sel_of[k][probes.acquired[sel_of[k]]], n_subjects)
+
+    ref_scored = score(ref_index)
+    if ref_scored.rows.size == 0:
+        raise InputError(
+            f"the reference condition {reference!r} has no probe photo with a usable face: "
+            "the threshold cannot be fixed on it."
+        )
+    t, fixed = _fix_threshold(ref_scored, rank, *rule, reference, confidence)
+    # one condition's score matrix at a time: counted at t, then only its per-search summary kept
+    scored: list[_Scored] = []
+    counts: list[_Counts] = []
+    for k in range(n_conditions):
+        sc = ref_scored if k == ref_index else score(k)
+        counts.append(_count(probes, references, sc, sel_of[k], t, rank, n_subjects))
+        sc.S = sc.nonmated_mask = None
+        scored.append(sc)
+    b_ref = np.bincount(references.subject, minlength=n_subjects).astype(np.float64)
+    return _AtThreshold(t, fixed, rank, N, ref_index, n_subjects, scored, counts, b_ref)
+
+
+def _replicate_values(
+    at: _AtThreshold, bootstrap: int, seed: int
+) -> list[dict[str, np.ndarray | None]]:
+    """Per condition, each rate's values over the subject replicates (None: no bootstrap).
+
+    One draw of subjects serves every condition and rate of a replicate (joint intervals).
+    """
+    reps: list[dict[str, list[np.ndarray]]] = [{k: [] for k in RATES} for _ in at.counts]
+    if bootstrap:
+        for w in _subject_replicates(at.n_subjects, bootstrap, seed):
+            for k, c in enumerate(at.counts):
+                for name, v in _replicate_rates(c, w, at.b_ref).items():
+                    reps[k][name].append(v)
+    return [{k: (np.concatenate(v) if v else None) for k, v in r.items()} for r in reps]
+
+
+def _rate(
+    c: _Counts,
+    reps: np.ndarray | None,
+    name: str,
+    b_ref: np.ndarray,
+    confidence: float,
+    *,
+    n_subjects: int,
+    seed: int,
+) -> Rate | None:
+    """Rate ``name`` of one condition with its interval (None: no comparison to count); the
+    interval from :func:`faceaudit.stats.intervals.rate_interval`, its degrees of freedom from
+    the replicates' (re-drawn) subject weights."""
+    if name == "fmr":  # non-mated pairs: the people on both sides are the units
+        count, n = c.fmr_errors, c.fmr_n
+        people = int(((c.fmr_a > 0) | (b_ref > 0)).sum())
+    else:
+        n_, e_ = c.tables[name]
+        count, n = int(round(e_.sum())), int(round(n_.sum()))
+        people = int((n_ > 0).sum())
+    if n == 0:
+        return None
+    ci = None
+    if reps is not None:
+        ci = _rate_interval(reps, count, n, confidence, people, n_subjects, seed)
+    # a zero-error (all-error) bound rests on the people, not on their photos
+    return make_rate(count, n, ci, confidence=confidence, n_units=people, unit="subject")
+
+
+def _compare(
+    mine: Rate | None,
+    theirs: Rate | None,
+    a: np.ndarray | None,
+    b: np.ndarray | None,
+    confidence: float,
+) -> tuple[RatioToReference, Difference]:
+    """A condition's rate against the reference condition's: ratio and difference, with the
+    percentile intervals of the paired replicates ``a`` (this condition) and ``b``."""
+    if mine is None or theirs is None:
+        return RatioToReference(None, None, None, False), Difference(None, None)
+    ratio = mine.value / theirs.value if theirs.value else None
+    diff = mine.value - theirs.value
+    if a is None or b is None:
+        return RatioToReference(ratio, None, None, False), Difference(diff, None)
+    d_ci = _interval(a - b, confidence)
+    if ratio is None:  # no error on the reference condition: no ratio to speak of
+        return RatioToReference(None, None, None, False), Difference(diff, d_ci)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        q = np.where(b > 0, a / np.where(b > 0, b, 1.0), np.where(a > 0, np.inf, np.nan))
+    keep = q[~np.isnan(q)]
+    if keep.size == 0:
+        return RatioToReference(ratio, None, None, False), Difference(diff, d_ci)
+    big = np.finfo(np.float64).max
+    al = (1.0 - confidence) / 2.0
+    lo, hi = np.quantile(np.minimum(keep, big), [al, 1.0 - al], method="inverted_cdf")
+    return (
+        RatioToReference(
+            ratio, float(lo) if lo < big else None, float(hi) if hi < big else None, True
+        ),
+        Difference(diff, d_ci),
+    )
+
+
+def _condition_results(
+    conditions: Sequence[Condition],
+    at: _AtThreshold,
+    rates: list[dict[str, Rate | None]],
+    reps: list[dict[str, np.ndarray | None]],
+    confidence: float,
+) -> list[ConditionRates]:
+    """Each condition's rates, its comparison with the reference condition and its sentence."""
+    ref = at.ref_index
+    rule_text = (
+        f"at {at.rule['rule'][:-7].upper()} {at.rule['target']:g}"
+        if at.rule["target"] is not None
+        else f"as given ({at.t:.4g})"
+    )
+    results: list[ConditionRates] = []
+    for k, cond in enumerate(conditions):
+        ratios, diffs = {}, {}
+        if k != ref:
+            for name in RATES:
+                ratios[name], diffs[name] = _compare(
+                    rates[k][name], rates[ref][name], reps[k][name], reps[ref][name], confidence
+                )
+        c = at.counts[k]
+        results.append(
+            ConditionRates(
+                cond, k == ref, c.n_photos, c.n_subjects, rates[k], c.reasons, ratios, diffs, ""
+            )
+        )
+    ref_rates = results[ref]
+    return [replace(c, sentence=_sentence(c, ref_rates, rule_text, confidence)) for c in results]
+
+
+def _threshold_json(at: _AtThreshold, at_ref: Mapping[str, Rate | None], reference: str) -> dict:
+    """The threshold's entry of the results: its value, rule, and the rates at the reference."""
+    return {
+        "value": at.t,
+        "units": "similarity (cosine of L2-normalised embeddings; higher = more similar)",
+        "rule": at.rule["rule"],
+        "target": at.rule["target"],
+        "fixed_on": reference,
+        "held": "the same threshold is applied, unchanged, to every condition",
+        "at_reference": {k: _rate_json(at_ref[k]) for k in ("fmr", "fnmr", "fpir", "fnir")},
+    }
+
+
+def _capture_result(
+    at: _AtThreshold,
+    results: list[ConditionRates],
+    *,
+    threshold: Mapping,
+    reference: str,
+    mode: str,
+    condition_source: Mapping | None,
+    reference_rule: str,
+    split: Mapping | None,
+    sweeps: Sequence[Mapping],
+    list_length: int,
+    bootstrap: int,
+    confidence: float,
+    seed: int,
+) -> CaptureResult:
+    """The :class:`CaptureResult`: the conditions' results, the descriptions carried through,
+    the bootstrap's settings and the warnings."""
+    return CaptureResult(
+        mode=mode,
+        condition_source=dict(condition_source or {}),
+        reference_condition=reference,
+        reference_rule=reference_rule,
+        threshold=threshold,
+        split=dict(split or {}),
+        gallery_size=at.gallery_size,
+        rank=at.rank,
+        list_length=list_length,
+        bootstrap={
+            "replicates": bootstrap,
+            "confidence": confidence,
+            "seed": seed,
+            "unit": "subject (1:1 non-mated comparisons: probe and reference subjects)",
+            "interval": DEFAULT_METHOD,
+            "n_units": at.n_subjects,
+            "threshold_fixed": True,
+        },
+        conditions=tuple(results),
+        sweeps=tuple(sweeps),
+        sentences=tuple(c.sentence for c in results),
+        warnings=tuple(_warnings(results, results[at.ref_index], at.gallery_size)),
+    )

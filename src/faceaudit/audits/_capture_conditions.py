@@ -47,25 +47,33 @@ class ConditionsBy:
         named ``condition`` if there is one, else the first group, else the whole match.
     reference : str, optional
         The reference condition (default: the most frequent; ties: the first by name).
-    threshold_from : str
-        How the one threshold is fixed on the reference condition: ``"fmr=1e-3"`` (default),
-        ``"fpir=0.01"`` or ``"value=0.42"``.
+    threshold_from : str, optional
+        How the one threshold is fixed on the reference condition: ``"fmr=1e-3"``,
+        ``"fpir=0.01"`` or ``"value=0.42"`` (a similarity). Default None: the ``fmr_target``,
+        ``fpir_target`` or ``threshold`` of :func:`~faceaudit.audits.capture.audit_capture`
+        says it (FMR 1e-3 if none does).
     """
 
     column: str | None = None
     pattern: str | None = None
     reference: str | None = None
-    threshold_from: str = "fmr=1e-3"
+    threshold_from: str | None = None
 
     def __post_init__(self) -> None:
-        if (self.column is None) == (self.pattern is None):
+        if self.column is not None and self.pattern is not None:
             raise InputError(
-                "say where the capture conditions are: a manifest column (condition=) or a "
-                "file-name pattern (condition_from_name=), one of the two."
+                "the capture conditions come from a manifest column (column=) or a file-name "
+                "pattern (pattern=), not both."
+            )
+        if self.column is None and self.pattern is None:
+            raise InputError(
+                "say where the capture conditions are: a manifest column (column=) or a "
+                "file-name pattern (pattern=), one of the two."
             )
         if self.pattern is not None:
             _compile(self.pattern)
-        parse_threshold_rule(self.threshold_from)
+        if self.threshold_from is not None:
+            parse_threshold_rule(self.threshold_from)
 
     def labels(self, images: ImageSet) -> tuple[str, ...]:
         return image_conditions(images, column=self.column, pattern=self.pattern)

@@ -1,5 +1,8 @@
 """The small parts of ``audit_capture``: landmarks and quality of a photo, the synthetic
-conditions and their cached variants, the sweeps' JSON, example images, warnings."""
+conditions and their cached variants, the sweeps' JSON, example images, warnings.
+
+The options are validated in :mod:`faceaudit.audits._capture_plan`, the photos embedded in
+:mod:`faceaudit.audits._capture_embed`."""
 
 from __future__ import annotations
 
@@ -7,7 +10,6 @@ import re
 from pathlib import Path
 
 from faceaudit import params
-from faceaudit.audits._capture_conditions import parse_threshold_rule
 from faceaudit.capture.sweeps import CLEAN, Sweep
 from faceaudit.errors import InputError
 from faceaudit.io.images import ImageSet
@@ -134,30 +136,6 @@ def _examples_writer(images, index, outcome, sweeps, layout, seed):
 
 def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9.]+", "-", text).strip("-")[:80]
-
-
-def _threshold_keywords(conditions, fmr_target, fpir_target, threshold) -> dict:
-    given = [x is not None for x in (fmr_target, fpir_target, threshold)]
-    if conditions is not None:
-        if any(given):
-            raise InputError(
-                "with recorded conditions the threshold rule is ConditionsBy(threshold_from=...); "
-                "do not also give fmr_target, fpir_target or threshold."
-            )
-        return parse_threshold_rule(conditions.threshold_from)
-    if sum(given) > 1:
-        raise InputError(
-            "fix the one threshold one way: an FMR target, an FPIR target or a threshold value."
-        )
-    if not any(given):
-        fmr_target = 1e-3
-    if fmr_target is not None:
-        fmr_target = params.rate_targets("fmr_targets", [fmr_target])[0]
-    if fpir_target is not None:
-        fpir_target = params.rate_targets("fpir_targets", [fpir_target])[0]
-    if threshold is not None:
-        threshold = params.finite_number("threshold", threshold)
-    return {"fmr_target": fmr_target, "fpir_target": fpir_target, "threshold": threshold}
 
 
 def _synthetic_conditions(sweeps):

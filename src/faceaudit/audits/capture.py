@@ -33,23 +33,12 @@ from faceaudit.audits._capture_conditions import (
     image_conditions,
     parse_threshold_rule,
 )
-from faceaudit.audits._capture_parts import (
-    _cache_note,
-    _examples_writer,
-    _eyes,
-    _find_image,
-    _layout,
-    _quality_value,
-    _split_warnings,
-    _sweep_json,
-    _synthetic_conditions,
-    _threshold_keywords,
-    _variant,
-)
+from faceaudit.audits._capture_embed import CaptureEmbedding, embed_capture
+from faceaudit.audits._capture_parts import _examples_writer, _split_warnings
+from faceaudit.audits._capture_plan import CapturePlan, capture_plan, threshold_keywords
 from faceaudit.audits.run import SILENT, Progress, Run
-from faceaudit.capture.sweeps import CLEAN, Sweep, build_sweeps
+from faceaudit.capture.sweeps import Sweep
 from faceaudit.data import InputFile
-from faceaudit.errors import InputError
 from faceaudit.io.images import ImageSet, image_set_input
 
 __all__ = ["ConditionsBy", "audit_capture", "image_conditions", "parse_threshold_rule"]
@@ -98,8 +87,8 @@ def audit_capture(
         Share (< 1) or number of subjects not enrolled in the 1:N gallery.
     fmr_target, fpir_target, threshold
         The one threshold, fixed on the reference condition: at an FMR target (default 1e-3), an
-        FPIR target, or a similarity value. At most one (with ``conditions``, its
-        ``threshold_from`` says it).
+        FPIR target, or a similarity value. At most one; with ``conditions``, its
+        ``threshold_from`` may say it instead (then none of the three).
     list_length : int
         1:N candidates per search.
     bootstrap, confidence, seed
@@ -109,186 +98,96 @@ def audit_capture(
         One image (path or id): the degradations applied to it are written as PNGs to the
         output folder's ``examples/``. Nothing else in the output shows a face.
     """
-    from faceaudit.analyses._capture_inputs import (
-        Observation,
-        probe_observations,
-        references_of,
-        split_subjects,
+    from faceaudit.analyses.capture import capture_conditions
+
+    plan = capture_plan(
+        images,
+        model=model,
+        workers=workers,
+        sweeps=sweeps,
+        conditions=conditions,
+        held_out=held_out,
+        fmr_target=fmr_target,
+        fpir_target=fpir_target,
+        threshold=threshold,
+        list_length=list_length,
+        bootstrap=bootstrap,
+        confidence=confidence,
+        seed=seed,
+        show_examples=show_examples,
     )
-    from faceaudit.analyses._capture_quality import QualityInput
-    from faceaudit.analyses.capture import Condition, capture_conditions
-    from faceaudit.embedding.variants import (
-        EmbeddingSession,
-        Variant,
-        as_embedding_result,
-        image_seed,
-    )
-
-    bootstrap = params.bootstrap_replicates("bootstrap", bootstrap)
-    confidence = params.confidence_level("confidence", confidence)
-    seed = params.seed_value("seed", seed)
-    list_length = params.count("list_length", list_length, minimum=1)
-    if workers is not None:
-        workers = params.count("workers", workers)
-    held = params.held_out_subjects("held_out", held_out)
-    rule = _threshold_keywords(conditions, fmr_target, fpir_target, threshold)
-    if conditions is not None and sweeps:
-        raise InputError(
-            "capture conditions are either recorded with the photos or rendered synthetically; "
-            "give conditions or sweeps, not both."
-        )
-    if conditions is not None and show_examples is not None:
-        raise params.ParameterError(
-            "show_examples",
-            show_examples,
-            "shows the synthetic degradations of one image; with recorded conditions there is "
-            "nothing to render.",
-        )
-    recorded = conditions is not None
-    labels = conditions.labels(images) if recorded else ()
-    if recorded:
-        ref_name, ref_rule = _choose_reference(labels, conditions.reference)
-    else:
-        sweeps = tuple(sweeps) if sweeps else build_sweeps()
-        ref_name, ref_rule = CLEAN, "the photos as taken (before any degradation)"
-    layout = _layout(model)
-    if not recorded and layout is None and any(s.needs_eyes for s in sweeps):
-        raise InputError(
-            f"the landmark layout of model {model!r} is not known, so the eye centres that "
-            "downscale needs cannot be found; sweep other degradations with this model."
-        )
-    example = None if show_examples is None else _find_image(images, show_examples)
-    records = images.records
-    samples = [r.sample for r in records]
-    notes: list[str] = []
-
-    with EmbeddingSession(
-        model=model, options=dict(model_options or {}), workers=workers, cache_dir=cache_dir
-    ) as session:
-        with progress.bar(f"embedding the photos as taken ({model})", "images") as update:
-            clean = session.embed(
-                images,
-                [Variant(i) for i in range(len(records))],
-                measure=True,
-                layout=layout,
-                progress=lambda p: update(p.done, p.total),
-            )
-        notes.append(_cache_note("photos as taken", clean))
-        outs = clean.outcomes
-        acquired = np.array([o.ok for o in outs], dtype=bool)
-        eligible = (
-            np.array([v == ref_name for v in labels], dtype=bool)
-            if recorded
-            else np.ones(len(records), dtype=bool)
-        )
-        split = split_subjects(
-            [r.subject for r in records], acquired, eligible, held_out=held, seed=seed
-        )
-        dim = int(clean.model.dim)
-        emb = np.zeros((len(records), dim), dtype=np.float32)
-        for i, o in enumerate(outs):
-            if o.ok:
-                emb[i] = o.embedding
-        file_q = None
-        if quality_scores is not None:
-            file_q = quality_scores.lookup(samples)
-        clean_q = np.array([_quality_value(o.quality)[0] for o in outs])
-        ref_quality = file_q if file_q is not None else clean_q
-        refs = references_of(split, emb, samples, ref_quality)
-        is_ref = split.is_reference
-        probe_images = [i for i in range(len(records)) if not is_ref[i]]
-
-        def observe(i: int, k: int, photo: str, o) -> Observation:
-            """Probe photo ``photo`` of image ``i`` in condition ``k``; ``o`` its outcome."""
-            if not o.ok:
-                return Observation(i, k, photo, o.status)
-            score, measures = _quality_value(o.quality)
-            if file_q is not None:  # a file scores stored images: not degraded variants
-                score = float(file_q[i]) if (recorded or k == 0) else float("nan")
-            return Observation(i, k, photo, o.status, o.embedding, score, measures)
-
-        if recorded:
-            names = [ref_name] + sorted(set(labels) - {ref_name})
-            conds = [Condition(n, n, "recorded") for n in names]
-            index = {n: k for k, n in enumerate(names)}
-            rows = [observe(i, index[labels[i]], samples[i], outs[i]) for i in probe_images]
-            sweep_json: list[dict] = []
-        else:
-            conds, levels = _synthetic_conditions(sweeps)
-            rows = [observe(i, 0, f"{samples[i]}#{CLEAN}", outs[i]) for i in probe_images]
-            eyes = {i: _eyes(outs[i].face, layout) for i in probe_images if outs[i].ok}
-            variants, where = [], []
-            for k, (sweep, level) in enumerate(levels, start=1):
-                for i in probe_images:
-                    o = outs[i]
-                    photo = f"{samples[i]}#{level.name}"
-                    if not o.ok:  # no usable face as taken: none degraded either
-                        rows.append(Observation(i, k, photo, o.status))
-                        continue
-                    variants.append(_variant(sweep, level, i, o, eyes[i], seed, image_seed))
-                    where.append((len(rows), k, photo))
-                    rows.append(None)
-            with progress.bar("degrading and embedding the probes", "images") as update:
-                deg = session.embed(
-                    images,
-                    variants,
-                    measure=True,
-                    layout=layout,
-                    progress=lambda p: update(p.done, p.total),
-                )
-            notes.append(_cache_note("degraded probes", deg))
-            for (pos, k, photo), v, o in zip(where, variants, deg.outcomes, strict=True):
-                rows[pos] = observe(v.record, k, photo, o)
-            sweep_json = [_sweep_json(s) for s in sweeps]
-    for line in notes:
-        progress.note(line)
-
-    source = "built-in"
-    quality = QualityInput()
-    if quality_scores is not None:
-        source = "file"
-        qnotes = ()
-        if not recorded:
-            qnotes = (
-                "The quality file can score only photos that exist as files: the degraded "
-                "probes exist only in memory, so the EDC and the gates use the clean photos "
-                "alone.",
-            )
-        quality = QualityInput(
-            source="file",
-            description=(
-                f"{quality_scores.score_column} from {quality_scores.source} "
-                f"({quality_scores.kind}; higher = better)"
-            ),
-            file=quality_scores.to_json(),
-            notes=qnotes,
-        )
-    probes = probe_observations(split, samples, rows, dim)
-    eligible_text = (
-        f"each subject's first photo in the reference condition {ref_name!r} that yields a face"
-        if recorded
-        else "each subject's first image that yields a face, clean"
+    found = embed_capture(
+        images,
+        plan,
+        model_options=model_options,
+        cache_dir=cache_dir,
+        quality_scores=quality_scores,
+        progress=progress,
     )
     with progress.stage("capture analysis"):
         result = capture_conditions(
-            refs,
-            probes,
-            conds,
-            subjects=split.names,
-            reference=ref_name,
-            list_length=list_length,
-            bootstrap=bootstrap,
-            confidence=confidence,
-            seed=seed,
-            mode="recorded" if recorded else "synthetic",
-            condition_source=conditions.source() if recorded else {"kind": "synthetic sweep"},
-            reference_rule=ref_rule,
-            split=split.to_json(eligible_text),
-            sweeps=sweep_json,
-            quality=quality,
-            **rule,
+            found.references,
+            found.probes,
+            found.conditions,
+            subjects=found.split.names,
+            reference=plan.ref_name,
+            list_length=plan.list_length,
+            bootstrap=plan.bootstrap,
+            confidence=plan.confidence,
+            seed=plan.seed,
+            mode=plan.mode,
+            condition_source=(
+                conditions.source() if plan.recorded else {"kind": "synthetic sweep"}
+            ),
+            reference_rule=plan.ref_rule,
+            split=found.split.to_json(plan.eligible_text),
+            sweeps=found.sweep_json,
+            quality=_quality_input(quality_scores, plan.recorded),
+            **plan.rule,
         )
-    embedding = as_embedding_result(images, clean, source=str(images.source))
+    return _capture_run(images, plan, found, result, quality_scores, title, held_out)
+
+
+def _quality_input(quality_scores, recorded: bool):
+    """The :class:`~faceaudit.analyses._capture_quality.QualityInput`: the built-in score, or
+    the user's file (with a synthetic sweep, it scores the clean photos alone)."""
+    from faceaudit.analyses._capture_quality import QualityInput
+
+    if quality_scores is None:
+        return QualityInput()
+    notes = ()
+    if not recorded:
+        notes = (
+            "The quality file can score only photos that exist as files: the degraded "
+            "probes exist only in memory, so the EDC and the gates use the clean photos "
+            "alone.",
+        )
+    return QualityInput(
+        source="file",
+        description=(
+            f"{quality_scores.score_column} from {quality_scores.source} "
+            f"({quality_scores.kind}; higher = better)"
+        ),
+        file=quality_scores.to_json(),
+        notes=notes,
+    )
+
+
+def _capture_run(
+    images: ImageSet,
+    plan: CapturePlan,
+    found: CaptureEmbedding,
+    result,
+    quality_scores,
+    title: str,
+    held_out: float | int,
+) -> Run:
+    """The :class:`Run`: the capture analysis with acquisition and model, the inputs (images
+    and the quality file), the settings as given (``held_out`` unnormalised), warnings, and the
+    examples writer when ``show_examples`` names an image."""
+    from faceaudit.embedding.variants import as_embedding_result
+
+    embedding = as_embedding_result(images, found.clean, source=str(images.source))
     inputs = [image_set_input(images)]
     if quality_scores is not None:
         inputs.append(
@@ -299,34 +198,41 @@ def audit_capture(
             )
         )
     attachments = {}
-    if example is not None:
+    if plan.example is not None:
         attachments["examples"] = _examples_writer(
-            images, example, outs[example], sweeps, layout, seed
+            images,
+            plan.example,
+            found.clean.outcomes[plan.example],
+            plan.sweeps,
+            plan.layout,
+            plan.seed,
         )
     settings = {
         "orientation": "similarity",
-        "model": model,
+        "model": plan.model,
         "held_out": held_out,
-        "list_length": list_length,
-        "bootstrap": bootstrap,
-        "confidence": confidence,
-        "seed": seed,
-        "capture_mode": "recorded" if recorded else "synthetic",
-        "capture_threshold": {k: v for k, v in rule.items() if v is not None},
-        "quality_source": source,
+        "list_length": plan.list_length,
+        "bootstrap": plan.bootstrap,
+        "confidence": plan.confidence,
+        "seed": plan.seed,
+        "capture_mode": plan.mode,
+        "capture_threshold": {k: v for k, v in plan.rule.items() if v is not None},
+        "quality_source": "built-in" if quality_scores is None else "file",
     }
-    if recorded:
-        settings["conditions"] = conditions.source() | {"reference": ref_name}
+    if plan.recorded:
+        settings["conditions"] = plan.conditions.source() | {"reference": plan.ref_name}
     else:
-        settings["sweeps"] = [s.name for s in sweeps]
-    if example is not None:
-        settings["show_examples"] = samples[example]
-    warnings = list(result.warnings) + list(_split_warnings(split, recorded, ref_name))
+        settings["sweeps"] = [s.name for s in plan.sweeps]
+    if plan.example is not None:
+        settings["show_examples"] = images.records[plan.example].sample
+    warnings = [*result.warnings, *_split_warnings(found.split, plan.recorded, plan.ref_name)]
     return Run(
         title=title,
         analyses={
             **result.analyses(),
-            "acquisition": embedding.acquisition(confidence=confidence, bootstrap=bootstrap),
+            "acquisition": embedding.acquisition(
+                confidence=plan.confidence, bootstrap=plan.bootstrap
+            ),
             "model": embedding.model,
         },
         inputs=tuple(inputs),
@@ -410,6 +316,6 @@ def conditions_analysis(
         split=split.to_json(
             f"each subject's first photo in the reference condition {ref_name!r} that yields a face"
         ),
-        **parse_threshold_rule(conditions.threshold_from),
+        **threshold_keywords(conditions, None, None, None),
     )
     return result, _split_warnings(split, True, ref_name)

@@ -140,8 +140,6 @@ def capture(
     from faceaudit.io.images import discover_images
 
     recorded = condition is not None or condition_from_name is not None
-    if condition is not None and condition_from_name is not None:
-        raise InputError("give --condition or --condition-from-name, not both.")
     if reference_condition is not None and not recorded:
         raise InputError(
             "--reference-condition names a recorded condition (with --condition or "
@@ -152,18 +150,9 @@ def capture(
             "--degrade, --profile and --severities render synthetic conditions; with "
             "--condition or --condition-from-name the conditions are the recorded ones."
         )
-    if degrade and profile and severities:
-        raise InputError(
-            "--severities are parameter values for --degrade but levels for --profile; sweep "
-            "them in separate runs, or leave --severities out."
-        )
     fmr = _one(C.parse_floats(fmr_target, "--fmr-target"), "--fmr-target")
     fpir = _one(C.parse_floats(fpir_target, "--fpir-target"), "--fpir-target")
     value = _one(C.parse_floats(threshold, "--threshold"), "--threshold")
-    if sum(x is not None for x in (fmr, fpir, value)) > 1:
-        raise InputError(
-            "fix the one threshold one way: --fmr-target, --fpir-target or --threshold."
-        )
     sev = C.parse_floats(severities, "--severities") or None
     log = C.destination(out, json_out, force, quiet)
     name, options = parse_model(model, model_option)
@@ -174,22 +163,10 @@ def capture(
 
         scores = read_quality_scores(quality)
     sweeps = conditions = None
-    kw = {"fmr_target": fmr, "fpir_target": fpir, "threshold": value}
     if recorded:
-        rule = (
-            f"fpir={fpir}"
-            if fpir is not None
-            else f"value={value}"
-            if value is not None
-            else f"fmr={fmr if fmr is not None else 1e-3}"
-        )
         conditions = ConditionsBy(
-            column=condition,
-            pattern=condition_from_name,
-            reference=reference_condition,
-            threshold_from=rule,
+            column=condition, pattern=condition_from_name, reference=reference_condition
         )
-        kw = {}
     else:
         sweeps = build_sweeps(degrade=_split(degrade), profiles=_split(profile), severities=sev)
     run = audit_capture(
@@ -202,6 +179,9 @@ def capture(
         conditions=conditions,
         quality_scores=scores,
         held_out=held_out,
+        fmr_target=fmr,
+        fpir_target=fpir,
+        threshold=value,
         list_length=list_length,
         bootstrap=bootstrap,
         confidence=confidence,
@@ -209,6 +189,5 @@ def capture(
         show_examples=show_examples,
         title=title,
         progress=log,
-        **kw,
     )
     C.finish(run, out, json_out, force, log)

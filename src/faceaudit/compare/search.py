@@ -297,20 +297,8 @@ def search_gallery(
             "(index 'flat')."
         )
     if in_units:
-        from faceaudit.compare.shards import Templates, sharded_topk
-
-        templates = gallery.templates or Templates(array=gallery.embeddings)
-        if executor.needs_files and templates.array is not None:
-            templates = _templates_on_disk(gallery.embeddings, executor.files_dir())
-        scores, indices = sharded_topk(
-            templates,
-            probes.embeddings,
-            k,
-            chunk_size=chunk_size,
-            unit_rows=unit_rows,
-            executor=executor,
-            work_dir=executor.files_dir() if executor.needs_files else None,
-            progress=None if progress is None else _per_probe(progress, templates.n),
+        scores, indices = _search_in_units(
+            gallery, probes, k, executor, chunk_size, unit_rows, progress
         )
     else:
         if index != "flat":
@@ -330,27 +318,8 @@ def search_gallery(
     codes, sc = _subject_lists(scores, indices, gallery.template_subject, L)
     approx = None
     if index != "flat":
-        rng = np.random.default_rng(seed)
-        n_check = min(probes.n, int(recall_probes))
-        pick = np.sort(rng.choice(probes.n, n_check, replace=False))
-        es, ei = search_topk(gallery.embeddings, probes.embeddings[pick], k, chunk_size=chunk_size)
-        ec, _ = _subject_lists(es, ei, gallery.template_subject, L)
-        ac = codes[pick]
-        inter = np.array(
-            [
-                len(set(a[a >= 0].tolist()) & set(e[e >= 0].tolist()))
-                for a, e in zip(ac, ec, strict=True)
-            ]
-        )
-        denom = np.maximum((ec >= 0).sum(axis=1), 1)
-        approx = ApproximateSearch(
-            index,
-            params,
-            L,
-            int(n_check),
-            float(np.mean(inter / denom)) if n_check else float("nan"),
-            float(np.mean(ac[:, 0] == ec[:, 0])) if n_check else float("nan"),
-        )
+        approx = _recall(gallery, probes, codes, k, L, index, params, recall_probes, chunk_size,
+                         seed)  # fmt: skip
     lists = CandidateLists(probes.samples.astype(str), codes, sc, gallery.subjects)
     truth = ProbeTruth(probes.samples.astype(str), probes.subjects, probes.groups)
     return GallerySearch(
@@ -361,6 +330,52 @@ def search_gallery(
         int(len(gallery.template_subject)),
         gallery.n_unused,
         approx,
+    )
+
+
+def _search_in_units(gallery, probes, k, executor, chunk_size, unit_rows, progress):
+    """The exact search over search units: a gallery in shards, or on a cluster's workers (an
+    in-memory gallery is written to the executor's files folder for them)."""
+    from faceaudit.compare.shards import Templates, sharded_topk
+
+    templates = gallery.templates or Templates(array=gallery.embeddings)
+    if executor.needs_files and templates.array is not None:
+        templates = _templates_on_disk(gallery.embeddings, executor.files_dir())
+    return sharded_topk(
+        templates,
+        probes.embeddings,
+        k,
+        chunk_size=chunk_size,
+        unit_rows=unit_rows,
+        executor=executor,
+        work_dir=executor.files_dir() if executor.needs_files else None,
+        progress=None if progress is None else _per_probe(progress, templates.n),
+    )
+
+
+def _recall(gallery, probes, codes, k, L, index, params, recall_probes, chunk_size, seed):
+    """An approximate index against exact search on ``recall_probes`` random probes (seeded):
+    the share of the exact top-L subjects it also returns, and rank-1 agreement."""
+    rng = np.random.default_rng(seed)
+    n_check = min(probes.n, int(recall_probes))
+    pick = np.sort(rng.choice(probes.n, n_check, replace=False))
+    es, ei = search_topk(gallery.embeddings, probes.embeddings[pick], k, chunk_size=chunk_size)
+    ec, _ = _subject_lists(es, ei, gallery.template_subject, L)
+    ac = codes[pick]
+    inter = np.array(
+        [
+            len(set(a[a >= 0].tolist()) & set(e[e >= 0].tolist()))
+            for a, e in zip(ac, ec, strict=True)
+        ]
+    )
+    denom = np.maximum((ec >= 0).sum(axis=1), 1)
+    return ApproximateSearch(
+        index,
+        params,
+        L,
+        int(n_check),
+        float(np.mean(inter / denom)) if n_check else float("nan"),
+        float(np.mean(ac[:, 0] == ec[:, 0])) if n_check else float("nan"),
     )
 
 

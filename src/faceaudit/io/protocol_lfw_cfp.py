@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -210,42 +211,9 @@ def read_cfp_pairs(root: str | os.PathLike[str], *, protocol: str = "FP") -> Pai
         raise InputError(f"CFP protocol {protocol!r} is not known; use 'FF' or 'FP'.")
     r = Path(root)
     pdir = r / "Protocol" if (r / "Protocol").is_dir() else r
-    flist = pdir / "Pair_list_F.txt"
-    if not flist.is_file():
-        raise InputError(
-            "holds no Protocol/Pair_list_F.txt; give the cfp-dataset folder (or its Protocol "
-            "folder).",
-            path=root,
-        )
-    frontal, f_records = _read_cfp_list(flist)
-    sources, records = [flist], [f_records]
-    if protocol == "FP":
-        plist = pdir / "Pair_list_P.txt"
-        if not plist.is_file():
-            raise InputError(
-                "holds no Pair_list_P.txt; the frontal-profile protocol needs it.", path=pdir
-            )
-        second_list, p_records = _read_cfp_list(plist)
-        sources.append(plist)
-        records.append(p_records)
-        second_name = plist.name
-    else:
-        second_list, second_name = frontal, flist.name
-    split = pdir / "Split" / protocol
-    fold_dirs = (
-        sorted(
-            (d for d in split.iterdir() if d.is_dir() and d.name.isdigit()),
-            key=lambda d: int(d.name),
-        )
-        if split.is_dir()
-        else []
-    )
-    if not fold_dirs:
-        raise InputError(
-            f"holds no fold folders (01, 02, ...); expected Split/{protocol}/01/same.txt etc.",
-            path=split,
-        )
-    first, second, s1, s2, mated, folds, origin, lns = [], [], [], [], [], [], [], []
+    lists = _cfp_lists(root, pdir, protocol)
+    fold_dirs = _cfp_fold_dirs(pdir / "Split" / protocol, protocol)
+    rows = _CfpRows()
     for k, d in enumerate(fold_dirs, start=1):
         for fname, is_same in (("same.txt", True), ("diff.txt", False)):
             path = d / fname
@@ -255,44 +223,12 @@ def read_cfp_pairs(root: str | os.PathLike[str], *, protocol: str = "FP") -> Pai
                     path=path,
                 )
             p, lines = _read_lines(path, "CFP pair list")
-            sources.append(p)
-            records.append(len(lines))
-            src = len(sources) - 1
+            lists.sources.append(p)
+            lists.records.append(len(lines))
             for ln, text in lines:
-                f = [x.strip() for x in text.split(",")]
-                if len(f) != 2:
-                    raise InputError(
-                        f"expected 'i,j' (two image indices separated by a comma), got {text!r}.",
-                        path=p,
-                        line=ln,
-                    )
-                i = _positive_int(f[0], "image index", p, ln)
-                j = _positive_int(f[1], "image index", p, ln)
-                if i not in frontal:
-                    raise InputError(
-                        f"image index {i} is not in {flist.name} ({len(frontal)} images).",
-                        path=p,
-                        line=ln,
-                    )
-                if j not in second_list:
-                    raise InputError(
-                        f"image index {j} is not in {second_name} ({len(second_list)} images).",
-                        path=p,
-                        line=ln,
-                    )
-                a, b = frontal[i][0], second_list[j][0]
-                first.append(a)
-                second.append(b)
-                s1.append(_cfp_subject(a))
-                s2.append(_cfp_subject(b))
-                mated.append(is_same)
-                folds.append(k)
-                origin.append(src)
-                lns.append(ln)
-    warnings = _duplicate_warning(first, second)
-    m = np.asarray(mated)
-    same_subject = np.asarray(s1) == np.asarray(s2)
-    odd = int(np.count_nonzero(m != same_subject))
+                rows.add(lists, p, ln, text, is_same, k, len(lists.sources) - 1)
+    warnings = _duplicate_warning(rows.first, rows.second)
+    odd = int(np.count_nonzero(np.asarray(rows.mated) != (np.asarray(rows.s1) == rows.s2)))
     if odd:
         warnings.append(
             f"{odd} pair(s) disagree with the image folders (a 'same' pair of two folders or a "
@@ -300,17 +236,110 @@ def read_cfp_pairs(root: str | os.PathLike[str], *, protocol: str = "FP") -> Pai
         )
     return _protocol(
         f"CFP-{protocol}",
-        first,
-        second,
-        mated,
-        s1,
-        s2,
-        folds,
+        rows.first,
+        rows.second,
+        rows.mated,
+        rows.s1,
+        rows.s2,
+        rows.folds,
         len(fold_dirs),
-        origin,
-        lns,
-        sources,
-        records,
+        rows.origin,
+        rows.lines,
+        lists.sources,
+        lists.records,
         _FOLDS_CONVENTION,
         warnings,
     )
+
+
+@dataclass
+class _CfpLists:
+    """CFP's image lists: index -> (sample id, ...) of the frontal and of the second images."""
+
+    frontal: dict
+    frontal_name: str
+    second: dict
+    second_name: str
+    sources: list
+    records: list
+
+
+def _cfp_lists(root, pdir: Path, protocol: str) -> _CfpLists:
+    flist = pdir / "Pair_list_F.txt"
+    if not flist.is_file():
+        raise InputError(
+            "holds no Protocol/Pair_list_F.txt; give the cfp-dataset folder (or its Protocol "
+            "folder).",
+            path=root,
+        )
+    frontal, f_records = _read_cfp_list(flist)
+    if protocol == "FF":
+        return _CfpLists(frontal, flist.name, frontal, flist.name, [flist], [f_records])
+    plist = pdir / "Pair_list_P.txt"
+    if not plist.is_file():
+        raise InputError(
+            "holds no Pair_list_P.txt; the frontal-profile protocol needs it.", path=pdir
+        )
+    profile, p_records = _read_cfp_list(plist)
+    return _CfpLists(
+        frontal, flist.name, profile, plist.name, [flist, plist], [f_records, p_records]
+    )
+
+
+def _cfp_fold_dirs(split: Path, protocol: str) -> list[Path]:
+    """``Split/FP/01``, ``02``, ... in numeric order."""
+    dirs = (
+        sorted(
+            (d for d in split.iterdir() if d.is_dir() and d.name.isdigit()),
+            key=lambda d: int(d.name),
+        )
+        if split.is_dir()
+        else []
+    )
+    if not dirs:
+        raise InputError(
+            f"holds no fold folders (01, 02, ...); expected Split/{protocol}/01/same.txt etc.",
+            path=split,
+        )
+    return dirs
+
+
+@dataclass
+class _CfpRows:
+    """The pairs read so far, one entry per pair in each list."""
+
+    first: list = field(default_factory=list)
+    second: list = field(default_factory=list)
+    s1: list = field(default_factory=list)
+    s2: list = field(default_factory=list)
+    mated: list = field(default_factory=list)
+    folds: list = field(default_factory=list)
+    origin: list = field(default_factory=list)
+    lines: list = field(default_factory=list)
+
+    def add(self, lists: _CfpLists, p, ln: int, text: str, is_same: bool, fold: int, src: int):
+        """One ``i,j`` line: image ``i`` of the frontal list, ``j`` of the second."""
+        f = [x.strip() for x in text.split(",")]
+        if len(f) != 2:
+            raise InputError(
+                f"expected 'i,j' (two image indices separated by a comma), got {text!r}.",
+                path=p,
+                line=ln,
+            )
+        i = _positive_int(f[0], "image index", p, ln)
+        j = _positive_int(f[1], "image index", p, ln)
+        for idx, table, name in ((i, lists.frontal, lists.frontal_name),
+                                 (j, lists.second, lists.second_name)):  # fmt: skip
+            if idx not in table:
+                raise InputError(
+                    f"image index {idx} is not in {name} ({len(table)} images).", path=p, line=ln
+                )
+        a, b = lists.frontal[i][0], lists.second[j][0]
+        self.first.append(a)
+        self.second.append(b)
+        self.s1.append(_cfp_subject(a))
+        self.s2.append(_cfp_subject(b))
+        self.mated.append(is_same)
+        self.folds.append(fold)
+        self.origin.append(src)
+        self.lines.append(ln)

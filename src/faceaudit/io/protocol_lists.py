@@ -83,6 +83,30 @@ def read_pair_list(
         lines = lines[1:]
     if not lines:
         raise InputError("holds a header but no pair.", path=p)
+    first, second, mated, fold_col, lns = _pair_rows(lines, p)
+    fold_arr, n_folds, convention = _list_folds(fold_col, folds, len(first), p)
+    s1, s2 = _list_subjects(subjects, first, second, lns, p)
+    return _protocol(
+        name,
+        first,
+        second,
+        mated,
+        s1,
+        s2,
+        fold_arr.tolist(),
+        n_folds,
+        [0] * len(first),
+        lns,
+        [p],
+        [len(lines)],
+        convention,
+        _duplicate_warning(first, second),
+    )
+
+
+def _pair_rows(lines, p):
+    """``(first, second, mated, fold column, line numbers)`` of the list's ``path1 path2 label
+    [fold]`` lines, every line with the same number of fields."""
     first, second, mated, fold_col, lns = [], [], [], [], []
     width = None
     for ln, text in lines:
@@ -111,7 +135,12 @@ def read_pair_list(
         if len(f) == 4:
             fold_col.append(_positive_int(f[3], "fold", p, ln))
         lns.append(ln)
-    n = len(first)
+    return first, second, mated, fold_col, lns
+
+
+def _list_folds(fold_col: list[int], folds: int | None, n: int, p):
+    """``(fold per pair, number of folds, convention)``: the file's fold column (ids 1..K), or
+    ``folds`` consecutive blocks, or no folds (0)."""
     if fold_col:
         if folds is not None:
             raise InputError(
@@ -124,21 +153,24 @@ def read_pair_list(
             raise InputError(
                 f"fold ids must run 1..{k} without gaps; fold {absent[0]} has no pair.", path=p
             )
-        fold_arr, n_folds = np.asarray(fold_col, dtype=np.int64), k
-        convention = _FOLDS_CONVENTION
-    elif folds is not None:
+        return np.asarray(fold_col, dtype=np.int64), k, _FOLDS_CONVENTION
+    if folds is not None:
         k = int(folds)
         if k < 2 or k > n:
             raise InputError(
                 f"cannot split {n} pairs into {k} folds; give between 2 and {n}.", path=p
             )
-        fold_arr, n_folds = contiguous_folds(n, k), k
         convention = _FOLDS_CONVENTION + f" Folds: {k} consecutive blocks of the list."
-    else:
-        fold_arr, n_folds, convention = np.zeros(n, dtype=np.int64), 0, ""
+        return contiguous_folds(n, k), k, convention
+    return np.zeros(n, dtype=np.int64), 0, ""
+
+
+def _list_subjects(subjects, first, second, lns, p) -> tuple[list[str], list[str]]:
+    """Each image's subject by the ``subjects`` rule of :func:`read_pair_list`."""
+    n = len(first)
     if subjects is None:
-        s1, s2 = [""] * n, [""] * n
-    elif subjects == "parent":
+        return [""] * n, [""] * n
+    if subjects == "parent":
         s1, s2 = [], []
         for a, b, ln in zip(first, second, lns, strict=True):
             for s in (a, b):
@@ -151,24 +183,7 @@ def read_pair_list(
                     )
             s1.append(a.rsplit("/", 2)[-2])
             s2.append(b.rsplit("/", 2)[-2])
-    elif callable(subjects):
-        s1 = [str(subjects(a)) for a in first]
-        s2 = [str(subjects(b)) for b in second]
-    else:
-        raise InputError(f"subjects {subjects!r} is not None, 'parent' or a function.")
-    return _protocol(
-        name,
-        first,
-        second,
-        mated,
-        s1,
-        s2,
-        fold_arr.tolist(),
-        n_folds,
-        [0] * n,
-        lns,
-        [p],
-        [len(lines)],
-        convention,
-        _duplicate_warning(first, second),
-    )
+        return s1, s2
+    if callable(subjects):
+        return [str(subjects(a)) for a in first], [str(subjects(b)) for b in second]
+    raise InputError(f"subjects {subjects!r} is not None, 'parent' or a function.")
