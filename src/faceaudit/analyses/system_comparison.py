@@ -176,11 +176,8 @@ def _measure(
             return None
         return tuple(float(v) for v in percentile_interval(reps[key], confidence))
 
-    def rate_ci(arr, count, n, subjects):  # a rate: faceaudit.stats.intervals
-        if arr is None or not n:
-            return None
-        df = subject_df(res, arr, count / n, None if subjects is None else max(subjects - 1, 1))
-        return tuple(float(v) for v in rate_interval(arr, count, n, confidence, df=df))
+    def rate_ci(arr, count, n, subjects):
+        return _rate_ci(res, arr, count, n, subjects, confidence)
 
     values, thr, points = {}, {}, []
     for t, th in chosen:
@@ -217,6 +214,15 @@ def _measure(
         values[("eer", None)], eer.threshold, tuple(points), det.fmr, det.fnmr,
     )  # fmt: skip
     return Measured(figures, values, thr, reps)
+
+
+def _rate_ci(res, arr, count: int, n: int, subjects: int | None, confidence: float):
+    """A rate's interval (:func:`faceaudit.stats.intervals.rate_interval`, degrees of freedom
+    from the replicates' subject weights); None without replicates."""
+    if arr is None or not n:
+        return None
+    df = subject_df(res, arr, count / n, None if subjects is None else max(subjects - 1, 1))
+    return tuple(float(v) for v in rate_interval(arr, count, n, confidence, df=df))
 
 
 def _mcnemar(data: PairedScores, measured, fmr_targets, thresholds, adjustment, alpha):
