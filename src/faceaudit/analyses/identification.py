@@ -38,7 +38,7 @@ from faceaudit.stats.identification import (
     search_outcomes,
     threshold_curves,
 )
-from faceaudit.stats.intervals import DEFAULT_METHOD, rate_interval, subject_df
+from faceaudit.stats.intervals import DEFAULT_METHOD, rate_interval, subject_dfs
 from faceaudit.stats.operating import Optimism, optimism, rechosen_points
 from faceaudit.stats.rates import operating_threshold, prefetch_for_targets
 from faceaudit.stats.replicates import ReplicateCounts
@@ -355,38 +355,47 @@ def _bootstrap(sets, n_units, ts, targets, cmc_max, inv_ranks, bootstrap, confid
         if getattr(sets, name).n
     }
 
-    def interval(name, cuts, lt=False):
+    def replicates(name, cuts, lt=False):
+        """``(replicate rates, full-data counts, n)`` at ``cuts``; None without that set."""
         if name not in counters or len(cuts) == 0:
-            return np.full((len(cuts), 2), np.nan)
+            return None
         c, s = counters[name], getattr(sets, name)
         counts = c.lt(cuts) if lt else c.ge(cuts)
         full = np.array([s.count_lt(t) if lt else s.count_ge(t) for t in cuts], dtype=np.float64)
         with np.errstate(invalid="ignore", divide="ignore"):
-            reps = counts / c.total[:, None]
-        df = subject_df(res, reps, full / s.n, cap[name != "nonmated"])
-        return rate_interval(reps, full, s.n, confidence, df=df).T
+            return counts / c.total[:, None], full, s.n, cap[name != "nonmated"]
 
-    ci = {
-        "fpir": interval("nonmated", ts + [_ANY]),
-        "fnir": interval("mates", ts, lt=True),
-        "fnir1": interval("mates1", ts, lt=True),
-        "wrong": interval("wrong", ts),
-        "cmc": interval("ranks", [-float(r) for r in range(1, cmc_max + 1)]),
-        "inv": interval("ranks", [-float(r) for r in inv_ranks], lt=True),
+    cuts = {
+        "fpir": ("nonmated", ts + [_ANY], False),
+        "fnir": ("mates", ts, True),
+        "fnir1": ("mates1", ts, True),
+        "wrong": ("wrong", ts, False),
+        "cmc": ("ranks", [-float(r) for r in range(1, cmc_max + 1)], False),
+        "inv": ("ranks", [-float(r) for r in inv_ranks], True),
     }
-    rechosen = []
+    reps = {k: replicates(*v) for k, v in cuts.items()}
+    rechosen, fn_counts = [], []
     if targets and "nonmated" in counters and "mates" in counters:
         rechosen = rechosen_points(
             counters["nonmated"], counters["mates"], sets.nonmated, sets.mates, targets
         )
-        with_ci = []
-        for (_, th), r in zip(targets, rechosen, strict=True):  # the re-chosen FNIR intervals
-            c = sets.mates.count_lt(th)
-            df = subject_df(res, r.fn, c / sets.mates.n, cap[1])
-            lo, hi = rate_interval(r.fn, c, sets.mates.n, confidence, df=df)
-            with_ci.append((r, (float(lo), float(hi))))
-        rechosen = with_ci
-    return ci, rechosen
+        fn_counts = [sets.mates.count_lt(th) for _, th in targets]
+    present = [k for k, v in reps.items() if v is not None]
+    dfs = subject_dfs(res, [(reps[k][0], reps[k][1] / reps[k][2], reps[k][3]) for k in present]
+                      + [(r.fn, c / sets.mates.n, cap[1])
+                         for r, c in zip(rechosen, fn_counts, strict=True)])  # fmt: skip
+    df_of = dict(zip(present, dfs, strict=False))
+    ci = {
+        k: np.full((len(cuts[k][1]), 2), np.nan)
+        if v is None
+        else rate_interval(v[0], v[1], v[2], confidence, df=df_of[k]).T
+        for k, v in reps.items()
+    }
+    with_ci = []
+    for r, c, df in zip(rechosen, fn_counts, dfs[len(present) :], strict=True):  # re-chosen FNIR
+        lo, hi = rate_interval(r.fn, c, sets.mates.n, confidence, df=df)
+        with_ci.append((r, (float(lo), float(hi))))
+    return ci, with_ci
 
 
 def _points(sets, chosen, thresholds, R, sup, rate, rechosen, nm_units, m_units, confidence):

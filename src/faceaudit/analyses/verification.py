@@ -45,7 +45,7 @@ from faceaudit.stats.bootstrap import (
     percentile_interval,
 )
 from faceaudit.stats.estimate import Rate, make_rate
-from faceaudit.stats.intervals import rate_interval, subject_df
+from faceaudit.stats.intervals import rate_interval, subject_dfs
 from faceaudit.stats.operating import Optimism, Rechosen, optimism, rechosen_points, replicate_eer
 from faceaudit.stats.rates import (
     area_under_roc,
@@ -162,18 +162,21 @@ def _bootstrap(
     fm = np.array([d.nonmated.count_ge(t) for t in thresholds], dtype=np.float64)
     fnm = np.array([d.mated.count_lt(t) for t in thresholds], dtype=np.float64)
     fmr_r, fnmr_r = fmr_b[:, :-1], fnmr_b[:, :-1]
-    fm_df = subject_df(res, fmr_r, fm / d.nonmated.n, _cap(d.n_nonmated_subjects))
-    fnm_df = subject_df(res, fnmr_r, fnm / max(d.mated.n, 1), _cap(d.n_mated_subjects))
+    rechosen = rechosen_points(neg, pos, d.nonmated, d.mated, targets)
+    fn_counts = [d.mated.count_lt(th) for _, th in targets]
+    m_cap, nm_cap, m_n = _cap(d.n_mated_subjects), _cap(d.n_nonmated_subjects), max(d.mated.n, 1)
+    fm_df, fnm_df, *fn_dfs = subject_dfs(res, [
+        (fmr_r, fm / d.nonmated.n, nm_cap), (fnmr_r, fnm / m_n, m_cap),
+        *((r.fn, c / m_n, m_cap) for r, c in zip(rechosen, fn_counts, strict=True)),
+    ])  # fmt: skip
     fmr_ci = rate_interval(fmr_r, fm, d.nonmated.n, confidence, df=fm_df).T
     fnmr_ci = rate_interval(fnmr_r, fnm, d.mated.n, confidence, df=fnm_df).T
-    rechosen = rechosen_points(neg, pos, d.nonmated, d.mated, targets)
     eers, _ = replicate_eer(neg, pos, d.nonmated, d.mated, t_eer)
     eer_ci = tuple(float(v) for v in percentile_interval(eers, confidence))
-    fn_ci = []
-    for (_, th), r in zip(targets, rechosen, strict=True):
-        c = d.mated.count_lt(th)
-        df = subject_df(res, r.fn, c / max(d.mated.n, 1), _cap(d.n_mated_subjects))
-        fn_ci.append(tuple(float(v) for v in rate_interval(r.fn, c, d.mated.n, confidence, df=df)))
+    fn_ci = [
+        tuple(float(v) for v in rate_interval(r.fn, c, d.mated.n, confidence, df=df))
+        for r, c, df in zip(rechosen, fn_counts, fn_dfs, strict=True)
+    ]
     return _Intervals(fmr_ci, fnmr_ci, rechosen, eer_ci, fn_ci)
 
 

@@ -54,6 +54,7 @@ __all__ = [
     "DEFAULT_METHOD",
     "METHODS",
     "influence_df",
+    "subject_dfs",
     "korn_graubard",
     "percentile",
     "rate_interval",
@@ -232,7 +233,21 @@ def subject_df(resampler, replicates: np.ndarray, center, cap: int | None = None
     """:func:`influence_df` of replicates made by ``resampler`` (its weights re-drawn from its
     seeded stream), at most ``cap`` (the subjects under the rate - 1); None without subjects
     (comparison bootstrap: comparisons are the independent units)."""
-    if not getattr(resampler, "by_subject", False):
-        return None
-    df = influence_df(resampler.weight_batches(), replicates, center)
-    return df if cap is None else np.minimum(df, max(int(cap), 1))
+    return subject_dfs(resampler, [(replicates, center, cap)])[0]
+
+
+def subject_dfs(resampler, parts) -> list:
+    """:func:`subject_df` of several ``(replicates, center, cap)`` at one re-draw of the weights
+    (a re-draw costs ``B x units`` multinomial draws; each column's value is as if alone)."""
+    if not parts or not getattr(resampler, "by_subject", False):
+        return [None] * len(parts)
+    reps = [np.asarray(r, dtype=np.float64).reshape(len(r), -1) for r, _, _ in parts]
+    centers = [np.broadcast_to(np.asarray(c, dtype=np.float64), (r.shape[1],))
+               for r, (_, c, _) in zip(reps, parts, strict=True)]  # fmt: skip
+    df = influence_df(resampler.weight_batches(), np.hstack(reps), np.concatenate(centers))
+    out, start = [], 0
+    for r, (_, _, cap) in zip(reps, parts, strict=True):
+        d = df[start : start + r.shape[1]]
+        start += r.shape[1]
+        out.append(d if cap is None else np.minimum(d, max(int(cap), 1)))
+    return out
