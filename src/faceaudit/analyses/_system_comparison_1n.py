@@ -32,9 +32,13 @@ from faceaudit.analyses._system_comparison_types import (
     SystemComparison,
 )
 from faceaudit.analyses.identification import DEFAULT_FPIR_TARGETS, _distinct, _Sets
-from faceaudit.stats.bootstrap import Resampler
 from faceaudit.stats.estimate import make_rate
-from faceaudit.stats.identification import SearchOutcomes, threshold_curves
+from faceaudit.stats.identification import (
+    SearchDesign,
+    SearchOutcomes,
+    search_design,
+    threshold_curves,
+)
 from faceaudit.stats.intervals import rate_interval, subject_df
 from faceaudit.stats.operating import rechosen_points
 from faceaudit.stats.paired import ADJUSTMENTS
@@ -48,11 +52,13 @@ __all__ = ["compare_searches"]
 _CMC_RANKS = 100
 
 
-def _measure(name, o: SearchOutcomes, fpir_targets, thresholds, R, bootstrap, confidence, seed):
+def _measure(name, o: SearchOutcomes, k: int, design: SearchDesign, fpir_targets, thresholds, R,
+             bootstrap, confidence, seed):  # fmt: skip
     sets = _Sets(o, R)
     nm, mates, ranks = sets.nonmated, sets.mates, sets.ranks
     n_m, n_nm = mates.n, nm.n
     nm_units = _distinct(o.nonmated_unit, o.n_units)
+    nm_people = design.people(o.nonmated_unit, k)
     m_units = _distinct(o.mated_unit, o.n_units)
     sup = {t: support(t, n_nm, nm_units, confidence) for t in fpir_targets}
     ok = [t for t in fpir_targets if n_nm and sup[t].comparisons_ok]
@@ -67,8 +73,9 @@ def _measure(name, o: SearchOutcomes, fpir_targets, thresholds, R, bootstrap, co
     cmc_ranks = np.arange(1, min(max(o.list_length, 1), _CMC_RANKS) + 1)
     cmc_b = res = None
     if bootstrap and n_m and n_nm:
-        res = Resampler(o.n_units, bootstrap, seed)
-        neg, pos, rk = ReplicateCounts(nm, res), ReplicateCounts(mates, res), None
+        res = design.resampler(bootstrap, seed)
+        neg = ReplicateCounts(nm, res, reference_units=design.references[k].get("nonmated"))
+        pos, rk = ReplicateCounts(mates, res), None
         targets = [(t, th) for t, th in chosen if th is not None]
         cuts = [th for _, th in targets] + list(thresholds)
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -85,11 +92,13 @@ def _measure(name, o: SearchOutcomes, fpir_targets, thresholds, R, bootstrap, co
         for r in rechosen_points(neg, pos, nm, mates, targets):
             reps[("fnir_at_fpir", r.target)] = r.fn
 
-    def rate(count, n, arr, units):  # a rate's interval: faceaudit.stats.intervals
+    def rate(count, n, arr, units, people=None):  # a rate's interval: faceaudit.stats.intervals
         ci = None
         if arr is not None and n:
-            df = subject_df(res, arr, count / n, max(units - 1, 1))
-            ci = tuple(float(v) for v in rate_interval(arr, count, n, confidence, df=df))
+            df = subject_df(res, arr, count / n, max((people or units) - 1, 1))
+            excess = 2.0 if people is not None and design.two_way else 0.0  # as identification
+            ci = tuple(float(v) for v in rate_interval(arr, count, n, confidence, df=df,
+                                                       iid_excess=excess))  # fmt: skip
         return make_rate(count, n, ci, confidence=confidence, n_units=units, unit="subject")
 
     values, thr, points = {}, {}, []
@@ -97,13 +106,13 @@ def _measure(name, o: SearchOutcomes, fpir_targets, thresholds, R, bootstrap, co
         if th is None or not n_m:
             points.append(SearchPoint(t, None, False, None, None))
             continue
-        fpir = rate(nm.count_ge(th), n_nm, fixed.get(("fpir", t)), nm_units)
+        fpir = rate(nm.count_ge(th), n_nm, fixed.get(("fpir", t)), nm_units, nm_people)
         fnir = rate(mates.count_lt(th), n_m, reps.get(("fnir_at_fpir", t)), m_units)
         points.append(SearchPoint(t, th, True, fpir, fnir))
         values[("fnir_at_fpir", t)] = FigureValue.of_rate(fnir)
         thr[("fnir_at_fpir", t)] = th
     for t in thresholds:
-        fpir = rate(nm.count_ge(t), n_nm, reps.get(("fpir_at_threshold", t)), nm_units)
+        fpir = rate(nm.count_ge(t), n_nm, reps.get(("fpir_at_threshold", t)), nm_units, nm_people)
         fnir = rate(mates.count_lt(t), n_m, reps.get(("fnir_at_threshold", t)), m_units)
         points.append(SearchPoint(None, t, True, fpir, fnir))
         if n_nm:
@@ -197,10 +206,11 @@ def compare_searches(
     _check_same_searches(outcomes, names)
     alpha = round(1.0 - confidence, 12)
     R = max(o.rank_limit(rank) for o in outcomes)
+    design = search_design(outcomes)
     measured = []
     for i, (o, name) in enumerate(zip(outcomes, names, strict=True)):
-        measured.append(_measure(name, o, fpir_targets, thresholds, R, bootstrap, confidence,
-                                 seed))  # fmt: skip
+        measured.append(_measure(name, o, i, design, fpir_targets, thresholds, R, bootstrap,
+                                 confidence, seed))  # fmt: skip
         if progress is not None:
             progress(i + 1, len(outcomes))
     diffs = differences(measured, tuple(names), confidence, adjustment, alpha, seed)
@@ -215,8 +225,9 @@ def compare_searches(
         "confidence": confidence,
         "seed": seed,
         "unit": "subject",
-        "design": "searches by probe subject",
+        "design": "two-way" if design.two_way else "searches by probe subject",
         "n_units": int(o0.n_units),
+        "n_gallery_subjects": design.n_gallery_units,
         "paired": "every replicate resamples the same people's searches for every system; "
         "operating points re-chosen per system in every replicate",
     }

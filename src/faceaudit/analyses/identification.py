@@ -30,11 +30,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from faceaudit.stats.bootstrap import Resampler, percentile_interval
+from faceaudit.stats.bootstrap import percentile_interval
 from faceaudit.stats.estimate import Rate, empty_rate_json, make_rate
 from faceaudit.stats.identification import (
     SearchOutcomes,
     ThresholdCurves,
+    search_design,
     search_outcomes,
     threshold_curves,
 )
@@ -242,11 +243,12 @@ def identify(
     cmc_max = min(L, max_cmc_rank) if max_cmc_rank else L
     inv_ranks = sorted({r for r in INVESTIGATION_RANKS if r <= L} | ({L} if L else set()))
     ci, rechosen = {}, []
+    design = search_design([outcomes])
     if bootstrap > 0 and outcomes.n_units > 0:
         targets = [(t, th) for t, th in chosen if th is not None]
         ci, rechosen = _bootstrap(
-            sets, outcomes.n_units, point_thresholds, targets, cmc_max, inv_ranks,
-            bootstrap, confidence, seed,
+            sets, design, _people(design, outcomes), point_thresholds, targets, cmc_max,
+            inv_ranks, bootstrap, confidence, seed,
         )  # fmt: skip
 
     def rate(count, n, key, j, units):
@@ -276,7 +278,9 @@ def identify(
         investigation_fpir=inv_fpir,
         investigation_fnir=inv_fnir,
         curves=threshold_curves(outcomes, rank=R, max_points=curve_points),
-        bootstrap=_bootstrap_json(outcomes, bootstrap, confidence, seed, nm_units, m_units),
+        bootstrap=_bootstrap_json(
+            outcomes, design, bootstrap, confidence, seed, nm_units, m_units
+        ),  # fmt: skip
         synthetic=bool(synthetic),
         approximate_search=approximate_search,
         source=source,
@@ -299,15 +303,17 @@ def _rank_rates(sets, rate, n_m, cmc_max, inv_ranks, m_units):
     return cmc, inv
 
 
-def _bootstrap_json(outcomes, bootstrap, confidence, seed, nm_units, m_units) -> dict:
+def _bootstrap_json(outcomes, design, bootstrap, confidence, seed, nm_units, m_units) -> dict:
     return {
         "replicates": int(bootstrap),
         "confidence": float(confidence),
         "unit": "subject",
         "interval": DEFAULT_METHOD,
+        "design": "two-way" if design.two_way else "searches by probe subject",
         "n_units": outcomes.n_units,
         "n_nonmated_subjects": nm_units,
         "n_mated_subjects": m_units,
+        "n_gallery_subjects": design.n_gallery_units,
         "seed": int(seed),
         "thresholds_fixed": False,
         "operating_points": "FPIR-target thresholds re-chosen in every replicate for FNIR "
@@ -333,6 +339,27 @@ def _distinct(units: np.ndarray, n: int) -> int:
     return int(np.count_nonzero(np.bincount(units, minlength=n))) if units.size else 0
 
 
+#: Which people a set's rates rest on (the caps of their degrees of freedom): 0 the non-mated
+#: searches and their top candidates, 1 the mated searches, 2 those and their wrong rank-1s.
+_PEOPLE_OF = {"nonmated": 0, "mates": 1, "mates1": 1, "ranks": 1, "wrong": 2}
+
+
+def _excess(name: str, refs: dict) -> float:
+    """The product weights' own excess variance (2 ``p (1 - p) / n``, Owen 2007) for a set whose
+    searches carry a second person (:func:`faceaudit.stats.intervals.rate_interval`): each
+    search has one cell, so the excess is exactly the comparison-level noise counted three times
+    over; 0 for the one-way sets."""
+    return 2.0 if refs.get(name) is not None else 0.0
+
+
+def _people(design, outcomes) -> tuple[int, int, int]:
+    return (
+        design.people(outcomes.nonmated_unit, side="nonmated"),
+        _distinct(outcomes.mated_unit, outcomes.n_units),
+        design.people(outcomes.mated_unit, side="wrong"),
+    )
+
+
 class _Sets:
     """The outcomes as the score sets every 1:N rate is counted on."""
 
@@ -344,13 +371,16 @@ class _Sets:
         self.ranks = outcomes.neg_mate_ranks()
 
 
-def _bootstrap(sets, n_units, ts, targets, cmc_max, inv_ranks, bootstrap, confidence, seed):
+def _bootstrap(sets, design, people, ts, targets, cmc_max, inv_ranks, bootstrap, confidence,
+               seed):  # fmt: skip
     """``(fixed-threshold intervals by key, [(re-chosen point, its FNIR interval)])`` from one
-    set of replicates."""
-    res = Resampler(n_units=n_units, n_boot=bootstrap, seed=seed)
-    cap = [max(_distinct(x.units, n_units) - 1, 1) for x in (sets.nonmated, sets.mates)]
+    set of replicates (non-mated searches two-way when ``design`` is,
+    :func:`~faceaudit.stats.identification.search_design`)."""
+    res = design.resampler(bootstrap, seed)
+    cap = [max(p - 1, 1) for p in people]
+    refs = design.references[0]
     counters = {
-        name: ReplicateCounts(getattr(sets, name), res)
+        name: ReplicateCounts(getattr(sets, name), res, reference_units=refs.get(name))
         for name in ("nonmated", "mates", "mates1", "wrong", "ranks")
         if getattr(sets, name).n
     }
@@ -363,7 +393,7 @@ def _bootstrap(sets, n_units, ts, targets, cmc_max, inv_ranks, bootstrap, confid
         counts = c.lt(cuts) if lt else c.ge(cuts)
         full = np.array([s.count_lt(t) if lt else s.count_ge(t) for t in cuts], dtype=np.float64)
         with np.errstate(invalid="ignore", divide="ignore"):
-            return counts / c.total[:, None], full, s.n, cap[name != "nonmated"]
+            return counts / c.total[:, None], full, s.n, cap[_PEOPLE_OF[name]]
 
     cuts = {
         "fpir": ("nonmated", ts + [_ANY], False),
@@ -388,7 +418,9 @@ def _bootstrap(sets, n_units, ts, targets, cmc_max, inv_ranks, bootstrap, confid
     ci = {
         k: np.full((len(cuts[k][1]), 2), np.nan)
         if v is None
-        else rate_interval(v[0], v[1], v[2], confidence, df=df_of[k]).T
+        else rate_interval(
+            v[0], v[1], v[2], confidence, df=df_of[k], iid_excess=_excess(cuts[k][0], refs)
+        ).T  # fmt: skip
         for k, v in reps.items()
     }
     with_ci = []

@@ -30,15 +30,19 @@ ISO/IEC 19795-1:2021, 3.21-3.22 (FPIR(N, R, T), FNIR(N, R, T)).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from faceaudit.data import CandidateLists, ProbeTruth
+from faceaudit.stats.bootstrap import Resampler
 from faceaudit.stats.scoreset import ScoreSet
 
 __all__ = [
+    "SearchDesign",
     "SearchOutcomes",
+    "search_design",
     "search_outcomes",
     "fpir_count",
     "fnir_count",
@@ -74,6 +78,11 @@ class SearchOutcomes:
         Unit names: the probe's subject, or the probe id for a non-mated search without one.
     mated_probes, nonmated_probes : ndarray of str
         Probe ids, for traceability.
+    nonmated_top_subject : ndarray of str, optional
+        The gallery subject of each non-mated search's top candidate (``""`` for an empty
+        list): the second person of a false positive, resampled by :func:`search_design`.
+    wrong_top1_subject : ndarray of str, optional
+        The same for each mated search whose rank 1 is someone else (``""`` otherwise).
     """
 
     gallery_size: int
@@ -87,6 +96,8 @@ class SearchOutcomes:
     units: np.ndarray
     mated_probes: np.ndarray
     nonmated_probes: np.ndarray
+    nonmated_top_subject: np.ndarray | None = None
+    wrong_top1_subject: np.ndarray | None = None
 
     @property
     def n_mated(self) -> int:
@@ -132,6 +143,11 @@ class SearchOutcomes:
             raise ValueError("outcomes of different gallery sizes do not merge")
         units, inv = np.unique(np.concatenate([self.units, other.units]), return_inverse=True)
         a, b = inv[: self.units.size], inv[self.units.size :]
+
+        def cat(name):
+            x, y = getattr(self, name), getattr(other, name)
+            return None if x is None or y is None else np.concatenate([x, y])
+
         return SearchOutcomes(
             self.gallery_size,
             max(self.list_length, other.list_length),
@@ -144,6 +160,8 @@ class SearchOutcomes:
             units,
             np.concatenate([self.mated_probes, other.mated_probes]),
             np.concatenate([self.nonmated_probes, other.nonmated_probes]),
+            cat("nonmated_top_subject"),
+            cat("wrong_top1_subject"),
         )
 
 
@@ -198,10 +216,15 @@ def search_outcomes(
     pos = np.argmax(is_mate, axis=1) if L else np.zeros(mi.size, dtype=np.int64)
     mate_rank = np.where(found, pos + 1, 0).astype(np.int64)
     mate_score = np.where(found, scores[mi, pos] if L else -np.inf, -np.inf).astype(np.float64)
+    no_subject = np.full(mi.size, "", dtype=table.dtype if table.size else str)
+    wrong_subject = no_subject.copy()
     if L:
         top = scores[mi, 0].astype(np.float64)
         top_is_mate = is_mate[:, 0]
-        wrong = np.where(~top_is_mate & (cand[mi, 0] >= 0), top, -np.inf)
+        is_wrong = ~top_is_mate & (cand[mi, 0] >= 0)
+        wrong = np.where(is_wrong, top, -np.inf)
+        if table.size:
+            wrong_subject[is_wrong] = table[cand[mi, 0][is_wrong]]
     else:
         wrong = np.full(mi.size, -np.inf)
     ni = np.nonzero(~mated)[0]
@@ -210,6 +233,10 @@ def search_outcomes(
         if L
         else np.full(ni.size, -np.inf)
     )
+    top_subject = np.full(ni.size, "", dtype=table.dtype if table.size else str)
+    if L and table.size:
+        has = cand[ni, 0] >= 0
+        top_subject[has] = table[cand[ni, 0][has]]
     return SearchOutcomes(
         gallery_size=int(gallery_size),
         list_length=int(L),
@@ -222,7 +249,99 @@ def search_outcomes(
         units=units,
         mated_probes=np.asarray(truth.probes)[mi].astype(str),
         nonmated_probes=np.asarray(truth.probes)[ni].astype(str),
+        nonmated_top_subject=top_subject,
+        wrong_top1_subject=wrong_subject,
     )
+
+
+@dataclass(frozen=True, eq=False)
+class SearchDesign:
+    """The 1:N bootstrap's resampling units (:func:`search_design`).
+
+    Units ``0 .. n_search_units - 1`` are the searches' units (``SearchOutcomes.units``); then
+    come the gallery subjects who are some search's wrong top candidate and never searched
+    (stratum 1), and, when some such search has no candidate, one unit of multiplicity 1 in
+    every replicate (stratum 2: a search without a candidate has no gallery subject to resample).
+
+    Attributes
+    ----------
+    n_units : int
+    n_search_units : int
+    strata : int array or None
+        None: one-way (the searches' units only, no gallery subjects known).
+    references : tuple of dict
+        Per outcomes, ``{"nonmated": ..., "wrong": ...}``: the unit of the top candidate's gallery
+        subject of each non-mated search, and of each mated search's wrong rank-1 candidate.
+    """
+
+    n_units: int
+    n_search_units: int
+    strata: np.ndarray | None
+    references: tuple
+
+    @property
+    def two_way(self) -> bool:
+        return self.strata is not None
+
+    @property
+    def n_gallery_units(self) -> int:
+        """Gallery subjects resampled who never searched."""
+        return 0 if self.strata is None else int(np.count_nonzero(self.strata == 1))
+
+    def resampler(self, n_boot: int, seed: int) -> Resampler:
+        """Search units and gallery subjects drawn separately (each population keeps its size)."""
+        if self.strata is None:
+            return Resampler(self.n_units, n_boot, seed)
+        return Resampler.stratified(self.strata, n_boot, seed)
+
+    def people(self, units: np.ndarray, k: int = 0, side: str = "nonmated") -> int:
+        """Distinct people under a rate: the searches' ``units`` and their candidates'."""
+        refs = self.references[k].get(side) if self.strata is not None else None
+        parts = [np.asarray(units, dtype=np.int64)]
+        if refs is not None:
+            parts.append(refs[self.strata[refs] < 2])
+        return int(np.unique(np.concatenate(parts)).size)
+
+
+def search_design(outcomes: Sequence[SearchOutcomes]) -> SearchDesign:
+    """Resampling units for one or several systems' searches of the same probes.
+
+    A false positive involves two people: the searched one and the gallery subject the top
+    candidate belongs to. A replicate weights each non-mated search (and each mated search's
+    rank-1 candidate when it is someone else) by the product of both people's multiplicities
+    (two-way, as the 1:1 non-mated comparisons, :mod:`faceaudit.stats.pairs`), so a gallery
+    subject who attracts many searches (a "wolf", a look-alike of many) moves FPIR between
+    replicates as it moves between galleries. An enrolled subject who also searched is one unit
+    in both roles. Mate scores (FNIR, CMC) stay one-way. Without the candidates' subjects the
+    design is one-way. Several outcomes (systems) share one table of gallery units, so their
+    replicates stay paired.
+    """
+    o0 = outcomes[0]
+    U = int(o0.n_units)
+    sides = [(o.nonmated_top_subject, o.wrong_top1_subject) for o in outcomes]
+    known = [x for pair in sides for x in pair]
+    if U == 0 or any(x is None for x in known) or not any(x.size for x in known):
+        return SearchDesign(U, U, None, tuple({} for _ in outcomes))
+    names = np.unique(np.concatenate(known).astype(str))
+    enrolled = np.unique(o0.mated_unit)
+    e_names = o0.units[enrolled]  # sorted: units are, and so are their codes
+    pos = np.clip(np.searchsorted(e_names, names), 0, max(e_names.size - 1, 0))
+    hit = (e_names[pos] == names) if e_names.size else np.zeros(names.size, dtype=bool)
+    hit &= names != ""
+    new = ~hit & (names != "")
+    codes = np.empty(names.size, dtype=np.int64)
+    codes[hit] = enrolled[pos[hit]]
+    codes[new] = U + np.arange(int(new.sum()))
+    n = U + int(new.sum())
+    fixed = int((names == "").any())
+    codes[names == ""] = n
+    strata = np.concatenate([np.zeros(U), np.ones(n - U), np.full(fixed, 2)]).astype(np.int64)
+
+    def code(x):
+        return codes[np.searchsorted(names, x.astype(str))]
+
+    refs = tuple({"nonmated": code(a), "wrong": code(b)} for a, b in sides)
+    return SearchDesign(n + fixed, U, strata, refs)
 
 
 def fpir_count(outcomes: SearchOutcomes, threshold: float) -> int:

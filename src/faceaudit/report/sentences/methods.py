@@ -190,9 +190,16 @@ def interval_methods(res: Node) -> list[str]:
             "(Clopper–Pearson) intervals."
         )
     if "identification" in res:
+        two_way = (res["identification"].get("bootstrap") or {}).get("design") == "two-way"
+        who = (
+            "the searched people and the gallery subjects of the wrongly returned candidates "
+            "(a false positive involves both)"
+            if two_way
+            else "the searched people"
+        )
         out.append(
-            "1:N: bootstrap over probe subjects, mated and non-mated searches in the same "
-            "replicate, thresholds held at the values chosen on the full data."
+            f"1:N: bootstrap over {who}, mated and non-mated searches in the same replicate; "
+            "the threshold for an FPIR target is re-chosen in every replicate for its FNIR."
         )
     if "scale" in res:
         out.append(
