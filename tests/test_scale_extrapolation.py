@@ -207,3 +207,37 @@ def _counted_wrong_top1(gallery, probes, t: float) -> float:
     mate = np.where(own, s, -np.inf).max(axis=1)
     other = np.where(own, -np.inf, s).max(axis=1)
     return float(np.mean(other >= np.maximum(t, mate)))
+
+
+def test_each_stratum_carries_its_frailty_into_fpir():
+    """On a population with lambs the strata's searches are over-dispersed (v > 0), and the
+    extrapolated FPIR is the search-weighted mean of each stratum's gamma-frailty term, by hand
+    from the strata in results.json; without the frailty it would be higher (Jensen)."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from validation.generators import embedding_preset, gallery_prefix_max
+
+    pop = embedding_preset("lambs", 32)
+    P, fit, top, _ = gallery_prefix_max(pop, 7, n_probes=1500, fit_size=3000, large_size=3000)
+    ids = {k: np.array([f"{k}{i}" for i in range(m)]) for k, m in (("g", len(fit)), ("p", len(P)))}
+    gal = EmbeddingSet(fit.astype(np.float32), ids["g"], ids["g"])
+    prb = EmbeddingSet(P.astype(np.float32), ids["p"], ids["p"])
+    t = float(np.quantile(top, 0.95))
+    n = 300_000
+    r = scale(gal, prb, threshold=t, target_gallery_size=n, bootstrap=0,
+              validation_fit_size=0, seed=1)  # fmt: skip
+    strata = r.to_json()["tail_fit"]["strata"]
+    assert len(strata) > 1 and max(s["overdispersion"] for s in strata) > 0.05
+    wt = float(to_w(t))
+    num = plain = 0.0
+    for s in strata:
+        assert wt >= s["threshold"]  # T in every stratum's fitted tail
+        p = s["exceedance_rate"] * genpareto.sf(wt - s["threshold"], s["shape"], scale=s["scale"])
+        lam, v = -n * math.log1p(-p), s["overdispersion"]
+        num += s["n_searches"] * (1 - (1 + v * lam) ** (-1 / v) if v > 0 else -math.expm1(-lam))
+        plain += s["n_searches"] * -math.expm1(-lam)
+    total = sum(s["n_searches"] for s in strata)
+    assert dict(r.extrapolated)[n].value == pytest.approx(num / total, rel=1e-9)
+    assert num < plain

@@ -96,3 +96,82 @@ def test_diagnostic_data():
     model, emp = qq_points(fit, y, n_points=50)
     assert len(model) == len(emp) == 50
     assert np.corrcoef(model, emp)[0, 1] > 0.99
+
+
+# --- the w transform, the gamma frailty ------------------------------------------------------
+
+
+def test_w_transform_is_monotone_and_inverts_on_both_signs():
+    from faceaudit.analyses._scale_tail import W_MAX, from_w, to_w
+
+    s = np.linspace(-0.999, 0.999, 2001)
+    w = to_w(s)
+    assert (np.diff(w) > 0).all()
+    np.testing.assert_allclose(from_w(w), s, atol=1e-12)
+    assert to_w(0.6) == pytest.approx(-np.log(1 - 0.36))
+    assert to_w(-0.6) == pytest.approx(np.log(1 - 0.36))
+    assert to_w(1.0) == pytest.approx(W_MAX) and np.isfinite(to_w(-1.0))  # duplicates stay finite
+
+
+@pytest.mark.parametrize("d", [128, 512])
+def test_random_directions_have_an_exponential_tail_in_w_not_in_s(d):
+    """For directions at random, 1 - s^2 ~ Beta((d-1)/2, 1/2): in w = -ln(1 - s^2) the upper
+    tail is exponential with rate about (d - 1)/2 (GPD shape 0), while the score itself, and the
+    earlier -ln(1 - s), have clearly negative shapes at the same threshold (the penultimate bias
+    that made far extrapolations too low)."""
+    from faceaudit.analyses._scale_tail import to_w
+    from scipy.stats import beta
+
+    rng = np.random.default_rng(d)
+    n, k = 2_000_000, 2000
+    # s^2 ~ Beta(1/2, (d-1)/2) exactly, with a random sign: the cosine of two random directions
+    s = np.sqrt(beta.rvs(0.5, (d - 1) / 2, size=n, random_state=rng)) * rng.choice([-1, 1], n)
+    top = np.sort(s)[::-1][: k + 1]
+    xi_s, _, _ = fit_gpd(top[:k] - top[k])
+    wt = to_w(top)
+    xi_w, sigma_w, _ = fit_gpd(wt[:k] - wt[k])
+    old = -np.log1p(-top)
+    xi_old, _, _ = fit_gpd(old[:k] - old[k])
+    se = 1 / np.sqrt(k)
+    assert abs(xi_w) < 3 * se, xi_w
+    assert sigma_w == pytest.approx(2 / (d - 1), rel=0.12)
+    assert xi_s < -3 * se and xi_old < xi_w - 0.03, (xi_s, xi_old, xi_w)
+
+
+def test_mean_fpir_frailty_equals_the_gamma_mixture():
+    from faceaudit.stats.tail import log_none_above, mean_fpir
+
+    p, n, v = 2e-7, 1e6, 0.8
+    lam = -n * np.log1p(-p)
+    exact = 1 - (1 + v * lam) ** (-1 / v)
+    got = mean_fpir(np.array([p]), n, dispersion=np.array([v]))
+    assert got == pytest.approx(exact, rel=1e-12)
+    rng = np.random.default_rng(0)
+    z = rng.gamma(1 / v, v, size=400_000)
+    assert got == pytest.approx(np.mean(-np.expm1(n * np.log1p(-np.minimum(z * p, 1)))), rel=5e-3)
+    # no frailty: the plain mean; a tiny one: continuous; a frailty lowers FPIR (Jensen)
+    plain = mean_fpir(np.array([p]), n)
+    assert mean_fpir(np.array([p]), n, dispersion=np.array([0.0])) == plain
+    assert mean_fpir(np.array([p]), n, dispersion=np.array([1e-9])) == pytest.approx(plain)
+    assert got < plain
+    assert log_none_above(np.array([2.0]), None)[0] == -2.0
+
+
+def test_overdispersion_recovers_a_negative_binomial_and_not_poisson():
+    from faceaudit.stats.tail import overdispersion
+
+    rng = np.random.default_rng(4)
+    mu, v, n = 3.0, 0.5, 20_000
+    z = rng.gamma(1 / v, v, size=n)
+    c = rng.poisson(z * mu).astype(float)
+    assert overdispersion(c, c) == pytest.approx(v, abs=0.05)
+    pois = rng.poisson(mu, size=n).astype(float)
+    assert overdispersion(pois, pois) < 0.02
+    # a replicate's gallery weights (Poisson(1) per score) add their own variance: the noise
+    # term of squared weights takes it out again, the plain count would not
+    g = [rng.poisson(1.0, size=int(x)).astype(float) for x in pois]
+    cw = np.array([x.sum() for x in g])
+    noise = np.array([(x * x).sum() for x in g])
+    assert overdispersion(cw, noise) < 0.03
+    assert overdispersion(cw, cw) > 0.2
+    assert overdispersion(np.zeros(5), np.zeros(5)) == 0.0

@@ -23,6 +23,7 @@ from faceaudit.analyses._scale_model import (
     _Model,
     _rank1_expected,
     _weighted_fit,
+    mates_dispersion,
     mates_fmr,
     tail_choice_json,
     wrong_expected,
@@ -30,7 +31,6 @@ from faceaudit.analyses._scale_model import (
 from faceaudit.analyses._scale_tail import Refit
 from faceaudit.stats.bootstrap import ExchangeableUnits, Resampler, percentile_interval
 from faceaudit.stats.estimate import Rate, make_rate
-from faceaudit.stats.tail import mean_fpir
 
 #: Replicate figures of the band, by key.
 BAND_KEYS = ("fmr", "fpir", "thr", "xi", "sigma", "r1", "r1t", "wrong", "tail", "impact")
@@ -104,13 +104,13 @@ def band_replicates(
             fits = []
             for b, g in enumerate(groups):
                 n_s = float(ws.sum()) if b == len(tail.strata) else float(searches[b])
-                fits.append(_refit(g, pick, wp[top_pi[b]], wg[top_gi[b]], n_s * tg[0]))
+                fits.append(_refit(g, pick, wp[top_pi[b]], wg[top_gi[b]], n_s * tg[0], ws))
             if any(f is None for f in fits):
                 continue
             strata_fits, pooled = fits[:-1], fits[-1].fit
             p = tail.p(t, strata_fits)
             reps["fmr"].append(float(np.average(p, weights=ws)))
-            reps["fpir"].append(mean_fpir(p, sizes, ws))
+            reps["fpir"].append(tail.fpir(t, sizes, strata_fits, ws))
             reps["thr"].append(
                 tail.threshold_for(model.fpir_targets, model.target, strata_fits, ws)
             )
@@ -119,12 +119,13 @@ def band_replicates(
             reps["sigma"].append(pooled.scale)
             if n_m:
                 mf = mates_fmr(data, tail, strata_fits)
+                mv = mates_dispersion(data, tail, strata_fits)
                 wm = wp[m_pi]
                 if wm.sum() > 0:
-                    reps["r1"].append(_rank1_expected(mf, model.r1_sizes, None, wm))
-                    reps["r1t"].append(_rank1_expected(mf, model.r1_sizes, model.above, wm))
+                    reps["r1"].append(_rank1_expected(mf, model.r1_sizes, None, wm, mv))
+                    reps["r1t"].append(_rank1_expected(mf, model.r1_sizes, model.above, wm, mv))
                     mw = mates_fmr(data, tail, strata_fits, floor=t)
-                    reps["wrong"].append(wrong_expected(mw, model.r1_sizes, wm))
+                    reps["wrong"].append(wrong_expected(mw, model.r1_sizes, wm, mv))
                     # joint (one replicate's people): FPIR, FNIR at rank 1, wrong top-1 at N
                     j, k = model.ext_sizes.index(model.target), model.r1_sizes.index(model.target)
                     reps["impact"].append(
@@ -133,9 +134,11 @@ def band_replicates(
     return reps, meas_reps, r1m_reps
 
 
-def _refit(group, pick, wp_top, wg_top, n_w) -> Refit | None:
+def _refit(group, pick, wp_top, wg_top, n_w, search_w) -> Refit | None:
     """One replicate's tail of a stratum: above one of its band's thresholds (drawn), weighted;
-    with the weights of all its kept scores (the empirical part below the tail threshold)."""
+    with the weights of all its kept scores (the empirical part below the tail threshold) and
+    its searches' frailty above that threshold (``search_w``: every non-mated search's
+    multiplicity)."""
     stab = group.stab
     j = stab.band[int(pick.integers(len(stab.band)))]
     f0 = stab.fits[j]
@@ -143,7 +146,9 @@ def _refit(group, pick, wp_top, wg_top, n_w) -> Refit | None:
     w_all = wp_top * wg_top
     f = _weighted_fit(group.desc[:k] - f0.threshold, w_all[:k], f0.threshold, float(n_w),
                       (f0.shape, f0.scale))  # fmt: skip
-    return None if f is None else Refit(f, w_all, float(n_w))
+    if f is None:
+        return None
+    return Refit(f, w_all, float(n_w), group.frailty(k, wg_top, search_w))
 
 
 def measured_rates(

@@ -19,8 +19,8 @@ from faceaudit.stats.tail import (
     TailFit,
     fit_gpd,
     fpir_from_fmr,
+    log_none_above,
     mean_excess,
-    mean_fpir,
     qq_points,
     tail_candidates,
 )
@@ -78,11 +78,13 @@ def _weighted_fit(y, w, u, n_total_w, start=None) -> TailFit | None:
     return TailFit(u, xi, sigma, float(w.sum()), float(n_total_w))
 
 
-def _rank1_expected(fmr_of_mates: np.ndarray, sizes, above: np.ndarray | None, w=None):
-    """Mean over mated searches of (1 - FMR(mate))^(N - 1) [times 1(mate >= T)]."""
+def _rank1_expected(fmr_of_mates: np.ndarray, sizes, above: np.ndarray | None, w=None, v=None):
+    """Mean over mated searches of (1 - FMR(mate))^(N - 1) [times 1(mate >= T)], under the
+    frailty ``v`` of each one's stratum."""
     out = []
+    lg = np.log1p(-np.clip(fmr_of_mates, 0, 1 - 1e-16))
     for n in sizes:
-        p = np.exp((n - 1) * np.log1p(-np.clip(fmr_of_mates, 0, 1 - 1e-16)))
+        p = np.exp(log_none_above(-(n - 1) * lg, v))
         if above is not None:
             p = p * above
         out.append(np.average(p, weights=w) if p.size else np.nan)
@@ -205,6 +207,11 @@ class _Model:
         return self.tail.fit
 
 
+def mates_dispersion(data: ScaleData, tail: StratifiedTail, fits=None) -> np.ndarray:
+    """The frailty variance of each mated search's stratum."""
+    return tail.dispersions(fits)[tail.stratum_of(data.mated_propensity)]
+
+
 def mates_fmr(data: ScaleData, tail: StratifiedTail, fits=None, floor: float | None = None):
     """Each mated search's FMR at its own mate score (or at ``max(floor, mate score)``), from
     the tail of its stratum (by its propensity over its non-mate comparisons)."""
@@ -214,14 +221,14 @@ def mates_fmr(data: ScaleData, tail: StratifiedTail, fits=None, floor: float | N
     return per[np.arange(bins.size), bins]
 
 
-def wrong_expected(fmr_at: np.ndarray, sizes, w=None) -> np.ndarray:
+def wrong_expected(fmr_at: np.ndarray, sizes, w=None, v=None) -> np.ndarray:
     """Mean over mated searches of ``1 - (1 - FMR(max(T, mate)))^(N - 1)``: the chance that a
     non-mate among the N - 1 others scores at or above both the threshold and the mate, i.e.
     that the top candidate shown is the wrong person (NIST's rank-1 false positive of a mated
-    search, under independent distractors within the search's stratum)."""
-    q = np.clip(fmr_at, 0, 1 - 1e-16)
-    out = [np.average(-np.expm1((n - 1) * np.log1p(-q)), weights=w) if q.size else np.nan
-           for n in sizes]  # fmt: skip
+    search, under independent distractors within the search's stratum, and its frailty ``v``)."""
+    lg = np.log1p(-np.clip(fmr_at, 0, 1 - 1e-16))
+    out = [np.average(-np.expm1(log_none_above(-(n - 1) * lg, v)), weights=w) if lg.size
+           else np.nan for n in sizes]  # fmt: skip
     return np.array(out)
 
 
@@ -267,6 +274,7 @@ def _model(
         [float(np.mean(tail.p(x))) if np.isfinite(x) else np.nan for x in thr_targets]
     )
     mate_fmr = mates_fmr(data, tail) if n_m else np.empty(0)
+    mate_v = mates_dispersion(data, tail) if n_m else None
     above = (data.mated_mate_score >= t).astype(float) if n_m else None
     r1_sizes = sorted(
         {int(sizes[-1]), int(target_gallery_size)}
@@ -281,16 +289,16 @@ def _model(
         fmr_source=fmr_source,
         fmr_t=fmr_t,
         ext_sizes=ext_sizes,
-        fpir_ext=mean_fpir(p_t, np.array(ext_sizes, dtype=np.float64)),
+        fpir_ext=tail.fpir(t, np.array(ext_sizes, dtype=np.float64)),
         fpir_targets=np.array(fpir_targets, dtype=float),
         target=int(target_gallery_size),
         fmr_needed=fmr_needed,
         thr_targets=thr_targets,
         above=above,
         r1_sizes=r1_sizes,
-        r1_all=_rank1_expected(mate_fmr, r1_sizes, None) if n_m else none,
-        r1_thr=_rank1_expected(mate_fmr, r1_sizes, above) if n_m else none,
-        wrong=wrong_expected(mates_fmr(data, tail, floor=t), r1_sizes) if n_m else none,
+        r1_all=_rank1_expected(mate_fmr, r1_sizes, None, v=mate_v) if n_m else none,
+        r1_thr=_rank1_expected(mate_fmr, r1_sizes, above, v=mate_v) if n_m else none,
+        wrong=wrong_expected(mates_fmr(data, tail, floor=t), r1_sizes, v=mate_v) if n_m else none,
         tail_grid=_tail_grid(tail.desc, fit.threshold),
         beyond=flag,
         beyond_targets=flags,

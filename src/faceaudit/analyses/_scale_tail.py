@@ -21,26 +21,47 @@ that of the searches with the heaviest tails, and FPIR came out 2.5-27x too high
 (``docs/validation.md``); a location and scale from a search's own upper quantiles are too noisy
 (with ~3,000 scores) and over-state FPIR by their noise (Jensen again).
 
-The tails are fitted to ``w = -ln(1 - s)`` rather than to the cosine score ``s`` itself
-(:func:`to_w`, monotone on ``s < 1``): near its upper end a cosine score's tail is Beta-like,
-``P(S >= s) ~ (1 - s)^b``, so in ``w`` it is close to exponential over a wide range, and the GPD's
-shape estimate there drifts much less with the tail threshold than in ``s`` (where it is too
-negative at practical thresholds: the penultimate bias that made 100x extrapolations 0.5-0.7x
-too low). Every threshold in and out of this module is in score units.
+The tails are fitted to ``w = sign(s) (-ln(1 - s^2))`` rather than to the cosine score ``s``
+itself (:func:`to_w`, monotone on ``-1 < s < 1``). For directions at random on the sphere of
+``d`` dimensions ``s^2 ~ Beta(1/2, (d - 1)/2)`` exactly, so ``1 - s^2 ~ Beta((d - 1)/2, 1/2)``
+and ``P(W >= w) ~ C exp(-w (d - 1)/2)`` with a relative error of order ``e^-w`` (Cai, Fan & Jiang
+2013): in ``w`` the tail is exponential (GPD shape 0) from moderate scores on, and the shape
+estimate hardly drifts with the tail threshold. In ``s`` the shape is too negative at every
+practical threshold (the penultimate bias that made 100x extrapolations 0.5-0.7x too low); the
+earlier ``-ln(1 - s)`` is exponential only where ``(1 + s)^((d-1)/2)`` is nearly constant, which
+at d = 512 it is nowhere in the data. Every threshold in and out of this module is in score
+units.
+
+Searches of one stratum still differ (a lamb among ordinary faces): each stratum carries a gamma
+frailty, the over-dispersion of its searches' exceedance counts beyond Poisson
+(:func:`faceaudit.stats.tail.overdispersion`), and FPIR averages ``1 - (1 - Z p)^N`` over it
+(:func:`faceaudit.stats.tail.mean_fpir`); without it a stratum's pooled tail over-states FPIR by
+the same concavity, only less.
 
 References: S. Coles, *An Introduction to Statistical Modeling of Extreme Values*, Springer 2001,
-ch. 4; P. Grother, M. Ngan, K. Hanaoka, NIST IR 8271 (FRVT part 2: identification), 2019.
+ch. 4; T. T. Cai, J. Fan, T. Jiang, "Distributions of angles in random packing on spheres", JMLR
+14, 2013; J. W. Vaupel, K. G. Manton, E. Stallard, "The impact of heterogeneity in individual
+frailty on the dynamics of mortality", Demography 16(3), 1979; P. Grother, M. Ngan, K. Hanaoka,
+NIST IR 8271 (FRVT part 2: identification), 2019.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 
 import numpy as np
 from scipy.stats import genpareto
 
-from faceaudit.stats.tail import Stability, TailFit, gpd_sf, mean_fpir, stability_choice
+from faceaudit.stats.tail import (
+    Stability,
+    TailFit,
+    gpd_sf,
+    mean_fpir,
+    overdispersion,
+    stability_choice,
+)
 
 #: FMR(T) more than this factor below the smallest FMR the comparisons can show (1 / n, one
 #: comparison in all the data): the figure is flagged "extrapolated beyond the data". 1: an FMR
@@ -54,30 +75,41 @@ MIN_STRATUM_SEARCHES = 200
 MIN_STRATUM_POOL = 400
 
 
-#: Scores are clipped below 1 by this much before ``w = -ln(1 - s)`` (duplicates score 1).
+#: Scores are clipped to ``|s| <= 1 - 1e-7`` before the transform (duplicates score 1).
 _EPS = 1e-7
 
 
 def to_w(s) -> np.ndarray:
-    """``w = -ln(1 - s)`` of cosine scores ``s`` (clipped to ``s <= 1 - 1e-7``)."""
-    s = np.minimum(np.asarray(s, dtype=np.float64), 1.0 - _EPS)
-    return -np.log1p(-s)
+    """``w = sign(s) (-ln(1 - s^2))`` of cosine scores ``s`` (clipped to ``|s| <= 1 - 1e-7``).
+
+    >>> [round(float(x), 6) for x in to_w([-0.5, 0.0, 0.5])]
+    [-0.287682, 0.0, 0.287682]
+    """
+    s = np.clip(np.asarray(s, dtype=np.float64), -1.0 + _EPS, 1.0 - _EPS)
+    return np.sign(s) * -np.log1p(-(s * s))
 
 
 def from_w(w) -> np.ndarray:
-    """The score of ``w``: ``s = 1 - exp(-w)``."""
-    return -np.expm1(-np.asarray(w, dtype=np.float64))
+    """The score of ``w``: ``s = sign(w) sqrt(1 - exp(-|w|))``."""
+    w = np.asarray(w, dtype=np.float64)
+    return np.sign(w) * np.sqrt(-np.expm1(-np.abs(w)))
+
+
+#: The largest ``w`` (a score of ``1 - 1e-7``): the threshold search stops there.
+W_MAX = float(-np.log1p(-((1.0 - _EPS) ** 2)))
 
 
 @dataclass(frozen=True, eq=False)
 class Refit:
     """A bootstrap replicate's tail of a stratum: the refitted GPD, and the replicate's weight of
     each kept score (aligned with :attr:`Stratum.desc`) and of all its comparisons, so that the
-    empirical part below the tail threshold is resampled too."""
+    empirical part below the tail threshold is resampled too; and the frailty variance of its
+    searches above the refitted threshold."""
 
     fit: TailFit
     weights: np.ndarray
     n_total: float
+    dispersion: float = 0.0
 
 
 @dataclass(frozen=True, eq=False)
@@ -85,17 +117,31 @@ class Stratum:
     """Searches of similar tail propensity and the GPD tail of their pooled scores."""
 
     stab: Stability
-    desc: np.ndarray  # the stratum's largest scores as w = -ln(1 - s), descending
+    desc: np.ndarray  # the stratum's largest scores as w = to_w(s), descending
     probe: np.ndarray  # search index of each
     tmpl: np.ndarray  # template index of each
     n_searches: int
     n_total: int  # comparisons of the stratum
     low: float  # propensity range of its searches
     high: float
+    members: np.ndarray  # the non-mated searches of the stratum (sorted)
+    dispersion: float  # gamma frailty variance of its searches at the chosen tail threshold
 
     @property
     def fit(self) -> TailFit:
         return self.stab.fit
+
+    def frailty(self, k: int, gallery_w=None, search_w=None) -> float:
+        """Frailty variance of the stratum's searches from the counts of their scores among its
+        ``k`` largest (:func:`faceaudit.stats.tail.overdispersion`); in a replicate each score
+        counts its gallery weight and each search its multiplicity."""
+        pos = np.searchsorted(self.members, self.probe[:k])
+        g = np.ones(pos.size) if gallery_w is None else np.asarray(gallery_w[:k], dtype=float)
+        m = self.members.size
+        counts = np.bincount(pos, weights=g, minlength=m)
+        noise = np.bincount(pos, weights=g * g, minlength=m)
+        sw = None if search_w is None else np.asarray(search_w, dtype=float)[self.members]
+        return overdispersion(counts, noise, sw)
 
     def survival(self, t, fit: TailFit | Refit | None, sample: np.ndarray) -> np.ndarray:
         """FMR at ``t`` (in w units): the fitted tail above its ``u``; below it the exact share
@@ -133,6 +179,7 @@ class Stratum:
             "propensity": [float(self.low), float(self.high)],
             **self.fit.to_json(),
             "threshold_u": float(from_w(self.fit.threshold)),
+            "overdispersion": float(self.dispersion),
             "choice": tail_choice_json(self.stab),
         }
 
@@ -182,9 +229,21 @@ class StratifiedTail:
         bins = self.bins if bins is None else bins
         return self.by_stratum(t, fits)[..., bins]
 
+    def dispersions(self, fits=None) -> np.ndarray:
+        """Frailty variance of every stratum (of a replicate's refits with ``fits``)."""
+        if fits is None:
+            return np.array([s.dispersion for s in self.strata])
+        return np.array(
+            [f.dispersion if isinstance(f, Refit) else s.dispersion
+             for f, s in zip(fits, self.strata, strict=True)]
+        )  # fmt: skip
+
     def fpir(self, t: float, sizes, fits=None, w=None) -> np.ndarray:
-        """``mean_i [1 - (1 - p_i(t))^N]`` at each N of ``sizes``."""
-        return mean_fpir(self.p(float(t), fits), np.asarray(sizes, dtype=np.float64), w)
+        """``mean_i [1 - (1 - Z p_i(t))^N]`` at each N of ``sizes`` (``Z``: the frailty of the
+        search's stratum, :func:`faceaudit.stats.tail.mean_fpir`)."""
+        v = self.dispersions(fits)[self.bins]
+        sizes = np.asarray(sizes, dtype=np.float64)
+        return mean_fpir(self.p(float(t), fits), sizes, w, dispersion=v)
 
     def _stratum_weights(self, w) -> np.ndarray:
         w = np.ones(self.bins.size) if w is None else np.asarray(w, dtype=np.float64)
@@ -192,7 +251,8 @@ class StratifiedTail:
 
     def threshold_for(self, targets, n: int, fits=None, w=None) -> np.ndarray:
         """The threshold ``T`` with ``FPIR(n, T) = target`` for each target (bisection on the
-        mean equation, 60 halvings of the bracket); NaN for a target of 0 or 1."""
+        mean equation, 60 halvings of the bracket, at most a score of 1); NaN for a target of 0
+        or 1."""
         targets = np.asarray(targets, dtype=np.float64)
         sw = self._stratum_weights(w)
         lo_v, hi_v = [], []
@@ -206,11 +266,12 @@ class StratifiedTail:
             else:
                 q = min(1e-300 / max(f.exceedance_rate, 1e-300), 1.0)
                 hi_v.append(f.threshold + float(genpareto.isf(q, f.shape, scale=f.scale)))
+        v = self.dispersions(fits)
         lo = np.full(targets.size, min(lo_v))
-        hi = np.full(targets.size, max(hi_v))
+        hi = np.full(targets.size, min(max(hi_v), W_MAX))
         for _ in range(60):  # in w units
             mid = 0.5 * (lo + hi)
-            f = mean_fpir(self.by_stratum(mid, fits, w_units=True), float(n), sw)
+            f = mean_fpir(self.by_stratum(mid, fits, w_units=True), float(n), sw, dispersion=v)
             above = f > targets  # FPIR falls as T rises
             lo = np.where(above, mid, lo)
             hi = np.where(above, hi, mid)
@@ -225,14 +286,18 @@ class StratifiedTail:
         return "gpd" if inside.all() else ("empirical" if not inside.any() else "mixed")
 
 
-def _stratum(desc, probe, tmpl, n_searches, n_cols, low, high, tail_count, candidates) -> Stratum:
+def _stratum(desc, probe, tmpl, members, n_cols, low, high, tail_count, candidates) -> Stratum:
+    n_searches = members.size
     n_total = int(n_searches) * int(n_cols)
     if tail_count:
         cands = [min(int(tail_count), desc.size - 1)]
     else:
         cands = candidates(n_total, desc.size)
     stab = stability_choice(desc, n_total, cands)
-    return Stratum(stab, desc, probe, tmpl, int(n_searches), n_total, float(low), float(high))
+    out = Stratum(stab, desc, probe, tmpl, int(n_searches), n_total, float(low), float(high),
+                  members, 0.0)  # fmt: skip
+    k = int(stab.candidates[stab.chosen])
+    return dataclasses.replace(out, dispersion=out.frailty(k))
 
 
 def build_strata(
@@ -250,8 +315,8 @@ def build_strata(
     ``desc`` (descending) and ``sample`` are scores; the strata keep them as w."""
     n = propensity.size
     desc, sample = to_w(desc), to_w(sample)
-    pooled = _stratum(desc, probe, tmpl, n, n_cols, propensity.min(), propensity.max(),
-                      tail_count, candidates)  # fmt: skip
+    pooled = _stratum(desc, probe, tmpl, np.arange(n), n_cols, propensity.min(),
+                      propensity.max(), tail_count, candidates)  # fmt: skip
     n_strata = int(np.clip(n // MIN_STRATUM_SEARCHES, 1, MAX_STRATA))
     cuts = np.quantile(propensity, np.arange(1, n_strata) / n_strata) if n_strata > 1 else []
     cuts = np.unique(np.asarray(cuts, dtype=np.float64))
@@ -275,7 +340,7 @@ def build_strata(
                 desc[sel],
                 probe[sel],
                 tmpl[sel],
-                int(members.sum()),
+                np.flatnonzero(members),
                 n_cols,
                 propensity[members].min(),
                 propensity[members].max(),

@@ -16,7 +16,6 @@ import numpy as np
 from faceaudit.analyses._scale_model import Band, build_tail, tail_choice_json
 from faceaudit.analyses._scale_tail import beyond
 from faceaudit.stats.bootstrap import ExchangeableUnits, Resampler, percentile_interval
-from faceaudit.stats.tail import mean_fpir
 
 
 def validate(
@@ -46,7 +45,7 @@ def validate(
         }
     check_sizes = np.array([int(n) for n in sizes if n > fit_subjects], dtype=np.float64)
     p_t = tail.p(t)
-    pred = mean_fpir(p_t, check_sizes)
+    pred = tail.fpir(t, check_sizes)
     reps = _replicates(data, tail, nm_unit, gunits, n_pu, fit_subjects, t, check_sizes,
                        bootstrap, seed)  # fmt: skip
     bands = percentile_interval(np.array(reps), confidence).T if reps else None
@@ -108,11 +107,11 @@ def _replicates(data, tail, nm_unit, gunits, n_pu, fit_subjects, t, check_sizes,
                 continue
             searches = np.bincount(tail.bins, weights=ws, minlength=len(strata))
             fits = [
-                _refit(g, pick, wp[pi[b]], wg[gi[b]], float(searches[b]) * float(tg[0]))
+                _refit(g, pick, wp[pi[b]], wg[gi[b]], float(searches[b]) * float(tg[0]), ws)
                 for b, g in enumerate(strata)
             ]
             if all(f is not None for f in fits):
-                reps.append(mean_fpir(tail.p(t, fits), check_sizes, ws))
+                reps.append(tail.fpir(t, check_sizes, fits, ws))
     return reps
 
 

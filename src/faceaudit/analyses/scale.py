@@ -127,9 +127,9 @@ class ScaleResult:
             "n_nonmated": self.n_nonmated,
             "n_mated": self.n_mated,
             "model": (
-                "per search: FPIR(N) = mean over non-mated searches of 1 - (1 - p_i(T))^N, "
+                "per search: FPIR(N) = mean over non-mated searches of 1 - (1 - Z p_i(T))^N, "
                 "p_i the fitted FMR of search i's stratum of similar searches (a GPD tail per "
-                "stratum)"
+                "stratum), Z its stratum's gamma frailty (overdispersion)"
             ),
             "fmr_at_threshold": {**self.fmr_at_threshold.to_json(), "source": self.fmr_source},
             "tail_fit": {
@@ -138,8 +138,8 @@ class ScaleResult:
                 "band": self.fit_band,
                 "diagnostic": self.diagnostic.get("tail_curve"),
                 "units": (
-                    "w = -ln(1 - score) (threshold, scale, endpoint); threshold_u in score "
-                    "units; the fit pooled over all searches (the tail diagnostic)"
+                    "w = sign(score) (-ln(1 - score^2)) (threshold, scale, endpoint); threshold_u "
+                    "in score units; the fit pooled over all searches (the tail diagnostic)"
                 ),
                 "choice": self.tail_choice,
                 "strata": [s.to_json() for s in self.strata],
