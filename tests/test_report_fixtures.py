@@ -215,7 +215,7 @@ def scale() -> dict:
     choice = {"rule": "parameter stability (Coles 2001, 4.3.4)", "n_exceedances": 1234,
               "candidates": [300, 617, 1234, 2468], "band_n_exceedances": [617, 1234]}  # fmt: skip
     stratum = {**_tail_fit_core(), "n_searches": 800, "propensity": [0.31, 0.42],
-               "threshold_u": 0.45, "choice": choice}  # fmt: skip
+               "overdispersion": 0.12, "threshold_u": 0.45, "choice": choice}  # fmt: skip
     beyond = {"fmr": 3.7e-11, "smallest_fmr_shown": 1.25e-7, "times_below": 3378.0,
               "factor": 1.0, "flagged": True}  # fmt: skip
     return {

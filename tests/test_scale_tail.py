@@ -119,8 +119,9 @@ def test_random_directions_have_an_exponential_tail_in_w_not_in_s(d):
     tail is exponential with rate about (d - 1)/2 (GPD shape 0), while the score itself, and the
     earlier -ln(1 - s), have clearly negative shapes at the same threshold (the penultimate bias
     that made far extrapolations too low)."""
-    from faceaudit.analyses._scale_tail import to_w
     from scipy.stats import beta
+
+    from faceaudit.analyses._scale_tail import to_w
 
     rng = np.random.default_rng(d)
     n, k = 2_000_000, 2000

@@ -34,6 +34,9 @@ class _Counted:
     fp_df: np.ndarray | None = None  # (G,) degrees of freedom of each rate's variance
     fn_df: np.ndarray | None = None  # (G,)
     cross_df: np.ndarray | None = None  # (G, G)
+    #: 1:N: each non-mated search's replicate weight is its probe's times its top candidate's
+    #: gallery subject's multiplicity (the excess of such product weights: ``iid_excess`` 2)
+    fp_two_way_searches: bool = False
 
     @property
     def within(self) -> np.ndarray:
@@ -70,6 +73,7 @@ def _count_and_resample(
     bootstrap: int,
     seed: int,
     resampler: Resampler | None = None,
+    search_references: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> _Counted:
     """Per-subject counts at ``t`` (one pass), their group totals and the stratified bootstrap.
 
@@ -80,8 +84,14 @@ def _count_and_resample(
     1:1 (reference subjects known): the negatives' replicates are **two-way**, each non-mated
     comparison weighted by the product of its probe's and its reference's multiplicities
     (:func:`faceaudit.stats.pairs.replicate_grouped`), so the within-group and cross-group FMR
-    intervals resample both people of a comparison. Positives (and 1:N searches) go with their
-    one subject.
+    intervals resample both people of a comparison. Positives go with their one subject.
+
+    1:N with ``search_references`` = ``(unit of each non-mated search's top candidate's gallery
+    subject, strata of the design's units)`` (:func:`faceaudit.stats.identification.
+    search_design`): each non-mated search weighs its probe's times that gallery subject's
+    multiplicity, summed over the gallery subjects' groups, so a probe group's FPIR resamples the
+    gallery people its false positives land on; searchers are drawn within their group, gallery-
+    only subjects in a stratum of their own. Without them 1:N searches are one-way.
     """
     counts = group_counts(
         negatives,
@@ -101,6 +111,9 @@ def _count_and_resample(
     fp_subjects = np.bincount(g[neg_seen], minlength=G)
     fn_subjects = np.bincount(g[counts.positives[:, 0] > 0], minlength=G)
     fp_reps = fn_reps = cross_reps = None
+    if bootstrap > 0 and search_references is not None and resampler is None:
+        return _searches_two_way(counts, negatives, t, search_references, bootstrap, seed,
+                                 (neg_tot, pos_tot, fp_subjects, fn_subjects))  # fmt: skip
     if bootstrap > 0:
         pairs = None
         if by_ref:
@@ -130,6 +143,34 @@ def _count_and_resample(
         fp_reps, fn_reps, cross_reps,
     )  # fmt: skip
     return c if bootstrap <= 0 else _with_df(c, counts.resampler(bootstrap, seed))
+
+
+def _searches_two_way(counts, negatives, t, search_references, bootstrap, seed, totals):
+    """1:N per-group replicates with non-mated searches two-way (:func:`_count_and_resample`)."""
+    refs, design_strata = search_references
+    neg_tot, pos_tot, fp_subjects, fn_subjects = totals
+    S, G, g = counts.n_units, counts.n_groups, counts.group_of_unit
+    extra = np.where(np.asarray(design_strata[S:]) == 1, G, G + 1)  # gallery-only; fixed unit
+    strata = np.concatenate([counts.strata(), extra])
+    g_ext = np.concatenate([g, extra])
+    U = strata.size
+    res = Resampler.stratified(strata, bootstrap, seed)
+    pairs = IntervalTables(
+        negatives, np.array([float(t)]), np.array([0, 1]), U, reference_units=refs,
+        approx_counts=np.array([negatives.n, 0.0]),
+    )  # fmt: skip
+    fps, fns = [], []
+    for w in res.weight_batches():
+        _, pb = counts.replicate_totals(w[:, :S])
+        q = replicate_grouped(pairs, w, g_ext, G + 2)  # (b, 2 slots, probe group, ref group)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            fps.append(q[:, 1, :G].sum(axis=-1) / q[:, :, :G].sum(axis=(1, -1)))
+            fns.append(pb[..., 1] / pb[..., 0])
+    c = _Counted(
+        neg_tot, pos_tot, False, int(counts.active_units().sum()), fp_subjects, fn_subjects,
+        np.concatenate(fps), np.concatenate(fns), None, fp_two_way_searches=True,
+    )  # fmt: skip
+    return _with_df(c, res)
 
 
 def _with_df(c: _Counted, resampler) -> _Counted:
@@ -182,6 +223,7 @@ def _group_rows(
             confidence,
             int(fp_k[g]),
             df=df(c.fp_df, g),
+            iid_excess=2.0 if c.fp_two_way_searches else 0.0,
         )  # fmt: skip
         for g in range(G)
     ]

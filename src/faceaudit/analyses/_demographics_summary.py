@@ -51,16 +51,17 @@ def _rate(
     n_subjects: int | None,
     *,
     df: float | None = None,
+    iid_excess: float = 0.0,
 ) -> Rate:
     """A group's rate; at zero (or all) errors the bound rests on its ``n_subjects``.
 
     Its interval: :func:`faceaudit.stats.intervals.rate_interval` of the replicates, ``df`` the
-    degrees of freedom of their variance."""
+    degrees of freedom of their variance, ``iid_excess`` the product weights' own excess."""
     ci = None
     if reps is not None and n > 0:
         r = reps[~np.isnan(reps)]
         if r.size:
-            lo, hi = rate_interval(r, count, n, confidence, df=df)
+            lo, hi = rate_interval(r, count, n, confidence, df=df, iid_excess=iid_excess)
             ci = (float(lo), float(hi))
     return make_rate(
         int(count), int(n), ci, confidence=confidence, n_units=n_subjects, unit="subject"
@@ -129,11 +130,48 @@ def _ratios(
         if reps is None:
             out.append(Ratio(value, None, names[best]))
             continue
-        with np.errstate(divide="ignore", invalid="ignore"):
-            rr = reps[:, g] / reps[:, best]
-        ci, low = _interval(rr, confidence)
+        ci, low = _interval(_reflected(reps, rates, cand, g, value), confidence)
         out.append(Ratio(value, ci, names[best], ci_low=low))
     return best, out
+
+
+def _reflected(reps: np.ndarray, rates: list[Rate], cand: list[int], g: int, value: float):
+    """Replicates of group ``g``'s ratio to the best group, corrected for choosing the best
+    group on the data.
+
+    The reference is the group with the lowest *estimated* rate, so its estimate is biased low
+    and every ratio to it biased high (the winner's curse; measured: ratios +40-60%, intervals
+    covering 86-90%, docs/validation.md). The bootstrap measures that bias: in every replicate
+    the best group is re-chosen, and ``D = log(ratio*) - log(full-data ratio of g to the
+    replicate's own best group)`` is how far the replicate's ratio lies from the bootstrap
+    world's truth; with the reference held fixed the same distance is
+    ``log(ratio*_fixed) - log(value)``. The excess of the first over the second (medians, so
+    that replicates without a finite ratio count only by their side; never below 0) is the
+    selection bias, and the fixed-reference replicates are divided by ``exp`` of it (a
+    bootstrap bias correction, Davison & Hinkley 1997, 2.2; for a selected subgroup, Simon &
+    Simon 2013). When the best group is clear it is chosen in every replicate and nothing
+    changes.
+    """
+    point = np.array([x.value for x in rates], dtype=np.float64)
+    sub = reps[:, cand]
+    filled = np.where(np.isnan(sub), np.inf, sub)
+    star = np.asarray(cand)[np.argmin(filled, axis=1)]
+    rows = np.arange(reps.shape[0])
+    best = int(np.asarray(cand)[np.argmin(point[cand])])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        fixed = reps[:, g] / reps[:, best]
+        d_sel = (np.log(reps[:, g]) - math.log(point[g])) - (
+            np.log(reps[rows, star]) - np.log(point[star])
+        )
+        d_fix = np.log(fixed) - math.log(value)
+    ok = ~np.isinf(filled.min(axis=1)) & ~np.isnan(d_sel) & ~np.isnan(d_fix)
+    if not ok.any():
+        return fixed
+    with np.errstate(invalid="ignore"):
+        bias = float(np.median(d_sel[ok]) - np.median(d_fix[ok]))
+    if not math.isfinite(bias) or bias <= 0:
+        return fixed  # no measurable selection bias (or the middle replicates are unbounded)
+    return fixed * math.exp(-bias)
 
 
 def _summaries(

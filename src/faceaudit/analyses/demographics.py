@@ -89,6 +89,7 @@ from faceaudit.data.orientation import SIMILARITY
 from faceaudit.errors import InputError
 from faceaudit.stats.bootstrap import Resampler
 from faceaudit.stats.estimate import make_rate
+from faceaudit.stats.identification import search_design
 from faceaudit.stats.intervals import DEFAULT_METHOD
 from faceaudit.stats.scoreset import ScoreSet
 from faceaudit.stats.support import MIN_SUBJECTS
@@ -139,12 +140,14 @@ def _run_counted(
     min_subjects: int = MIN_SUBJECTS,
     extra_warnings: Sequence[str] = (),
     resampler: Resampler | None = None,
+    search_references: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> tuple[DemographicsResult, _Counted]:
     """Threshold, one counting pass, rates, summaries; and the counts with their replicates.
 
     ``resampler``: a bootstrap design shared with other systems (the paired comparison of
     systems, :mod:`faceaudit.analyses._system_comparison_groups`); by default the counts' own
-    stratified design.
+    stratified design. ``search_references``: 1:N non-mated searches two-way
+    (:func:`faceaudit.analyses._demographics_groups._count_and_resample`).
     """
     if not 0.0 < confidence < 1.0:
         raise ValueError("confidence must be in (0, 1)")
@@ -170,7 +173,7 @@ def _run_counted(
         )
     c = _count_and_resample(
         negatives, positives, t, group_of_unit, groups.n_groups, negative_reference_units,
-        bootstrap, seed, resampler,
+        bootstrap, seed, resampler, search_references,
     )  # fmt: skip
     rows, by_kind = _group_rows(vocab, c, groups, n_subjects, confidence, min_subjects)
     cross = _cross_cells(c, names, confidence, min_subjects)
@@ -229,6 +232,8 @@ def _bootstrap_json(c, bootstrap: int, confidence: float, seed: int) -> dict:
         "interval": DEFAULT_METHOD,
         "design": "two-way (probe and reference subjects)"
         if c.by_reference
+        else "two-way (searcher and the top candidate's gallery subject)"
+        if c.fp_two_way_searches
         else "one-way (probe subject)",
         "stratified_by_group": True,
         "n_units": c.active_units,
@@ -385,12 +390,17 @@ def identification_differentials(
 
     Notes
     -----
-    There is no cross-group matrix: a non-mated search has no single reference, and the
-    outcomes do not keep the group of the wrongly returned candidate.
+    There is no cross-group matrix: a non-mated search has no single reference. When the
+    outcomes know the gallery subject of each non-mated search's top candidate, the bootstrap
+    is two-way for FPIR (each search weighs its probe's times that gallery subject's
+    multiplicity, :func:`faceaudit.stats.identification.search_design`), as the overall 1:N
+    intervals are; FNIR stays with the searcher.
     """
     if groups.group_of_subject.size != outcomes.n_units:
         raise ValueError("groups were not built for these outcomes' units")
     rule = ThresholdRule.parse(threshold, default_target=fpir_target)
+    design = search_design([outcomes])
+    refs = (design.references[0]["nonmated"], design.strata) if design.two_way else None
     return _run(
         vocab=_IDENTIFY,
         negatives=outcomes.nonmated_scores(),
@@ -406,4 +416,5 @@ def identification_differentials(
         seed=seed,
         garbe_alpha=garbe_alpha,
         min_subjects=min_subjects,
+        search_references=refs,
     )

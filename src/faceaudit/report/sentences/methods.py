@@ -209,7 +209,10 @@ def interval_methods(res: Node) -> list[str]:
     if "demographics" in res or "identification_demographics" in res:
         out.append(
             "Demographics: subjects resampled within their group, one draw for all groups, so "
-            "ratios and summaries have joint intervals; the threshold stays fixed."
+            "ratios and summaries have joint intervals; a ratio's reference (the group with the "
+            "lowest rate) is re-chosen in every replicate to measure how much choosing it on "
+            "the data flatters it, and the ratio's interval is corrected by that; the "
+            "threshold stays fixed."
         )
     if "compare" in res:
         out.append(
