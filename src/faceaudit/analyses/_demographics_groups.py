@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
@@ -36,7 +35,7 @@ class _Counted:
     fn_df: np.ndarray | None = None  # (G,)
     cross_df: np.ndarray | None = None  # (G, G)
     #: 1:N: each non-mated search's replicate weight is its probe's times its top candidate's
-    #: gallery subject's multiplicity (``fp_reps`` without the product weights' excess)
+    #: gallery subject's multiplicity (the excess of such product weights: ``iid_excess`` 2)
     fp_two_way_searches: bool = False
 
     @property
@@ -167,32 +166,11 @@ def _searches_two_way(counts, negatives, t, search_references, bootstrap, seed, 
         with np.errstate(invalid="ignore", divide="ignore"):
             fps.append(q[:, 1, :G].sum(axis=-1) / q[:, :, :G].sum(axis=(1, -1)))
             fns.append(pb[..., 1] / pb[..., 0])
-    fp_reps = _without_excess(np.concatenate(fps), neg_tot[:, 0])
     c = _Counted(
         neg_tot, pos_tot, False, int(counts.active_units().sum()), fp_subjects, fn_subjects,
-        fp_reps, np.concatenate(fns), None, fp_two_way_searches=True,
+        np.concatenate(fps), np.concatenate(fns), None, fp_two_way_searches=True,
     )  # fmt: skip
     return _with_df(c, res)
-
-
-def _without_excess(reps: np.ndarray, totals: np.ndarray) -> np.ndarray:
-    """Replicate rates shrunk towards their full-data rate so that their variance loses the
-    product weights' own excess ``2 p (1 - p) / n`` (Owen 2007; never below ``p (1 - p) / n``),
-    as :func:`faceaudit.stats.intervals.rate_interval` subtracts it for one rate. Done on the
-    replicates, the ratios, ``max / min`` and GARBE, all computed from them, lose it too.
-    ``totals``: ``(G, 2)`` [searches, false positives] per group."""
-    out = reps.copy()
-    for g, (n, e) in enumerate(totals):
-        if n <= 0 or e <= 0 or e >= n:
-            continue
-        p = e / n
-        col = reps[:, g]
-        v = float(np.nanvar(col, ddof=1)) if np.isfinite(col).sum() > 1 else 0.0
-        if v <= 0:
-            continue
-        keep = max(v - 2.0 * p * (1 - p) / n, p * (1 - p) / n)
-        out[:, g] = p + math.sqrt(min(keep / v, 1.0)) * (col - p)
-    return out
 
 
 def _with_df(c: _Counted, resampler) -> _Counted:
@@ -245,6 +223,7 @@ def _group_rows(
             confidence,
             int(fp_k[g]),
             df=df(c.fp_df, g),
+            iid_excess=2.0 if c.fp_two_way_searches else 0.0,
         )  # fmt: skip
         for g in range(G)
     ]

@@ -51,16 +51,17 @@ def _rate(
     n_subjects: int | None,
     *,
     df: float | None = None,
+    iid_excess: float = 0.0,
 ) -> Rate:
     """A group's rate; at zero (or all) errors the bound rests on its ``n_subjects``.
 
     Its interval: :func:`faceaudit.stats.intervals.rate_interval` of the replicates, ``df`` the
-    degrees of freedom of their variance."""
+    degrees of freedom of their variance, ``iid_excess`` the product weights' own excess."""
     ci = None
     if reps is not None and n > 0:
         r = reps[~np.isnan(reps)]
         if r.size:
-            lo, hi = rate_interval(r, count, n, confidence, df=df)
+            lo, hi = rate_interval(r, count, n, confidence, df=df, iid_excess=iid_excess)
             ci = (float(lo), float(hi))
     return make_rate(
         int(count), int(n), ci, confidence=confidence, n_units=n_subjects, unit="subject"
