@@ -111,9 +111,10 @@ def _count_and_resample(
     fp_subjects = np.bincount(g[neg_seen], minlength=G)
     fn_subjects = np.bincount(g[counts.positives[:, 0] > 0], minlength=G)
     fp_reps = fn_reps = cross_reps = None
-    if bootstrap > 0 and search_references is not None and resampler is None:
+    if bootstrap > 0 and search_references is not None:
+        totals = (neg_tot, pos_tot, fp_subjects, fn_subjects)
         return _searches_two_way(counts, negatives, t, search_references, bootstrap, seed,
-                                 (neg_tot, pos_tot, fp_subjects, fn_subjects))  # fmt: skip
+                                 totals, resampler)  # fmt: skip
     if bootstrap > 0:
         pairs = None
         if by_ref:
@@ -145,8 +146,10 @@ def _count_and_resample(
     return c if bootstrap <= 0 else _with_df(c, counts.resampler(bootstrap, seed))
 
 
-def _searches_two_way(counts, negatives, t, search_references, bootstrap, seed, totals):
-    """1:N per-group replicates with non-mated searches two-way (:func:`_count_and_resample`)."""
+def _searches_two_way(counts, negatives, t, search_references, bootstrap, seed, totals,
+                      resampler=None):  # fmt: skip
+    """1:N per-group replicates with non-mated searches two-way (:func:`_count_and_resample`);
+    ``resampler``: a design shared by systems, over the same units."""
     refs, design_strata = search_references
     neg_tot, pos_tot, fp_subjects, fn_subjects = totals
     S, G, g = counts.n_units, counts.n_groups, counts.group_of_unit
@@ -154,7 +157,9 @@ def _searches_two_way(counts, negatives, t, search_references, bootstrap, seed, 
     strata = np.concatenate([counts.strata(), extra])
     g_ext = np.concatenate([g, extra])
     U = strata.size
-    res = Resampler.stratified(strata, bootstrap, seed)
+    res = Resampler.stratified(strata, bootstrap, seed) if resampler is None else resampler
+    if res.n_units != U:
+        raise ValueError("the shared resampler does not cover the 1:N design's units")
     pairs = IntervalTables(
         negatives, np.array([float(t)]), np.array([0, 1]), U, reference_units=refs,
         approx_counts=np.array([negatives.n, 0.0]),

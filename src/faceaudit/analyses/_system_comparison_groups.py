@@ -42,6 +42,7 @@ from faceaudit.analyses._system_comparison_types import FigureValue
 from faceaudit.data import SubjectGroups
 from faceaudit.data.orientation import to_file_units
 from faceaudit.stats.bootstrap import Resampler
+from faceaudit.stats.identification import search_design
 from faceaudit.stats.paired import (
     DifferenceInterval,
     adjust_p_values,
@@ -67,6 +68,9 @@ class SystemSets:
     positives: ScoreSet
     negative_reference_units: np.ndarray | None = None
     warnings: tuple[str, ...] = ()
+    #: 1:N two-way: (gallery unit of each non-mated search's top candidate, the design's strata),
+    #: one :func:`~faceaudit.stats.identification.search_design` shared by the systems
+    search_references: tuple[np.ndarray, np.ndarray] | None = None
 
 
 @dataclass(frozen=True)
@@ -173,6 +177,10 @@ def shared_resampler(systems: Sequence[SystemSets], groups: SubjectGroups, boots
             if units is not None and len(units):
                 active |= _seen(units, n)
     strata = np.where(active, np.asarray(groups.group_of_subject, dtype=np.int64), -1)
+    refs = systems[0].search_references
+    if refs is not None:  # gallery-only subjects in a stratum of their own, the fixed unit alone
+        G = int(groups.n_groups)
+        strata = np.concatenate([strata, np.where(np.asarray(refs[1][n:]) == 1, G, G + 1)])
     return Resampler.stratified(strata, bootstrap, seed)
 
 
@@ -227,7 +235,7 @@ def compare_groups(
                 group_of_unit=groups.group_of_subject, n_subjects=groups.n_subjects, rule=rule,
                 reused_threshold=None, orientation=orientation, bootstrap=bootstrap,
                 confidence=confidence, seed=seed, garbe_alpha=0.5, min_subjects=min_subjects,
-                extra_warnings=s.warnings, resampler=res,
+                extra_warnings=s.warnings, resampler=res, search_references=s.search_references,
             )  # fmt: skip
             measured.append((result, counted))
         label = _point_label(rule, vocab, orientation)
@@ -374,6 +382,14 @@ def score_system_sets(data) -> list[SystemSets]:
 
 
 def search_system_sets(outcomes, rank: int | None) -> list[SystemSets]:
-    """Each system's 1:N searches: non-mated top scores and mate scores within ``rank``."""
+    """Each system's 1:N searches: non-mated top scores and mate scores within ``rank``; with
+    the candidates' gallery subjects, the non-mated searches two-way over one design shared by
+    the systems (the same gallery draws in every system's replicate)."""
     R = max(o.rank_limit(rank) for o in outcomes)
-    return [SystemSets(o.nonmated_scores(), o.mate_scores(R)) for o in outcomes]
+    design = search_design(list(outcomes))
+    refs = [
+        (design.references[k]["nonmated"], design.strata) if design.two_way else None
+        for k in range(len(outcomes))
+    ]
+    return [SystemSets(o.nonmated_scores(), o.mate_scores(R), search_references=r)
+            for o, r in zip(outcomes, refs, strict=True)]  # fmt: skip
