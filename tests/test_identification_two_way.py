@@ -168,7 +168,7 @@ def test_ratio_to_a_data_chosen_best_group_is_corrected_for_the_choice():
     replicate measures that bias: over 300 data sets the corrected intervals cover the truth (1)
     clearly more often than the fixed-reference ones, which miss by the winner's curse. A clear
     best group is chosen in every replicate and nothing changes."""
-    from faceaudit.analyses._demographics_summary import _reflected
+    from faceaudit.analyses._demographics_summary import _selection_corrected
     from faceaudit.stats.bootstrap import percentile_interval
     from faceaudit.stats.estimate import make_rate
 
@@ -185,7 +185,7 @@ def test_ratio_to_a_data_chosen_best_group_is_corrected_for_the_choice():
                 continue
             value = rates[g].value / rates[best].value
             fixed = reps[:, g] / reps[:, best]
-            corrected = _reflected(reps, rates, cand, g, value)
+            corrected = _selection_corrected(reps, rates, cand, best, g, value)
             assert np.all(corrected <= fixed)
             lo, hi = percentile_interval(fixed, 0.95)
             cover_fixed += lo <= 1.0 <= hi
@@ -200,5 +200,5 @@ def test_ratio_to_a_data_chosen_best_group_is_corrected_for_the_choice():
     rates_c = [make_rate(int(c), n, None) for c in clear]
     reps_c = rng.binomial(n, clear / n, size=(B, 4)) / n
     v = rates_c[0].value / rates_c[3].value
-    same = _reflected(reps_c, rates_c, cand, 0, v)
+    same = _selection_corrected(reps_c, rates_c, cand, 3, 0, v)
     np.testing.assert_array_equal(same, reps_c[:, 0] / reps_c[:, 3])

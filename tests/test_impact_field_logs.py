@@ -14,8 +14,8 @@ from faceaudit.analyses.impact import field_log_figures
 from faceaudit.errors import InputError
 from faceaudit.stats.binomial import clopper_pearson
 from faceaudit.stats.field_log import field_log
+from faceaudit.stats.gallery_fpir import fpir_from_fmr
 from faceaudit.stats.impact import gallery_extrapolation, implied_fmr
-from faceaudit.stats.tail import fpir_from_fmr
 
 # --------------------------------------------------------------------------- Clopper-Pearson
 

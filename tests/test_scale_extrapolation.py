@@ -12,11 +12,10 @@ from scipy.stats import genpareto
 from faceaudit.analyses._scale_tail import BEYOND_FACTOR, beyond, from_w, to_w
 from faceaudit.analyses.scale import scale
 from faceaudit.data import EmbeddingSet
+from faceaudit.stats.gallery_fpir import fpir_from_fmr, mean_fpir
 from faceaudit.stats.tail import (
     fit_gpd,
-    fpir_from_fmr,
     gpd_sf,
-    mean_fpir,
     stability_choice,
     tail_candidates,
 )

@@ -8,13 +8,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 from scipy.stats import genpareto
 
+from faceaudit.stats.gallery_fpir import fmr_for_fpir, fpir_from_fmr
 from faceaudit.stats.tail import (
     TailFit,
     default_tail_count,
     fit_gpd,
     fit_tail,
-    fmr_for_fpir,
-    fpir_from_fmr,
     mean_excess,
     qq_points,
 )
@@ -140,7 +139,7 @@ def test_random_directions_have_an_exponential_tail_in_w_not_in_s(d):
 
 
 def test_mean_fpir_frailty_equals_the_gamma_mixture():
-    from faceaudit.stats.tail import log_none_above, mean_fpir
+    from faceaudit.stats.gallery_fpir import log_none_above, mean_fpir
 
     p, n, v = 2e-7, 1e6, 0.8
     lam = -n * np.log1p(-p)
@@ -159,7 +158,7 @@ def test_mean_fpir_frailty_equals_the_gamma_mixture():
 
 
 def test_overdispersion_recovers_a_negative_binomial_and_not_poisson():
-    from faceaudit.stats.tail import overdispersion
+    from faceaudit.stats.gallery_fpir import overdispersion
 
     rng = np.random.default_rng(4)
     mu, v, n = 3.0, 0.5, 20_000

@@ -13,6 +13,7 @@ from faceaudit.analyses._demographics_vocabulary import _Vocabulary
 from faceaudit.data import SubjectGroups
 from faceaudit.stats.bootstrap import Resampler
 from faceaudit.stats.groups import group_counts
+from faceaudit.stats.identification import PRODUCT_WEIGHT_EXCESS
 from faceaudit.stats.intervals import influence_df
 from faceaudit.stats.pairs import IntervalTables, replicate_grouped
 from faceaudit.stats.scoreset import ScoreSet
@@ -35,7 +36,8 @@ class _Counted:
     fn_df: np.ndarray | None = None  # (G,)
     cross_df: np.ndarray | None = None  # (G, G)
     #: 1:N: each non-mated search's replicate weight is its probe's times its top candidate's
-    #: gallery subject's multiplicity (the excess of such product weights: ``iid_excess`` 2)
+    #: gallery subject's multiplicity (their excess: :data:`~faceaudit.stats.identification.
+    #: PRODUCT_WEIGHT_EXCESS`)
     fp_two_way_searches: bool = False
 
     @property
@@ -228,7 +230,7 @@ def _group_rows(
             confidence,
             int(fp_k[g]),
             df=df(c.fp_df, g),
-            iid_excess=2.0 if c.fp_two_way_searches else 0.0,
+            iid_excess=PRODUCT_WEIGHT_EXCESS if c.fp_two_way_searches else 0.0,
         )  # fmt: skip
         for g in range(G)
     ]

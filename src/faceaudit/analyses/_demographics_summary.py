@@ -130,12 +130,14 @@ def _ratios(
         if reps is None:
             out.append(Ratio(value, None, names[best]))
             continue
-        ci, low = _interval(_reflected(reps, rates, cand, g, value), confidence)
+        ci, low = _interval(_selection_corrected(reps, rates, cand, best, g, value), confidence)
         out.append(Ratio(value, ci, names[best], ci_low=low))
     return best, out
 
 
-def _reflected(reps: np.ndarray, rates: list[Rate], cand: list[int], g: int, value: float):
+def _selection_corrected(
+    reps: np.ndarray, rates: list[Rate], cand: list[int], best: int, g: int, value: float
+) -> np.ndarray:
     """Replicates of group ``g``'s ratio to the best group, corrected for choosing the best
     group on the data.
 
@@ -157,7 +159,6 @@ def _reflected(reps: np.ndarray, rates: list[Rate], cand: list[int], g: int, val
     filled = np.where(np.isnan(sub), np.inf, sub)
     star = np.asarray(cand)[np.argmin(filled, axis=1)]
     rows = np.arange(reps.shape[0])
-    best = int(np.asarray(cand)[np.argmin(point[cand])])
     with np.errstate(divide="ignore", invalid="ignore"):
         fixed = reps[:, g] / reps[:, best]
         d_sel = (np.log(reps[:, g]) - math.log(point[g])) - (

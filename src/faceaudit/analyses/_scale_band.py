@@ -104,7 +104,8 @@ def band_replicates(
             fits = []
             for b, g in enumerate(groups):
                 n_s = float(ws.sum()) if b == len(tail.strata) else float(searches[b])
-                fits.append(_refit(g, pick, wp[top_pi[b]], wg[top_gi[b]], n_s * tg[0], ws))
+                sw = ws if b < len(tail.strata) else None  # the pooled fit needs no frailty
+                fits.append(_refit(g, pick, wp[top_pi[b]], wg[top_gi[b]], n_s * tg[0], sw))
             if any(f is None for f in fits):
                 continue
             strata_fits, pooled = fits[:-1], fits[-1].fit
@@ -138,7 +139,7 @@ def _refit(group, pick, wp_top, wg_top, n_w, search_w) -> Refit | None:
     """One replicate's tail of a stratum: above one of its band's thresholds (drawn), weighted;
     with the weights of all its kept scores (the empirical part below the tail threshold) and
     its searches' frailty above that threshold (``search_w``: every non-mated search's
-    multiplicity)."""
+    multiplicity; None: the pooled diagnostic fit, no frailty)."""
     stab = group.stab
     j = stab.band[int(pick.integers(len(stab.band)))]
     f0 = stab.fits[j]
@@ -148,7 +149,8 @@ def _refit(group, pick, wp_top, wg_top, n_w, search_w) -> Refit | None:
                       (f0.shape, f0.scale))  # fmt: skip
     if f is None:
         return None
-    return Refit(f, w_all, float(n_w), group.frailty(k, wg_top, search_w))
+    v = 0.0 if search_w is None else group.frailty(k, wg_top, search_w)
+    return Refit(f, w_all, float(n_w), v)
 
 
 def measured_rates(

@@ -15,11 +15,10 @@ import numpy as np
 
 from faceaudit.analyses._scale_collect import ScaleData
 from faceaudit.analyses._scale_tail import StratifiedTail, beyond, build_strata, from_w, to_w
+from faceaudit.stats.gallery_fpir import fpir_from_fmr, log_none_above
 from faceaudit.stats.tail import (
     TailFit,
     fit_gpd,
-    fpir_from_fmr,
-    log_none_above,
     mean_excess,
     qq_points,
     tail_candidates,

@@ -34,9 +34,9 @@ units.
 
 Searches of one stratum still differ (a lamb among ordinary faces): each stratum carries a gamma
 frailty, the over-dispersion of its searches' exceedance counts beyond Poisson
-(:func:`faceaudit.stats.tail.overdispersion`), and FPIR averages ``1 - (1 - Z p)^N`` over it
-(:func:`faceaudit.stats.tail.mean_fpir`); without it a stratum's pooled tail over-states FPIR by
-the same concavity, only less.
+(:func:`faceaudit.stats.gallery_fpir.overdispersion`), and FPIR averages ``1 - (1 - Z p)^N``
+over it (:func:`faceaudit.stats.gallery_fpir.mean_fpir`); without it a stratum's pooled tail
+over-states FPIR by the same concavity, only less.
 
 References: S. Coles, *An Introduction to Statistical Modeling of Extreme Values*, Springer 2001,
 ch. 4; T. T. Cai, J. Fan, T. Jiang, "Distributions of angles in random packing on spheres", JMLR
@@ -54,12 +54,11 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.stats import genpareto
 
+from faceaudit.stats.gallery_fpir import mean_fpir, overdispersion
 from faceaudit.stats.tail import (
     Stability,
     TailFit,
     gpd_sf,
-    mean_fpir,
-    overdispersion,
     stability_choice,
 )
 

@@ -24,6 +24,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
+from faceaudit.analyses._identification_bootstrap import _distinct, _Sets
 from faceaudit.analyses._system_comparison_common import Measured, differences, mcnemar_tests
 from faceaudit.analyses._system_comparison_types import (
     FigureValue,
@@ -31,7 +32,7 @@ from faceaudit.analyses._system_comparison_types import (
     SearchSystemFigures,
     SystemComparison,
 )
-from faceaudit.analyses.identification import DEFAULT_FPIR_TARGETS, _distinct, _Sets
+from faceaudit.analyses.identification import DEFAULT_FPIR_TARGETS
 from faceaudit.stats.estimate import make_rate
 from faceaudit.stats.identification import (
     SearchDesign,
@@ -96,7 +97,7 @@ def _measure(name, o: SearchOutcomes, k: int, design: SearchDesign, fpir_targets
         ci = None
         if arr is not None and n:
             df = subject_df(res, arr, count / n, max((people or units) - 1, 1))
-            excess = 2.0 if people is not None and design.two_way else 0.0  # as identification
+            excess = design.iid_excess(k) if people is not None else 0.0
             ci = tuple(float(v) for v in rate_interval(arr, count, n, confidence, df=df,
                                                        iid_excess=excess))  # fmt: skip
         return make_rate(count, n, ci, confidence=confidence, n_units=units, unit="subject")

@@ -12,15 +12,17 @@ embeddings searched here (:mod:`faceaudit.compare.search`) are reduced to per-se
   non-mated searches (rule of 3); with fewer it is ``supported: false`` and no threshold is given.
 * **Investigation mode** (``T = -inf``, NIST's "T = 0"): rank-based; FNIR(N, R) = 1 - CMC(R).
 
-Intervals: percentile bootstrap over **subjects** (the one bootstrap, :mod:`faceaudit.stats.
-bootstrap`: a probe subject's searches are resampled together; mated and non-mated searches share
-the replicate weights). For an FPIR target the threshold is **re-chosen in every replicate**
-(:mod:`faceaudit.stats.operating`): the ``fnir`` interval is for the system's FNIR at that FPIR;
-the interval at the fixed threshold is given beside it (``fnir_fixed_threshold``), with the
-bootstrap estimate of the optimism of a threshold chosen on the data. Other rates (FPIR,
-``fnir_rank1``, ``wrong_top1``, CMC) are at the fixed thresholds. Zero (or all) errors give exact
-one-sided bounds at the intervals' level on the number of searched **subjects**; a target is
-supported only with enough non-mated searches and enough people (:mod:`faceaudit.stats.support`).
+Intervals: bootstrap over **subjects** (the one bootstrap, :mod:`faceaudit.stats.bootstrap`; a probe
+subject's searches are resampled together, mated and non-mated searches share the replicate weights,
+and, two-way, the gallery subjects of wrongly returned candidates are resampled too:
+:mod:`faceaudit.analyses._identification_bootstrap`). For an FPIR target the threshold is
+**re-chosen in every replicate** (:mod:`faceaudit.stats.operating`): the ``fnir`` interval is for
+the system's FNIR at that FPIR; the interval at the fixed threshold is given beside it
+(``fnir_fixed_threshold``), with the bootstrap estimate of the optimism of a threshold chosen on the
+data. Other rates (FPIR, ``fnir_rank1``, ``wrong_top1``, CMC) are at the fixed thresholds. Zero (or
+all) errors give exact one-sided bounds at the intervals' level on the number of searched
+**subjects**; a target is supported only with enough non-mated searches and enough people
+(:mod:`faceaudit.stats.support`).
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from faceaudit.analyses._identification_bootstrap import ANY, _bootstrap, _distinct, _people, _Sets
 from faceaudit.stats.bootstrap import percentile_interval
 from faceaudit.stats.estimate import Rate, empty_rate_json, make_rate
 from faceaudit.stats.identification import (
@@ -39,10 +42,9 @@ from faceaudit.stats.identification import (
     search_outcomes,
     threshold_curves,
 )
-from faceaudit.stats.intervals import DEFAULT_METHOD, rate_interval, subject_dfs
-from faceaudit.stats.operating import Optimism, optimism, rechosen_points
+from faceaudit.stats.intervals import DEFAULT_METHOD
+from faceaudit.stats.operating import Optimism, optimism
 from faceaudit.stats.rates import operating_threshold, prefetch_for_targets
-from faceaudit.stats.replicates import ReplicateCounts
 from faceaudit.stats.support import SUPPORT_RULE, Support, support
 
 __all__ = [
@@ -56,7 +58,6 @@ __all__ = [
 
 DEFAULT_FPIR_TARGETS = (0.1, 0.01, 0.003, 0.001)
 INVESTIGATION_RANKS = (1, 5, 10, 20, 50, 100)
-_ANY = -float(np.finfo(np.float64).max)  # "any returned candidate" threshold
 
 
 @dataclass(frozen=True)
@@ -263,7 +264,7 @@ def identify(
     )
     cmc, inv_fnir = _rank_rates(sets, rate, n_m, cmc_max, inv_ranks, m_units)
     inv_fpir = (
-        rate(sets.nonmated.count_ge(_ANY), n_nm, "fpir", len(point_thresholds), nm_units)
+        rate(sets.nonmated.count_ge(ANY), n_nm, "fpir", len(point_thresholds), nm_units)
         if n_nm
         else None
     )
@@ -333,101 +334,6 @@ def _warnings(outcomes: SearchOutcomes) -> list[str]:
     if outcomes.list_length == 0:
         warnings.append("Every candidate list is empty.")
     return warnings
-
-
-def _distinct(units: np.ndarray, n: int) -> int:
-    return int(np.count_nonzero(np.bincount(units, minlength=n))) if units.size else 0
-
-
-#: Which people a set's rates rest on (the caps of their degrees of freedom): 0 the non-mated
-#: searches and their top candidates, 1 the mated searches, 2 those and their wrong rank-1s.
-_PEOPLE_OF = {"nonmated": 0, "mates": 1, "mates1": 1, "ranks": 1, "wrong": 2}
-
-
-def _excess(name: str, refs: dict) -> float:
-    """The product weights' own excess variance (2 ``p (1 - p) / n``, Owen 2007) for a set whose
-    searches carry a second person (:func:`faceaudit.stats.intervals.rate_interval`): each
-    search has one cell, so the excess is exactly the comparison-level noise counted three times
-    over; 0 for the one-way sets."""
-    return 2.0 if refs.get(name) is not None else 0.0
-
-
-def _people(design, outcomes) -> tuple[int, int, int]:
-    return (
-        design.people(outcomes.nonmated_unit, side="nonmated"),
-        _distinct(outcomes.mated_unit, outcomes.n_units),
-        design.people(outcomes.mated_unit, side="wrong"),
-    )
-
-
-class _Sets:
-    """The outcomes as the score sets every 1:N rate is counted on."""
-
-    def __init__(self, outcomes: SearchOutcomes, R: int) -> None:
-        self.nonmated = outcomes.nonmated_scores()
-        self.mates = outcomes.mate_scores(R)
-        self.mates1 = outcomes.mate_scores(1)
-        self.wrong = outcomes.wrong_top1_scores()
-        self.ranks = outcomes.neg_mate_ranks()
-
-
-def _bootstrap(sets, design, people, ts, targets, cmc_max, inv_ranks, bootstrap, confidence,
-               seed):  # fmt: skip
-    """``(fixed-threshold intervals by key, [(re-chosen point, its FNIR interval)])`` from one
-    set of replicates (non-mated searches two-way when ``design`` is,
-    :func:`~faceaudit.stats.identification.search_design`)."""
-    res = design.resampler(bootstrap, seed)
-    cap = [max(p - 1, 1) for p in people]
-    refs = design.references[0]
-    counters = {
-        name: ReplicateCounts(getattr(sets, name), res, reference_units=refs.get(name))
-        for name in ("nonmated", "mates", "mates1", "wrong", "ranks")
-        if getattr(sets, name).n
-    }
-
-    def replicates(name, cuts, lt=False):
-        """``(replicate rates, full-data counts, n)`` at ``cuts``; None without that set."""
-        if name not in counters or len(cuts) == 0:
-            return None
-        c, s = counters[name], getattr(sets, name)
-        counts = c.lt(cuts) if lt else c.ge(cuts)
-        full = np.array([s.count_lt(t) if lt else s.count_ge(t) for t in cuts], dtype=np.float64)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            return counts / c.total[:, None], full, s.n, cap[_PEOPLE_OF[name]]
-
-    cuts = {
-        "fpir": ("nonmated", ts + [_ANY], False),
-        "fnir": ("mates", ts, True),
-        "fnir1": ("mates1", ts, True),
-        "wrong": ("wrong", ts, False),
-        "cmc": ("ranks", [-float(r) for r in range(1, cmc_max + 1)], False),
-        "inv": ("ranks", [-float(r) for r in inv_ranks], True),
-    }
-    reps = {k: replicates(*v) for k, v in cuts.items()}
-    rechosen, fn_counts = [], []
-    if targets and "nonmated" in counters and "mates" in counters:
-        rechosen = rechosen_points(
-            counters["nonmated"], counters["mates"], sets.nonmated, sets.mates, targets
-        )
-        fn_counts = [sets.mates.count_lt(th) for _, th in targets]
-    present = [k for k, v in reps.items() if v is not None]
-    dfs = subject_dfs(res, [(reps[k][0], reps[k][1] / reps[k][2], reps[k][3]) for k in present]
-                      + [(r.fn, c / sets.mates.n, cap[1])
-                         for r, c in zip(rechosen, fn_counts, strict=True)])  # fmt: skip
-    df_of = dict(zip(present, dfs, strict=False))
-    ci = {
-        k: np.full((len(cuts[k][1]), 2), np.nan)
-        if v is None
-        else rate_interval(
-            v[0], v[1], v[2], confidence, df=df_of[k], iid_excess=_excess(cuts[k][0], refs)
-        ).T  # fmt: skip
-        for k, v in reps.items()
-    }
-    with_ci = []
-    for r, c, df in zip(rechosen, fn_counts, dfs[len(present) :], strict=True):  # re-chosen FNIR
-        lo, hi = rate_interval(r.fn, c, sets.mates.n, confidence, df=df)
-        with_ci.append((r, (float(lo), float(hi))))
-    return ci, with_ci
 
 
 def _points(sets, chosen, thresholds, R, sup, rate, rechosen, nm_units, m_units, confidence):

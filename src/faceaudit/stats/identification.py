@@ -40,6 +40,7 @@ from faceaudit.stats.bootstrap import Resampler
 from faceaudit.stats.scoreset import ScoreSet
 
 __all__ = [
+    "PRODUCT_WEIGHT_EXCESS",
     "SearchDesign",
     "SearchOutcomes",
     "search_design",
@@ -254,6 +255,13 @@ def search_outcomes(
     )
 
 
+#: The product weights' own excess variance, in multiples of ``p (1 - p) / n``, when each search
+#: is one (searcher, gallery subject) cell: a product of two independent Poisson(1)-like
+#: multiplicities has variance 3, the binomial noise counted three times instead of once (Owen
+#: 2007); :func:`faceaudit.stats.intervals.rate_interval` subtracts it (``iid_excess``).
+PRODUCT_WEIGHT_EXCESS = 2.0
+
+
 @dataclass(frozen=True, eq=False)
 class SearchDesign:
     """The 1:N bootstrap's resampling units (:func:`search_design`).
@@ -287,6 +295,12 @@ class SearchDesign:
     def n_gallery_units(self) -> int:
         """Gallery subjects resampled who never searched."""
         return 0 if self.strata is None else int(np.count_nonzero(self.strata == 1))
+
+    def iid_excess(self, k: int = 0, side: str = "nonmated") -> float:
+        """:data:`PRODUCT_WEIGHT_EXCESS` for a two-way side (``"nonmated"``, ``"wrong"``) of
+        outcomes ``k``, else 0 (one-way: nothing to subtract)."""
+        two_way = self.strata is not None and self.references[k].get(side) is not None
+        return PRODUCT_WEIGHT_EXCESS if two_way else 0.0
 
     def resampler(self, n_boot: int, seed: int) -> Resampler:
         """Search units and gallery subjects drawn separately (each population keeps its size)."""

@@ -36,8 +36,8 @@ of bootstrap replicates, and a prevalence grid (``prevalence[None, :]`` against 
 **Field logs** (:mod:`faceaudit.stats.field_log`): counts a deployment discloses (alerts, alerts
 confirmed wrong, faces scanned, watchlist size) give the PPV of an alert and false alerts per face
 with exact Clopper-Pearson intervals, and, under the independence model of
-:mod:`faceaudit.stats.tail` (``FPIR(N) = 1 - (1 - FMR)^N``), the per-comparison FMR they imply and
-its extrapolation to other gallery sizes.
+:mod:`faceaudit.stats.gallery_fpir` (``FPIR(N) = 1 - (1 - FMR)^N``), the per-comparison FMR they
+imply and its extrapolation to other gallery sizes.
 
 References
 ----------
@@ -57,7 +57,7 @@ import numpy as np
 
 from faceaudit.errors import InputError
 from faceaudit.params import number_array
-from faceaudit.stats.tail import fmr_for_fpir, fpir_from_fmr
+from faceaudit.stats.gallery_fpir import fmr_for_fpir, fpir_from_fmr
 
 __all__ = [
     "DAYS_PER_YEAR",

@@ -1,5 +1,4 @@
-"""Non-mated score tails by extreme-value theory, and 1:N error rates at gallery sizes no data
-reach.
+"""Non-mated score tails by extreme-value theory: the GPD fit and the choice of its threshold.
 
 Peaks over threshold (Pickands-Balkema-de Haan): above a high threshold ``u`` the excesses
 ``y = s - u`` of non-mated scores follow approximately a generalised Pareto distribution (GPD)
@@ -10,22 +9,8 @@ with shape ``xi`` and scale ``sigma``; so for ``t >= u``
 (``scipy.stats.genpareto`` with ``c = xi``). Cosine scores are bounded above, so ``xi < 0`` is
 typical: the fitted tail has a finite end ``u - sigma / xi``.
 
-Independence model for a gallery of ``N`` distractors: a non-mated search is a false positive when
-any of its ``N`` comparisons scores ``>= T``; if comparisons are independent,
-
-    FPIR(N, T) = 1 - (1 - FMR(T))^N,
-
-computed as ``-expm1(N * log1p(-FMR))`` (accurate for FMR ~ 1e-12). Inverting gives the FMR, and so
-the threshold, that holds FPIR at a target for a given N. Applied to the pooled FMR, the model
-ignores per-probe variation of the non-mated distribution (some faces look like many others): as
-``1 - (1 - p)^N`` is concave in ``p``, pooling then over-states FPIR (Jensen). The per-probe form
-
-    FPIR(N, T) = mean_i [1 - (1 - p_i(T))^N]                              (:func:`mean_fpir`)
-
-with ``p_i`` each search's own FMR does not (NIST IR 8271 defines FPIR per search). The analyses
-get ``p_i`` from one pooled fit of *standardised* scores ``z = (s - m_i) / d_i`` (``m_i``,
-``d_i``: the location and scale of search ``i``'s bulk of non-mated scores):
-``p_i(T) = FMR_z((T - m_i) / d_i)``.
+What a tail means for a gallery of ``N`` (the independence model, per-search FPIR, the
+frailty): :mod:`faceaudit.stats.gallery_fpir`.
 
 Tail threshold choice (:func:`stability_choice`): the shape estimate of a GPD fit is the same at
 every threshold above which the GPD holds (threshold stability, Coles 2001, section 4.3.4); below
@@ -62,33 +47,14 @@ __all__ = [
     "TailFit",
     "fit_gpd",
     "fit_tail",
-    "fpir_from_fmr",
-    "fmr_for_fpir",
     "default_tail_count",
     "mean_excess",
     "qq_points",
     "gpd_sf",
-    "mean_fpir",
-    "overdispersion",
-    "log_none_above",
     "Stability",
     "stability_choice",
     "tail_candidates",
 ]
-
-
-def fpir_from_fmr(fmr, gallery_size):
-    """FPIR of a gallery of ``gallery_size`` independent distractors: ``1 - (1 - fmr)^N``."""
-    fmr = np.clip(np.asarray(fmr, dtype=np.float64), 0.0, 1.0)
-    with np.errstate(divide="ignore"):
-        return -np.expm1(np.asarray(gallery_size, dtype=np.float64) * np.log1p(-fmr))
-
-
-def fmr_for_fpir(fpir, gallery_size):
-    """The per-comparison FMR that gives ``fpir`` at ``gallery_size``: ``1 - (1 - fpir)^(1/N)``."""
-    fpir = np.clip(np.asarray(fpir, dtype=np.float64), 0.0, 1.0)
-    with np.errstate(divide="ignore"):
-        return -np.expm1(np.log1p(-fpir) / np.asarray(gallery_size, dtype=np.float64))
 
 
 def default_tail_count(n_total: int) -> int:
@@ -334,102 +300,6 @@ def gpd_sf(y, shape: float, scale: float) -> np.ndarray:
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         out = np.where(z > 0, np.exp(-np.log(np.maximum(z, 1e-300)) / shape), 0.0)
     return out
-
-
-def mean_fpir(p, gallery_size, weights=None, dispersion=None) -> np.ndarray:
-    """``mean_i [1 - (1 - p_i)^N]``: FPIR of searches with their own per-comparison FMR ``p_i``.
-
-    Parameters
-    ----------
-    p : ndarray (n_searches,) or (m, n_searches)
-        Each non-mated search's FMR at the threshold.
-    gallery_size : int or ndarray of N
-    weights : ndarray (n_searches,), optional
-        Bootstrap multiplicities of the searches.
-    dispersion : ndarray (n_searches,), optional
-        A gamma frailty per search (:func:`overdispersion`): search ``i``'s FMR is ``Z p_i`` with
-        ``Z ~ Gamma(mean 1, variance v_i)``, the searches that share ``p_i`` (a stratum) differing
-        by it; each term becomes ``E_Z[1 - exp(-Z lambda_i)] = 1 - (1 + v_i lambda_i)^(-1 / v_i)``
-        with ``lambda_i = -N ln(1 - p_i)`` (the gamma Laplace transform; ``v = 0``: no frailty).
-        A frailty lowers FPIR (``1 - e^(-lambda)`` is concave).
-
-    Returns
-    -------
-    ndarray of FPIR, one per N (and per row of ``p``): shape ``p.shape[:-1] + N.shape``.
-
-    Examples
-    --------
-    >>> float(mean_fpir(np.array([0.0, 0.5]), 2))
-    0.375
-    >>> round(float(mean_fpir(np.array([1e-6]), 1e6, dispersion=np.array([1.0]))), 6)  # 1 - 1/2
-    0.5
-    """
-    p = np.clip(np.asarray(p, dtype=np.float64), 0.0, 1.0)
-    n = np.asarray(gallery_size, dtype=np.float64)
-    with np.errstate(divide="ignore"):
-        lg = np.log1p(-p)
-    lam = -lg[..., None] * n.reshape(-1)  # (..., searches, sizes)
-    v = None if dispersion is None else np.asarray(dispersion, dtype=np.float64)[:, None]
-    per = -np.expm1(log_none_above(lam, v))
-    w = None if weights is None else np.asarray(weights, dtype=np.float64)
-    out = np.average(per, axis=-2, weights=w)
-    return out.reshape(p.shape[:-1] + n.shape)
-
-
-def log_none_above(lam, dispersion=None) -> np.ndarray:
-    """``ln E_Z[exp(-Z lambda)]``: the log-chance that none of a search's comparisons is a false
-    match, ``lambda = -N ln(1 - p)``, under a gamma frailty ``Z`` (mean 1, variance ``v``):
-    ``-ln(1 + v lambda) / v``; ``-lambda`` where ``v`` is 0 or None. Broadcasts."""
-    lam = np.asarray(lam, dtype=np.float64)
-    if dispersion is None:
-        return -lam
-    v = np.broadcast_to(np.asarray(dispersion, dtype=np.float64), lam.shape)
-    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
-        frail = -np.log1p(v * lam) / np.where(v > 0, v, 1.0)
-    return np.where(v > 0, frail, -lam)
-
-
-def overdispersion(counts, noise, weights=None) -> float:
-    """Moment estimate of the gamma frailty variance ``v`` of searches' exceedance counts.
-
-    Under ``c_i ~ Poisson(Z_i mu)``, ``Z_i ~ Gamma(mean 1, variance v)`` (the negative binomial),
-    ``Var(c) = mu + v mu^2``; so ``v = max(0, (s^2 - noise) / m^2)`` with ``m``, ``s^2`` the
-    (weighted) mean and variance of the counts over searches and ``noise`` the mean Poisson part.
-
-    Parameters
-    ----------
-    counts : ndarray (n_searches,)
-        Each search's exceedances of the tail threshold (in a bootstrap replicate: the sum of its
-        exceedances' gallery weights).
-    noise : ndarray (n_searches,)
-        Each search's Poisson variance: its count, or in a replicate the sum of its exceedances'
-        squared gallery weights (a resampled gallery adds its own variance).
-    weights : ndarray (n_searches,), optional
-        The searches' bootstrap multiplicities.
-
-    Returns
-    -------
-    float
-        ``v >= 0`` (0 when the counts are no more variable than Poisson, or all zero).
-
-    Examples
-    --------
-    >>> overdispersion(np.array([2.0, 2.0, 2.0]), np.array([2.0, 2.0, 2.0]))
-    0.0
-    >>> overdispersion(np.array([0.0, 4.0]), np.array([0.0, 4.0]))  # s^2 = 4, m = 2: (4-2)/4
-    0.5
-    """
-    c = np.asarray(counts, dtype=np.float64)
-    w = np.ones_like(c) if weights is None else np.asarray(weights, dtype=np.float64)
-    total = float(w.sum())
-    if total <= 0:
-        return 0.0
-    m = float(np.dot(w, c) / total)
-    if m <= 0:
-        return 0.0
-    s2 = float(np.dot(w, (c - m) ** 2) / total)
-    pois = float(np.dot(w, np.asarray(noise, dtype=np.float64)) / total)
-    return max(0.0, (s2 - pois) / m**2)
 
 
 def tail_candidates(n_total: int, pool_size: int, *, lowest: int = 200) -> list[int]:
