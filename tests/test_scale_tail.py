@@ -175,3 +175,39 @@ def test_overdispersion_recovers_a_negative_binomial_and_not_poisson():
     assert overdispersion(cw, noise) < 0.03
     assert overdispersion(cw, cw) > 0.2
     assert overdispersion(np.zeros(5), np.zeros(5)) == 0.0
+
+
+# --- the strata of searches -------------------------------------------------------------------
+
+
+def _strata_of(n_searches: int, kept_per_search: int = 8, n_cols: int = 2000):
+    """build_strata on searches of increasing propensity, each with ``kept_per_search`` kept
+    scores (exponential in w), and the candidates of the real analysis."""
+    from faceaudit.analyses._scale_tail import build_strata
+    from faceaudit.stats.tail import tail_candidates
+
+    rng = np.random.default_rng(n_searches)
+    prop = np.sort(rng.normal(size=n_searches))
+    probe = np.repeat(np.arange(n_searches), kept_per_search)
+    desc = np.sort(0.5 + 0.02 * rng.exponential(size=probe.size))[::-1]
+    probe = rng.permutation(probe)
+    tmpl = rng.integers(0, n_cols, probe.size)
+    return build_strata(desc, probe, tmpl, n_cols, prop, np.sort(rng.uniform(-0.2, 0.4, 500)),
+                        None, tail_candidates)  # fmt: skip
+
+
+def test_strata_are_finer_at_the_top_and_merge_when_small():
+    """3,000 searches: 30/30/20/10/5/5% by propensity (the top where FPIR at large N comes
+    from); 1,800: the two 5% strata (90 searches) fall below 100 and merge; 500: at most
+    500 // 200 = 2 strata; 300: one (every search pooled)."""
+    from faceaudit.analyses._scale_tail import MIN_STRATUM_SEARCHES, STRATUM_SHARES
+
+    t = _strata_of(3000)
+    sizes = [s.n_searches for s in t.strata]
+    assert sizes == [round(3000 * x) for x in STRATUM_SHARES] == [900, 900, 600, 300, 150, 150]
+    assert all(a.high <= b.low for a, b in zip(t.strata, t.strata[1:], strict=False))  # ordered
+    np.testing.assert_array_equal(np.bincount(t.bins), sizes)
+    assert [s.n_searches for s in _strata_of(1800).strata] == [540, 540, 360, 180, 180]
+    small = _strata_of(500).strata
+    assert len(small) <= 2 and min(s.n_searches for s in small) >= MIN_STRATUM_SEARCHES
+    assert len(_strata_of(300).strata) == 1

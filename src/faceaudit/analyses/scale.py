@@ -6,14 +6,14 @@
   prefix gives FPIR(N, T) at every size in the same pass. Mated searches give the measured
   rank-1 accuracy (mate scores above every distractor of the prefix; the mate is always present).
 * **Extrapolated, per search.** Non-mated searches are sorted by their tail propensity (~99th
-  percentile score) into up to 5 strata; one generalised Pareto tail is fitted per stratum to
-  the largest scores of its searches (:mod:`faceaudit.stats.tail`), above a tail threshold chosen
-  by parameter stability (Coles 2001, 4.3.4); search ``i``'s FMR ``p_i(T)`` is its stratum's
-  fitted FMR, and ``FPIR(N, T) = mean_i [1 - (1 - p_i(T))^N]`` (NIST IR 8271) at any N
-  (default 2.7 x 10^8). Pooling all searches into one FMR would over-state FPIR when searches
-  differ (``1 - (1 - p)^N`` is concave). The threshold that holds each FPIR target at N solves
-  the same mean equation; the expected rank-1 accuracy at N is ``mean over mated searches of
-  (1 - FMR_i(mate score))^(N - 1)`` (with and without the threshold).
+  percentile score) into up to 6 strata, finer toward the top; one generalised Pareto tail is fitted
+  per stratum to the largest scores of its searches (:mod:`faceaudit.stats.tail`), above a tail
+  threshold chosen by parameter stability (Coles 2001, 4.3.4); search ``i``'s FMR ``p_i(T)`` is its
+  stratum's fitted FMR, and ``FPIR(N, T) = mean_i [1 - (1 - p_i(T))^N]`` (NIST IR 8271) at any N
+  (default 2.7 x 10^8). Pooling all searches into one FMR would over-state FPIR when searches differ
+  (``1 - (1 - p)^N`` is concave). The threshold that holds each FPIR target at N solves the same
+  mean equation; the expected rank-1 accuracy at N is ``mean over mated searches of (1 - FMR_i(mate
+  score))^(N - 1)`` (with and without the threshold).
 * **Band.** A two-way bootstrap: probe subjects and gallery subjects are resampled (weights); each
   replicate refits the tail above one of the stable tail thresholds, drawn at random (the band
   mixes over defensible thresholds: model uncertainty as well as sampling error), and recomputes
