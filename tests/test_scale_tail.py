@@ -177,6 +177,32 @@ def test_overdispersion_recovers_a_negative_binomial_and_not_poisson():
     assert overdispersion(np.zeros(5), np.zeros(5)) == 0.0
 
 
+def test_fpir_band_recentres_the_replicates_on_the_estimate():
+    from faceaudit.stats.bootstrap import percentile_interval
+    from faceaudit.stats.gallery_fpir import fpir_band
+
+    rng = np.random.default_rng(7)
+    lam = np.exp(rng.normal(np.log(0.5), 0.3, size=(4000, 2)))  # log-normal cumulative hazard
+    reps = -np.expm1(-lam)
+    med = -np.expm1(-np.exp(np.median(np.log(lam), axis=0)))
+    # replicates centred on the estimate: the percentile interval itself
+    np.testing.assert_allclose(
+        fpir_band(reps, med, 0.95), percentile_interval(reps, 0.95), rtol=1e-6
+    )  # fmt: skip  (quantiles interpolate on another scale)
+    # an estimate above the replicates' median moves the band by the same log-hazard shift
+    est = -np.expm1(-np.exp(np.log(-np.log1p(-med)) + 0.4))
+    band = fpir_band(reps, est, 0.95)
+    hazard = np.log(-np.log1p(-band))
+    pct = np.log(-np.log1p(-percentile_interval(reps, 0.95)))
+    np.testing.assert_allclose(hazard - pct, 0.4, atol=1e-6)
+    assert np.all((band[0] < est) & (est < band[1]) & (band[1] < 1))
+    # no shift from an estimate of 0 or 1, NaN replicates ignored
+    np.testing.assert_allclose(fpir_band(reps, [0.0, 1.0], 0.95), percentile_interval(reps, 0.95),
+                               rtol=1e-6)  # fmt: skip
+    with_nan = np.vstack([reps, np.full((10, 2), np.nan)])
+    np.testing.assert_allclose(fpir_band(with_nan, est, 0.95), band)
+
+
 # --- the strata of searches -------------------------------------------------------------------
 
 

@@ -45,7 +45,7 @@ def table(before: list[dict], after: list[dict]) -> str:
     b = {(r["generator"], r["dim"], r["level"]): r for r in summarise(before)}
     a = {(r["generator"], r["dim"], r["level"]): r for r in summarise(after)}
     lines = [
-        "| generator | d | FPIR | before: ratio (8 seeds) | before: band | after: ratio "
+        "| generator | d | FPIR | before: ratio (±MC) | before: band | after: ratio "
         "(±MC) | after: band | after: flagged | target | after |",
         "|---|---|---|---|---|---|---|---|---|---|",
     ]

@@ -7,7 +7,9 @@ weights each tail excess by the product of its probe's and its gallery subject's
 refits the tail above one of the stable tail thresholds (drawn at random: the band is the mixture
 over defensible thresholds, so it carries the threshold choice's uncertainty, not sampling error
 alone), and recomputes every extrapolated figure with the searches weighted by their draws; measured
-rates are the weighted merge of the probe units' count rows.
+rates are the weighted merge of the probe units' count rows. The bands are percentile intervals,
+except the extrapolated FPIR's: recentred on the estimate
+(:func:`faceaudit.stats.gallery_fpir.fpir_band`).
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from faceaudit.analyses._scale_model import (
 from faceaudit.analyses._scale_tail import Refit
 from faceaudit.stats.bootstrap import ExchangeableUnits, Resampler, percentile_interval
 from faceaudit.stats.estimate import Rate, make_rate
+from faceaudit.stats.gallery_fpir import fpir_band
 
 #: Replicate figures of the band, by key.
 BAND_KEYS = ("fmr", "fpir", "thr", "xi", "sigma", "r1", "r1t", "wrong", "tail", "impact")
@@ -195,10 +198,20 @@ def bands(model: _Model, reps: dict, fpir_targets: Sequence[float], confidence: 
     def band(key, j=None):
         return interval_of(reps[key], confidence, j)
 
+    ext = None
+    if reps["fpir"]:
+        with warnings_.catch_warnings():
+            warnings_.simplefilter("ignore", RuntimeWarning)  # all-NaN columns
+            ext = fpir_band(np.array(reps["fpir"]), model.fpir_ext, confidence).T
+
+    def ext_band(j):
+        return (
+            None if ext is None or np.isnan(ext[j]).any() else (float(ext[j][0]), float(ext[j][1]))
+        )
+
     return {
         "extrapolated": tuple(
-            (n, Band(float(model.fpir_ext[j]), band("fpir", j)))
-            for j, n in enumerate(model.ext_sizes)
+            (n, Band(float(model.fpir_ext[j]), ext_band(j))) for j, n in enumerate(model.ext_sizes)
         ),
         "fmr_at_threshold": Band(model.fmr_t, band("fmr")),
         "fmr_source": model.fmr_source,

@@ -15,7 +15,8 @@ import numpy as np
 
 from faceaudit.analyses._scale_model import Band, build_tail, tail_choice_json
 from faceaudit.analyses._scale_tail import beyond
-from faceaudit.stats.bootstrap import ExchangeableUnits, Resampler, percentile_interval
+from faceaudit.stats.bootstrap import ExchangeableUnits, Resampler
+from faceaudit.stats.gallery_fpir import fpir_band
 
 
 def validate(
@@ -48,7 +49,7 @@ def validate(
     pred = tail.fpir(t, check_sizes)
     reps = _replicates(data, tail, nm_unit, gunits, n_pu, fit_subjects, t, check_sizes,
                        bootstrap, seed)  # fmt: skip
-    bands = percentile_interval(np.array(reps), confidence).T if reps else None
+    bands = fpir_band(np.array(reps), pred, confidence).T if reps else None
     meas = dict(measured)
     points = []
     for j, n in enumerate(check_sizes.astype(int)):

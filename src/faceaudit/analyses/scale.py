@@ -17,9 +17,11 @@
 * **Band.** A two-way bootstrap: probe subjects and gallery subjects are resampled (weights); each
   replicate refits the tail above one of the stable tail thresholds, drawn at random (the band
   mixes over defensible thresholds: model uncertainty as well as sampling error), and recomputes
-  every extrapolated figure; the band is the percentile interval.
+  every extrapolated figure; the band is the percentile interval (for the extrapolated FPIR, taken
+  on the log cumulative hazard and recentred on the estimate: the replicates fall below it more
+  often than the estimate falls below the truth, :func:`faceaudit.stats.gallery_fpir.fpir_band`).
 * **Beyond the data.** When FMR(T) (or the FMR a target's threshold needs) lies more than
-  :data:`~faceaudit.analyses._scale_tail.BEYOND_FACTOR` (100) times below ``1 / n``, the smallest
+  :data:`~faceaudit.analyses._scale_tail.BEYOND_FACTOR` (1) times below ``1 / n``, the smallest
   FMR the ``n`` comparisons can show, the figure is flagged "extrapolated beyond the data".
 * **Validated.** Whenever the gallery allows (by default a fit on the first tenth of the gallery,
   at least 100 subjects), the whole model is rebuilt on that part only, extrapolated to the larger
