@@ -199,6 +199,8 @@ def test_fpir_band_recentres_the_replicates_on_the_estimate():
     # no shift from an estimate of 0 or 1, NaN replicates ignored
     np.testing.assert_allclose(fpir_band(reps, [0.0, 1.0], 0.95), percentile_interval(reps, 0.95),
                                rtol=1e-6)  # fmt: skip
+    plain = fpir_band(reps, est, 0.95, recentre=False)
+    np.testing.assert_array_equal(plain, percentile_interval(reps, 0.95))
     with_nan = np.vstack([reps, np.full((10, 2), np.nan)])
     np.testing.assert_allclose(fpir_band(with_nan, est, 0.95), band)
 

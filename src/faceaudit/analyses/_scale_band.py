@@ -8,7 +8,7 @@ refits the tail above one of the stable tail thresholds (drawn at random: the ba
 over defensible thresholds, so it carries the threshold choice's uncertainty, not sampling error
 alone), and recomputes every extrapolated figure with the searches weighted by their draws; measured
 rates are the weighted merge of the probe units' count rows. The bands are percentile intervals,
-except the extrapolated FPIR's: recentred on the estimate
+except the extrapolated FPIR's within the data: recentred on the estimate
 (:func:`faceaudit.stats.gallery_fpir.fpir_band`).
 """
 
@@ -202,7 +202,8 @@ def bands(model: _Model, reps: dict, fpir_targets: Sequence[float], confidence: 
     if reps["fpir"]:
         with warnings_.catch_warnings():
             warnings_.simplefilter("ignore", RuntimeWarning)  # all-NaN columns
-            ext = fpir_band(np.array(reps["fpir"]), model.fpir_ext, confidence).T
+            ext = fpir_band(np.array(reps["fpir"]), model.fpir_ext, confidence,
+                            recentre=not model.beyond["flagged"]).T  # fmt: skip
 
     def ext_band(j):
         return (

@@ -49,7 +49,10 @@ def validate(
     pred = tail.fpir(t, check_sizes)
     reps = _replicates(data, tail, nm_unit, gunits, n_pu, fit_subjects, t, check_sizes,
                        bootstrap, seed)  # fmt: skip
-    bands = fpir_band(np.array(reps), pred, confidence).T if reps else None
+    flag = beyond(float(np.mean(p_t)), n_total_v)
+    bands = None
+    if reps:
+        bands = fpir_band(np.array(reps), pred, confidence, recentre=not flag["flagged"]).T
     meas = dict(measured)
     points = []
     for j, n in enumerate(check_sizes.astype(int)):
@@ -70,7 +73,7 @@ def validate(
         "tail_fit": tail.fit.to_json(),
         "strata": [st.to_json() for st in tail.strata],
         "choice": tail_choice_json(tail.stab),
-        "beyond_data": beyond(float(np.mean(p_t)), n_total_v),
+        "beyond_data": flag,
         "points": points,
         "check": points[-1] if points else None,
     }

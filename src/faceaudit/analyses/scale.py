@@ -17,9 +17,10 @@
 * **Band.** A two-way bootstrap: probe subjects and gallery subjects are resampled (weights); each
   replicate refits the tail above one of the stable tail thresholds, drawn at random (the band
   mixes over defensible thresholds: model uncertainty as well as sampling error), and recomputes
-  every extrapolated figure; the band is the percentile interval (for the extrapolated FPIR, taken
-  on the log cumulative hazard and recentred on the estimate: the replicates fall below it more
-  often than the estimate falls below the truth, :func:`faceaudit.stats.gallery_fpir.fpir_band`).
+  every extrapolated figure; the band is the percentile interval (for the extrapolated FPIR within
+  the data, taken on the log cumulative hazard and recentred on the estimate: the replicates fall
+  below it more often than the estimate falls below the truth,
+  :func:`faceaudit.stats.gallery_fpir.fpir_band`).
 * **Beyond the data.** When FMR(T) (or the FMR a target's threshold needs) lies more than
   :data:`~faceaudit.analyses._scale_tail.BEYOND_FACTOR` (1) times below ``1 / n``, the smallest
   FMR the ``n`` comparisons can show, the figure is flagged "extrapolated beyond the data".

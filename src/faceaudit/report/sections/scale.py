@@ -125,8 +125,8 @@ def _choice(s: Node) -> list:
                 f"exceedances chosen among {cands}. "
                 f"The band mixes refits at {band} "
                 "exceedances, so it carries the uncertainty of that choice, not sampling "
-                "error alone; it is centred on the estimate (refitted replicates fall below "
-                "it more often than the estimate falls below the truth).",
+                "error alone; within the data it is centred on the estimate (refitted "
+                "replicates fall below it more often than the estimate falls below the truth).",
                 "note",
             )
         )
