@@ -165,10 +165,11 @@ def fpir_band(replicates, estimate, confidence: float, *, recentre: bool = True)
     estimate more often than above (58-83% of them at FPIR 0.5, 100x growth), while the estimate
     itself is close to median-unbiased there (0.92-1.05x the measured value): the plain percentile
     band sat too low and missed the measured value when the estimate was low
-    (``docs/validation.md``, extrapolation_v4). Beyond the data the estimate is not median-unbiased
-    (look-alikes at d = 512, FPIR 0.01: 0.05x), and the recentred band covered less (4 of 10
-    against 8 of 10): callers pass ``recentre=False`` for a figure flagged beyond the data. NaN
-    replicates are ignored; an estimate of 0 or 1 (or NaN) keeps the plain percentile interval.
+    (``docs/validation.md``, extrapolation_v4 and _v5). Beyond the data the estimate is not
+    median-unbiased (look-alikes at d = 512, FPIR 0.01: 0.05x), and the recentred band covered
+    less (4 of 10 against 8 of 10): callers pass ``recentre=False`` for a figure flagged beyond
+    the data. NaN replicates are ignored; an estimate of 0 or 1 (or NaN) keeps the plain
+    percentile interval.
 
     Parameters
     ----------
