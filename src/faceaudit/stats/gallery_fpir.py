@@ -27,6 +27,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from faceaudit.stats.bootstrap import percentile_interval
+
 __all__ = [
     "fmr_for_fpir",
     "fpir_band",
@@ -196,11 +198,10 @@ def fpir_band(replicates, estimate, confidence: float, *, recentre: bool = True)
     >>> [round(float(x), 3) for x in fpir_band(reps, [0.3], 0.5)[:, 0]]
     [0.217, 0.363]
     """
-    r = np.asarray(replicates, dtype=np.float64)
-    alpha = (1.0 - confidence) / 2.0
     if not recentre:
-        return np.nanquantile(r, [alpha, 1.0 - alpha], axis=0)
-    lr = np.where(np.isnan(r), np.nan, _log_hazard(r))
+        return percentile_interval(np.asarray(replicates, dtype=np.float64), confidence)
+    lr = _log_hazard(replicates)  # NaN stays NaN
+    alpha = (1.0 - confidence) / 2.0
     est = np.asarray(estimate, dtype=np.float64)
     q = np.nanquantile(lr, [alpha, 0.5, 1.0 - alpha], axis=0)
     shift = _log_hazard(est) - q[1]
