@@ -175,3 +175,19 @@ def test_limitations_name_what_the_data_cannot_support():
     assert "Too few comparisons to support the FMR of group(s) unknown" in text
     assert "extrapolated 27,000× beyond the largest measured gallery (10,000)" in text
     assert "No basis was stated for the prevalence of group(s) B." in text
+
+
+def test_beyond_the_data_in_words_says_which_end_lies_beyond():
+    base = {"fmr": 4.3e-6, "smallest_fmr_shown": 1.0 / 600_000, "times_below": 0.39,
+            "factor": 1.0, "flagged": True}  # fmt: skip
+    band = words.beyond_data_text(Node({**base, "fmr_band_lower": 1.0e-6, "basis": "band"}),
+                                  600_000, 0.694)  # fmt: skip
+    assert "its band reaches down to 1 in 1,000,000" in band
+    assert "cannot rule out a chance rarer than they can show" in band
+    assert "times rarer still" not in band
+    est = words.beyond_data_text(
+        Node({**base, "fmr": 1e-9, "times_below": 1667.0, "fmr_band_lower": 1e-10,
+              "basis": "estimate"}), 600_000)  # fmt: skip
+    assert "1,667 times rarer still" in est and "its band reaches" not in est
+    old = words.beyond_data_text(Node({**base, "fmr": 1e-9, "times_below": 1667.0}), 600_000)
+    assert old == est  # results written before the band's end was recorded read the same

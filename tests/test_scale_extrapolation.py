@@ -90,6 +90,13 @@ def test_beyond_the_data_rule():
     assert not beyond(2e-6, 10**6)["flagged"]
     zero = beyond(0.0, 10**6)
     assert zero["flagged"] and zero["times_below"] is None
+    assert zero["basis"] == "estimate" and zero["fmr_band_lower"] is None
+    # the band: an estimate the data can show, a band reaching below 1 / n
+    assert beyond(2e-6, 10**6, band_lower=4e-7)["basis"] == "band"
+    assert beyond(2e-6, 10**6, band_lower=4e-7)["flagged"]
+    clear = beyond(2e-6, 10**6, band_lower=1.5e-6)
+    assert not clear["flagged"] and clear["basis"] is None and clear["fmr_band_lower"] == 1.5e-6
+    assert beyond(1e-9, 10**6, band_lower=1e-10)["basis"] == "estimate"  # the estimate first
     s = np.array([-0.5, 0.0, 0.9, 1.0])
     np.testing.assert_allclose(from_w(to_w(s))[:3], s[:3])
     assert np.isfinite(to_w(s)).all()  # a score of 1 (a duplicate) stays finite
@@ -240,3 +247,44 @@ def test_each_stratum_carries_its_frailty_into_fpir():
     total = sum(s["n_searches"] for s in strata)
     assert dict(r.extrapolated)[n].value == pytest.approx(num / total, rel=1e-9)
     assert num < plain
+
+
+@pytest.fixture(scope="module")
+def thin():
+    """A 32-dimensional gallery of 2,000 and 300 non-mated searches: 600,000 comparisons."""
+    gal = synthesize(2000, 1, dim=32, mated_mean=0.6, seed=3, subject_prefix="g")
+    out = synthesize(300, 1, dim=32, mated_mean=0.6, seed=4, subject_prefix="n")
+    g = EmbeddingSet(gal.embeddings, gal.subjects, gal.samples, metadata=gal.metadata())
+    p = EmbeddingSet(out.embeddings, out.subjects, out.samples, metadata=out.metadata())
+    top = np.sort((p.embeddings @ g.embeddings.T).ravel())[::-1][:8]
+    return g, p, top
+
+
+def test_the_flag_fires_when_only_the_band_reaches_below_what_the_data_show(thin):
+    # T between the 2nd and 3rd highest non-mated scores: the estimate of FMR(T) sits above
+    # 1 / n (two comparisons above T), but the band of FMR(T) reaches below it
+    g, p, top = thin
+    r = scale(g, p, threshold=float(top[1] + top[2]) / 2, target_gallery_size=10**6,
+              bootstrap=50, seed=1, validation_fit_size=0)  # fmt: skip
+    b = r.beyond_data
+    assert b["fmr"] > b["smallest_fmr_shown"] > b["fmr_band_lower"]
+    assert b["flagged"] and b["basis"] == "band"
+    assert b["fmr_band_lower"] == r.fmr_at_threshold.ci[0]
+    assert any("its band reaches down to" in w for w in r.warnings)
+    # the band is then the plain percentile interval, not recentred on the estimate
+    ext = dict(r.extrapolated)[10**6]
+    assert ext.ci[0] <= ext.value <= ext.ci[1]
+    # further in, with six comparisons above T, the band stays above 1 / n: no flag
+    r6 = scale(g, p, threshold=float(top[5] + top[6]) / 2, target_gallery_size=10**6,
+               bootstrap=50, seed=1, validation_fit_size=0)  # fmt: skip
+    assert not r6.beyond_data["flagged"] and r6.beyond_data["basis"] is None
+    assert r6.beyond_data["fmr_band_lower"] > r6.beyond_data["smallest_fmr_shown"]
+    assert not any("Extrapolated beyond the data: the chance" in w for w in r6.warnings)
+
+
+def test_without_a_band_the_estimate_alone_decides(thin):
+    g, p, top = thin
+    r = scale(g, p, threshold=float(top[1] + top[2]) / 2, target_gallery_size=10**6,
+              bootstrap=0, seed=1, validation_fit_size=0)  # fmt: skip
+    assert r.beyond_data["fmr_band_lower"] is None
+    assert not r.beyond_data["flagged"] and r.beyond_data["basis"] is None

@@ -350,6 +350,8 @@ def run_scale(
         "tail_threshold": res.fit.threshold,
         "tail_count": int(res.fit.n_exceedances),
         "beyond_data": bool(res.beyond_data["flagged"]),  # API: ScaleResult.beyond_data
+        "beyond_basis": res.beyond_data.get("basis"),  # "estimate" | "band" | None
+        "fmr_band": None if res.fmr_at_threshold.ci is None else list(res.fmr_at_threshold.ci),
         "warnings": list(res.warnings),
     }
 

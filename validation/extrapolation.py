@@ -111,6 +111,8 @@ def run_one(
                 "tail_threshold": r["tail_threshold"],
                 "tail_count": r["tail_count"],
                 "beyond_data": r["beyond_data"],
+                "beyond_basis": r["beyond_basis"],
+                "fmr_band_fit": r["fmr_band"],
                 "tool_warnings": r["warnings"],
                 "scale_seconds": time.time() - t1,
             }
@@ -149,6 +151,10 @@ def summarise(records: list[dict]) -> list[dict]:
                 else any(_specific(w) for x in pts for w in x["tool_warnings"])
             )
             ratio_ok = lo_ok <= gm <= hi_ok
+            # runs far beyond the data that are neither within the range nor flagged
+            escaped = sum(
+                not x.get("beyond_data") and not lo_ok <= x["ratio"] <= hi_ok for x in pts
+            ) if lv < 0.05 else 0  # fmt: skip
             if lv < 0.05:  # far beyond the data: within 0.67-1.5, or the tool says it cannot
                 ok = ratio_ok or flagged
             else:
@@ -173,6 +179,7 @@ def summarise(records: list[dict]) -> list[dict]:
                     ),
                     "tool_flagged": flagged,
                     "n_flagged": n_flag,
+                    "n_escaped": escaped,
                     "ratio_log_se": float(np.std(np.log(ratio), ddof=1) / np.sqrt(ratio.size))
                     if ratio.size > 1 and np.all(ratio > 0)
                     else None,
@@ -203,12 +210,18 @@ def format_table(rows: list[dict]) -> str:
         out.append(
             f"| {r['generator']} | {r['dim']} | {r['level']:g} | {r['seeds']} "
             f"| {r['ratio_geomean']:.2f} [{r['ratio_min']:.2f}, {r['ratio_max']:.2f}] "
-            f"| {_se(r)} | {r['band_inside']}/{r['seeds']} | {r.get('n_flagged', '—')} "
+            f"| {_se(r)} | {r['band_inside']}/{r['seeds']} | {r.get('n_flagged', '—')}"
+            f"{_escaped(r)} "
             f"| {r['pooling_ratio_geomean']:.2f} "
             f"| {r['fit_ratio_geomean']:.2f} | {r['mean_tail_shape']:+.3f} "
             f"| {'pass' if r['pass'] else '**FAIL**'}{' (flagged)' if r['tool_flagged'] else ''} |"
         )
     return "\n".join(out)
+
+
+def _escaped(r: dict) -> str:
+    """``", 2 escaped"`` when runs far beyond the data were neither flagged nor in range."""
+    return f", {r['n_escaped']} escaped" if r.get("n_escaped") else ""
 
 
 def _se(r: dict) -> str:

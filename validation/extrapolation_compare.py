@@ -20,7 +20,7 @@ import sys
 
 import numpy as np
 
-from validation.extrapolation import summarise
+from validation.extrapolation import _escaped, summarise
 
 
 def _records(paths: list[str]) -> list[dict]:
@@ -56,7 +56,8 @@ def table(before: list[dict], after: list[dict]) -> str:
         before_band = f"{rb['band_inside']}/{rb['seeds']}" if rb else "—"
         lines.append(
             f"| {g} | {d} | {lv:g} | {before_ratio} | {before_band} | {_ratio(ra)} "
-            f"| {ra['band_inside']}/{ra['seeds']} | {ra['n_flagged']}/{ra['seeds']} "
+            f"| {ra['band_inside']}/{ra['seeds']} | {ra['n_flagged']}/{ra['seeds']}"
+            f"{_escaped(ra)} "
             f"| {ra['target']} | {'pass' if ra['pass'] else '**FAIL**'} |"
         )
     return "\n".join(lines)
@@ -74,7 +75,10 @@ def main(argv: list[str]) -> int:
         print(
             f"\nFPIR {lv:g}: band coverage {inside}/{seeds} = {p:.1%} "
             f"(± {math.sqrt(p * (1 - p) / seeds):.1%}); "
-            f"{sum(r['pass'] for r in rows)}/{len(rows)} configurations pass"
+            f"{sum(r['pass'] for r in rows)}/{len(rows)} configurations pass; "
+            f"{sum(r['n_flagged'] for r in rows)}/{seeds} runs flagged beyond the data, "
+            f"{sum(r.get('n_escaped', 0) for r in rows)} escaped (neither flagged nor within "
+            "the range)"
         )
     return 0
 

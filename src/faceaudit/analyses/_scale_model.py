@@ -9,7 +9,7 @@ of ``1 - (1 - p_i)^N``. Its band: :mod:`faceaudit.analyses._scale_band`.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -280,9 +280,6 @@ def _model(
         | {10**e for e in range(2, 10) if 10**e <= target_gallery_size}
     )
     none = np.full(len(r1_sizes), np.nan)
-    flag = beyond(fmr_t, n_total)
-    flags = tuple(beyond(float(f), n_total) for f in fmr_needed)
-    _beyond_warnings(flag, flags, fpir_targets, t, int(target_gallery_size), n_total, warnings)
     return _Model(
         tail=tail,
         fmr_source=fmr_source,
@@ -299,9 +296,27 @@ def _model(
         r1_thr=_rank1_expected(mate_fmr, r1_sizes, above, v=mate_v) if n_m else none,
         wrong=wrong_expected(mates_fmr(data, tail, floor=t), r1_sizes, v=mate_v) if n_m else none,
         tail_grid=_tail_grid(tail.desc, fit.threshold),
-        beyond=flag,
-        beyond_targets=flags,
+        beyond=beyond(fmr_t, n_total),
+        beyond_targets=tuple(beyond(float(f), n_total) for f in fmr_needed),
     )
+
+
+def settle_beyond(
+    model: _Model,
+    fmr_band: tuple[float, float] | None,
+    t: float,
+    n_total: int,
+    warnings: list[str],
+) -> _Model:
+    """The model with its beyond-the-data flag of FMR(T) settled by the band of FMR(T) (None:
+    no band, the estimate alone decides), and the warnings of every flag raised. The flags of
+    the targets' thresholds rest on their estimates: the FMR a target needs is fixed by the
+    target and N, so its band is narrow."""
+    lower = None if fmr_band is None else fmr_band[0]
+    model = replace(model, beyond=beyond(model.fmr_t, n_total, lower))
+    _beyond_warnings(model.beyond, model.beyond_targets, model.fpir_targets, t, model.target,
+                     n_total, warnings)  # fmt: skip
+    return model
 
 
 def _rarer(flag: dict) -> str:
@@ -314,12 +329,20 @@ def _rarer(flag: dict) -> str:
 
 def _beyond_warnings(flag, flags, targets, t, n, n_total, warnings) -> None:
     """The beyond-the-data warnings (FPIR at T; thresholds for targets), in plain words."""
-    if flag["flagged"]:
+    if flag["basis"] == "estimate":
         warnings.append(
             f"Extrapolated beyond the data: the FPIR figures for galleries larger than the "
             f"measured ones rest on a chance that one comparison is a false match at T = {t:g} "
             f"of {_rarer(flag)} the rarest event these {n_total:,} comparisons can show "
             f"(1 in {n_total:,}). No data here can confirm them: read the band, not the figure."
+        )
+    elif flag["basis"] == "band":
+        warnings.append(
+            f"Extrapolated beyond the data: the chance that one comparison is a false match at "
+            f"T = {t:g} is put at {flag['fmr']:.2g}, but its band reaches down to "
+            f"{flag['fmr_band_lower']:.2g}, below the rarest event these {n_total:,} comparisons "
+            f"can show (1 in {n_total:,}): the data cannot rule out that the FPIR figures for "
+            "larger galleries rest on the extrapolation alone. Read the band, not the figure."
         )
     hit = [f"{tg:g}" for tg, f in zip(targets, flags, strict=True) if f["flagged"]]
     if hit:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from faceaudit.analyses._scale_band import _refit, interval_of
 from faceaudit.analyses._scale_model import Band, build_tail, tail_choice_json
 from faceaudit.analyses._scale_tail import beyond
 from faceaudit.stats.bootstrap import ExchangeableUnits, Resampler
@@ -47,9 +48,10 @@ def validate(
     check_sizes = np.array([int(n) for n in sizes if n > fit_subjects], dtype=np.float64)
     p_t = tail.p(t)
     pred = tail.fpir(t, check_sizes)
-    reps = _replicates(data, tail, nm_unit, gunits, n_pu, fit_subjects, t, check_sizes,
-                       bootstrap, seed)  # fmt: skip
-    flag = beyond(float(np.mean(p_t)), n_total_v)
+    reps, fmr_reps = _replicates(data, tail, nm_unit, gunits, n_pu, fit_subjects, t,
+                                 check_sizes, bootstrap, seed)  # fmt: skip
+    fmr_band = interval_of(fmr_reps, confidence)
+    flag = beyond(float(np.mean(p_t)), n_total_v, None if fmr_band is None else fmr_band[0])
     bands = None
     if reps:
         bands = fpir_band(np.array(reps), pred, confidence, recentre=not flag["flagged"]).T
@@ -80,11 +82,10 @@ def validate(
 
 
 def _replicates(data, tail, nm_unit, gunits, n_pu, fit_subjects, t, check_sizes, bootstrap, seed):
-    """Two-way bootstrap of the predicted FPIR (probe subjects x the fit's gallery subjects)."""
-    from faceaudit.analyses._scale_band import _refit
-
+    """Two-way bootstrap (probe subjects x the fit's gallery subjects): ``(predicted FPIR
+    replicates, FMR(T) replicates)``."""
     if not bootstrap:
-        return []
+        return [], []
     strata = tail.strata
     kmax = [int(g.desc.size) for g in strata]  # all kept scores: the empirical part too
     pu = [nm_unit[g.probe[:k]] for g, k in zip(strata, kmax, strict=True)]
@@ -103,7 +104,7 @@ def _replicates(data, tail, nm_unit, gunits, n_pu, fit_subjects, t, check_sizes,
     gi = [gboot.special_pos[x] for x in gu]
     nm_pi = pboot.special_pos[nm_unit]
     pick = np.random.default_rng([seed, 13])
-    reps = []
+    reps, fmr_reps = [], []
     for (wp_b, _tp_b), (wg_b, tg_b) in zip(p_draws, g_draws, strict=True):
         for wp, wg, tg in zip(wp_b, wg_b, tg_b, strict=True):
             ws = wp[nm_pi]
@@ -116,7 +117,8 @@ def _replicates(data, tail, nm_unit, gunits, n_pu, fit_subjects, t, check_sizes,
             ]
             if all(f is not None for f in fits):
                 reps.append(tail.fpir(t, check_sizes, fits, ws))
-    return reps
+                fmr_reps.append(float(np.average(tail.p(t, fits), weights=ws)))
+    return reps, fmr_reps
 
 
 def _inside(m, band: tuple[float, float]) -> bool:

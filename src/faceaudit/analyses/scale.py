@@ -21,9 +21,10 @@
   the data, taken on the log cumulative hazard and recentred on the estimate: the replicates fall
   below it more often than the estimate falls below the truth,
   :func:`faceaudit.stats.gallery_fpir.fpir_band`).
-* **Beyond the data.** When FMR(T) (or the FMR a target's threshold needs) lies more than
-  :data:`~faceaudit.analyses._scale_tail.BEYOND_FACTOR` (1) times below ``1 / n``, the smallest
-  FMR the ``n`` comparisons can show, the figure is flagged "extrapolated beyond the data".
+* **Beyond the data.** When FMR(T) or the lower end of its band (or the FMR a target's threshold
+  needs) lies more than :data:`~faceaudit.analyses._scale_tail.BEYOND_FACTOR` (1) times below
+  ``1 / n``, the smallest FMR the ``n`` comparisons can show, the figure is flagged
+  "extrapolated beyond the data" (:func:`~faceaudit.analyses._scale_tail.beyond`).
 * **Validated.** Whenever the gallery allows (by default a fit on the first tenth of the gallery,
   at least 100 subjects), the whole model is rebuilt on that part only, extrapolated to the larger
   measured galleries and compared with the FPIR measured there (``inside``: the measured value
@@ -37,7 +38,13 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from faceaudit.analyses._scale_band import band_replicates, bands, impact_rates, measured_rates
+from faceaudit.analyses._scale_band import (
+    band_replicates,
+    bands,
+    impact_rates,
+    interval_of,
+    measured_rates,
+)
 from faceaudit.analyses._scale_collect import Progress, ScaleData, collect
 from faceaudit.analyses._scale_model import (
     POOL_FACTOR,
@@ -47,6 +54,7 @@ from faceaudit.analyses._scale_model import (
     _model,
     extrapolation_sizes,
     nested_sizes,
+    settle_beyond,
 )
 from faceaudit.analyses._scale_tail import from_w
 from faceaudit.analyses._scale_validate import validate
@@ -341,6 +349,7 @@ def scale(
     reps, meas_reps, r1m_reps = band_replicates(
         data, model, t, nm_table, m_table, nm_unit, m_unit, gunits, n_pu, n_subj, bootstrap, seed
     )
+    model = settle_beyond(model, interval_of(reps["fmr"], confidence), t, data.n_total, warnings)
     measured = measured_rates(nm_table, meas_reps, n_nm, sizes, confidence)
     rank1_measured = measured_rates(m_table, r1m_reps, n_m, sizes, confidence) if n_m else []
     diagnostic = _diagnostic(data, model, t, target_gallery_size)

@@ -206,8 +206,15 @@ def beyond_data_text(b: Node, n_total: float, threshold: float | None = None) ->
         f"they can show is 1 in {fmt.fmt_count(n_total)}"
     )
     times = b.opt_num("times_below")
+    lower = b.get("fmr_band_lower")
     if times is not None and times > 1:
         body += f", and this is {fmt.fmt_num(times)} times rarer still"
+    elif b.get("basis") == "band" and fmt.is_number(lower):
+        rarest = "zero" if lower <= 0 else one_in(lower)
+        body += (
+            f"; the figure itself is within that, but its band reaches down to {rarest}, "
+            "so these data cannot rule out a chance rarer than they can show"
+        )
     return (
         head
         + body

@@ -104,6 +104,10 @@ def _scale_limits(s: Node) -> list[str]:
         out.append(
             "The false-match rate per comparison that this extrapolation rests on is rarer than "
             "anything these comparisons can show: the extrapolated figures are beyond the data."
+            if b.get("basis") != "band"
+            else "The false-match rate per comparison that this extrapolation rests on is "
+            "within what these comparisons can show, but its band is not: the data cannot rule "
+            "out that the extrapolated figures are beyond them."
         )
     val = s.opt_obj("validation")
     if val is None or "skipped" in val:
