@@ -102,14 +102,19 @@ def test_beyond_the_data_rule():
     assert np.isfinite(to_w(s)).all()  # a score of 1 (a duplicate) stays finite
 
 
-@pytest.fixture(scope="module")
-def bounded():
-    """16-dimensional embeddings: a bounded score tail far below 1."""
-    gal = synthesize(2000, 1, dim=16, mated_mean=0.6, seed=3, subject_prefix="g")
-    out = synthesize(300, 1, dim=16, mated_mean=0.6, seed=4, subject_prefix="n")
+def _gallery_and_searches(dim: int) -> tuple[EmbeddingSet, EmbeddingSet]:
+    """A gallery of 2,000 subjects and 300 non-mated searches (600,000 comparisons)."""
+    gal = synthesize(2000, 1, dim=dim, mated_mean=0.6, seed=3, subject_prefix="g")
+    out = synthesize(300, 1, dim=dim, mated_mean=0.6, seed=4, subject_prefix="n")
     g = EmbeddingSet(gal.embeddings, gal.subjects, gal.samples, metadata=gal.metadata())
     p = EmbeddingSet(out.embeddings, out.subjects, out.samples, metadata=out.metadata())
     return g, p
+
+
+@pytest.fixture(scope="module")
+def bounded():
+    """16-dimensional embeddings: a bounded score tail far below 1."""
+    return _gallery_and_searches(16)
 
 
 def test_the_flag_fires_past_the_end_of_a_bounded_tail(bounded):
@@ -251,11 +256,8 @@ def test_each_stratum_carries_its_frailty_into_fpir():
 
 @pytest.fixture(scope="module")
 def thin():
-    """A 32-dimensional gallery of 2,000 and 300 non-mated searches: 600,000 comparisons."""
-    gal = synthesize(2000, 1, dim=32, mated_mean=0.6, seed=3, subject_prefix="g")
-    out = synthesize(300, 1, dim=32, mated_mean=0.6, seed=4, subject_prefix="n")
-    g = EmbeddingSet(gal.embeddings, gal.subjects, gal.samples, metadata=gal.metadata())
-    p = EmbeddingSet(out.embeddings, out.subjects, out.samples, metadata=out.metadata())
+    """32-dimensional embeddings, with the eight highest non-mated scores."""
+    g, p = _gallery_and_searches(32)
     top = np.sort((p.embeddings @ g.embeddings.T).ravel())[::-1][:8]
     return g, p, top
 
