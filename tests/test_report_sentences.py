@@ -191,3 +191,17 @@ def test_beyond_the_data_in_words_says_which_end_lies_beyond():
     assert "1,667 times rarer still" in est and "its band reaches" not in est
     old = words.beyond_data_text(Node({**base, "fmr": 1e-9, "times_below": 1667.0}), 600_000)
     assert old == est  # results written before the band's end was recorded read the same
+
+
+def test_the_methods_limits_say_when_only_the_band_lies_beyond_the_data():
+    from faceaudit.report.sentences.methods import _scale_limits
+    from test_report_fixtures import scale
+
+    s = scale()
+    est = " ".join(_scale_limits(Node(s)))
+    assert "rarer than anything these comparisons can show" in est
+    s["beyond_data"] = {**s["beyond_data"], "fmr": 2e-6, "times_below": 0.06,
+                        "fmr_band_lower": 1e-7, "basis": "band"}  # fmt: skip
+    band = " ".join(_scale_limits(Node(s)))
+    assert "within what these comparisons can show, but its band is not" in band
+    assert "rarer than anything these comparisons can show" not in band
