@@ -203,3 +203,23 @@ def test_a_tail_count_beyond_half_the_comparisons_is_refused_not_clamped(tmp_pat
     assert exc.value.code == 2
     err = capsys.readouterr().err
     assert "--tail-count 10000000" in err and "give at most" in err
+
+
+def test_the_impact_replicates_of_fpir_agree_with_its_band(small_scale):
+    # the joint replicates carried to the impact analysis: FPIR's moved as its band is
+    # (recentred within the data: median at the estimate), the plain replicates beyond it
+    gal, probes, _ = small_scale
+    for t, flagged in ((0.75, False), (0.8, True)):
+        r = scale(gal, probes, threshold=t, target_gallery_size=60_000, bootstrap=100, seed=5)
+        assert r.beyond_data["flagged"] is flagged
+        band = dict(r.extrapolated)[60_000]
+        assert 0.01 < band.value < 0.9 and r.impact_rates.fpir == band.value
+        reps = r.impact_rates.fpir_replicates
+        assert reps.size >= 50 and np.isfinite(reps).all()
+        lo, hi = np.quantile(reps, [0.025, 0.975])
+        if flagged:
+            assert (lo, hi) == pytest.approx(band.ci, rel=1e-9)
+            assert float(np.median(reps)) != pytest.approx(band.value, rel=1e-3)
+        else:
+            assert float(np.median(reps)) == pytest.approx(band.value, rel=1e-9)
+            assert (lo, hi) == pytest.approx(band.ci, rel=0.02)  # up to interpolation

@@ -33,7 +33,7 @@ from faceaudit.analyses._scale_model import (
 from faceaudit.analyses._scale_tail import Refit
 from faceaudit.stats.bootstrap import ExchangeableUnits, Resampler, percentile_interval
 from faceaudit.stats.estimate import Rate, make_rate
-from faceaudit.stats.gallery_fpir import fpir_band
+from faceaudit.stats.gallery_fpir import fpir_band, recentred
 
 #: Replicate figures of the band, by key.
 BAND_KEYS = ("fmr", "fpir", "thr", "xi", "sigma", "r1", "r1t", "wrong", "tail", "impact")
@@ -239,7 +239,10 @@ def bands(model: _Model, reps: dict, fpir_targets: Sequence[float], confidence: 
 
 def impact_rates(model: _Model, reps: dict, n_m: int, n_nm: int):
     """:class:`~faceaudit.analyses.impact.ImpactRates` at the target gallery size (extrapolated),
-    with the replicates' joint triples; None without mated searches."""
+    with the replicates' joint triples (FPIR's recentred as its band is, unless flagged beyond
+    the data: :func:`faceaudit.stats.gallery_fpir.recentred`); None without mated searches.
+    ``model`` must carry its settled flag
+    (:func:`~faceaudit.analyses._scale_model.settle_beyond`)."""
     from faceaudit.analyses.impact import ImpactRates
 
     if not n_m or model.target not in model.ext_sizes or model.target not in model.r1_sizes:
@@ -250,6 +253,10 @@ def impact_rates(model: _Model, reps: dict, n_m: int, n_nm: int):
         return None
     joint = np.array(reps["impact"], dtype=np.float64).reshape(-1, 3)
     joint = joint[np.isfinite(joint).all(axis=1)]
+    if joint.shape[0] >= 2 and not model.beyond["flagged"]:
+        # FPIR's replicates moved as its band is (recentred within the data), so that the
+        # impact figures computed from them agree with the FPIR band printed beside them
+        joint[:, 0] = recentred(joint[:, :1], [point[0]])[:, 0]
     if joint.shape[0] < 2:
         return ImpactRates(*point, n_mated=n_m, n_nonmated=n_nm)
     return ImpactRates(

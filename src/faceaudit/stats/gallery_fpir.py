@@ -36,6 +36,7 @@ __all__ = [
     "log_none_above",
     "mean_fpir",
     "overdispersion",
+    "recentred",
 ]
 
 
@@ -202,9 +203,26 @@ def fpir_band(replicates, estimate, confidence: float, *, recentre: bool = True)
         return percentile_interval(np.asarray(replicates, dtype=np.float64), confidence)
     lr = _log_hazard(replicates)  # NaN stays NaN
     alpha = (1.0 - confidence) / 2.0
-    est = np.asarray(estimate, dtype=np.float64)
     q = np.nanquantile(lr, [alpha, 0.5, 1.0 - alpha], axis=0)
-    shift = _log_hazard(est) - q[1]
+    return -np.expm1(-np.exp(q[[0, 2]] + _shift(q[1], estimate)))
+
+
+def recentred(replicates, estimate) -> np.ndarray:
+    """The replicates ``(r, k)`` moved as :func:`fpir_band` moves its band: shifted on the log
+    cumulative hazard so that their median is the estimate (the same shift, so a figure computed
+    from them jointly with other rates agrees with the band). NaN stays NaN.
+
+    >>> [round(float(x), 3) for x in recentred(np.array([[0.1], [0.2], [0.3]]), [0.3])[:, 0]]
+    [0.155, 0.3, 0.435]
+    """
+    lr = _log_hazard(replicates)
+    return -np.expm1(-np.exp(lr + _shift(np.nanmedian(lr, axis=0), estimate)))
+
+
+def _shift(median_log_hazard, estimate) -> np.ndarray:
+    """Log-hazard shift taking the replicates' median to the estimate (0 where the estimate is
+    0, 1 or not finite)."""
+    est = np.asarray(estimate, dtype=np.float64)
+    shift = _log_hazard(est) - median_log_hazard
     ok = np.isfinite(est) & (est > 0) & (est < 1) & np.isfinite(shift)
-    shift = np.where(ok, shift, 0.0)
-    return -np.expm1(-np.exp(q[[0, 2]] + shift))
+    return np.where(ok, shift, 0.0)
