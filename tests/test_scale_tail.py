@@ -179,7 +179,7 @@ def test_overdispersion_recovers_a_negative_binomial_and_not_poisson():
 
 def test_fpir_band_recentres_the_replicates_on_the_estimate():
     from faceaudit.stats.bootstrap import percentile_interval
-    from faceaudit.stats.gallery_fpir import fpir_band
+    from faceaudit.stats.gallery_fpir import fpir_band, recentred
 
     rng = np.random.default_rng(7)
     lam = np.exp(rng.normal(np.log(0.5), 0.3, size=(4000, 2)))  # log-normal cumulative hazard
@@ -203,6 +203,13 @@ def test_fpir_band_recentres_the_replicates_on_the_estimate():
     np.testing.assert_array_equal(plain, percentile_interval(reps, 0.95))
     with_nan = np.vstack([reps, np.full((10, 2), np.nan)])
     np.testing.assert_allclose(fpir_band(with_nan, est, 0.95), band)
+    # the replicates themselves moved by the same shift: their median is the estimate, their
+    # percentile interval the band (up to interpolation on the other scale), NaN kept
+    moved = recentred(with_nan, est)
+    np.testing.assert_allclose(np.nanmedian(moved, axis=0), est, rtol=1e-4)  # even count
+    np.testing.assert_allclose(percentile_interval(moved[:-10], 0.95), band, rtol=1e-3)
+    assert np.isnan(moved[-10:]).all()
+    np.testing.assert_allclose(recentred(reps, [0.0, 1.0]), reps)  # no shift at 0 or 1
 
 
 # --- the strata of searches -------------------------------------------------------------------
