@@ -356,6 +356,54 @@ def run_scale(
     }
 
 
+def run_scale_rank1(
+    fit_gallery: np.ndarray,
+    nonmated: np.ndarray,
+    mated: np.ndarray,
+    *,
+    threshold: float,
+    target_gallery_size: int,
+    bootstrap: int,
+    seed: int,
+    confidence: float = 0.95,
+) -> dict:
+    """``scale`` on a small gallery with non-mated searches and mated ones (``mated[j]`` is a
+    probe of gallery subject ``j``): the extrapolated rank-1 figures at ``target_gallery_size``
+    (FNIR at rank 1 with T, the wrong person at rank 1) with their bands, and the measured ones
+    on the small gallery."""
+    from faceaudit.analyses.scale import scale  # API: the scale analysis
+    from faceaudit.stats.bootstrap import percentile_interval  # API: percentile interval
+
+    n_g = fit_gallery.shape[0]
+    names = np.array([f"g{i:07d}" for i in range(n_g)])
+    gal = embedding_set(fit_gallery, names)
+    prb = embedding_set(
+        np.concatenate([nonmated, mated]),
+        np.concatenate([[f"p{i:07d}" for i in range(nonmated.shape[0])], names[: mated.shape[0]]]),
+    )
+    res = scale(gal, prb, threshold=float(threshold), target_gallery_size=int(target_gallery_size),
+                validation_fit_size=0, bootstrap=bootstrap, confidence=confidence, seed=seed,
+                synthetic=True)  # fmt: skip
+    n = int(target_gallery_size)
+    r1 = {size: thr for size, _all, thr in res.rank1_expected}  # API: (N, Band, Band with T)
+    b = r1[n]
+    fnir = Interval(1.0 - b.value, None if b.ci is None else 1.0 - b.ci[1],
+                    None if b.ci is None else 1.0 - b.ci[0], threshold=threshold)  # fmt: skip
+    ir = res.impact_rates  # API: ImpactRates(fpir, fnir_rank1, wrong_top1, *_replicates)
+    w_lo = w_hi = None
+    if ir is not None and ir.wrong_top1_replicates is not None:
+        w_lo, w_hi = (float(x) for x in percentile_interval(ir.wrong_top1_replicates, confidence))
+    return {
+        "fnir_rank1": fnir,
+        "wrong_top1": Interval(
+            None if ir is None else ir.wrong_top1, w_lo, w_hi, threshold=threshold
+        ),  # fmt: skip
+        "fnir_rank1_check": None if ir is None else ir.fnir_rank1,
+        "rank1_measured_fit": dict(res.rank1_measured)[n_g].value,  # API: ((N, Rate), ...)
+        "beyond_data": bool(res.beyond_data["flagged"]),
+    }
+
+
 # ---------------------------------------------------------------------------------------------
 # Interval screening (validation/interval_screen.py): the replicates behind printed intervals
 
