@@ -308,6 +308,26 @@ def run_identify(
 # Gallery scale
 
 
+def _scale_on(fit_gallery, probes, probe_names, *, threshold, target_gallery_size, bootstrap,
+              seed, confidence):  # fmt: skip
+    """faceaudit's ``scale`` on gallery ``g0000000...`` (one template per subject) and the probe
+    vectors named ``probe_names`` (a gallery name: a mated search); no built-in validation."""
+    from faceaudit.analyses.scale import scale  # API: the scale analysis
+
+    names = np.array([f"g{i:07d}" for i in range(fit_gallery.shape[0])])
+    return scale(  # API: scale(gallery, probes, threshold=, target_gallery_size=, ...)
+        embedding_set(fit_gallery, names),
+        embedding_set(probes, np.asarray(probe_names)),
+        threshold=float(threshold),
+        target_gallery_size=int(target_gallery_size),
+        validation_fit_size=0,  # API: no built-in validation (this study is the validation)
+        bootstrap=bootstrap,
+        confidence=confidence,
+        seed=seed,
+        synthetic=True,
+    )
+
+
 def run_scale(
     fit_gallery: np.ndarray,
     probes: np.ndarray,
@@ -320,22 +340,10 @@ def run_scale(
 ) -> dict:
     """``scale`` on a small gallery (every probe non-mated), extrapolated to
     ``target_gallery_size``: the extrapolated FPIR there with its band, and the fit."""
-    from faceaudit.analyses.scale import scale  # API: the scale analysis
-
     n_g = fit_gallery.shape[0]
-    gal = embedding_set(fit_gallery, np.array([f"g{i:07d}" for i in range(n_g)]))
-    prb = embedding_set(probes, np.array([f"p{i:07d}" for i in range(probes.shape[0])]))
-    res = scale(  # API: scale(gallery, probes, threshold=, target_gallery_size=, ...)
-        gal,
-        prb,
-        threshold=float(threshold),
-        target_gallery_size=int(target_gallery_size),
-        validation_fit_size=0,  # API: no built-in validation (this study is the validation)
-        bootstrap=bootstrap,
-        confidence=confidence,
-        seed=seed,
-        synthetic=True,
-    )
+    res = _scale_on(fit_gallery, probes, [f"p{i:07d}" for i in range(probes.shape[0])],
+                    threshold=threshold, target_gallery_size=target_gallery_size,
+                    bootstrap=bootstrap, seed=seed, confidence=confidence)  # fmt: skip
     ext = dict(res.extrapolated)  # API: ((gallery_size, Band(value, ci)), ...)
     band = ext[int(target_gallery_size)]
     measured_small = dict(res.measured)[n_g]  # API: ((gallery_size, Rate), ...)
@@ -371,19 +379,13 @@ def run_scale_rank1(
     probe of gallery subject ``j``): the extrapolated rank-1 figures at ``target_gallery_size``
     (FNIR at rank 1 with T, the wrong person at rank 1) with their bands, and the measured ones
     on the small gallery."""
-    from faceaudit.analyses.scale import scale  # API: the scale analysis
     from faceaudit.stats.bootstrap import percentile_interval  # API: percentile interval
 
-    n_g = fit_gallery.shape[0]
-    names = np.array([f"g{i:07d}" for i in range(n_g)])
-    gal = embedding_set(fit_gallery, names)
-    prb = embedding_set(
-        np.concatenate([nonmated, mated]),
-        np.concatenate([[f"p{i:07d}" for i in range(nonmated.shape[0])], names[: mated.shape[0]]]),
-    )
-    res = scale(gal, prb, threshold=float(threshold), target_gallery_size=int(target_gallery_size),
-                validation_fit_size=0, bootstrap=bootstrap, confidence=confidence, seed=seed,
-                synthetic=True)  # fmt: skip
+    n_g, n_p = fit_gallery.shape[0], nonmated.shape[0]
+    names = [*(f"p{i:07d}" for i in range(n_p)), *(f"g{i:07d}" for i in range(mated.shape[0]))]
+    res = _scale_on(fit_gallery, np.concatenate([nonmated, mated]), names, threshold=threshold,
+                    target_gallery_size=target_gallery_size, bootstrap=bootstrap, seed=seed,
+                    confidence=confidence)  # fmt: skip
     n = int(target_gallery_size)
     r1 = {size: thr for size, _all, thr in res.rank1_expected}  # API: (N, Band, Band with T)
     b = r1[n]

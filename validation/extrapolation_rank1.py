@@ -43,6 +43,7 @@ import time
 import numpy as np
 
 from validation import adapter
+from validation.extrapolation import _write
 from validation.generators import EMBEDDING_PRESETS, _FamilyBook, embedding_preset
 
 LEVELS = (0.1, 0.5)
@@ -198,13 +199,6 @@ def format_table(rows: list[dict]) -> str:
         f"wrong band covers {cov(tot['wrong_inside'])} (runs with a measured event)."
     )
     return "\n".join(out)
-
-
-def _write(path: str, doc: dict) -> None:
-    tmp = f"{path}.tmp{os.getpid()}"
-    with open(tmp, "w") as fh:
-        json.dump(doc, fh, separators=(",", ":"))
-    os.replace(tmp, path)
 
 
 def main(argv: list[str] | None = None) -> int:
