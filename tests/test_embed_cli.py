@@ -199,7 +199,14 @@ def test_ctrl_c_stops_cleanly(tmp_path):
     out = tmp_path / "o.parquet"
     cmd = [*_cli(), "embed", str(manifest), "--out", str(out), "--cache", str(cache), "-j", "2"]
     proc = subprocess.Popen(
-        cmd, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+        cmd,
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        # as in a terminal's foreground: a suite started in the background of a non-interactive
+        # shell (`pytest &`) ignores SIGINT, and a child inherits that (the run then finishes)
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     try:
         _wait_for_rows(cache, 3, proc)
