@@ -433,7 +433,18 @@ def _identify_differentials_config():
         out, refs = adapter.run_identification_differentials(
             s, threshold=st["threshold"], bootstrap=boot, seed=r
         )
-        return out, _ratio_truths(out, refs, st["truth"])
+        cond = _ratio_truths(out, refs, st["truth"])
+        # per-group FPIR against the truth for THIS gallery (its composition fixed)
+        g = design.gallery_conditional(
+            s, np.random.default_rng(_seed(name + "|g", r)), n_nonmated=40_000
+        )
+        for grp in sorted(set(g["nonmated_group"].tolist())):
+            key = f"fpir[{grp}]"
+            if key in out:
+                top = g["nonmated_top"][g["nonmated_group"] == grp]
+                out[f"{key}|gallery"] = out[key]
+                cond[f"{key}|gallery"] = _share_ge(top, st["threshold"])
+        return out, cond
 
     return _register(
         Config(

@@ -571,16 +571,17 @@ class SearchDesign:
         (the rate for this gallery over the population of probes).
 
         ``nonmated_top``: top score of ``n_nonmated`` fresh non-enrolled subjects (one probe
-        each); ``mate_effective``: for ``samples_per_subject`` fresh samples of every enrolled
+        each), sorted, and ``nonmated_group``: their clusters, in that order; ``mate_effective``: for ``samples_per_subject`` fresh samples of every enrolled
         subject, the mate's score if within the top ``list_length``, else -inf.
         """
         rng = np.random.default_rng(seed)
         pop = self.population
         book = s.family_book if s.family_book is not None else _FamilyBook(pop.dim)
-        tops = []
+        tops, groups = [], []
         for a, b in iter_chunks(n_nonmated, 5000):
             ids = pop.identities(rng, b - a, book, fresh=True)
             tops.append((pop.samples(rng, ids.mu) @ s.gallery.T).max(axis=1))
+            groups.append(ids.cluster)
         mates = []
         mu = s.gallery_identities.mu
         n = mu.shape[0]
@@ -590,8 +591,11 @@ class SearchDesign:
             S[np.arange(n), np.arange(n)] = -np.inf
             above = (S > mate[:, None]).sum(axis=1)
             mates.append(np.where(above < list_length, mate, -np.inf))
+        top = np.concatenate(tops).astype(np.float64)
+        order = np.argsort(top, kind="stable")
         return {
-            "nonmated_top": np.sort(np.concatenate(tops).astype(np.float64)),
+            "nonmated_top": top[order],
+            "nonmated_group": np.array([f"c{c}" for c in np.concatenate(groups)[order]]),
             "mate_effective": np.sort(np.concatenate(mates)),
         }
 

@@ -218,6 +218,12 @@ def interval_methods(res: Node) -> list[str]:
             "the data flatters it, and the ratio's interval is corrected by that; the "
             "threshold stays fixed."
         )
+    if "identification_demographics" in res:
+        out.append(
+            "1:N by group: a group's false positives come mostly from people of that group in "
+            "the gallery, so its FPIR and its interval hold for a gallery of this make-up; a "
+            "gallery with another demographic mix has other rates."
+        )
     if "compare" in res:
         out.append(
             "System comparison: one bootstrap shared by every system (replicate r resamples the "
