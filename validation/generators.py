@@ -571,8 +571,9 @@ class SearchDesign:
         (the rate for this gallery over the population of probes).
 
         ``nonmated_top``: top score of ``n_nonmated`` fresh non-enrolled subjects (one probe
-        each), sorted, and ``nonmated_group``: their clusters, in that order; ``mate_effective``: for ``samples_per_subject`` fresh samples of every enrolled
-        subject, the mate's score if within the top ``list_length``, else -inf.
+        each), sorted, and ``nonmated_group``: their clusters, in that order;
+        ``mate_effective``: for ``samples_per_subject`` fresh samples of every enrolled subject,
+        the mate's score if within the top ``list_length``, else -inf.
         """
         rng = np.random.default_rng(seed)
         pop = self.population
