@@ -177,6 +177,23 @@ def test_limitations_name_what_the_data_cannot_support():
     assert "No basis was stated for the prevalence of group(s) B." in text
 
 
+def test_limitations_say_a_rare_kind_of_person_can_be_absent_from_the_people_tested():
+    from faceaudit.report.sentences.methods import _rare_kinds_text
+
+    res = full_results()
+    text = " ".join(words.limitations(Node(res)))
+    # (1 - 1/k)^n > 5% for k < n / ln(20): 7,000 people -> 1 in 2,337; 100 -> 1 in 33
+    assert "like the 7,000 tested: a kind of person rarer than about 1 in 2,337 has" in text
+    res["verification"]["bootstrap"] = {"unit": "subject", "n_units": 1500}  # 1:1 first
+    assert "like the 1,500 tested" in " ".join(words.limitations(Node(res)))
+    assert "rarer than about 1 in 33 has more than a 5% chance" in _rare_kinds_text(100, 0.95)
+    assert "1 in 217 has more than a 1% chance" in _rare_kinds_text(1000, 0.99)
+    res["settings"]["bootstrap_unit"] = "comparison"
+    for key in ("verification", "identification"):
+        res[key]["bootstrap"]["unit"] = "comparison"
+    assert "kind of person rarer" not in " ".join(words.limitations(Node(res)))
+
+
 def test_beyond_the_data_in_words_says_which_end_lies_beyond():
     base = {"fmr": 4.3e-6, "smallest_fmr_shown": 1.0 / 600_000, "times_below": 0.39,
             "factor": 1.0, "flagged": True}  # fmt: skip

@@ -12,6 +12,36 @@ def _targets(ops: list[Node], key: str) -> str:
     return ", ".join(fmt.target_text(o[key]) for o in ops if o[key] is not None)
 
 
+def _people_tested(res: Node) -> int | None:
+    """The people a subject bootstrap resampled (1:1 first, else 1:N), None without one."""
+    for key in ("verification", "identification"):
+        boot = res.get(key, {}).get("bootstrap") if key in res else None
+        if boot is not None and boot.get("unit") == "subject" and boot.get("n_units"):
+            return int(boot["n_units"])
+    return None
+
+
+def _rare_kinds_text(people: int, confidence: float) -> str:
+    """What no interval on ``people`` people can hold: a kind of person absent from them.
+
+    A kind with population share ``q`` is missing from ``k`` people with chance ``(1 - q)^k``,
+    more than ``1 - confidence`` when ``q < -ln(1 - confidence) / k`` (about 3 / k at 95%).
+    Validation: with 100 people, 2% strong "wolf-lambs" were absent from 13% of the data sets
+    and FMR intervals covered 1 of those 15 (``docs/validation.md``).
+    """
+    import math
+
+    alpha = 1.0 - float(confidence)
+    one_in = people / -math.log(alpha) if 0 < alpha < 1 else float("nan")
+    return (
+        f"The intervals describe people like the {fmt.fmt_count(people)} tested: a kind of "
+        f"person rarer than about 1 in {fmt.fmt_count(round(one_in))} has more than a "
+        f"{fmt.fmt_confidence(alpha)} chance of not being among them, and errors such people "
+        "would cause (someone many others resemble, a rare look-alike) are in no figure or "
+        "interval here."
+    )
+
+
 def limitations(res: Node) -> list[str]:
     """What these data cannot support, in plain words (small n, bounds, extrapolation, ...)."""
     out, s = [], res.obj("settings")
@@ -24,6 +54,8 @@ def limitations(res: Node) -> list[str]:
             "Without subject ids the bootstrap resamples comparisons, not people: "
             "intervals are probably too narrow."
         )
+    if (people := _people_tested(res)) is not None:
+        out.append(_rare_kinds_text(people, s.get("confidence", 0.95)))
     for key, tk, rk, noun in (
         ("verification", "fmr_target", "fmr", "non-mated comparisons"),
         ("identification", "fpir_target", "fpir", "non-mated searches"),
