@@ -15,10 +15,12 @@ from scipy.stats import t as student_t
 from faceaudit.stats.binomial import clopper_pearson
 from faceaudit.stats.bootstrap import Resampler
 from faceaudit.stats.intervals import (
+    design_variance,
     influence_df,
     korn_graubard,
     percentile,
     rate_interval,
+    ratio_interval,
     subject_df,
 )
 
@@ -153,3 +155,47 @@ def test_subject_df_many_equal_subjects_and_one_heavy_hitter():
     lo, hi = rate_interval(reps[:, 1], 100, 10_000, 0.95, df=df[1])
     lo0, hi0 = rate_interval(reps[:, 1], 100, 10_000, 0.95)
     assert lo < lo0 and hi > 2 * hi0 - 0.01
+
+
+def test_design_variance_is_what_the_rate_interval_rests_on():
+    """Korn-Graubard at the design variance (already widened for its df) is the rate's
+    interval: the ratio intervals state the same precision as the rates'."""
+    rng = np.random.default_rng(5)
+    n, count = np.array([5_000.0, 800.0]), np.array([40.0, 9.0])
+    p = count / n
+    reps = rng.normal(p, np.sqrt(6 * p * (1 - p) / n), size=(3000, 2))
+    df = np.array([4.0, 2.0])
+    v = design_variance(reps, count, n, 0.95, iid_excess=2.0, df=df)
+    want = rate_interval(reps, count, n, 0.95, iid_excess=2.0, df=df)
+    np.testing.assert_allclose(korn_graubard(p, v, n, 0.95), want, rtol=1e-12)
+    raw = np.var(reps, axis=0, ddof=1) - 2 * p * (1 - p) / n
+    assert np.all(v > raw)  # the design part widened by (t_df / z)^2 > 1
+    # no replicate spread: the binomial variance, never less
+    flat = np.tile(p, (10, 1))
+    np.testing.assert_allclose(design_variance(flat, count, n, 0.95), p * (1 - p) / n)
+
+
+@pytest.mark.parametrize("x_a,e_a,x_b,e_b", [(10, 1e4, 5, 1e4), (12, 1e3, 4, 3e3),
+                                             (3, 2e5, 40, 1e5), (1, 50, 1, 70)])  # fmt: skip
+def test_ratio_interval_is_the_exact_poisson_rate_ratio_at_integer_counts(x_a, e_a, x_b, e_b):
+    """Independent Poisson counts (variance ``p / e`` of a rate ``p = x / e``): the exact
+    conditional interval, checked against scipy's Clopper-Pearson of the binomial split."""
+    from scipy.stats import binomtest
+
+    ci = binomtest(x_a, x_a + x_b).proportion_ci(0.95, method="exact")
+    scale = e_b / e_a
+    want = (ci.low / (1 - ci.low) * scale, ci.high / (1 - ci.high) * scale)
+    p_a, p_b = x_a / e_a, x_b / e_b
+    got = ratio_interval(p_a, p_a / e_a, p_b, p_b / e_b, 0.95)
+    assert got == pytest.approx(want, rel=1e-9)
+    assert got[0] < p_a / p_b < got[1]
+
+
+def test_ratio_interval_widens_with_the_variance_and_needs_positive_inputs():
+    base = ratio_interval(0.02, 0.02 / 5_000, 0.01, 0.01 / 5_000, 0.95)
+    design = ratio_interval(0.02, 4 * 0.02 / 5_000, 0.01, 4 * 0.01 / 5_000, 0.95)
+    assert design[0] < base[0] < 2.0 < base[1] < design[1]
+    narrow = ratio_interval(0.02, 0.02 / 5_000, 0.01, 0.01 / 5_000, 0.8)
+    assert base[0] < narrow[0] and narrow[1] < base[1]
+    for bad in ((0.0, 1e-6, 0.01, 1e-6), (0.02, 0.0, 0.01, 1e-6), (0.02, 1e-6, 0.01, np.nan)):
+        assert ratio_interval(*bad, 0.95) is None

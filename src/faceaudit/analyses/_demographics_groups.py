@@ -14,7 +14,7 @@ from faceaudit.data import SubjectGroups
 from faceaudit.stats.bootstrap import Resampler
 from faceaudit.stats.groups import group_counts
 from faceaudit.stats.identification import PRODUCT_WEIGHT_EXCESS
-from faceaudit.stats.intervals import influence_df
+from faceaudit.stats.intervals import design_variance, influence_df
 from faceaudit.stats.pairs import IntervalTables, replicate_grouped
 from faceaudit.stats.scoreset import ScoreSet
 
@@ -253,7 +253,20 @@ def _group_rows(
         _supported(int(pos_tot[g, 0]), int(fn_k[g]), overall_fn, confidence, min_subjects)
         for g in range(G)
     ]
-    fp_best, fp_ratios = _ratios(fp_rates, fp_ok, c.fp_reps, names, confidence)
+    # 1:N two-way: the ratios from the rates' own variances (the product weights' noise out)
+    fp_var = (
+        design_variance(
+            c.fp_reps,
+            within[:, 1],
+            within[:, 0],
+            confidence,
+            iid_excess=PRODUCT_WEIGHT_EXCESS,
+            df=c.fp_df,
+        )  # fmt: skip
+        if c.fp_two_way_searches and c.fp_reps is not None
+        else None
+    )
+    fp_best, fp_ratios = _ratios(fp_rates, fp_ok, c.fp_reps, names, confidence, fp_var)
     fn_best, fn_ratios = _ratios(fn_rates, fn_ok, c.fn_reps, names, confidence)
 
     n_without = len(groups.subjects_without_metadata)

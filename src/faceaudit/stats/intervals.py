@@ -53,7 +53,9 @@ from scipy.stats import t as student_t
 __all__ = [
     "DEFAULT_METHOD",
     "METHODS",
+    "design_variance",
     "influence_df",
+    "ratio_interval",
     "subject_dfs",
     "korn_graubard",
     "percentile",
@@ -111,19 +113,10 @@ def korn_graubard(
     0.0860 0.3412
     """
     p = np.asarray(p, dtype=np.float64)
-    v = np.asarray(variance, dtype=np.float64)
     n = np.broadcast_to(np.asarray(n, dtype=np.float64), p.shape)
     alpha = (1.0 - float(confidence)) / 2.0
+    v = _df_widened(p, variance, n, confidence, df)
     with np.errstate(invalid="ignore", divide="ignore"):
-        v = np.where(np.isfinite(v) & (v > 0), v, 0.0)
-        if df is not None:
-            # the design's excess over the binomial variance is estimated from df units: widen
-            # it by (t_df / z)^2; the binomial part p (1 - p) / n is known, not estimated
-            d = np.broadcast_to(np.asarray(df, dtype=np.float64), p.shape)
-            d = np.where(np.isfinite(d) & (d >= 1), d, np.inf)
-            iid = p * (1.0 - p) / n
-            tau = (student_t.ppf(1.0 - alpha, d) / norm.ppf(1.0 - alpha)) ** 2
-            v = np.where(v > iid, iid + (v - iid) * tau, v)
         n_eff = np.where(v > 0, p * (1.0 - p) / v, n)
         n_eff = np.minimum(n_eff, n)
         x = p * n_eff
@@ -133,6 +126,85 @@ def korn_graubard(
         hi = np.where(ok, beta.ppf(1 - alpha, np.where(ok, x + 1, 1.0),
                                    np.where(ok, n_eff - x, 1.0)), np.nan)  # fmt: skip
     return np.stack([lo, hi])
+
+
+def _df_widened(p, variance, n, confidence, df) -> np.ndarray:
+    """The variance with its design part (the excess over ``p (1 - p) / n``, estimated from
+    ``df`` units) multiplied by ``(t_df / z)^2``; the binomial part is known, not estimated.
+    0 where the variance is 0 or not finite ("as if independent")."""
+    p = np.asarray(p, dtype=np.float64)
+    v = np.asarray(variance, dtype=np.float64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        v = np.where(np.isfinite(v) & (v > 0), v, 0.0)
+        if df is None:
+            return v
+        n = np.broadcast_to(np.asarray(n, dtype=np.float64), p.shape)
+        alpha = (1.0 - float(confidence)) / 2.0
+        d = np.broadcast_to(np.asarray(df, dtype=np.float64), p.shape)
+        d = np.where(np.isfinite(d) & (d >= 1), d, np.inf)
+        iid = p * (1.0 - p) / n
+        tau = (student_t.ppf(1.0 - alpha, d) / norm.ppf(1.0 - alpha)) ** 2
+        return np.where(v > iid, iid + (v - iid) * tau, v)
+
+
+def design_variance(
+    replicates: np.ndarray,
+    count: np.ndarray,
+    n: np.ndarray,
+    confidence: float,
+    *,
+    iid_excess: float = 0.0,
+    df: int | np.ndarray | None = None,
+) -> np.ndarray:
+    """``(k,)`` the variance :func:`rate_interval`'s Korn-Graubard interval rests on.
+
+    The replicates' variance less ``iid_excess`` times ``p (1 - p) / n`` (never below it), its
+    design part widened for its ``df`` (:func:`korn_graubard`): what a rate's interval says of
+    its precision, for intervals built from several rates (:func:`ratio_interval`).
+    """
+    reps = np.asarray(replicates, dtype=np.float64)
+    if reps.ndim == 1:
+        reps = reps[:, None]
+    count = np.broadcast_to(np.asarray(count, dtype=np.float64), reps.shape[1:])
+    n = np.broadcast_to(np.asarray(n, dtype=np.float64), reps.shape[1:])
+    with warnings.catch_warnings(), np.errstate(invalid="ignore", divide="ignore"):
+        warnings.simplefilter("ignore", RuntimeWarning)
+        p = count / n
+        iid = p * (1.0 - p) / n
+        var = np.maximum(np.nanvar(reps, axis=0, ddof=1) - iid_excess * iid, iid)
+    return _df_widened(p, var, n, confidence, df)
+
+
+def ratio_interval(
+    p_a: float, var_a: float, p_b: float, var_b: float, confidence: float
+) -> tuple[float, float] | None:
+    """Interval of the ratio ``p_a / p_b`` of two independent rates from their variances.
+
+    Each rate counts as a Poisson count with its own relative variance, ``x = p^2 / var`` (the
+    effective number of independent errors behind it; ``x`` errors when they are independent
+    and rare), and the interval is the exact conditional one for a ratio of two Poisson rates:
+    given ``x_a + x_b`` errors, ``x_a`` is binomial with share ``pi = r e_a / (r e_a + e_b)``
+    (``e = x / p`` the exposures, ``r`` the ratio), Clopper-Pearson at fractional counts. It is
+    skewed as a ratio with few errors in the reference is, and bounded whenever the reference
+    has an error. None when a rate or its variance is not positive and finite.
+
+    Examples
+    --------
+    10 against 5 independent errors in equal exposures (R's ``poisson.test(c(10, 5))``):
+
+    >>> lo, hi = ratio_interval(10 / 1e4, 10 / 1e8, 5 / 1e4, 5 / 1e8, 0.95)
+    >>> print(f"{lo:.3f} {hi:.3f}")
+    0.623 7.457
+    """
+    vals = np.array([p_a, var_a, p_b, var_b], dtype=np.float64)
+    if not (np.isfinite(vals).all() and (vals > 0).all()):
+        return None
+    x_a, x_b = p_a * p_a / var_a, p_b * p_b / var_b
+    alpha = (1.0 - float(confidence)) / 2.0
+    lo_pi = float(beta.ppf(alpha, x_a, x_b + 1.0))
+    hi_pi = float(beta.ppf(1.0 - alpha, x_a + 1.0, x_b))
+    scale = (x_b / p_b) / (x_a / p_a)  # e_b / e_a
+    return lo_pi / (1.0 - lo_pi) * scale, hi_pi / (1.0 - hi_pi) * scale
 
 
 def rate_interval(
