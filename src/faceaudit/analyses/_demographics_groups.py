@@ -262,7 +262,7 @@ def _group_rows(
             confidence,
             iid_excess=PRODUCT_WEIGHT_EXCESS,
             df=c.fp_df,
-        )  # fmt: skip
+        )
         if c.fp_two_way_searches and c.fp_reps is not None
         else None
     )

@@ -190,7 +190,8 @@ def ratio_interval(
 
     Examples
     --------
-    10 against 5 independent errors in equal exposures (R's ``poisson.test(c(10, 5))``):
+    10 against 5 independent errors in equal exposures (the binomial split 10 of 15, as R's
+    ``poisson.test(c(10, 5))`` forms it):
 
     >>> lo, hi = ratio_interval(10 / 1e4, 10 / 1e8, 5 / 1e4, 5 / 1e8, 0.95)
     >>> print(f"{lo:.3f} {hi:.3f}")
@@ -256,10 +257,8 @@ def _rate_interval(replicates, count, n, confidence, iid_excess, df, method) -> 
     n = np.broadcast_to(np.asarray(n, dtype=np.float64), reps.shape[1:])
     with np.errstate(invalid="ignore", divide="ignore"):
         p = count / n
-        var = np.nanvar(reps, axis=0, ddof=1)
-        iid = p * (1.0 - p) / n
-        var = np.maximum(var - iid_excess * iid, iid)
-    kg = korn_graubard(p, var, n, confidence, df=df)
+    var = design_variance(reps, count, n, confidence, iid_excess=iid_excess, df=df)
+    kg = korn_graubard(p, var, n, confidence)  # the df widening is in ``var``
     out = np.where(np.isfinite(kg), kg, pct)
     return out[:, 0] if squeeze else out
 

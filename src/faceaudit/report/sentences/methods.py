@@ -3,6 +3,8 @@ support (small n, bounds, extrapolation, assumptions)."""
 
 from __future__ import annotations
 
+import math
+
 from faceaudit.report import format as fmt
 from faceaudit.report._data import Node
 from faceaudit.report.sentences.demographics import VOCAB
@@ -29,8 +31,6 @@ def _rare_kinds_text(people: int, confidence: float) -> str:
     Validation: with 100 people, 2% strong "wolf-lambs" were absent from 13% of the data sets
     and FMR intervals covered 1 of those 15 (``docs/validation.md``).
     """
-    import math
-
     alpha = 1.0 - float(confidence)
     one_in = people / -math.log(alpha) if 0 < alpha < 1 else float("nan")
     return (
