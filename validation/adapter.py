@@ -179,6 +179,16 @@ def _differential_intervals(res, threshold: float) -> tuple[dict[str, Interval],
             out[f"{kind}_ratio[{g.group}]"] = Interval(
                 r.value, lo, hi, bound=bool(r.upper_bound), threshold=threshold
             )
+    for kind in (fp, fn):  # the summaries over the groups compared (NIST IR 8429's max / min)
+        refs[f"{kind}_groups_compared"] = ",".join(res.summary[f"{kind}_groups_compared"])
+        for stat in ("max_over_min", "max_over_geomean"):
+            sv = res.summary[f"{kind}_{stat}"]  # API: SummaryValue(value, ci, ci_low)
+            if sv.value is None:
+                continue
+            lo, hi = (None, None) if sv.ci is None else sv.ci
+            if sv.ci is None and sv.ci_low is not None:
+                lo, hi = sv.ci_low, float("inf")
+            out[f"{kind}_{stat}"] = Interval(sv.value, lo, hi, threshold=threshold)
     return out, refs
 
 

@@ -467,7 +467,8 @@ _identify_differentials_config()
 
 def _ratio_truths(out: dict, refs: dict[str, str], truth: dict[str, float]) -> dict[str, float]:
     """Per-rep truth of each ratio ``kind_ratio[g]``: true rate of g / true rate of the reference
-    group the tool chose in this repetition."""
+    group the tool chose in this repetition; of each summary ``kind_max_over_min`` /
+    ``_max_over_geomean``: over the true rates of the groups the tool compared."""
     cond = {}
     for key in out:
         if "_ratio[" not in key:
@@ -479,6 +480,15 @@ def _ratio_truths(out: dict, refs: dict[str, str], truth: dict[str, float]) -> d
         num = truth.get(f"{kind}[{g}]")
         if ref is not None and den and num is not None:
             cond[key] = num / den
+    for key in out:  # max / min and max / geometric mean over the groups the tool compared
+        kind, _, stat = key.partition("_max_over_")
+        if not stat:
+            continue
+        groups = [g for g in refs.get(f"{kind}_groups_compared", "").split(",") if g]
+        true = np.array([truth.get(f"{kind}[{g}]", np.nan) for g in groups], dtype=float)
+        if true.size >= 2 and np.all(true > 0):
+            den = true.min() if stat == "min" else float(np.exp(np.log(true).mean()))
+            cond[key] = float(true.max() / den)
     return cond
 
 

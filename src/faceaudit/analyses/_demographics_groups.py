@@ -292,7 +292,11 @@ def _group_rows(
                 flags=tuple(flags),
             )
         )
-    return rows, {"fp": (fp_rates, fp_ok, fp_best), "fn": (fn_rates, fn_ok, fn_best)}
+    return rows, {
+        "fp": (fp_rates, fp_ok, fp_best),
+        "fn": (fn_rates, fn_ok, fn_best),
+        "fp_variances": fp_var,
+    }
 
 
 def _cross_cells(

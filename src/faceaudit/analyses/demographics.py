@@ -180,7 +180,7 @@ def _run_counted(
     (fp_rates, fp_ok, fp_best), (fn_rates, fn_ok, fn_best) = by_kind["fp"], by_kind["fn"]
     summary = _summaries(
         vocab, fp_rates, fn_rates, fp_ok, fn_ok, c.fp_reps, c.fn_reps, names, confidence,
-        garbe_alpha,
+        garbe_alpha, fp_variances=by_kind["fp_variances"],
     )  # fmt: skip
     total_neg, total_pos = c.overall[:2]
     result = DemographicsResult(
