@@ -306,16 +306,17 @@ def _spread_summaries(rates, S, reps, variances, confidence) -> dict[str, Summar
         out["max_over_geomean"] = _between(mg, math.sqrt(lo), math.sqrt(hi))
         return out
     level = 1.0 - (1.0 - confidence) / len(S)
+    gm_point = float(np.exp(np.log(point).mean()))
     with np.errstate(divide="ignore", invalid="ignore"):
         gm = np.exp(np.log(sub).mean(axis=1))
-        shares = [_family_interval(point[i] / float(np.exp(np.log(point).mean())),
-                                   sub[:, i] / gm, level) for i in range(len(S))]  # fmt: skip
+        shares = [_family_interval(point[i] / gm_point, sub[:, i] / gm, level)
+                  for i in range(len(S))]  # fmt: skip
     for key, value, family, fn in (
         ("max_over_min", mm, spans, _max_over_min),
         ("max_over_geomean", mg, shares, _max_over_geomean),
     ):
         upper = _replicates_upper(fn(sub), confidence)
-        out[key] = _between(value, _family_lower(family), max(upper, _family_lower(family)))
+        out[key] = _between(value, min(_family_lower(family), value), max(upper, value))
     return out
 
 
