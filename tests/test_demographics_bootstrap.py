@@ -4,7 +4,7 @@ when there is no differential."""
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from faceaudit.analyses.demographics import verification_differentials
@@ -213,6 +213,7 @@ def test_without_a_differential_ratio_intervals_cover_one_at_about_the_nominal_r
     st.lists(st.floats(0.0, 1.0, allow_nan=False), min_size=2, max_size=12),
     st.floats(0.01, 100.0),
 )
+@example(values=[0.0, 2.2250738585e-313], scale=0.01171875)  # subnormal: was 1 + 1.9e-9
 def test_gini_is_in_0_1_and_scale_free(values, scale):
     x = np.array(values)
     g = gini(x)

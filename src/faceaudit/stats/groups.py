@@ -238,6 +238,9 @@ def gini(values: np.ndarray, axis: int = -1) -> np.ndarray:
     n = x.shape[-1]
     if n < 2:
         return np.full(x.shape[:-1], np.nan)
+    with np.errstate(invalid="ignore", divide="ignore"):  # scale-free: on x / max(x), so that
+        top = np.max(x, axis=-1, keepdims=True)  # subnormal rates keep their precision
+        x = np.where(top > 0, x / np.where(top > 0, top, 1.0), x)
     diff = np.abs(x[..., :, None] - x[..., None, :]).sum(axis=(-1, -2))
     mean = x.mean(axis=-1)
     with np.errstate(invalid="ignore", divide="ignore"):
