@@ -244,6 +244,11 @@ def _family_interval(point: float, reps: np.ndarray, confidence: float) -> tuple
     if r.size >= 2 and point > 0 and np.all(np.isfinite(r) & (r > 0)):
         half = float(norm.ppf(0.5 + confidence / 2.0) * np.std(np.log(r), ddof=1))
         return point * math.exp(-half), point * math.exp(half)
+    return _percentile_ends(reps, confidence)
+
+
+def _percentile_ends(reps: np.ndarray, confidence: float) -> tuple[float, float]:
+    """:func:`_interval` as two ends, ``inf`` for an open upper end (and for no replicates)."""
     ci, low = _interval(reps, confidence)
     if ci is not None:
         return ci
@@ -315,15 +320,9 @@ def _spread_summaries(rates, S, reps, variances, confidence) -> dict[str, Summar
         ("max_over_min", mm, spans, _max_over_min),
         ("max_over_geomean", mg, shares, _max_over_geomean),
     ):
-        upper = _replicates_upper(fn(sub), confidence)
+        upper = _percentile_ends(fn(sub), confidence)[1]
         out[key] = _between(value, min(_family_lower(family), value), max(upper, value))
     return out
-
-
-def _replicates_upper(reps: np.ndarray, confidence: float) -> float:
-    """The upper end of the replicates' percentile interval (``inf`` when open)."""
-    ci, low = _interval(reps, confidence)
-    return ci[1] if ci is not None else math.inf
 
 
 def _summaries(

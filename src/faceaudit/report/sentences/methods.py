@@ -17,7 +17,7 @@ def _targets(ops: list[Node], key: str) -> str:
 def _people_tested(res: Node) -> int | None:
     """The people a subject bootstrap resampled (1:1 first, else 1:N), None without one."""
     for key in ("verification", "identification"):
-        boot = res.get(key, {}).get("bootstrap") if key in res else None
+        boot = res[key].get("bootstrap") if key in res else None
         if boot is not None and boot.get("unit") == "subject" and boot.get("n_units"):
             return int(boot["n_units"])
     return None
